@@ -1,0 +1,15 @@
+# Every third-party dependency is found here, so the parts' CMakeLists only link targets.
+find_package(Torch REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(nlohmann_json 3.9 REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc i18n)
+
+# LibTorch's CMake package exports flags through a variable rather than its targets.
+separate_arguments(GLIDE_TORCH_CXX_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+if(TORCH_CUDA_LIBRARIES OR CUDA_FOUND)
+  set(GLIDE_WITH_CUDA ON)
+else()
+  set(GLIDE_WITH_CUDA OFF)
+endif()
+message(STATUS "glide: LibTorch ${Torch_VERSION}, CUDA ${GLIDE_WITH_CUDA}")

@@ -1,0 +1,24 @@
+# `cmake --install`: the library, public headers, a CMake package and a pkg-config file.
+include(CMakePackageConfigHelpers)
+
+install(TARGETS glide EXPORT glideTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/glide" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES "${PROJECT_BINARY_DIR}/include/glide/version.hpp"
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/glide)
+file(GLOB capi_headers "${PROJECT_SOURCE_DIR}/capi/*.h")
+install(FILES ${capi_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+set(GLIDE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/glide)
+install(EXPORT glideTargets NAMESPACE glide:: DESTINATION ${GLIDE_CMAKE_DIR})
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/glideConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/glideConfig.cmake" INSTALL_DESTINATION ${GLIDE_CMAKE_DIR})
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/glideConfigVersion.cmake"
+  COMPATIBILITY SameMajorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/glideConfig.cmake" "${PROJECT_BINARY_DIR}/glideConfigVersion.cmake"
+  DESTINATION ${GLIDE_CMAKE_DIR})
+
+configure_file("${PROJECT_SOURCE_DIR}/cmake/glide.pc.in" "${PROJECT_BINARY_DIR}/glide.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/glide.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

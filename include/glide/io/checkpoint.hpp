@@ -1,0 +1,66 @@
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "glide/io/value.hpp"
+
+namespace glide {
+
+enum class CheckpointFormat { torch_zip, safetensors };
+const char* format_name(CheckpointFormat format);
+
+// Tensors by name, in file order. Tensors read from disk may share memory with a read-only
+// mapping of the file, so loading never needs twice a model's memory; copy before writing.
+class StateDict {
+ public:
+  void insert(std::string name, torch::Tensor tensor);  // an existing name is an error
+  bool contains(const std::string& name) const;
+  const torch::Tensor& at(const std::string& name) const;  // glide::Error(not_found) names the key
+  const std::vector<std::pair<std::string, torch::Tensor>>& items() const { return items_; }
+  std::vector<std::string> keys() const;
+  size_t size() const { return items_.size(); }
+  int64_t parameter_count() const;  // sum of numel
+
+ private:
+  std::vector<std::pair<std::string, torch::Tensor>> items_;
+  std::map<std::string, size_t> index_;
+};
+
+// What the file on disk was and what it held.
+struct Checkpoint {
+  CheckpointFormat format;
+  StateDict tensors;
+  std::map<std::string, std::string> metadata;  // safetensors __metadata__; empty for .pt
+};
+
+// Reads a checkpoint, recognising the format from the file's first bytes, not its name.
+// Every failure is a glide::Error naming the file and what was wrong.
+Checkpoint load_checkpoint(const std::string& path);
+
+namespace io {
+// Reads any file torch.save wrote (zip container) into a Value tree. Only the pickle opcodes and
+// globals torch.save emits for tensors and plain data are accepted; nothing is executed.
+Value load_torch_file(const std::string& path);
+// The tensors of a torch.save'd state dict (OrderedDict or dict of tensors).
+StateDict load_torch_state_dict(const std::string& path);
+
+StateDict load_safetensors(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
+// Refuses to replace an existing file unless `overwrite`; writes atomically (temp file + rename).
+void save_safetensors(const StateDict& tensors, const std::string& path,
+                      const std::map<std::string, std::string>& metadata = {}, bool overwrite = false);
+}  // namespace io
+
+// Compares a state dict with a module's parameters and buffers. Throws one glide::Error that
+// lists every missing, unexpected and shape-mismatched key.
+void validate_state_dict(const StateDict& state, const torch::nn::Module& module);
+// Validates, then copies the values into the module (casting to each parameter's dtype).
+void load_state_dict(torch::nn::Module& module, const StateDict& state);
+
+}  // namespace glide

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace glide {
+
+// GPT-2 byte-level BPE exactly as GLIDE uses it: the text is lower-cased, split by GPT-2's
+// pre-tokenizer pattern, and each piece's UTF-8 bytes are merged by rank.
+class Tokenizer {
+ public:
+  // The GPT-2 vocabulary built into the library. Loaded once, on first use; thread-safe.
+  static const Tokenizer& gpt2();
+  // A vocabulary from files (encoder.json, vocab.bpe) instead of the built-in one.
+  static Tokenizer from_files(const std::string& encoder_json_path, const std::string& vocab_bpe_path);
+
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
+  ~Tokenizer();
+
+  // Throws glide::Error(invalid_argument) naming the byte offset when `text` is not valid UTF-8.
+  std::vector<int64_t> encode(std::string_view text) const;
+  // Ids outside [0, n_vocab) are an error; byte sequences that are not UTF-8 decode to U+FFFD.
+  std::string decode(const std::vector<int64_t>& ids) const;
+
+  struct Padded {
+    std::vector<int64_t> tokens;  // text_ctx ids: the first text_ctx of the input, then end tokens
+    std::vector<bool> mask;       // true on real tokens
+  };
+  Padded padded_tokens_and_mask(std::vector<int64_t> ids, int64_t text_ctx) const;
+
+  int64_t n_vocab() const;
+  int64_t end_token() const;  // n_vocab - 1, "<|endoftext|>"
+
+ private:
+  struct Impl;
+  explicit Tokenizer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace glide

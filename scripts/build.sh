@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Configures and builds glide into build/ (or $GLIDE_BUILD_DIR). Extra arguments go to cmake.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${GLIDE_BUILD_DIR:-$root/build}"
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DPython_EXECUTABLE=/usr/bin/python3 "$@" >/dev/null
+cmake --build "$build" --parallel "$(nproc)"

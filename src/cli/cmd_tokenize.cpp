@@ -1,0 +1,30 @@
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "glide/tokenizer.hpp"
+
+namespace glide::cli {
+
+void add_tokenize_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("tokenize", "Print a prompt's GPT-2 token ids as a JSON array");
+  auto text = std::make_shared<std::string>();
+  auto text_ctx = std::make_shared<int64_t>(128);
+  cmd->add_option("text", *text, "The prompt (UTF-8)")->required();
+  cmd->add_option("--text-ctx", *text_ctx,
+                  "The model's text context; longer prompts are truncated to it by GLIDE")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->callback([text, text_ctx] {
+    const auto ids = Tokenizer::gpt2().encode(*text);
+    if (static_cast<int64_t>(ids.size()) > *text_ctx) {
+      fmt::print(stderr,
+                 "glide: warning: the prompt has {} tokens; the model reads only the first {} "
+                 "and ignores the rest\n",
+                 ids.size(), *text_ctx);
+    }
+    fmt::print("[{}]\n", fmt::join(ids, ","));
+  });
+}
+
+}  // namespace glide::cli

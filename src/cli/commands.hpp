@@ -1,0 +1,9 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+// Each subcommand lives in its own cmd_<name>.cpp and registers itself on the app here.
+namespace glide::cli {
+void add_tokenize_command(CLI::App& app);
+void add_info_command(CLI::App& app);
+}  // namespace glide::cli
