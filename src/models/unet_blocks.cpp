@@ -1,0 +1,172 @@
+#include "models/unet_blocks.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+
+#include <cmath>
+
+#include "glide/error.hpp"
+
+namespace glide::models {
+namespace {
+
+namespace nn = torch::nn;
+
+nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride = 1) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1));
+}
+
+nn::Conv1d conv1x1(int64_t in, int64_t out) { return nn::Conv1d(nn::Conv1dOptions(in, out, 1)); }
+
+nn::GroupNorm group_norm(int64_t channels) {
+  return nn::GroupNorm(nn::GroupNormOptions(32, channels).eps(1e-5));
+}
+
+// Output layers start at zero so every block starts as the identity (improved DDPM's init).
+template <typename M>
+M zeroed(M module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module->parameters()) p.zero_();
+  return module;
+}
+
+}  // namespace
+
+torch::Tensor group_norm32(const torch::Tensor& x, const nn::GroupNorm& norm) {
+  const auto& o = norm->options;
+  return at::group_norm(x.to(at::kFloat), o.num_groups(), norm->weight, norm->bias, o.eps())
+      .to(x.scalar_type());
+}
+
+ConvLayerImpl::ConvLayerImpl(int64_t in_channels, int64_t out_channels, int64_t stride)
+    : stride_(stride) {
+  auto init = conv3x3(in_channels, out_channels, stride);
+  weight_ = register_parameter("weight", init->weight.detach().clone());
+  bias_ = register_parameter("bias", init->bias.detach().clone());
+}
+
+torch::Tensor ConvLayerImpl::forward(const torch::Tensor& x) {
+  return at::conv2d(x, weight_, bias_, {stride_, stride_}, {1, 1});
+}
+
+torch::Tensor ConvLayerImpl::run(const torch::Tensor& x, const torch::Tensor&,
+                                 const torch::Tensor&) {
+  return forward(x);
+}
+
+UpsampleImpl::UpsampleImpl(int64_t channels, bool use_conv) {
+  if (use_conv) conv_ = register_module("conv", conv3x3(channels, channels));
+}
+
+torch::Tensor UpsampleImpl::run(const torch::Tensor& x, const torch::Tensor&,
+                                const torch::Tensor&) {
+  auto h = at::upsample_nearest2d(x, {x.size(2) * 2, x.size(3) * 2});
+  return conv_ ? conv_->forward(h) : h;
+}
+
+DownsampleImpl::DownsampleImpl(int64_t channels, bool use_conv) {
+  if (use_conv) op_ = register_module("op", conv3x3(channels, channels, /*stride=*/2));
+}
+
+torch::Tensor DownsampleImpl::run(const torch::Tensor& x, const torch::Tensor&,
+                                  const torch::Tensor&) {
+  return op_ ? op_->forward(x) : at::avg_pool2d(x, {2, 2}, {2, 2});
+}
+
+ResBlockImpl::ResBlockImpl(int64_t channels, int64_t emb_channels, double dropout,
+                           int64_t out_channels, bool use_scale_shift_norm, Resample resample)
+    : dropout_(dropout), use_scale_shift_norm_(use_scale_shift_norm), resample_(resample) {
+  in_norm_ = group_norm(channels);
+  in_conv_ = conv3x3(channels, out_channels);
+  register_module("in_layers", nn::Sequential(in_norm_, nn::Identity(), in_conv_));
+
+  emb_linear_ = nn::Linear(emb_channels, use_scale_shift_norm ? 2 * out_channels : out_channels);
+  register_module("emb_layers", nn::Sequential(nn::SiLU(), emb_linear_));
+
+  out_norm_ = group_norm(out_channels);
+  out_conv_ = zeroed(conv3x3(out_channels, out_channels));
+  register_module("out_layers", nn::Sequential(out_norm_, nn::Identity(), nn::Dropout(dropout),
+                                               out_conv_));
+  if (out_channels != channels) {
+    skip_conv_ = register_module("skip_connection",
+                                 nn::Conv2d(nn::Conv2dOptions(channels, out_channels, 1)));
+  }
+}
+
+torch::Tensor ResBlockImpl::resample(const torch::Tensor& x) const {
+  switch (resample_) {
+    case Resample::up: return at::upsample_nearest2d(x, {x.size(2) * 2, x.size(3) * 2});
+    case Resample::down: return at::avg_pool2d(x, {2, 2}, {2, 2});
+    case Resample::none: break;
+  }
+  return x;
+}
+
+torch::Tensor ResBlockImpl::run(const torch::Tensor& x_in, const torch::Tensor& emb,
+                                const torch::Tensor&) {
+  // With up/down sampling, both paths are resampled after the first norm + activation.
+  auto h = at::silu(group_norm32(x_in, in_norm_));
+  h = in_conv_->forward(resample(h));
+  const auto x = resample(x_in);
+
+  auto emb_out = emb_linear_->forward(at::silu(emb)).to(h.scalar_type()).unsqueeze(-1).unsqueeze(-1);
+  if (use_scale_shift_norm_) {
+    auto scale_shift = emb_out.chunk(2, 1);
+    h = group_norm32(h, out_norm_) * (1 + scale_shift[0]) + scale_shift[1];
+    h = at::silu(h);
+  } else {
+    h = at::silu(group_norm32(h + emb_out, out_norm_));
+  }
+  if (is_training() && dropout_ > 0) h = at::dropout(h, dropout_, /*train=*/true);
+  h = out_conv_->forward(h);
+  return (skip_conv_ ? skip_conv_->forward(x) : x) + h;
+}
+
+AttentionBlockImpl::AttentionBlockImpl(int64_t channels, int64_t num_heads,
+                                       int64_t encoder_channels)
+    : num_heads_(num_heads) {
+  norm_ = register_module("norm", group_norm(channels));
+  qkv_ = register_module("qkv", conv1x1(channels, channels * 3));
+  encoder_kv_ = register_module("encoder_kv", conv1x1(encoder_channels, channels * 2));
+  proj_out_ = register_module("proj_out", zeroed(conv1x1(channels, channels)));
+}
+
+torch::Tensor AttentionBlockImpl::run(const torch::Tensor& x, const torch::Tensor&,
+                                      const torch::Tensor& encoder_out) {
+  const int64_t batch = x.size(0), channels = x.size(1);
+  const int64_t length = x.size(2) * x.size(3);
+  const int64_t head_channels = channels / num_heads_;
+  const auto qkv = qkv_->forward(group_norm32(x, norm_).reshape({batch, channels, length}))
+                       .reshape({batch * num_heads_, 3 * head_channels, length});
+  // Heads are laid out as [q, k, v] per head (the reference's "legacy" order).
+  const auto q = qkv.narrow(1, 0, head_channels);
+  auto k = qkv.narrow(1, head_channels, head_channels);
+  auto v = qkv.narrow(1, 2 * head_channels, head_channels);
+  const auto ekv = encoder_kv_->forward(encoder_out.to(x.scalar_type()))
+                       .reshape({batch * num_heads_, 2 * head_channels, -1});
+  k = at::cat({ekv.narrow(1, 0, head_channels), k}, -1);
+  v = at::cat({ekv.narrow(1, head_channels, head_channels), v}, -1);
+
+  // Scaling q and k by ch^-1/4 each keeps float16 logits in range.
+  const double scale = 1.0 / std::sqrt(std::sqrt(static_cast<double>(head_channels)));
+  auto weight = at::bmm((q * scale).transpose(1, 2), k * scale);  // (B*heads, T, S)
+  weight = at::softmax(weight.to(at::kFloat), -1).to(weight.scalar_type());
+  const auto attended = at::bmm(v, weight.transpose(1, 2));  // (B*heads, ch, T)
+  const auto h = proj_out_->forward(attended.reshape({batch, channels, length}));
+  return x + h.reshape(x.sizes());
+}
+
+void TimestepEmbedSequentialImpl::append(std::shared_ptr<UNetLayerImpl> layer) {
+  register_module(std::to_string(layers_.size()), layer);
+  layers_.push_back(std::move(layer));
+}
+
+torch::Tensor TimestepEmbedSequentialImpl::forward(torch::Tensor x, const torch::Tensor& emb,
+                                                   const torch::Tensor& encoder_out) {
+  for (auto& layer : layers_) x = layer->run(x, emb, encoder_out);
+  return x;
+}
+
+}  // namespace glide::models

@@ -1,0 +1,35 @@
+#pragma once
+
+// Parity cases against a folder in the reference goldens' format (../shared/goldens/README.md).
+// Shared by the Catch2 tests and the `glide-parity` runner.
+
+#include <torch/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "glide/models/text2im_unet.hpp"
+
+namespace glide::parity {
+
+constexpr double kTolerance = 1e-4;  // max absolute error in float32, from the goldens' README
+
+struct CaseResult {
+  std::string name;
+  double max_error = 0;
+  bool passed = false;
+  std::string detail;  // why it failed, or what was compared
+};
+
+// The model of a golden case: built from models.json's options, loaded from model_<name>.pt
+// through glide's own checkpoint reader.
+Text2ImUNet load_golden_model(const std::string& dir, const std::string& case_name);
+
+double max_abs_error(const torch::Tensor& actual, const torch::Tensor& expected);
+
+// Runs every case of each kind found in `dir`; a missing file means the case is not listed.
+std::vector<CaseResult> run_forward_cases(const std::string& dir);
+std::vector<CaseResult> run_all_cases(const std::string& dir);
+
+}  // namespace glide::parity

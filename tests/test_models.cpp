@@ -1,0 +1,136 @@
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <torch/nn/module.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "glide/error.hpp"
+#include "glide/models/text2im_unet.hpp"
+#include "parity/parity.hpp"
+#include "support/goldens.hpp"
+
+using glide::ModelConfig;
+
+namespace {
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+int64_t parameter_count(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("model config JSON round-trips and ignores diffusion options", "[models]") {
+  auto c = ModelConfig::upsampler_inpaint();
+  c.num_heads = 4;
+  const auto back = ModelConfig::from_json(c.to_json());
+  CHECK(back.to_json() == c.to_json());
+  CHECK(back.in_channels() == 10);
+  const auto with_diffusion =
+      ModelConfig::from_json(R"({"image_size": 64, "noise_schedule": "linear", "use_fp16": true})");
+  CHECK(with_diffusion.image_size == 64);
+}
+
+TEST_CASE("model config rejects impossible shapes with the option's name", "[models]") {
+  auto expect_error = [](const std::string& json, const std::string& fragment) {
+    try {
+      ModelConfig::from_json(json);
+      FAIL("accepted " << json);
+    } catch (const glide::Error& e) {
+      CHECK(e.status() == glide::Status::invalid_argument);
+      CHECK_THAT(e.what(), Catch::Contains(fragment));
+    }
+  };
+  expect_error(R"({"num_channels": 48})", "num_channels=48");
+  expect_error(R"({"image_size": 32, "channel_mult": "1,2"})", "image_size=32");
+  expect_error(R"({"image_size": 96})", "image_size=96");
+  expect_error(R"({"num_head_channels": 100})", "num_head_channels=100");
+  expect_error(R"({"num_head_channels": -1, "num_heads": 5})", "num_heads=5");
+  expect_error(R"({"xf_heads": 7})", "xf_heads=7");
+  expect_error(R"({"attention_resolutions": "32,x"})", "attention_resolutions");
+  expect_error(R"({"num_chanels": 32})", "num_chanels");
+  expect_error(R"({"dropout": "high"})", "dropout");
+  CHECK_THROWS_AS(ModelConfig::from_json("{not json"), glide::Error);
+}
+
+TEST_CASE("official presets have the official state-dict keys, shapes and sizes", "[models][slow]") {
+  GLIDE_REQUIRE_GOLDEN(path, "manifests.json");
+  const auto manifests = read_json(path);
+  const std::pair<const char*, ModelConfig> presets[] = {
+      {"base", ModelConfig::base()},
+      {"upsample", ModelConfig::upsampler()},
+      {"base-inpaint", ModelConfig::base_inpaint()},
+      {"upsample-inpaint", ModelConfig::upsampler_inpaint()}};
+  for (const auto& [name, config] : presets) {
+    INFO("preset " << name);
+    const auto& manifest = manifests.at(name);
+    glide::Text2ImUNet model(config);
+    const auto params = model->named_parameters();
+    REQUIRE(params.size() == manifest.at("keys").size());
+    size_t mismatches = 0;
+    for (size_t i = 0; i < params.size(); ++i) {
+      const auto& [key, shape] = std::pair{manifest["keys"][i][0].get<std::string>(),
+                                           manifest["keys"][i][1].get<std::vector<int64_t>>()};
+      const auto& item = params.pairs()[i];
+      if (item.first != key || item.second.sizes().vec() != shape) {
+        if (++mismatches < 5) {
+          UNSCOPED_INFO("key " << i << ": glide " << item.first << " " << item.second.sizes()
+                               << " vs reference " << key);
+        }
+      }
+    }
+    CHECK(mismatches == 0);
+    CHECK(parameter_count(*model) == manifest.at("params").get<int64_t>());
+  }
+}
+
+TEST_CASE("golden model cases have the reference's parameter counts", "[models]") {
+  GLIDE_REQUIRE_GOLDEN(path, "models.json");
+  for (const auto& [name, entry] : read_json(path).items()) {
+    INFO("case " << name);
+    glide::Text2ImUNet model(ModelConfig::from_json(entry.at("options").dump()));
+    CHECK(parameter_count(*model) == entry.at("params").get<int64_t>());
+  }
+}
+
+TEST_CASE("forward passes match the reference within 1e-4", "[models][parity]") {
+  GLIDE_REQUIRE_GOLDEN(path, "models.json");
+  const auto results = glide::parity::run_forward_cases(*glide::test::goldens_dir());
+  REQUIRE(results.size() >= 5);
+  for (const auto& r : results) {
+    INFO(r.name << ": " << r.detail);
+    CHECK(r.passed);
+  }
+}
+
+TEST_CASE("forward rejects inputs of the wrong shape with a clear error", "[models]") {
+  ModelConfig c = ModelConfig::from_json(
+      R"({"image_size": 16, "num_channels": 32, "num_res_blocks": 1, "channel_mult": "1,2",
+          "attention_resolutions": "8", "num_head_channels": 16, "text_ctx": 4, "xf_width": 32,
+          "xf_layers": 1, "xf_heads": 2, "super_res": true, "image_size": 16})");
+  glide::Text2ImUNet model(c);
+  torch::InferenceMode guard;
+  const auto tokens = torch::zeros({1, 4}, torch::kLong);
+  const auto mask = torch::ones({1, 4}, torch::kBool);
+  const auto text = model->encode_text(tokens, mask);
+  const auto x = torch::zeros({1, 3, 16, 16});
+  const auto t = torch::zeros({1}, torch::kLong);
+  CHECK_THROWS_WITH(model->forward(x, t, text), Catch::Contains("low_res"));
+  CHECK_THROWS_WITH(model->forward(torch::zeros({1, 4, 16, 16}), t, text, {torch::zeros({1, 3, 4, 4})}),
+                    Catch::Contains("expected (batch, 3, H, W)"));
+  CHECK_THROWS_WITH(model->forward(x, torch::zeros({2}), text, {torch::zeros({1, 3, 4, 4})}),
+                    Catch::Contains("timesteps"));
+  CHECK_THROWS_WITH(model->encode_text(torch::zeros({1, 5}, torch::kLong), mask),
+                    Catch::Contains("text_ctx=4"));
+  CHECK_THROWS_WITH(model->encode_text(torch::full({1, 4}, 60000, torch::kLong), mask),
+                    Catch::Contains("[0, 50257)"));
+  CHECK(model->forward(x, t, text, {torch::zeros({1, 3, 4, 4})}).sizes() ==
+        torch::IntArrayRef({1, 6, 16, 16}));
+}
