@@ -72,6 +72,42 @@ std::vector<std::string_view> split_fields(std::string_view line) {
   return fields;
 }
 
+// Interns byte strings as dense symbol ids (open addressing over ids, at most half full).
+class SymbolTable {
+ public:
+  explicit SymbolTable(size_t expected) {
+    size_t n = 16;
+    while (n < 2 * expected) n *= 2;
+    slots_.assign(n, -1);
+    bytes_.reserve(expected);
+  }
+  // The id of `bytes`, adding it when new.
+  int32_t intern(std::string_view bytes) {
+    size_t i = std::hash<std::string_view>()(bytes) & (slots_.size() - 1);
+    for (; slots_[i] >= 0; i = (i + 1) & (slots_.size() - 1)) {
+      if (bytes_[slots_[i]] == bytes) return slots_[i];
+    }
+    slots_[i] = static_cast<int32_t>(bytes_.size());
+    bytes_.emplace_back(bytes);
+    if (2 * bytes_.size() > slots_.size()) grow();
+    return static_cast<int32_t>(bytes_.size() - 1);
+  }
+  size_t size() const { return bytes_.size(); }
+  std::vector<std::string> release() { return std::move(bytes_); }
+
+ private:
+  void grow() {
+    slots_.assign(slots_.size() * 2, -1);
+    for (size_t id = 0; id < bytes_.size(); ++id) {
+      size_t i = std::hash<std::string_view>()(bytes_[id]) & (slots_.size() - 1);
+      while (slots_[i] >= 0) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = static_cast<int32_t>(id);
+    }
+  }
+  std::vector<int32_t> slots_;
+  std::vector<std::string> bytes_;
+};
+
 // Reads encoder.json as a stream of events: a DOM of 50k small values would cost more than the
 // rest of loading together.
 class EncoderReader {
@@ -143,36 +179,31 @@ Vocabulary Vocabulary::parse(std::string_view encoder_json, std::string_view mer
                             encoder_name));
   }
   const auto n = static_cast<int64_t>(entries.size());
-  v.token_bytes_.resize(n);
-  std::vector<bool> seen(n, false);
-  std::unordered_map<std::string, int32_t> symbol_ids;
-  symbol_ids.reserve(n * 2);
-  for (auto& [spelled, id] : entries) {
-    if (id >= static_cast<uint64_t>(n) || seen[id]) {
+  // Token ids become the first n symbol ids: sort the entries by id, then intern in that order.
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
+  SymbolTable symbols(static_cast<size_t>(n) + 1024);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& [spelled, id] = entries[i];
+    if (id != static_cast<uint64_t>(i)) {
       throw Error(Status::invalid_format,
                   fmt::format("GPT-2 encoder {}: token \"{}\" has id {}; expected each id in "
                               "[0, {}) exactly once",
                               encoder_name, spelled, id, n));
     }
-    auto bytes = alphabet_to_bytes(spelled);
-    if (!bytes) {
+    const auto bytes = alphabet_to_bytes(spelled);
+    if (!bytes || symbols.intern(*bytes) != i) {
       throw Error(Status::invalid_format,
                   fmt::format("GPT-2 encoder {}: token \"{}\" (id {}) has a character outside "
                               "GPT-2's byte alphabet",
                               encoder_name, spelled, id));
     }
-    seen[id] = true;
-    symbol_ids.emplace(*bytes, static_cast<int32_t>(id));
-    v.token_bytes_[id] = std::move(*bytes);
   }
-  v.symbol_bytes_ = v.token_bytes_;
-
-  auto intern = [&](std::string bytes) {
-    auto [it, inserted] = symbol_ids.emplace(bytes, static_cast<int32_t>(v.symbol_bytes_.size()));
-    if (inserted) v.symbol_bytes_.push_back(std::move(bytes));
-    return it->second;
-  };
-  for (int b = 0; b < 256; ++b) v.byte_symbol_[b] = intern(std::string(1, static_cast<char>(b)));
+  v.n_tokens_ = n;
+  for (int b = 0; b < 256; ++b) {
+    const char byte = static_cast<char>(b);
+    v.byte_symbol_[b] = symbols.intern(std::string_view(&byte, 1));
+  }
 
   // The first line is a "#version" header; each further line is "left right".
   size_t line_start = merges_text.find('\n');
@@ -182,9 +213,14 @@ Vocabulary Vocabulary::parse(std::string_view encoder_json, std::string_view mer
                             "expected vocab.bpe",
                             merges_name));
   }
+  const auto n_lines = std::count(merges_text.begin(), merges_text.end(), '\n') + 1;
+  size_t capacity = 16;
+  while (capacity < static_cast<size_t>(2 * n_lines)) capacity *= 2;
+  v.merges_.assign(capacity, Merge{});
+  v.merge_mask_ = capacity - 1;
   int32_t rank = 0;
   int64_t line_number = 1;
-  v.merges_.reserve(64 * 1024);
+  std::string merged;
   while (line_start < merges_text.size()) {
     ++line_start;
     ++line_number;
@@ -200,23 +236,35 @@ Vocabulary Vocabulary::parse(std::string_view encoder_json, std::string_view mer
                               "symbols separated by a space",
                               merges_name, line_number, line, fields.size()));
     }
-    auto left = alphabet_to_bytes(fields[0]);
-    auto right = alphabet_to_bytes(fields[1]);
+    const auto left = alphabet_to_bytes(fields[0]);
+    const auto right = alphabet_to_bytes(fields[1]);
     const int32_t this_rank = rank++;
     // A symbol outside the byte alphabet can never occur in a piece, so its merge never applies.
     if (!left || !right) continue;
-    const int32_t l = intern(*left);
-    const int32_t r = intern(*right);
-    const int32_t m = intern(*left + *right);
-    // A repeated pair keeps its last rank.
-    v.merges_[pair_key(l, r)] = Merge{this_rank, m};
+    merged.assign(*left).append(*right);
+    const int32_t l = symbols.intern(*left);
+    const int32_t r = symbols.intern(*right);
+    v.add_merge(l, r, this_rank, symbols.intern(merged));
   }
+  v.symbol_bytes_ = symbols.release();
   return v;
 }
 
+size_t Vocabulary::slot_of(uint64_t pair) const {
+  // Fibonacci hashing spreads the two packed ids over the table.
+  size_t i = static_cast<size_t>((pair * 0x9E3779B97F4A7C15ull) >> 32) & merge_mask_;
+  while (merges_[i].pair != kEmpty && merges_[i].pair != pair) i = (i + 1) & merge_mask_;
+  return i;
+}
+
+void Vocabulary::add_merge(int32_t left, int32_t right, int32_t rank, int32_t merged) {
+  // A repeated pair keeps its last rank, as a Python dict built from the list would.
+  merges_[slot_of(pair_key(left, right))] = Merge{pair_key(left, right), rank, merged};
+}
+
 const Vocabulary::Merge* Vocabulary::find_merge(int32_t left, int32_t right) const {
-  const auto it = merges_.find(pair_key(left, right));
-  return it == merges_.end() ? nullptr : &it->second;
+  const Merge& m = merges_[slot_of(pair_key(left, right))];
+  return m.pair == kEmpty ? nullptr : &m;
 }
 
 int64_t Vocabulary::token_of(int32_t symbol) const {
