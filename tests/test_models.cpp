@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glide/error.hpp"
+#include "glide/io/checkpoint.hpp"
 #include "glide/models/text2im_unet.hpp"
 #include "parity/parity.hpp"
 #include "support/goldens.hpp"
@@ -133,4 +134,35 @@ TEST_CASE("forward rejects inputs of the wrong shape with a clear error", "[mode
                     Catch::Contains("[0, 50257)"));
   CHECK(model->forward(x, t, text, {torch::zeros({1, 3, 4, 4})}).sizes() ==
         torch::IntArrayRef({1, 6, 16, 16}));
+}
+
+TEST_CASE("reduced precision stays close to float32 on a golden case", "[models][precision]") {
+  GLIDE_REQUIRE_GOLDEN(path, "forward_text2im.pt");
+  const auto dir = *glide::test::goldens_dir();
+  const auto file = glide::io::load_torch_file(path);
+  auto run = [&](torch::Dtype dtype) {
+    auto model = glide::parity::load_golden_model(dir, "text2im");
+    model->set_compute_dtype(dtype);
+    torch::InferenceMode guard;
+    const auto text = model->encode_text(file.at("tokens").as_tensor(), file.at("mask").as_tensor());
+    return model->forward(file.at("x").as_tensor(), file.at("t").as_tensor(), text);
+  };
+  const auto reference = run(torch::kFloat32);
+  REQUIRE(glide::parity::max_abs_error(reference, file.at("out").as_tensor()) < 1e-4);
+  const double scale = reference.abs().max().item<double>();
+  // bfloat16 keeps 8 mantissa bits (~0.4% per rounding); a small net stays within a few percent.
+  const auto bf16 = run(torch::kBFloat16);
+  CHECK(bf16.scalar_type() == torch::kFloat32);
+  const double bf16_error = glide::parity::max_abs_error(bf16, reference);
+  WARN("bfloat16 vs float32: max abs error " << bf16_error << " (output max " << scale << ")");
+  CHECK(bf16_error < 0.05 * scale);
+  CHECK(bf16_error > 0);  // it really ran in reduced precision
+  try {
+    const auto fp16 = run(torch::kFloat16);
+    const double fp16_error = glide::parity::max_abs_error(fp16, reference);
+    WARN("float16 vs float32: max abs error " << fp16_error);
+    CHECK(fp16_error < 0.01 * scale);
+  } catch (const c10::Error& e) {
+    WARN("float16 is not supported by this LibTorch on CPU: " << e.what_without_backtrace());
+  }
 }
