@@ -1,6 +1,7 @@
 #include "io/zip_index.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "glide/error.hpp"
 #include "io/bytes.hpp"
@@ -84,6 +85,21 @@ void apply_zip64_extra(const Reader& r, uint64_t extra, uint64_t extra_len, uint
 
 }  // namespace
 
+uint32_t crc32(const uint8_t* data, size_t size) {
+  static const auto table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xffffffffu;
+  for (size_t i = 0; i < size; ++i) c = table[(c ^ data[i]) & 0xff] ^ (c >> 8);
+  return c ^ 0xffffffffu;
+}
+
 ZipIndex ZipIndex::parse(const uint8_t* data, size_t size, const std::string& what) {
   const Reader r(data, size, what);
   const size_t end = find_end_record(r);
@@ -117,6 +133,7 @@ ZipIndex ZipIndex::parse(const uint8_t* data, size_t size, const std::string& wh
     }
     ZipEntry e;
     e.method = static_cast<uint16_t>(r.le(pos + 10, 2));
+    e.crc32 = static_cast<uint32_t>(r.le(pos + 16, 4));
     e.compressed_size = r.le(pos + 20, 4);
     e.size = r.le(pos + 24, 4);
     const uint64_t name_len = r.le(pos + 28, 2);

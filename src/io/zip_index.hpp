@@ -11,12 +11,16 @@ namespace glide::io::detail {
 struct ZipEntry {
   std::string name;
   uint16_t method = 0;  // 0 stored, 8 deflated
+  uint32_t crc32 = 0;
   uint64_t compressed_size = 0;
   uint64_t size = 0;         // uncompressed
   uint64_t data_offset = 0;  // of the (possibly compressed) bytes in the archive
 
   bool stored() const { return method == 0; }
 };
+
+// CRC-32 as zip computes it (ISO 3309, reflected polynomial 0xEDB88320).
+uint32_t crc32(const uint8_t* data, size_t size);
 
 // The central directory of a zip archive held in memory, checked before anything trusts it:
 // every entry's local header and data lie inside the buffer, and no entry declares an
