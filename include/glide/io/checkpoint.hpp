@@ -14,10 +14,11 @@
 namespace glide {
 
 enum class CheckpointFormat { torch_zip, safetensors };
-const char* format_name(CheckpointFormat format);
+const char* format_name(CheckpointFormat format);  // "torch-zip", "safetensors"
 
-// Tensors by name, in file order. Tensors read from disk may share memory with a read-only
-// mapping of the file, so loading never needs twice a model's memory; copy before writing.
+// Tensors by name, in file order. Tensors read from disk are views of a private (copy-on-write)
+// memory mapping of the file, so loading never needs twice a model's memory: pages are read when
+// first touched, and writing to such a tensor copies only the pages written, never the file.
 class StateDict {
  public:
   void insert(std::string name, torch::Tensor tensor);  // an existing name is an error
@@ -45,22 +46,31 @@ struct Checkpoint {
 Checkpoint load_checkpoint(const std::string& path);
 
 namespace io {
+// "float32", "float16", "bfloat16", "int64", "bool", ... (the names numpy and torch print).
+const char* dtype_name(torch::Dtype dtype);
+
 // Reads any file torch.save wrote (zip container) into a Value tree. Only the pickle opcodes and
 // globals torch.save emits for tensors and plain data are accepted; nothing is executed.
 Value load_torch_file(const std::string& path);
-// The tensors of a torch.save'd state dict (OrderedDict or dict of tensors).
+// The tensors of a torch.save'd state dict (OrderedDict or dict of tensors). Entries of the
+// top-level dict that are not tensors are left out; any other top level is an error.
 StateDict load_torch_state_dict(const std::string& path);
 
-StateDict load_safetensors(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
+// Reads a .safetensors file; its __metadata__ goes to `metadata` when given.
+StateDict load_safetensors(const std::string& path,
+                           std::map<std::string, std::string>* metadata = nullptr);
 // Refuses to replace an existing file unless `overwrite`; writes atomically (temp file + rename).
+// Tensors on any device and of any layout are written as contiguous little-endian CPU data.
 void save_safetensors(const StateDict& tensors, const std::string& path,
-                      const std::map<std::string, std::string>& metadata = {}, bool overwrite = false);
+                      const std::map<std::string, std::string>& metadata = {},
+                      bool overwrite = false);
 }  // namespace io
 
 // Compares a state dict with a module's parameters and buffers. Throws one glide::Error that
 // lists every missing, unexpected and shape-mismatched key.
 void validate_state_dict(const StateDict& state, const torch::nn::Module& module);
-// Validates, then copies the values into the module (casting to each parameter's dtype).
+// Validates, then copies the values into the module (casting to each parameter's dtype and
+// device); the module's tensors keep their identity, so optimizers and views stay valid.
 void load_state_dict(torch::nn::Module& module, const StateDict& state);
 
 }  // namespace glide

@@ -11,7 +11,13 @@
 
 namespace glide::io {
 
+namespace detail {
+struct ValueAccess;
+}
+
 // A value read from a pickle: what torch.save writes for dicts of tensors and plain Python data.
+// Lists, tuples and dicts are shared between copies of a Value (as Python objects are shared
+// between the places that refer to them) and never change once read, so copying is cheap.
 class Value {
  public:
   struct None {};
@@ -21,10 +27,26 @@ class Value {
   };
   // Insertion-ordered, as Python dicts and OrderedDicts are. Keys may be any hashable value.
   using Dict = std::vector<std::pair<Value, Value>>;
+  // A reference to a Python class or function (only those the reader allows, such as
+  // torch.FloatStorage), as it appears inside a pickle.
+  struct Global {
+    std::string module;
+    std::string name;
+  };
 
   Value() : data_(None{}) {}
-  template <typename T>
-  Value(T v) : data_(std::move(v)) {}
+  Value(None) : data_(None{}) {}
+  Value(bool v) : data_(v) {}
+  Value(int v) : data_(static_cast<int64_t>(v)) {}
+  Value(int64_t v) : data_(v) {}
+  Value(double v) : data_(v) {}
+  Value(std::string v) : data_(std::move(v)) {}
+  Value(const char* v) : data_(std::string(v)) {}
+  Value(torch::Tensor v) : data_(std::move(v)) {}
+  Value(Global v) : data_(std::move(v)) {}
+  Value(List v) : data_(std::make_shared<List>(std::move(v))) {}
+  Value(Tuple v) : data_(std::make_shared<Tuple>(std::move(v))) {}
+  Value(Dict v) : data_(std::make_shared<Dict>(std::move(v))) {}
 
   bool is_none() const { return std::holds_alternative<None>(data_); }
   bool is_bool() const { return std::holds_alternative<bool>(data_); }
@@ -32,9 +54,10 @@ class Value {
   bool is_float() const { return std::holds_alternative<double>(data_); }
   bool is_string() const { return std::holds_alternative<std::string>(data_); }
   bool is_tensor() const { return std::holds_alternative<torch::Tensor>(data_); }
-  bool is_list() const { return std::holds_alternative<List>(data_); }
-  bool is_tuple() const { return std::holds_alternative<Tuple>(data_); }
-  bool is_dict() const { return std::holds_alternative<Dict>(data_); }
+  bool is_global() const { return std::holds_alternative<Global>(data_); }
+  bool is_list() const { return std::holds_alternative<std::shared_ptr<List>>(data_); }
+  bool is_tuple() const { return std::holds_alternative<std::shared_ptr<Tuple>>(data_); }
+  bool is_dict() const { return std::holds_alternative<std::shared_ptr<Dict>>(data_); }
 
   // Each accessor throws glide::Error(invalid_format) naming the expected and actual type.
   bool as_bool() const;
@@ -42,6 +65,7 @@ class Value {
   double as_float() const;  // ints are widened
   const std::string& as_string() const;
   const torch::Tensor& as_tensor() const;
+  const Global& as_global() const;
   const List& as_list() const;
   const Tuple& as_tuple() const;
   const Dict& as_dict() const;
@@ -54,7 +78,10 @@ class Value {
   std::string type_name() const;
 
  private:
-  std::variant<None, bool, int64_t, double, std::string, torch::Tensor, List, Tuple, Dict> data_;
+  friend struct detail::ValueAccess;
+  std::variant<None, bool, int64_t, double, std::string, torch::Tensor, Global,
+               std::shared_ptr<List>, std::shared_ptr<Tuple>, std::shared_ptr<Dict>>
+      data_;
 };
 
 }  // namespace glide::io
