@@ -73,13 +73,13 @@ TEST_CASE("official presets have the official state-dict keys, shapes and sizes"
     INFO("preset " << name);
     const auto& manifest = manifests.at(name);
     glide::Text2ImUNet model(config);
-    const auto params = model->named_parameters();
+    const auto params = model->named_parameters().pairs();
     REQUIRE(params.size() == manifest.at("keys").size());
     size_t mismatches = 0;
     for (size_t i = 0; i < params.size(); ++i) {
-      const auto& [key, shape] = std::pair{manifest["keys"][i][0].get<std::string>(),
-                                           manifest["keys"][i][1].get<std::vector<int64_t>>()};
-      const auto& item = params.pairs()[i];
+      const auto key = manifest["keys"][i][0].get<std::string>();
+      const auto shape = manifest["keys"][i][1].get<std::vector<int64_t>>();
+      const auto& item = params[i];
       if (item.first != key || item.second.sizes().vec() != shape) {
         if (++mismatches < 5) {
           UNSCOPED_INFO("key " << i << ": glide " << item.first << " " << item.second.sizes()
@@ -94,7 +94,8 @@ TEST_CASE("official presets have the official state-dict keys, shapes and sizes"
 
 TEST_CASE("golden model cases have the reference's parameter counts", "[models]") {
   GLIDE_REQUIRE_GOLDEN(path, "models.json");
-  for (const auto& [name, entry] : read_json(path).items()) {
+  const auto models = read_json(path);
+  for (const auto& [name, entry] : models.items()) {
     INFO("case " << name);
     glide::Text2ImUNet model(ModelConfig::from_json(entry.at("options").dump()));
     CHECK(parameter_count(*model) == entry.at("params").get<int64_t>());
