@@ -16,24 +16,22 @@ class DdimSampler : public Sampler {
   torch::Tensor sample(const GaussianDiffusion& diffusion, const DenoiseFn& denoise_fn,
                        torch::Tensor x_T, NoiseSource& noise,
                        const SampleOptions& options) const override {
-    return run_reverse_loop(
-        "ddim", diffusion, denoise_fn, std::move(x_T), options,
-        [&](const torch::Tensor& x, const torch::Tensor& t, int64_t) {
-          const MeanVariance out = diffusion.p_mean_variance(
-              denoise_fn, x, t, options.clip_denoised, options.denoised_fn);
-          // eps consistent with the (possibly clipped or replaced) x_0.
-          const torch::Tensor eps = diffusion.predict_eps_from_xstart(x, t, out.pred_xstart);
-          const torch::Tensor alpha_bar = diffusion.extract(diffusion.alphas_cumprod(), t, x);
-          const torch::Tensor alpha_bar_prev =
-              diffusion.extract(diffusion.alphas_cumprod_prev(), t, x);
-          const torch::Tensor sigma = eta_ * at::sqrt((1 - alpha_bar_prev) / (1 - alpha_bar)) *
-                                      at::sqrt(1 - alpha_bar / alpha_bar_prev);
-          // Drawn even when eta is 0, as the reference does, to keep seeded streams aligned.
-          const torch::Tensor z = noise.next(x.sizes(), x.options());
-          const torch::Tensor mean_pred = out.pred_xstart * at::sqrt(alpha_bar_prev) +
-                                          at::sqrt(1 - alpha_bar_prev - sigma * sigma) * eps;
-          return mean_pred + nonzero_mask(t, x) * sigma * z;
-        });
+    const StepFn step = [&](const torch::Tensor& x, const torch::Tensor& t, int64_t) {
+      const MeanVariance out =
+          diffusion.p_mean_variance(denoise_fn, x, t, options.clip_denoised, options.denoised_fn);
+      // eps consistent with the (possibly clipped or replaced) x_0.
+      const torch::Tensor eps = diffusion.predict_eps_from_xstart(x, t, out.pred_xstart);
+      const torch::Tensor alpha_bar = diffusion.extract(diffusion.alphas_cumprod(), t, x);
+      const torch::Tensor alpha_bar_prev = diffusion.extract(diffusion.alphas_cumprod_prev(), t, x);
+      const torch::Tensor sigma = eta_ * at::sqrt((1 - alpha_bar_prev) / (1 - alpha_bar)) *
+                                  at::sqrt(1 - alpha_bar / alpha_bar_prev);
+      // Drawn even when eta is 0, as the reference does, to keep seeded streams aligned.
+      const torch::Tensor z = noise.next(x.sizes(), x.options());
+      const torch::Tensor mean_pred = out.pred_xstart * at::sqrt(alpha_bar_prev) +
+                                      at::sqrt(1 - alpha_bar_prev - sigma * sigma) * eps;
+      return mean_pred + nonzero_mask(t, x) * sigma * z;
+    };
+    return run_reverse_loop("ddim", diffusion, denoise_fn, std::move(x_T), options, step);
   }
 
  private:
