@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace glide {
+
+// β_1..β_T of a named schedule, in float64 exactly as the reference computes them:
+//  - "linear": Ho et al. 2020, from 1e-4 to 0.02 at T = 1000, both ends scaled by 1000 / T.
+//  - "squaredcos_cap_v2": Nichol & Dhariwal 2021 eq. 17, ᾱ(t) = cos²((t + 0.008) / 1.008 · π/2),
+//    β_t = min(1 − ᾱ(t / T) / ᾱ((t − 1) / T), 0.999).
+// Throws glide::Error(invalid_argument) for an unknown name or num_steps < 1.
+std::vector<double> named_beta_schedule(const std::string& name, int64_t num_steps);
+std::vector<std::string> beta_schedule_names();
+
+// The timesteps of a `num_timesteps`-step process that a respacing string keeps, ascending:
+//  - "N,M,...": the process is cut into as many equal sections (earlier ones take the remainder)
+//    and each keeps that many evenly strided steps; "N" is one section.
+//  - "ddimN": the integer stride that keeps exactly N steps, starting at 0 (DDIM paper).
+//  - "fast27": "10,10,3,2,2" with the last step T-1 swapped for T-3.
+//  - "": every step.
+// Throws glide::Error(invalid_argument) naming the spec and the reason when it cannot be met.
+std::vector<int64_t> space_timesteps(int64_t num_timesteps, const std::string& spec);
+std::vector<int64_t> space_timesteps(int64_t num_timesteps,
+                                     const std::vector<int64_t>& section_counts);
+
+}  // namespace glide

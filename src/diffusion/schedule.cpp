@@ -1,0 +1,169 @@
+#include "glide/diffusion/schedule.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <set>
+
+#include "glide/error.hpp"
+
+namespace glide {
+namespace {
+
+// numpy.linspace(start, stop, num) in float64: start + i * step, the last value exactly `stop`.
+std::vector<double> linspace(double start, double stop, int64_t num) {
+  std::vector<double> values(static_cast<size_t>(num));
+  const double step = num > 1 ? (stop - start) / static_cast<double>(num - 1) : 0.0;
+  for (int64_t i = 0; i < num; ++i) values[i] = static_cast<double>(i) * step + start;
+  if (num > 1) values.back() = stop;
+  return values;
+}
+
+double cosine_alpha_bar(double t) {
+  const double c = std::cos((t + 0.008) / 1.008 * M_PI / 2);
+  return c * c;
+}
+
+// Parses a non-negative decimal integer, allowing surrounding spaces; false when it is not one.
+bool parse_count(const std::string& text, int64_t* out) {
+  size_t begin = text.find_first_not_of(' ');
+  size_t end = text.find_last_not_of(' ');
+  if (begin == std::string::npos) return false;
+  int64_t value = 0;
+  for (size_t i = begin; i <= end; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+    if (value > (INT64_MAX - 9) / 10) return false;
+    value = value * 10 + (text[i] - '0');
+  }
+  *out = value;
+  return true;
+}
+
+[[noreturn]] void bad_spec(const std::string& spec, const std::string& why) {
+  throw Error(Status::invalid_argument, fmt::format("timestep respacing '{}': {}", spec, why));
+}
+
+std::vector<int64_t> sections(int64_t num_timesteps, const std::vector<int64_t>& counts,
+                              const std::string& spec) {
+  if (counts.empty()) bad_spec(spec, "no section counts given");
+  const int64_t n_sections = static_cast<int64_t>(counts.size());
+  const int64_t size_per = num_timesteps / n_sections;
+  const int64_t extra = num_timesteps % n_sections;
+  std::set<int64_t> kept;
+  int64_t start = 0;
+  for (int64_t i = 0; i < n_sections; ++i) {
+    const int64_t size = size_per + (i < extra ? 1 : 0);
+    const int64_t count = counts[i];
+    if (count < 0) bad_spec(spec, fmt::format("section {} has a negative count {}", i, count));
+    if (size < count) {
+      bad_spec(spec, fmt::format("section {} has {} of the {} steps and cannot keep {} of them "
+                                 "(a section keeps at most as many steps as it has)",
+                                 i, size, num_timesteps, count));
+    }
+    const double stride =
+        count <= 1 ? 1.0 : static_cast<double>(size - 1) / static_cast<double>(count - 1);
+    double position = 0.0;
+    for (int64_t k = 0; k < count; ++k) {
+      // Python's round(): halves go to the even neighbour, as nearbyint does by default.
+      kept.insert(start + static_cast<int64_t>(std::nearbyint(position)));
+      position += stride;
+    }
+    start += size;
+  }
+  if (kept.empty()) bad_spec(spec, "keeps no timesteps; at least one is needed");
+  return {kept.begin(), kept.end()};
+}
+
+void check_num_timesteps(int64_t num_timesteps) {
+  if (num_timesteps < 1) {
+    throw Error(Status::invalid_argument,
+                fmt::format("diffusion_steps is {}; it must be at least 1", num_timesteps));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> beta_schedule_names() {
+  return {"linear", "squaredcos_cap_v2"};
+}
+
+std::vector<double> named_beta_schedule(const std::string& name, int64_t num_steps) {
+  check_num_timesteps(num_steps);
+  if (name == "linear") {
+    const double scale = 1000.0 / static_cast<double>(num_steps);
+    return linspace(scale * 0.0001, scale * 0.02, num_steps);
+  }
+  if (name == "squaredcos_cap_v2") {
+    std::vector<double> betas(static_cast<size_t>(num_steps));
+    const double n = static_cast<double>(num_steps);
+    for (int64_t i = 0; i < num_steps; ++i) {
+      const double t1 = static_cast<double>(i) / n;
+      const double t2 = static_cast<double>(i + 1) / n;
+      betas[i] = std::min(1 - cosine_alpha_bar(t2) / cosine_alpha_bar(t1), 0.999);
+    }
+    return betas;
+  }
+  throw Error(Status::invalid_argument,
+              fmt::format("noise_schedule '{}' is unknown; expected one of: {}", name,
+                          fmt::join(beta_schedule_names(), ", ")));
+}
+
+std::vector<int64_t> space_timesteps(int64_t num_timesteps,
+                                     const std::vector<int64_t>& section_counts) {
+  check_num_timesteps(num_timesteps);
+  return sections(num_timesteps, section_counts, fmt::format("{}", fmt::join(section_counts, ",")));
+}
+
+std::vector<int64_t> space_timesteps(int64_t num_timesteps, const std::string& spec) {
+  check_num_timesteps(num_timesteps);
+  if (spec.empty()) return sections(num_timesteps, {num_timesteps}, spec);
+  if (spec.rfind("ddim", 0) == 0) {
+    int64_t desired = 0;
+    if (!parse_count(spec.substr(4), &desired) || desired < 1) {
+      bad_spec(spec, "'ddim' must be followed by a positive step count, as in 'ddim50'");
+    }
+    for (int64_t stride = 1; stride < num_timesteps; ++stride) {
+      if ((num_timesteps + stride - 1) / stride == desired) {
+        std::vector<int64_t> kept;
+        for (int64_t t = 0; t < num_timesteps; t += stride) kept.push_back(t);
+        return kept;
+      }
+    }
+    bad_spec(spec,
+             fmt::format("no integer stride keeps exactly {} of {} steps", desired, num_timesteps));
+  }
+  if (spec == "fast27") {
+    std::vector<int64_t> kept =
+        space_timesteps(num_timesteps, std::vector<int64_t>{10, 10, 3, 2, 2});
+    // The noisiest step is swapped for T-3, which the reference found to reduce DDIM artifacts.
+    auto last = std::find(kept.begin(), kept.end(), num_timesteps - 1);
+    if (last == kept.end() || num_timesteps < 3) {
+      bad_spec(spec, fmt::format("needs a process whose last step {} is kept by 10,10,3,2,2",
+                                 num_timesteps - 1));
+    }
+    kept.erase(last);
+    std::set<int64_t> unique(kept.begin(), kept.end());
+    unique.insert(num_timesteps - 3);
+    return {unique.begin(), unique.end()};
+  }
+  std::vector<int64_t> counts;
+  size_t begin = 0;
+  while (true) {
+    const size_t comma = spec.find(',', begin);
+    const std::string part = spec.substr(begin, comma == std::string::npos ? comma : comma - begin);
+    int64_t count = 0;
+    if (!parse_count(part, &count)) {
+      bad_spec(spec, fmt::format("'{}' is not a step count; expected comma-separated "
+                                 "non-negative integers, 'ddimN' or 'fast27'",
+                                 part));
+    }
+    counts.push_back(count);
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
+  return sections(num_timesteps, counts, spec);
+}
+
+}  // namespace glide

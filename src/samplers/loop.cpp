@@ -1,0 +1,52 @@
+#include "samplers/loop.hpp"
+
+#include <fmt/format.h>
+
+#include "glide/error.hpp"
+
+namespace glide::detail {
+
+torch::Tensor run_reverse_loop(const char* sampler, const GaussianDiffusion& diffusion,
+                               const DenoiseFn& denoise_fn, torch::Tensor x_T,
+                               const SampleOptions& options, const StepFn& step) {
+  if (!x_T.defined() || !at::isFloatingType(x_T.scalar_type()) || x_T.dim() < 1 ||
+      x_T.size(0) < 1) {
+    throw Error(Status::invalid_argument,
+                fmt::format("{} sampler: x_T must be a floating-point tensor with a batch of at "
+                            "least 1; got {}",
+                            sampler, x_T.defined() ? x_T.toString() : "none"));
+  }
+  if (!denoise_fn) {
+    throw Error(Status::invalid_argument, fmt::format("{} sampler: no denoise function", sampler));
+  }
+  const int64_t total = diffusion.num_timesteps();
+  const auto index_options = at::TensorOptions().dtype(at::kLong).device(x_T.device());
+  torch::Tensor x = std::move(x_T);
+  for (int64_t index = total - 1; index >= 0; --index) {
+    const torch::Tensor t = at::full({x.size(0)}, index, index_options);
+    x = step(x, t, index);
+    const int64_t done = total - index;
+    if (options.progress && !options.progress(done, total)) {
+      throw Error(Status::cancelled,
+                  fmt::format("{} sampler: cancelled by the progress callback after step {} of {}",
+                              sampler, done, total));
+    }
+  }
+  return x;
+}
+
+torch::Tensor nonzero_mask(const torch::Tensor& t, const torch::Tensor& x) {
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  shape[0] = t.size(0);
+  return t.ne(0).to(x.scalar_type()).view(shape);
+}
+
+void require_default_eta(const char* sampler, const SamplerParams& params) {
+  if (params.eta != SamplerParams{}.eta) {
+    throw Error(Status::invalid_argument,
+                fmt::format("the {} sampler has no eta (got {}); eta applies to ddim only", sampler,
+                            params.eta));
+  }
+}
+
+}  // namespace glide::detail
