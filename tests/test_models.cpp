@@ -142,7 +142,7 @@ TEST_CASE("reduced precision stays close to float32 on a golden case", "[models]
   const auto dir = *glide::test::goldens_dir();
   const auto file = glide::io::load_torch_file(path);
   auto run = [&](torch::Dtype dtype) {
-    auto model = glide::parity::load_golden_model(dir, "text2im");
+    auto model = glide::parity::load_golden_model(dir, "text2im").model;
     model->set_compute_dtype(dtype);
     torch::InferenceMode guard;
     const auto text = model->encode_text(file.at("tokens").as_tensor(), file.at("mask").as_tensor());

@@ -19,7 +19,7 @@ torch::Tensor optional_tensor(const io::Value& file, const char* key) {
 // forward_<case>.pt: the UNet's output and the text encoder's two outputs.
 CaseResult run_forward_case(const std::string& dir, const std::string& case_name) {
   CaseResult result{"forward_" + case_name};
-  auto model = load_golden_model(dir, case_name);
+  auto model = load_golden_model(dir, case_name).model;
   const auto file = io::load_torch_file(
       (std::filesystem::path(dir) / ("forward_" + case_name + ".pt")).string());
   torch::InferenceMode inference;

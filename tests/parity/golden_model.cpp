@@ -12,7 +12,7 @@
 
 namespace glide::parity {
 
-Text2ImUNet load_golden_model(const std::string& dir, const std::string& case_name) {
+GoldenModel load_golden_model(const std::string& dir, const std::string& case_name) {
   const auto models_json = std::filesystem::path(dir) / "models.json";
   std::ifstream in(models_json);
   if (!in) throw Error(Status::not_found, fmt::format("{} cannot be opened", models_json.string()));
@@ -21,12 +21,12 @@ Text2ImUNet load_golden_model(const std::string& dir, const std::string& case_na
     throw Error(Status::not_found,
                 fmt::format("{} has no case \"{}\"", models_json.string(), case_name));
   }
-  const auto config = ModelConfig::from_json(all.at(case_name).at("options").dump());
-  Text2ImUNet model(config);
+  const auto& options = all.at(case_name).at("options");
+  Text2ImUNet model(ModelConfig::from_json(options.dump()));
   load_state_dict(*model, io::load_torch_state_dict(
                               (std::filesystem::path(dir) / ("model_" + case_name + ".pt")).string()));
   model->eval();
-  return model;
+  return {model, options.value("noise_schedule", "squaredcos_cap_v2")};
 }
 
 double max_abs_error(const torch::Tensor& actual, const torch::Tensor& expected) {
@@ -34,6 +34,10 @@ double max_abs_error(const torch::Tensor& actual, const torch::Tensor& expected)
   return (actual.to(torch::kDouble) - expected.to(torch::kDouble)).abs().max().item<double>();
 }
 
-std::vector<CaseResult> run_all_cases(const std::string& dir) { return run_forward_cases(dir); }
+std::vector<CaseResult> run_all_cases(const std::string& dir) {
+  auto results = run_forward_cases(dir);
+  for (auto& r : run_sampling_cases(dir)) results.push_back(std::move(r));
+  return results;
+}
 
 }  // namespace glide::parity

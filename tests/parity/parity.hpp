@@ -5,7 +5,6 @@
 
 #include <torch/types.h>
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,13 +22,19 @@ struct CaseResult {
 };
 
 // The model of a golden case: built from models.json's options, loaded from model_<name>.pt
-// through glide's own checkpoint reader.
-Text2ImUNet load_golden_model(const std::string& dir, const std::string& case_name);
+// through glide's own checkpoint reader, with the noise schedule it was made for.
+struct GoldenModel {
+  Text2ImUNet model{nullptr};
+  std::string noise_schedule;
+};
+GoldenModel load_golden_model(const std::string& dir, const std::string& case_name);
 
 double max_abs_error(const torch::Tensor& actual, const torch::Tensor& expected);
 
 // Runs every case of each kind found in `dir`; a missing file means the case is not listed.
 std::vector<CaseResult> run_forward_cases(const std::string& dir);
+// sampling_text2im.pt, sampling_superres.pt, sampling_inpaint.pt: one result per trajectory.
+std::vector<CaseResult> run_sampling_cases(const std::string& dir);
 std::vector<CaseResult> run_all_cases(const std::string& dir);
 
 }  // namespace glide::parity
