@@ -1,0 +1,58 @@
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace glide {
+
+// How one denoising stage samples. The defaults are the reference's base stage.
+struct StageParams {
+  std::string sampler = "ddpm";  // a name from sampler_names(): "ddpm", "ddim", "dpm++2m", ...
+  std::string respacing = "100";  // a timestep_respacing string: "N", "a,b,c", "ddimN", "fast27"
+  double eta = 0.0;               // ddim only
+  // Classifier-free guidance scale; 1 = conditional model alone, 0 = unconditional alone.
+  // Stages without guidance (GLIDE's upsampler) ignore it when `guided` is false.
+  bool guided = true;
+  double guidance_scale = 3.0;
+  double guidance_rescale = 0.0;  // Lin et al. 2023, in [0, 1]
+  // What bounds each predicted x_0: "clip" (to [-1, 1], GLIDE's), "dynamic" (Imagen's dynamic
+  // thresholding at `dynamic_percentile`) or "none".
+  std::string thresholding = "clip";
+  double dynamic_percentile = 0.995;
+  double temperature = 1.0;  // x_T ~ N(0, temperature^2 I)
+
+  // The reference's defaults: base 100-step guided DDPM at scale 3; upsampler fast27 DDIM,
+  // unguided, temperature 0.997.
+  static StageParams base_defaults();
+  static StageParams upsampler_defaults();
+
+  // Throws glide::Error(invalid_argument) naming `stage`.field, the value and the allowed range.
+  void validate(const std::string& stage) const;
+};
+
+// Everything one generation depends on. Validated as a whole before any work starts.
+struct GenerationParams {
+  // One prompt per image, or a single prompt for all `batch_size` images.
+  std::vector<std::string> prompts;
+  int64_t batch_size = 1;
+  // The guidance's unconditional prompt; a non-empty one acts as a negative prompt.
+  std::string negative_prompt;
+  StageParams base = StageParams::base_defaults();
+  StageParams upsampler = StageParams::upsampler_defaults();
+  bool upsample = true;  // run the upsampler stage after the base stage
+  // Image k of a batch uses seed + k for all its noise, so it equals a generation of that image
+  // alone with seed + k (up to floating-point reassociation in batched kernels).
+  uint64_t seed = 0;
+  torch::Device device = torch::kCPU;
+  torch::Dtype dtype = torch::kFloat32;  // float32, float16 (CUDA) or bfloat16
+  bool preview = false;  // pass each step's predicted x_0 to the progress callback
+
+  void validate() const;
+  // The prompts expanded to batch_size entries.
+  std::vector<std::string> expanded_prompts() const;
+};
+
+}  // namespace glide
