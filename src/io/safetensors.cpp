@@ -292,10 +292,14 @@ void save_safetensors(const StateDict& tensors, const std::string& path,
                                            "' has the dtype " + dtype_name(t.scalar_type()) +
                                            ", which safetensors files from glide cannot hold");
     }
-    const uint64_t bytes = static_cast<uint64_t>(t.numel()) * t.element_size();
-    header[name] = {
-        {"dtype", code}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, offset + bytes}}};
-    offset += bytes;
+    uint64_t bytes, end;
+    if (!detail::checked_bytes(t.numel(), t.element_size(), &bytes) ||
+        __builtin_add_overflow(offset, bytes, &end)) {
+      throw Error(Status::invalid_argument,
+                  "cannot write '" + path + "': tensor '" + name + "' is too large");
+    }
+    header[name] = {{"dtype", code}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, end}}};
+    offset = end;
   }
   std::string text;
   try {

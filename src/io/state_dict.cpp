@@ -1,6 +1,7 @@
 #include <torch/nn/module.h>
 
 #include <cstdio>
+#include <limits>
 #include <set>
 
 #include "glide/error.hpp"
@@ -97,7 +98,12 @@ std::vector<std::string> StateDict::keys() const {
 
 int64_t StateDict::parameter_count() const {
   int64_t n = 0;
-  for (const auto& item : items_) n += item.second.numel();
+  for (const auto& item : items_) {
+    // Views (expanded tensors) may count more elements than memory holds: saturate.
+    if (__builtin_add_overflow(n, item.second.numel(), &n)) {
+      return std::numeric_limits<int64_t>::max();
+    }
+  }
   return n;
 }
 
