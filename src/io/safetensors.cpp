@@ -317,7 +317,13 @@ void save_safetensors(const StateDict& tensors, const std::string& path,
   out.write(text.data(), text.size());
   for (const auto& [name, t] : tensors.items()) {
     // One tensor at a time, so a model on the GPU never needs a second copy in host memory.
-    const torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
+    torch::Tensor c;
+    try {
+      c = t.detach().to(torch::kCPU).contiguous();
+    } catch (const c10::Error& e) {
+      throw Error(Status::invalid_argument, "cannot write '" + path + "': tensor '" + name +
+                                                "': " + e.what_without_backtrace());
+    }
     out.write(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size());
   }
   out.commit(overwrite);

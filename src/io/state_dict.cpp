@@ -159,7 +159,14 @@ void validate_state_dict(const StateDict& state, const torch::nn::Module& module
 void load_state_dict(torch::nn::Module& module, const StateDict& state) {
   validate_state_dict(state, module);
   torch::NoGradGuard no_grad;
-  for (auto& [name, t] : module_tensors(module)) t.copy_(state.at(name));
+  for (auto& [name, t] : module_tensors(module)) {
+    try {
+      t.copy_(state.at(name));
+    } catch (const c10::Error& e) {
+      throw Error(Status::invalid_argument,
+                  "cannot copy '" + name + "' into the module: " + e.what_without_backtrace());
+    }
+  }
 }
 
 }  // namespace glide
