@@ -163,6 +163,7 @@ TEST_CASE("unpickler rebuilds strided views of shared storages", "[io]") {
   p.str("scalar").tensor("FloatStorage", "0", 12, 11, {}, {});
   p.str("empty").tensor("FloatStorage", "0", 12, 12, {0, 5}, {5, 1});
   p.str("longs").tensor("LongStorage", "1", 3, 0, {3}, {1});
+  p.str("expanded").tensor("FloatStorage", "0", 12, 3, {1000, 2}, {0, 1});
   p.op('u');
   ArangeStorages storages;
   const Bytes b = p.stopped();
@@ -175,6 +176,7 @@ TEST_CASE("unpickler rebuilds strided views of shared storages", "[io]") {
   CHECK(v.at("scalar").as_tensor().item<float>() == 11.f);
   CHECK(v.at("empty").as_tensor().sizes() == torch::IntArrayRef({0, 5}));
   CHECK(v.at("longs").as_tensor().dtype() == torch::kInt64);
+  CHECK(torch::equal(v.at("expanded").as_tensor(), base.slice(0, 3, 5).expand({1000, 2})));
   // One storage behind all the float views.
   CHECK(v.at("transposed").as_tensor().data_ptr() == v.at("matrix").as_tensor().data_ptr());
   CHECK(v.at("offset").as_tensor().storage().data() == v.at("matrix").as_tensor().storage().data());
@@ -190,14 +192,15 @@ TEST_CASE("unpickler refuses tensors that do not fit their storage", "[io]") {
   require_error_in(one(12, 1, {3, 4}, {4, 1}), "needs element 12 of a storage holding 12");
   require_error_in(one(12, 0, {4, 4}, {4, 1}), "storage holding 12");
   require_error_in(one(12, 13, {0}, {1}), "storage holding 12");
-  require_error_in(one(12, 0, {int64_t{1} << 40, int64_t{1} << 40}, {int64_t{1} << 40, 1}),
-                   "overflow");
-  require_error_in(one(12, 0, {int64_t{1} << 62, 2}, {1, int64_t{1} << 62}), "storage holding");
+  require_error_in(one(12, 0, {int64_t{1} << 31, 2}, {int64_t{1} << 62, 1}), "overflow");
+  require_error_in(one(12, 0, {int64_t{1} << 61, 2}, {1, int64_t{1} << 61}), "storage holding");
   require_error_in(one(12, 0, {3, 4}, {4}), "2 sizes but 1 strides");
   require_error_in(one(12, -1, {3}, {1}), "negative storage offset");
   require_error_in(one(12, 0, {-3}, {1}), "negative value");
   require_error_in(one(12, 0, std::vector<int64_t>(65, 1), std::vector<int64_t>(65, 1)),
                    "dimensions");
+  require_error_in(one(1, 0, {int64_t{1} << 32, int64_t{1} << 32, int64_t{1} << 32}, {0, 0, 0}),
+                   "more elements than an int64 counts");
   // A huge declared storage reaches the loader, which refuses it before allocating.
   require_error_in(one(int64_t{1} << 60, 0, {1}, {1}), "test storage too large");
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -459,7 +460,12 @@ class Unpickler {
     const auto storage_numel = static_cast<uint64_t>(storage.numel());
     uint64_t last = static_cast<uint64_t>(offset);
     const bool empty = std::find(sizes.begin(), sizes.end(), 0) != sizes.end();
+    uint64_t numel = 1;
     for (size_t i = 0; i < sizes.size() && !empty; ++i) {
+      if (__builtin_mul_overflow(numel, static_cast<uint64_t>(sizes[i]), &numel) ||
+          numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        fail("a tensor with more elements than an int64 counts");
+      }
       uint64_t span;
       if (__builtin_mul_overflow(static_cast<uint64_t>(sizes[i] - 1),
                                  static_cast<uint64_t>(strides[i]), &span) ||

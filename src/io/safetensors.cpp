@@ -292,10 +292,14 @@ void save_safetensors(const StateDict& tensors, const std::string& path,
                                            "' has the dtype " + dtype_name(t.scalar_type()) +
                                            ", which safetensors files from glide cannot hold");
     }
-    const uint64_t bytes = static_cast<uint64_t>(t.numel()) * t.element_size();
-    header[name] = {
-        {"dtype", code}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, offset + bytes}}};
-    offset += bytes;
+    uint64_t bytes, end;
+    if (!detail::checked_bytes(t.numel(), t.element_size(), &bytes) ||
+        __builtin_add_overflow(offset, bytes, &end)) {
+      throw Error(Status::invalid_argument,
+                  "cannot write '" + path + "': tensor '" + name + "' is too large");
+    }
+    header[name] = {{"dtype", code}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, end}}};
+    offset = end;
   }
   std::string text;
   try {
@@ -313,7 +317,13 @@ void save_safetensors(const StateDict& tensors, const std::string& path,
   out.write(text.data(), text.size());
   for (const auto& [name, t] : tensors.items()) {
     // One tensor at a time, so a model on the GPU never needs a second copy in host memory.
-    const torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
+    torch::Tensor c;
+    try {
+      c = t.detach().to(torch::kCPU).contiguous();
+    } catch (const c10::Error& e) {
+      throw Error(Status::invalid_argument, "cannot write '" + path + "': tensor '" + name +
+                                                "': " + e.what_without_backtrace());
+    }
     out.write(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size());
   }
   out.commit(overwrite);

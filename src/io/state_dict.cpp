@@ -1,6 +1,7 @@
 #include <torch/nn/module.h>
 
 #include <cstdio>
+#include <limits>
 #include <set>
 
 #include "glide/error.hpp"
@@ -97,7 +98,12 @@ std::vector<std::string> StateDict::keys() const {
 
 int64_t StateDict::parameter_count() const {
   int64_t n = 0;
-  for (const auto& item : items_) n += item.second.numel();
+  for (const auto& item : items_) {
+    // Views (expanded tensors) may count more elements than memory holds: saturate.
+    if (__builtin_add_overflow(n, item.second.numel(), &n)) {
+      return std::numeric_limits<int64_t>::max();
+    }
+  }
   return n;
 }
 
@@ -153,7 +159,14 @@ void validate_state_dict(const StateDict& state, const torch::nn::Module& module
 void load_state_dict(torch::nn::Module& module, const StateDict& state) {
   validate_state_dict(state, module);
   torch::NoGradGuard no_grad;
-  for (auto& [name, t] : module_tensors(module)) t.copy_(state.at(name));
+  for (auto& [name, t] : module_tensors(module)) {
+    try {
+      t.copy_(state.at(name));
+    } catch (const c10::Error& e) {
+      throw Error(Status::invalid_argument,
+                  "cannot copy '" + name + "' into the module: " + e.what_without_backtrace());
+    }
+  }
 }
 
 }  // namespace glide
