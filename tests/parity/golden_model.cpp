@@ -34,8 +34,12 @@ double max_abs_error(const torch::Tensor& actual, const torch::Tensor& expected)
   return (actual.to(torch::kDouble) - expected.to(torch::kDouble)).abs().max().item<double>();
 }
 
-std::vector<CaseResult> run_all_cases(const std::string& dir) {
-  auto results = run_forward_cases(dir);
+double reduced_precision_bound(torch::Dtype dtype, double output_scale) {
+  return (dtype == torch::kBFloat16 ? 5e-2 : 1e-2) * output_scale;
+}
+
+std::vector<CaseResult> run_all_cases(const std::string& dir, const RunOptions& options) {
+  auto results = run_forward_cases(dir, options);
   for (auto& r : run_sampling_cases(dir)) results.push_back(std::move(r));
   return results;
 }

@@ -31,10 +31,21 @@ GoldenModel load_golden_model(const std::string& dir, const std::string& case_na
 
 double max_abs_error(const torch::Tensor& actual, const torch::Tensor& expected);
 
+// Where and in which precision the forward cases run. float32 must meet kTolerance; reduced
+// precisions are bounded relative to the output's magnitude (reduced_precision_bound).
+struct RunOptions {
+  torch::Device device = torch::kCPU;
+  torch::Dtype dtype = torch::kFloat32;
+};
+// The bound for a reduced-precision run: a fraction of the reference output's largest magnitude
+// (bfloat16 keeps 8 mantissa bits, float16 11).
+double reduced_precision_bound(torch::Dtype dtype, double output_scale);
+
 // Runs every case of each kind found in `dir`; a missing file means the case is not listed.
-std::vector<CaseResult> run_forward_cases(const std::string& dir);
+std::vector<CaseResult> run_forward_cases(const std::string& dir, const RunOptions& options = {});
 // sampling_text2im.pt, sampling_superres.pt, sampling_inpaint.pt: one result per trajectory.
 std::vector<CaseResult> run_sampling_cases(const std::string& dir);
-std::vector<CaseResult> run_all_cases(const std::string& dir);
+// Sampling cases run on the CPU in float32 whatever the options say.
+std::vector<CaseResult> run_all_cases(const std::string& dir, const RunOptions& options = {});
 
 }  // namespace glide::parity
