@@ -1,0 +1,13 @@
+#pragma once
+
+namespace glide {
+
+// LibTorch's CPU thread pools. Debian's LibTorch starts with one thread; glide's entry points
+// (pipeline, command line, C ABI) call ensure_threads() so that work uses every core unless the
+// user chose otherwise. `threads` <= 0 means the number of cores (or $GLIDE_NUM_THREADS).
+void set_num_threads(int threads);
+int num_threads();
+// Sets the default once per process, unless set_num_threads() was called first.
+void ensure_threads();
+
+}  // namespace glide
