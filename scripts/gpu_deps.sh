@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Fills .gpu-deps/ (ignored by git) with what bench/gpu.sh needs on the GPU machine, which reaches
+# no package registry: Debian's .deb files of glide's build dependencies, and copies of the golden
+# files its parity check reads (never committed).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+deps="$root/.gpu-deps"
+mkdir -p "$deps/goldens"
+grep -qx '/.gpu-deps/' "$root/.git/info/exclude" 2>/dev/null || echo '/.gpu-deps/' >>"$root/.git/info/exclude"
+(cd "$deps" && apt-get download libfmt-dev libfmt9 libspdlog-dev libspdlog1.10 nlohmann-json3-dev \
+  libicu-dev libicu72 libcli11-dev catch2 libpng-dev libpng16-16 zlib1g-dev 2>/dev/null)
+goldens="${GLIDE_GOLDENS:-$root/../shared/goldens}"
+# Two cases keep the carried tree under the device tool's 64 MiB.
+rm -f "$deps"/goldens/*
+for case in text2im superres; do
+  cp "$goldens/model_$case.pt" "$goldens/forward_$case.pt" "$deps/goldens/"
+done
+cp "$goldens/models.json" "$deps/goldens/"
+du -sh "$deps"
