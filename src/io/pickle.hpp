@@ -8,6 +8,7 @@
 #include <string>
 
 #include "glide/io/value.hpp"
+#include "io/tensors.hpp"
 
 namespace glide::io::detail {
 
@@ -39,16 +40,5 @@ struct UnpickleLimits {
 // are refused. `what` names the input in messages (e.g. "model.pt: data.pkl").
 Value unpickle(const uint8_t* data, size_t size, const StorageLoader& load_storage,
                const std::string& what, const UnpickleLimits& limits = {});
-
-// Bytes of one element of the dtypes the readers accept; 0 for any other dtype.
-size_t element_size(torch::Dtype dtype);
-
-// numel * itemsize without overflow; false when it overflows or numel < 0.
-bool checked_bytes(int64_t numel, size_t itemsize, uint64_t* bytes);
-
-// A 1-D tensor of `numel` elements over `data`, kept alive by `owner` (nullptr: the caller keeps
-// the bytes alive). Copied to fresh memory when `data` is not aligned for the dtype.
-torch::Tensor tensor_over(const uint8_t* data, int64_t numel, torch::Dtype dtype,
-                          std::shared_ptr<const void> owner);
 
 }  // namespace glide::io::detail

@@ -15,7 +15,7 @@
 #include "glide/error.hpp"
 #include "io/bytes.hpp"
 #include "io/loaders.hpp"
-#include "io/pickle.hpp"
+#include "io/tensors.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "glide's checkpoint readers assume a little-endian machine");

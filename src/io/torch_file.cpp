@@ -6,6 +6,7 @@
 #include <caffe2/serialize/read_adapter_interface.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <map>
 
@@ -144,7 +145,8 @@ void check_byteorder(Archive& archive) {
   if (e->size > 16) archive.fail("its byteorder record is " + std::to_string(e->size) + " bytes");
   const Bytes b = archive.read("byteorder");
   std::string order(reinterpret_cast<const char*>(b.data), b.size);
-  order.erase(std::remove_if(order.begin(), order.end(), [](char c) { return std::isspace(c); }),
+  order.erase(std::remove_if(order.begin(), order.end(),
+                             [](unsigned char c) { return std::isspace(c) != 0; }),
               order.end());
   if (order == "little") return;
   if (order == "big") {
