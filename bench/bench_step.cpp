@@ -37,7 +37,8 @@ void sync(const torch::Device& device) {
 }
 
 // Median milliseconds of one forward pass after one warm-up.
-double time_step(glide::ModelConfig config, int64_t batch, const Options& o, double gflop_per_image) {
+double time_step(glide::ModelConfig config, int64_t batch, const Options& o,
+                 double gflop_per_image) {
   glide::Text2ImUNet model(config);
   model->to(o.device);
   model->set_compute_dtype(o.dtype);
@@ -59,7 +60,8 @@ double time_step(glide::ModelConfig config, int64_t batch, const Options& o, dou
     const auto start = std::chrono::steady_clock::now();
     model->forward(x, t, text, cond);
     sync(o.device);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
   }
   std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2];
@@ -76,13 +78,20 @@ int main(int argc, char** argv) {
   try {
     for (int i = 1; i + 1 < argc; i += 2) {
       const std::string flag = argv[i], value = argv[i + 1];
-      if (flag == "--device") o.device = torch::Device(value);
-      else if (flag == "--dtype") o.dtype = parse_dtype(value);
-      else if (flag == "--batch") o.batch = std::stoll(value);
-      else if (flag == "--repeats") o.repeats = std::stoi(value);
-      else if (flag == "--only") o.only = value;
-      else if (flag == "--threads") glide::set_num_threads(std::stoi(value));
-      else throw std::invalid_argument("unknown flag " + flag);
+      if (flag == "--device")
+        o.device = torch::Device(value);
+      else if (flag == "--dtype")
+        o.dtype = parse_dtype(value);
+      else if (flag == "--batch")
+        o.batch = std::stoll(value);
+      else if (flag == "--repeats")
+        o.repeats = std::stoi(value);
+      else if (flag == "--only")
+        o.only = value;
+      else if (flag == "--threads")
+        glide::set_num_threads(std::stoi(value));
+      else
+        throw std::invalid_argument("unknown flag " + flag);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "bench_step: {}\n", e.what());
@@ -93,7 +102,8 @@ int main(int argc, char** argv) {
   fmt::print("device {}, dtype {}, threads {}\n", o.device.str(), c10::toString(o.dtype),
              at::get_num_threads());
   // GFLOP per image per step, from DESIGN.md.
-  if (o.only.empty() || o.only == "base") time_step(glide::ModelConfig::base(), 2 * o.batch, o, 238);
+  if (o.only.empty() || o.only == "base")
+    time_step(glide::ModelConfig::base(), 2 * o.batch, o, 238);
   if (o.only.empty() || o.only == "upsampler") {
     time_step(glide::ModelConfig::upsampler(), o.batch, o, 1280);
   }

@@ -6,7 +6,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/types.h>
 
-#include <catch2/catch.hpp>
+#include "support/catch_torch.hpp"
 #include <cmath>
 #include <fstream>
 #include <iterator>

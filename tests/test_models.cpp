@@ -1,4 +1,3 @@
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <torch/nn/module.h>
 
@@ -9,6 +8,7 @@
 #include "glide/io/checkpoint.hpp"
 #include "glide/models/text2im_unet.hpp"
 #include "parity/parity.hpp"
+#include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
 
 using glide::ModelConfig;
@@ -61,7 +61,8 @@ TEST_CASE("model config rejects impossible shapes with the option's name", "[mod
   CHECK_THROWS_AS(ModelConfig::from_json("{not json"), glide::Error);
 }
 
-TEST_CASE("official presets have the official state-dict keys, shapes and sizes", "[models][slow]") {
+TEST_CASE("official presets have the official state-dict keys, shapes and sizes",
+          "[models][slow]") {
   GLIDE_REQUIRE_GOLDEN(path, "manifests.json");
   const auto manifests = read_json(path);
   const std::pair<const char*, ModelConfig> presets[] = {
@@ -125,8 +126,9 @@ TEST_CASE("forward rejects inputs of the wrong shape with a clear error", "[mode
   const auto x = torch::zeros({1, 3, 16, 16});
   const auto t = torch::zeros({1}, torch::kLong);
   CHECK_THROWS_WITH(model->forward(x, t, text), Catch::Contains("low_res"));
-  CHECK_THROWS_WITH(model->forward(torch::zeros({1, 4, 16, 16}), t, text, {torch::zeros({1, 3, 4, 4})}),
-                    Catch::Contains("expected (batch, 3, H, W)"));
+  CHECK_THROWS_WITH(
+      model->forward(torch::zeros({1, 4, 16, 16}), t, text, {torch::zeros({1, 3, 4, 4})}),
+      Catch::Contains("expected (batch, 3, H, W)"));
   CHECK_THROWS_WITH(model->forward(x, torch::zeros({2}), text, {torch::zeros({1, 3, 4, 4})}),
                     Catch::Contains("timesteps"));
   CHECK_THROWS_WITH(model->encode_text(torch::zeros({1, 5}, torch::kLong), mask),
@@ -145,7 +147,8 @@ TEST_CASE("reduced precision stays close to float32 on a golden case", "[models]
     auto model = glide::parity::load_golden_model(dir, "text2im").model;
     model->set_compute_dtype(dtype);
     torch::InferenceMode guard;
-    const auto text = model->encode_text(file.at("tokens").as_tensor(), file.at("mask").as_tensor());
+    const auto text =
+        model->encode_text(file.at("tokens").as_tensor(), file.at("mask").as_tensor());
     return model->forward(file.at("x").as_tensor(), file.at("t").as_tensor(), text);
   };
   const auto reference = run(torch::kFloat32);

@@ -1,8 +1,7 @@
 // Sampling trajectories against the reference goldens (cases in tests/parity/sampling_cases.cpp,
 // shared with the glide-parity runner).
-#include <catch2/catch.hpp>
-
 #include "parity/parity.hpp"
+#include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
 
 TEST_CASE("sampling trajectories match the reference within 1e-4", "[samplers][parity][slow]") {

@@ -22,6 +22,8 @@ const char* status_name(Status status) {
 Error::Error(Status status, const std::string& message)
     : std::runtime_error(message), status_(status) {}
 
-const char* version_string() { return GLIDE_VERSION_STRING; }
+const char* version_string() {
+  return GLIDE_VERSION_STRING;
+}
 
 }  // namespace glide

@@ -37,7 +37,9 @@ void set_num_threads(int threads) {
   threads_chosen = true;
 }
 
-int num_threads() { return at::get_num_threads(); }
+int num_threads() {
+  return at::get_num_threads();
+}
 
 void ensure_threads() {
   if (!threads_chosen.exchange(true)) at::set_num_threads(default_threads());

@@ -40,7 +40,9 @@ void require(bool ok, const std::string& message) {
 
 }  // namespace
 
-ModelConfig ModelConfig::base() { return ModelConfig{}; }
+ModelConfig ModelConfig::base() {
+  return ModelConfig{};
+}
 
 ModelConfig ModelConfig::upsampler() {
   ModelConfig c;
@@ -173,7 +175,8 @@ ModelConfig ModelConfig::from_json(const std::string& json_text) {
   try {
     j = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::exception& e) {
-    throw Error(Status::invalid_format, fmt::format("model config is not valid JSON: {}", e.what()));
+    throw Error(Status::invalid_format,
+                fmt::format("model config is not valid JSON: {}", e.what()));
   }
   if (!j.is_object()) {
     throw Error(Status::invalid_format, "model config JSON must be an object of option names");
@@ -197,8 +200,8 @@ ModelConfig ModelConfig::from_json(const std::string& json_text) {
     }
     if (!ok) {
       throw Error(Status::invalid_argument,
-                  fmt::format("model option {} has the wrong type ({}): {}", key,
-                              value.type_name(), value.dump()));
+                  fmt::format("model option {} has the wrong type ({}): {}", key, value.type_name(),
+                              value.dump()));
     }
     field = value.get<Field>();
   };
@@ -206,26 +209,46 @@ ModelConfig ModelConfig::from_json(const std::string& json_text) {
   static const char* ignored[] = {"diffusion_steps", "noise_schedule", "timestep_respacing",
                                   "use_fp16", "cache_text_emb"};
   for (const auto& [key, value] : j.items()) {
-    if (key == "image_size") read(key, value, c.image_size);
-    else if (key == "num_channels") read(key, value, c.num_channels);
-    else if (key == "num_res_blocks") read(key, value, c.num_res_blocks);
-    else if (key == "channel_mult") read(key, value, c.channel_mult);
-    else if (key == "num_heads") read(key, value, c.num_heads);
-    else if (key == "num_head_channels") read(key, value, c.num_head_channels);
-    else if (key == "num_heads_upsample") read(key, value, c.num_heads_upsample);
-    else if (key == "attention_resolutions") read(key, value, c.attention_resolutions);
-    else if (key == "dropout") read(key, value, c.dropout);
-    else if (key == "text_ctx") read(key, value, c.text_ctx);
-    else if (key == "xf_width") read(key, value, c.xf_width);
-    else if (key == "xf_layers") read(key, value, c.xf_layers);
-    else if (key == "xf_heads") read(key, value, c.xf_heads);
-    else if (key == "xf_final_ln") read(key, value, c.xf_final_ln);
-    else if (key == "xf_padding") read(key, value, c.xf_padding);
-    else if (key == "use_scale_shift_norm") read(key, value, c.use_scale_shift_norm);
-    else if (key == "resblock_updown") read(key, value, c.resblock_updown);
-    else if (key == "inpaint") read(key, value, c.inpaint);
-    else if (key == "super_res") read(key, value, c.super_res);
-    else if (key == "n_vocab") read(key, value, c.n_vocab);
+    if (key == "image_size")
+      read(key, value, c.image_size);
+    else if (key == "num_channels")
+      read(key, value, c.num_channels);
+    else if (key == "num_res_blocks")
+      read(key, value, c.num_res_blocks);
+    else if (key == "channel_mult")
+      read(key, value, c.channel_mult);
+    else if (key == "num_heads")
+      read(key, value, c.num_heads);
+    else if (key == "num_head_channels")
+      read(key, value, c.num_head_channels);
+    else if (key == "num_heads_upsample")
+      read(key, value, c.num_heads_upsample);
+    else if (key == "attention_resolutions")
+      read(key, value, c.attention_resolutions);
+    else if (key == "dropout")
+      read(key, value, c.dropout);
+    else if (key == "text_ctx")
+      read(key, value, c.text_ctx);
+    else if (key == "xf_width")
+      read(key, value, c.xf_width);
+    else if (key == "xf_layers")
+      read(key, value, c.xf_layers);
+    else if (key == "xf_heads")
+      read(key, value, c.xf_heads);
+    else if (key == "xf_final_ln")
+      read(key, value, c.xf_final_ln);
+    else if (key == "xf_padding")
+      read(key, value, c.xf_padding);
+    else if (key == "use_scale_shift_norm")
+      read(key, value, c.use_scale_shift_norm);
+    else if (key == "resblock_updown")
+      read(key, value, c.resblock_updown);
+    else if (key == "inpaint")
+      read(key, value, c.inpaint);
+    else if (key == "super_res")
+      read(key, value, c.super_res);
+    else if (key == "n_vocab")
+      read(key, value, c.n_vocab);
     else if (std::find(std::begin(ignored), std::end(ignored), key) == std::end(ignored)) {
       throw Error(Status::invalid_argument,
                   fmt::format("unknown model option \"{}\" in model config JSON", key));

@@ -24,8 +24,8 @@ using models::UpsampleImpl;
 torch::Tensor timestep_embedding(const torch::Tensor& timesteps, int64_t dim) {
   const int64_t half = dim / 2;
   const auto freqs =
-      at::exp(-std::log(10000.0) *
-              at::arange(0, half, timesteps.options().dtype(at::kFloat)) / static_cast<double>(half));
+      at::exp(-std::log(10000.0) * at::arange(0, half, timesteps.options().dtype(at::kFloat)) /
+              static_cast<double>(half));
   const auto args = timesteps.to(at::kFloat).unsqueeze(1) * freqs.unsqueeze(0);
   auto embedding = at::cat({at::cos(args), at::sin(args)}, -1);
   if (dim % 2) embedding = at::cat({embedding, at::zeros_like(embedding.narrow(1, 0, 1))}, -1);
@@ -48,15 +48,15 @@ Text2ImUNetImpl::Text2ImUNetImpl(ModelConfig config) : config_(std::move(config)
 
   // Registration order reproduces the reference state dict: own parameters first, then the
   // UNet's modules, then the text encoder's.
-  positional_embedding_ = register_parameter(
-      "positional_embedding", torch::randn({c.text_ctx, c.xf_width}) * 0.01);
+  positional_embedding_ =
+      register_parameter("positional_embedding", torch::randn({c.text_ctx, c.xf_width}) * 0.01);
   if (c.xf_padding) {
-    padding_embedding_ = register_parameter(
-        "padding_embedding", torch::randn({c.text_ctx, c.xf_width}) * 0.01);
+    padding_embedding_ =
+        register_parameter("padding_embedding", torch::randn({c.text_ctx, c.xf_width}) * 0.01);
   }
-  time_embed_ = register_module(
-      "time_embed",
-      nn::Sequential(nn::Linear(c.num_channels, emb_dim), nn::SiLU(), nn::Linear(emb_dim, emb_dim)));
+  time_embed_ =
+      register_module("time_embed", nn::Sequential(nn::Linear(c.num_channels, emb_dim), nn::SiLU(),
+                                                   nn::Linear(emb_dim, emb_dim)));
 
   auto make_res = [&](int64_t in, int64_t out, Resample resample) {
     return std::make_shared<ResBlockImpl>(in, emb_dim, c.dropout, out, c.use_scale_shift_norm,
@@ -81,7 +81,8 @@ Text2ImUNetImpl::Text2ImUNetImpl(ModelConfig config) : config_(std::move(config)
       block->append(make_res(ch, out, Resample::none));
       ch = out;
       if (attends_at(ds)) {
-        block->append(std::make_shared<AttentionBlockImpl>(ch, heads_for(ch, c.num_heads), c.xf_width));
+        block->append(
+            std::make_shared<AttentionBlockImpl>(ch, heads_for(ch, c.num_heads), c.xf_width));
       }
       input_blocks_.push_back(block);
       skip_channels.push_back(ch);
@@ -103,7 +104,8 @@ Text2ImUNetImpl::Text2ImUNetImpl(ModelConfig config) : config_(std::move(config)
 
   middle_block_ = make_block();
   middle_block_->append(make_res(ch, ch, Resample::none));
-  middle_block_->append(std::make_shared<AttentionBlockImpl>(ch, heads_for(ch, c.num_heads), c.xf_width));
+  middle_block_->append(
+      std::make_shared<AttentionBlockImpl>(ch, heads_for(ch, c.num_heads), c.xf_width));
   middle_block_->append(make_res(ch, ch, Resample::none));
   register_module("middle_block", middle_block_);
 
@@ -117,7 +119,8 @@ Text2ImUNetImpl::Text2ImUNetImpl(ModelConfig config) : config_(std::move(config)
       block->append(make_res(ch + skip, out, Resample::none));
       ch = out;
       if (attends_at(ds)) {
-        block->append(std::make_shared<AttentionBlockImpl>(ch, heads_for(ch, heads_up), c.xf_width));
+        block->append(
+            std::make_shared<AttentionBlockImpl>(ch, heads_for(ch, heads_up), c.xf_width));
       }
       if (level > 0 && i == c.num_res_blocks) {
         if (c.resblock_updown) {
@@ -141,10 +144,11 @@ Text2ImUNetImpl::Text2ImUNetImpl(ModelConfig config) : config_(std::move(config)
   }
   register_module("out", nn::Sequential(out_norm_, nn::Identity(), out_conv_));
 
-  transformer_ = register_module(
-      "transformer", std::make_shared<models::TextTransformerImpl>(c.xf_width, c.xf_layers, c.xf_heads));
+  transformer_ = register_module("transformer", std::make_shared<models::TextTransformerImpl>(
+                                                    c.xf_width, c.xf_layers, c.xf_heads));
   if (c.xf_final_ln) {
-    final_ln_ = register_module("final_ln", nn::LayerNorm(nn::LayerNormOptions({c.xf_width}).eps(1e-5)));
+    final_ln_ =
+        register_module("final_ln", nn::LayerNorm(nn::LayerNormOptions({c.xf_width}).eps(1e-5)));
   }
   token_embedding_ = register_module("token_embedding", nn::Embedding(c.n_vocab, c.xf_width));
   transformer_proj_ = register_module("transformer_proj", nn::Linear(c.xf_width, emb_dim));
@@ -181,7 +185,8 @@ TextEmbedding Text2ImUNetImpl::encode_text(const torch::Tensor& tokens, const to
                             mask.defined() ? c10::str(mask.sizes()) : std::string("none")));
   }
   const auto ids = tokens.to(at::kLong);
-  if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= c.n_vocab)) {
+  if (ids.numel() > 0 &&
+      (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= c.n_vocab)) {
     throw Error(Status::invalid_argument,
                 fmt::format("text token ids must be in [0, {}); got values in [{}, {}]", c.n_vocab,
                             ids.min().item<int64_t>(), ids.max().item<int64_t>()));
@@ -209,8 +214,8 @@ void Text2ImUNetImpl::check_inputs(const torch::Tensor& x, const torch::Tensor& 
   }
   const int64_t batch = x.size(0);
   if (timesteps.dim() != 1 || timesteps.size(0) != batch) {
-    throw Error(Status::invalid_argument,
-                fmt::format("timesteps have shape {}; expected ({})", c10::str(timesteps.sizes()), batch));
+    throw Error(Status::invalid_argument, fmt::format("timesteps have shape {}; expected ({})",
+                                                      c10::str(timesteps.sizes()), batch));
   }
   if (!text.xf_proj.defined() || !text.xf_out.defined() || text.xf_proj.size(0) != batch ||
       text.xf_out.size(0) != batch) {
@@ -221,13 +226,16 @@ void Text2ImUNetImpl::check_inputs(const torch::Tensor& x, const torch::Tensor& 
   }
 }
 
-torch::Tensor Text2ImUNetImpl::assemble_input(const torch::Tensor& x, const Conditioning& cond) const {
+torch::Tensor Text2ImUNetImpl::assemble_input(const torch::Tensor& x,
+                                              const Conditioning& cond) const {
   const auto& c = config_;
   std::vector<torch::Tensor> parts{x};
-  const auto expect = [&](const torch::Tensor& t, const char* name, int64_t channels, bool same_hw) {
+  const auto expect = [&](const torch::Tensor& t, const char* name, int64_t channels,
+                          bool same_hw) {
     if (!t.defined()) {
       throw Error(Status::invalid_argument,
-                  fmt::format("this model ({}{}) needs conditioning input {}", c.super_res ? "super-resolution" : "",
+                  fmt::format("this model ({}{}) needs conditioning input {}",
+                              c.super_res ? "super-resolution" : "",
                               c.inpaint ? (c.super_res ? " inpainting" : "inpainting") : "", name));
     }
     if (t.dim() != 4 || t.size(0) != x.size(0) || t.size(1) != channels ||
@@ -247,7 +255,8 @@ torch::Tensor Text2ImUNetImpl::assemble_input(const torch::Tensor& x, const Cond
   }
   if (c.super_res) {
     expect(cond.low_res, "low_res", 3, false);
-    parts.push_back(at::upsample_bilinear2d(cond.low_res.to(x.scalar_type()), {x.size(2), x.size(3)},
+    parts.push_back(at::upsample_bilinear2d(cond.low_res.to(x.scalar_type()),
+                                            {x.size(2), x.size(3)},
                                             /*align_corners=*/false));
   }
   return parts.size() == 1 ? x : at::cat(parts, 1);
@@ -256,8 +265,7 @@ torch::Tensor Text2ImUNetImpl::assemble_input(const torch::Tensor& x, const Cond
 torch::Tensor Text2ImUNetImpl::forward(const torch::Tensor& x, const torch::Tensor& timesteps,
                                        const TextEmbedding& text, const Conditioning& cond) {
   check_inputs(x, timesteps, text);
-  auto emb = time_embed_->forward(
-      timestep_embedding(timesteps, config_.num_channels).to(dtype_));
+  auto emb = time_embed_->forward(timestep_embedding(timesteps, config_.num_channels).to(dtype_));
   emb = emb + text.xf_proj.to(emb.scalar_type());
   const auto& xf_out = text.xf_out;
 

@@ -18,7 +18,9 @@ nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride = 1) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1));
 }
 
-nn::Conv1d conv1x1(int64_t in, int64_t out) { return nn::Conv1d(nn::Conv1dOptions(in, out, 1)); }
+nn::Conv1d conv1x1(int64_t in, int64_t out) {
+  return nn::Conv1d(nn::Conv1dOptions(in, out, 1));
+}
 
 nn::GroupNorm group_norm(int64_t channels) {
   return nn::GroupNorm(nn::GroupNormOptions(32, channels).eps(1e-5));
@@ -87,8 +89,8 @@ ResBlockImpl::ResBlockImpl(int64_t channels, int64_t emb_channels, double dropou
 
   out_norm_ = group_norm(out_channels);
   out_conv_ = zeroed(conv3x3(out_channels, out_channels));
-  register_module("out_layers", nn::Sequential(out_norm_, nn::Identity(), nn::Dropout(dropout),
-                                               out_conv_));
+  register_module("out_layers",
+                  nn::Sequential(out_norm_, nn::Identity(), nn::Dropout(dropout), out_conv_));
   if (out_channels != channels) {
     skip_conv_ = register_module("skip_connection",
                                  nn::Conv2d(nn::Conv2dOptions(channels, out_channels, 1)));
@@ -111,7 +113,8 @@ torch::Tensor ResBlockImpl::run(const torch::Tensor& x_in, const torch::Tensor& 
   h = in_conv_->forward(resample(h));
   const auto x = resample(x_in);
 
-  auto emb_out = emb_linear_->forward(at::silu(emb)).to(h.scalar_type()).unsqueeze(-1).unsqueeze(-1);
+  auto emb_out =
+      emb_linear_->forward(at::silu(emb)).to(h.scalar_type()).unsqueeze(-1).unsqueeze(-1);
   if (use_scale_shift_norm_) {
     auto scale_shift = emb_out.chunk(2, 1);
     h = group_norm32(h, out_norm_) * (1 + scale_shift[0]) + scale_shift[1];

@@ -96,7 +96,8 @@ class AttentionBlockImpl : public UNetLayerImpl {
 class TimestepEmbedSequentialImpl : public torch::nn::Module {
  public:
   void append(std::shared_ptr<UNetLayerImpl> layer);
-  torch::Tensor forward(torch::Tensor x, const torch::Tensor& emb, const torch::Tensor& encoder_out);
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& emb,
+                        const torch::Tensor& encoder_out);
 
  private:
   std::vector<std::shared_ptr<UNetLayerImpl>> layers_;

@@ -1,8 +1,7 @@
-#include <glide/tokenizer.hpp>
-#include <glide/version.hpp>
-
 #include <cstdio>
 #include <cstring>
+#include <glide/tokenizer.hpp>
+#include <glide/version.hpp>
 
 // Prints the token count of a prompt and the library version, proving headers and linking work.
 int main() {

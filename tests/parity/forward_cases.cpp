@@ -27,19 +27,17 @@ CaseResult run_forward_case(const std::string& dir, const std::string& case_name
   auto model = load_golden_model(dir, case_name).model;
   model->to(options.device);
   model->set_compute_dtype(options.dtype);
-  const auto file = io::load_torch_file(
-      (std::filesystem::path(dir) / ("forward_" + case_name + ".pt")).string());
-  const auto input = [&](const torch::Tensor& t) {
-    return t.defined() ? t.to(options.device) : t;
-  };
+  const auto file =
+      io::load_torch_file((std::filesystem::path(dir) / ("forward_" + case_name + ".pt")).string());
+  const auto input = [&](const torch::Tensor& t) { return t.defined() ? t.to(options.device) : t; };
   torch::InferenceMode inference;
   const auto text = model->encode_text(input(file.at("tokens").as_tensor()),
                                        input(optional_tensor(file, "mask")));
   const Conditioning cond{input(optional_tensor(file, "low_res")),
                           input(optional_tensor(file, "inpaint_image")),
                           input(optional_tensor(file, "inpaint_mask"))};
-  const auto out = model->forward(input(file.at("x").as_tensor()),
-                                  input(file.at("t").as_tensor()), text, cond);
+  const auto out =
+      model->forward(input(file.at("x").as_tensor()), input(file.at("t").as_tensor()), text, cond);
   const auto& expected = file.at("out").as_tensor();
   const double out_error = max_abs_error(out.cpu(), expected);
   const double proj_error = max_abs_error(text.xf_proj.cpu(), file.at("xf_proj").as_tensor());
@@ -51,8 +49,8 @@ CaseResult run_forward_case(const std::string& dir, const std::string& case_name
     result.max_error = out_error;  // the text encoder's outputs are intermediate here
   }
   result.passed = result.max_error <= bound;
-  result.detail = fmt::format("out {:.2e}, xf_proj {:.2e}, xf_out {:.2e} (bound {:.1e})",
-                              out_error, proj_error, xf_error, bound);
+  result.detail = fmt::format("out {:.2e}, xf_proj {:.2e}, xf_out {:.2e} (bound {:.1e})", out_error,
+                              proj_error, xf_error, bound);
   return result;
 }
 
@@ -72,7 +70,8 @@ std::vector<CaseResult> run_forward_cases(const std::string& dir, const RunOptio
     try {
       results.push_back(run_forward_case(dir, name, options));
     } catch (const std::exception& e) {
-      results.push_back({"forward_" + name, std::numeric_limits<double>::infinity(), false, e.what()});
+      results.push_back(
+          {"forward_" + name, std::numeric_limits<double>::infinity(), false, e.what()});
     }
   }
   return results;

@@ -23,8 +23,9 @@ GoldenModel load_golden_model(const std::string& dir, const std::string& case_na
   }
   const auto& options = all.at(case_name).at("options");
   Text2ImUNet model(ModelConfig::from_json(options.dump()));
-  load_state_dict(*model, io::load_torch_state_dict(
-                              (std::filesystem::path(dir) / ("model_" + case_name + ".pt")).string()));
+  load_state_dict(*model,
+                  io::load_torch_state_dict(
+                      (std::filesystem::path(dir) / ("model_" + case_name + ".pt")).string()));
   model->eval();
   return {model, options.value("noise_schedule", "squaredcos_cap_v2")};
 }

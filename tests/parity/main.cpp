@@ -11,13 +11,14 @@
 namespace {
 
 void usage(std::FILE* out) {
-  fmt::print(out,
-             "usage: glide-parity [DIR] [--device cpu|cuda[:N]] [--dtype float32|float16|bfloat16]\n"
-             "  DIR: a folder in the reference goldens' format (default {})\n"
-             "  Forward cases run on the device and dtype given; float32 must match within 1e-4,\n"
-             "  reduced precisions within a bound relative to the output. Sampling cases run on\n"
-             "  the CPU in float32.\n",
-             GLIDE_DEFAULT_GOLDENS);
+  fmt::print(
+      out,
+      "usage: glide-parity [DIR] [--device cpu|cuda[:N]] [--dtype float32|float16|bfloat16]\n"
+      "  DIR: a folder in the reference goldens' format (default {})\n"
+      "  Forward cases run on the device and dtype given; float32 must match within 1e-4,\n"
+      "  reduced precisions within a bound relative to the output. Sampling cases run on\n"
+      "  the CPU in float32.\n",
+      GLIDE_DEFAULT_GOLDENS);
 }
 
 torch::Dtype parse_dtype(const std::string& name) {
@@ -40,8 +41,10 @@ int main(int argc, char** argv) {
         return 0;
       } else if ((arg == "--device" || arg == "--dtype") && i + 1 < argc) {
         const std::string value = argv[++i];
-        if (arg == "--device") options.device = torch::Device(value);
-        else options.dtype = parse_dtype(value);
+        if (arg == "--device")
+          options.device = torch::Device(value);
+        else
+          options.dtype = parse_dtype(value);
       } else if (arg.rfind("-", 0) != 0) {
         dir = arg;
       } else {
@@ -62,8 +65,8 @@ int main(int argc, char** argv) {
   at::globalContext().setAllowTF32CuBLAS(false);
   int passed = 0, failed = 0;
   for (const auto& r : glide::parity::run_all_cases(dir, options)) {
-    fmt::print("{:<44} max error {:9.3e}  {}  {}\n", r.name, r.max_error, r.passed ? "ok  " : "FAIL",
-               r.detail);
+    fmt::print("{:<44} max error {:9.3e}  {}  {}\n", r.name, r.max_error,
+               r.passed ? "ok  " : "FAIL", r.detail);
     (r.passed ? passed : failed)++;
   }
   fmt::print("{} passed, {} failed\n", passed, failed);

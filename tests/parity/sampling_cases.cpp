@@ -70,8 +70,12 @@ class ZeroNoise : public NoiseSource {
   }
 };
 
-torch::Tensor doubled(const torch::Tensor& t) { return at::cat({t, t}); }
-torch::Tensor first_half(const torch::Tensor& t) { return t.narrow(0, 0, t.size(0) / 2); }
+torch::Tensor doubled(const torch::Tensor& t) {
+  return at::cat({t, t});
+}
+torch::Tensor first_half(const torch::Tensor& t) {
+  return t.narrow(0, 0, t.size(0) / 2);
+}
 
 CaseResult compare(std::string name, const torch::Tensor& actual, const torch::Tensor& expected) {
   CaseResult r{std::move(name), max_abs_error(actual, expected)};
@@ -106,13 +110,14 @@ void text2im_cases(const std::string& dir, const io::Value& golden,
   const std::string pmv = "p_mean_variance_t4.";
   const auto out = diffusion.p_mean_variance(plain, golden.at(pmv + "x").as_tensor(),
                                              golden.at(pmv + "t").as_tensor(), true);
-  const std::pair<const char*, const torch::Tensor*> fields[] = {{"mean", &out.mean},
-                                                                  {"variance", &out.variance},
-                                                                  {"log_variance", &out.log_variance},
-                                                                  {"pred_xstart", &out.pred_xstart}};
+  const std::pair<const char*, const torch::Tensor*> fields[] = {
+      {"mean", &out.mean},
+      {"variance", &out.variance},
+      {"log_variance", &out.log_variance},
+      {"pred_xstart", &out.pred_xstart}};
   for (const auto& [field, value] : fields) {
-    results.push_back(compare("sampling_text2im." + pmv + field, *value,
-                              golden.at(pmv + field).as_tensor()));
+    results.push_back(
+        compare("sampling_text2im." + pmv + field, *value, golden.at(pmv + field).as_tensor()));
   }
 
   // One group of keys "cfg<scale>.*" per guidance scale.
@@ -131,7 +136,8 @@ void text2im_cases(const std::string& dir, const io::Value& golden,
 
     auto ddpm_noise = padded_noise(golden.at(prefix + "ddpm_noise").as_tensor());
     const auto ddpm = make_sampler("ddpm")->sample(diffusion, guided, x_T, ddpm_noise);
-    results.push_back(compare(case_prefix + "ddpm", first_half(ddpm), golden.at(prefix + "ddpm").as_tensor()));
+    results.push_back(
+        compare(case_prefix + "ddpm", first_half(ddpm), golden.at(prefix + "ddpm").as_tensor()));
 
     ZeroNoise no_noise;
     const auto ddim = make_sampler("ddim")->sample(diffusion, guided, x_T, no_noise);
@@ -150,13 +156,15 @@ void text2im_cases(const std::string& dir, const io::Value& golden,
 void superres_case(const std::string& dir, const io::Value& golden,
                    std::vector<CaseResult>& results) {
   auto [model, schedule] = load_golden_model(dir, "superres");
-  const auto text2im = io::load_torch_file((std::filesystem::path(dir) / "sampling_text2im.pt").string());
+  const auto text2im =
+      io::load_torch_file((std::filesystem::path(dir) / "sampling_text2im.pt").string());
   Conditioning cond;
   cond.low_res = golden.at("low_res").as_tensor();
   ZeroNoise no_noise;
-  const auto out = make_sampler("ddim")->sample(diffusion_of(golden, schedule),
-                                                denoise_fn_for(model, encode(model, prompts_of(text2im)), cond),
-                                                golden.at("noise").as_tensor(), no_noise);
+  const auto out =
+      make_sampler("ddim")->sample(diffusion_of(golden, schedule),
+                                   denoise_fn_for(model, encode(model, prompts_of(text2im)), cond),
+                                   golden.at("noise").as_tensor(), no_noise);
   results.push_back(compare("sampling_superres.ddim_" + golden.at("respacing").as_string(), out,
                             golden.at("out").as_tensor()));
 }
@@ -176,7 +184,8 @@ void inpaint_case(const std::string& dir, const io::Value& golden,
   const auto out =
       make_sampler("ddpm")->sample(diffusion_of(golden, golden.at("noise_schedule").as_string()),
                                    guided, doubled(golden.at("x_T").as_tensor()), noise, options);
-  results.push_back(compare("sampling_inpaint.ddpm", first_half(out), golden.at("ddpm").as_tensor()));
+  results.push_back(
+      compare("sampling_inpaint.ddpm", first_half(out), golden.at("ddpm").as_tensor()));
 }
 
 }  // namespace

@@ -15,10 +15,10 @@ std::optional<std::string> golden_path(const std::string& name);
 }  // namespace glide::test
 
 // Skips the rest of a test case, visibly, when the named golden file is unavailable.
-#define GLIDE_REQUIRE_GOLDEN(var, name)                                     \
-  const auto var##_opt = ::glide::test::golden_path(name);                  \
-  if (!var##_opt) {                                                          \
+#define GLIDE_REQUIRE_GOLDEN(var, name)                                          \
+  const auto var##_opt = ::glide::test::golden_path(name);                       \
+  if (!var##_opt) {                                                              \
     WARN("SKIPPED: golden file " << (name) << " not found (set GLIDE_GOLDENS)"); \
-    return;                                                                  \
-  }                                                                          \
+    return;                                                                      \
+  }                                                                              \
   const std::string& var = *var##_opt

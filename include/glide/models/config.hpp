@@ -14,7 +14,7 @@ struct ModelConfig {
   int64_t num_res_blocks = 3;
   std::string channel_mult = "";  // "" picks the reference's default for image_size
   int64_t num_heads = 1;
-  int64_t num_head_channels = 64;  // -1: use num_heads instead
+  int64_t num_head_channels = 64;   // -1: use num_heads instead
   int64_t num_heads_upsample = -1;  // -1: same as num_heads
   std::string attention_resolutions = "32,16,8";
   double dropout = 0.1;
@@ -46,8 +46,8 @@ struct ModelConfig {
   // Derived values, after validation.
   std::vector<int64_t> channel_multipliers() const;
   std::vector<int64_t> attention_downsample_rates() const;  // image_size / resolution
-  int64_t in_channels() const;                               // 3, 6, 7 or 10 by variant
-  int64_t out_channels() const { return 6; }                 // eps and the variance interpolation
+  int64_t in_channels() const;                              // 3, 6, 7 or 10 by variant
+  int64_t out_channels() const { return 6; }                // eps and the variance interpolation
 };
 
 }  // namespace glide

@@ -10,7 +10,7 @@ namespace glide {
 
 // How one denoising stage samples. The defaults are the reference's base stage.
 struct StageParams {
-  std::string sampler = "ddpm";  // a name from sampler_names(): "ddpm", "ddim", "dpm++2m", ...
+  std::string sampler = "ddpm";   // a name from sampler_names(): "ddpm", "ddim", "dpm++2m", ...
   std::string respacing = "100";  // a timestep_respacing string: "N", "a,b,c", "ddimN", "fast27"
   double eta = 0.0;               // ddim only
   // Classifier-free guidance scale; 1 = conditional model alone, 0 = unconditional alone.
@@ -48,7 +48,7 @@ struct GenerationParams {
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat32;  // float32, float16 (CUDA) or bfloat16
-  bool preview = false;  // pass each step's predicted x_0 to the progress callback
+  bool preview = false;                  // pass each step's predicted x_0 to the progress callback
 
   void validate() const;
   // The prompts expanded to batch_size entries.

@@ -14,8 +14,8 @@ namespace glide {
 
 // What a progress callback sees after each denoising step.
 struct Progress {
-  std::string stage;      // "base", "upsampler", "inpaint", "upsampler-inpaint"
-  int64_t step = 0;       // steps done in this stage, 1..total
+  std::string stage;  // "base", "upsampler", "inpaint", "upsampler-inpaint"
+  int64_t step = 0;   // steps done in this stage, 1..total
   int64_t total = 0;
   torch::Tensor preview;  // with GenerationParams::preview: uint8 (B, H, W, 3) predicted x_0
 };
