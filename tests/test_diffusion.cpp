@@ -6,7 +6,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/types.h>
 
-#include "support/catch_torch.hpp"
 #include <cmath>
 #include <fstream>
 #include <iterator>
@@ -17,6 +16,7 @@
 #include "glide/diffusion/gaussian_diffusion.hpp"
 #include "glide/diffusion/schedule.hpp"
 #include "glide/error.hpp"
+#include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
 
 using Catch::Matchers::Contains;

@@ -2,7 +2,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/types.h>
 
-#include "support/catch_torch.hpp"
 #include <cmath>
 #include <string>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "glide/guidance/classifier_free.hpp"
 #include "glide/guidance/denoised.hpp"
 #include "glide/samplers/sampler.hpp"
+#include "support/catch_torch.hpp"
 
 using Catch::Matchers::Contains;
 using glide::GaussianDiffusion;

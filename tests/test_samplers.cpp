@@ -2,7 +2,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/types.h>
 
-#include "support/catch_torch.hpp"
 #include <cmath>
 #include <string>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "glide/error.hpp"
 #include "glide/samplers/noise.hpp"
 #include "glide/samplers/sampler.hpp"
+#include "support/catch_torch.hpp"
 
 using Catch::Matchers::Contains;
 using glide::GaussianDiffusion;
