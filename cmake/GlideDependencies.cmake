@@ -1,7 +1,6 @@
 # Every third-party dependency is found here, so the parts' CMakeLists only link targets.
 find_package(Torch REQUIRED)
 find_package(fmt REQUIRED)
-find_package(spdlog REQUIRED)
 find_package(nlohmann_json 3.9 REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc i18n)
 

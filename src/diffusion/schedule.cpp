@@ -1,6 +1,7 @@
 #include "glide/diffusion/schedule.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "glide/error.hpp"
 #include "glide/samplers/sampler.hpp"
