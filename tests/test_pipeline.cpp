@@ -227,6 +227,8 @@ TEST_CASE("inpainting keeps the known pixels in both stages", "[pipeline]") {
   GuidedSampler sampler(golden_stage("inpaint"), golden_stage("superres_inpaint"));
   GenerationParams p = quick_params();
   p.batch_size = 2;
+  p.upsampler = StageParams::upsampler_inpaint_defaults();
+  p.upsampler.respacing = "4";
   at::manual_seed(5);
   // At the upsampler's size, so that its known region is the image itself; the base stage gets it
   // resized to 16x16.

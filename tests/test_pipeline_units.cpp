@@ -73,6 +73,10 @@ TEST_CASE("stage defaults are GLIDE's notebook settings", "[pipeline]") {
   CHECK(up.respacing == "fast27");
   CHECK_FALSE(up.guided);
   CHECK(up.temperature == 0.997);
+  const auto up_inpaint = glide::StageParams::upsampler_inpaint_defaults();
+  CHECK(up_inpaint.sampler == "ddpm");
+  CHECK(up_inpaint.respacing == "fast27");
+  CHECK_FALSE(up_inpaint.guided);
 }
 
 TEST_CASE("every invalid field is rejected by name", "[pipeline]") {

@@ -41,6 +41,12 @@ StageParams StageParams::upsampler_defaults() {
   return p;
 }
 
+StageParams StageParams::upsampler_inpaint_defaults() {
+  StageParams p = upsampler_defaults();
+  p.sampler = "ddpm";
+  return p;
+}
+
 void StageParams::validate(const std::string& stage, int64_t diffusion_steps) const {
   const std::string at = stage + ".";
   const auto names = sampler_names();

@@ -28,6 +28,8 @@ struct StageParams {
   // unguided, temperature 0.997.
   static StageParams base_defaults();
   static StageParams upsampler_defaults();
+  // GLIDE's inpainting notebook runs its upsampler with DDPM (still fast27, unguided, 0.997).
+  static StageParams upsampler_inpaint_defaults();
 
   // Throws glide::Error(invalid_argument) naming `stage`.field, the value and the allowed range.
   // The respacing is checked against a process of `diffusion_steps` steps (the model's).
