@@ -28,13 +28,18 @@ struct StageParams {
   // unguided, temperature 0.997.
   static StageParams base_defaults();
   static StageParams upsampler_defaults();
+  // GLIDE's inpainting notebook runs its upsampler with DDPM (still fast27, unguided, 0.997).
+  static StageParams upsampler_inpaint_defaults();
 
   // Throws glide::Error(invalid_argument) naming `stage`.field, the value and the allowed range.
-  void validate(const std::string& stage) const;
+  // The respacing is checked against a process of `diffusion_steps` steps (the model's).
+  void validate(const std::string& stage, int64_t diffusion_steps = 1000) const;
 };
 
 // Everything one generation depends on. Validated as a whole before any work starts.
 struct GenerationParams {
+  static constexpr int64_t kMaxBatchSize = 256;
+
   // One prompt per image, or a single prompt for all `batch_size` images.
   std::vector<std::string> prompts;
   int64_t batch_size = 1;
@@ -43,13 +48,17 @@ struct GenerationParams {
   StageParams base = StageParams::base_defaults();
   StageParams upsampler = StageParams::upsampler_defaults();
   bool upsample = true;  // run the upsampler stage after the base stage
-  // Image k of a batch uses seed + k for all its noise, so it equals a generation of that image
-  // alone with seed + k (up to floating-point reassociation in batched kernels).
+  // Image k of a batch draws all its noise (x_T and every step, in every stage) from one CPU
+  // generator seeded with seed + k, so it equals a generation of that image alone with seed + k
+  // (up to floating-point reassociation in batched kernels).
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat32;  // float32, float16 (CUDA) or bfloat16
   bool preview = false;                  // pass each step's predicted x_0 to the progress callback
 
+  // Checks every field, both stages included, before any work: glide::Error(invalid_argument)
+  // naming the field ("base.guidance_scale", "prompts[2]", "device"), its value and what is
+  // allowed.
   void validate() const;
   // The prompts expanded to batch_size entries.
   std::vector<std::string> expanded_prompts() const;

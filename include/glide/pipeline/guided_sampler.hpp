@@ -3,12 +3,13 @@
 #include <torch/types.h>
 
 #include <functional>
-#include <optional>
+#include <memory>
 #include <string>
 
-#include "glide/diffusion/gaussian_diffusion.hpp"
 #include "glide/models/text2im_unet.hpp"
 #include "glide/pipeline/generation_params.hpp"
+#include "glide/pipeline/stage_model.hpp"
+#include "glide/samplers/noise.hpp"
 
 namespace glide {
 
@@ -28,36 +29,50 @@ struct GenerationResult {
   torch::Tensor upsampled;  // the upsampler's output, e.g. 256x256; undefined when not run
 };
 
-// A model with the diffusion it was trained with.
-struct StageModel {
-  Text2ImUNet model{nullptr};
-  DiffusionConfig diffusion;  // diffusion_steps and noise_schedule; respacing comes per call
-};
+// Where a stage's noise comes from instead of the seeds: for replaying recorded noise in tests.
+// Called once per stage with the stage's name and batch size B; the source is asked for x_T
+// (B, 3, S, S) (before the temperature), then for each step's (B, 3, S, S) noise.
+using NoiseFactory =
+    std::function<std::unique_ptr<NoiseSource>(const std::string& stage, int64_t batch)>;
 
 // GLIDE's text → 64×64 → 256×256 pipeline, upsampling of a given image, and inpainting.
-// The text encoder runs once per stage and generation, never once per step.
+// The text encoder runs once per stage and generation, never once per step. Every call validates
+// all of `params` (and that the models fit the call) before any work, runs under
+// torch::InferenceMode, and moves the models to params.device and params.dtype when they are not
+// there already; they stay there (the models are shared with the caller). Not thread-safe.
 class GuidedSampler {
  public:
-  // Either model may be absent ({nullptr}) when its stages are not used.
+  // Either model may be absent ({nullptr}) when its stages are not used. Models are put in eval
+  // mode.
   GuidedSampler(StageModel base, StageModel upsampler);
 
+  // Guided base stage on [prompts; negative_prompt], its 64×64 result quantized to 8 bits, then
+  // (when params.upsample) the upsampler conditioned on it and on the prompts.
   GenerationResult generate(const GenerationParams& params, const ProgressCallback& progress = {});
 
-  // Upsamples given images: uint8 (B, h, w, 3), one prompt per image or one for all.
+  // Upsamples given images: uint8 (B, h, w, 3), one prompt per image or one for all. The batch
+  // size is the images' B (params.batch_size is ignored); image k uses seed + k.
   torch::Tensor upsample(const torch::Tensor& images, const GenerationParams& params,
                          const ProgressCallback& progress = {});
 
-  // Inpainting needs inpaint models (config.inpaint). image: uint8 (B, H, W, 3) at the base
-  // model's size; mask: (B, H, W) or (H, W), nonzero = keep. The known region is forced into
-  // every predicted x_0 (GLIDE's inpainting), in both stages when upsampling.
+  // Inpainting needs inpaint models (config.inpaint). image: uint8 (B, H, W, 3) or (H, W, 3) of
+  // any size, B = 1 or params.batch_size, resized (bicubic, as PIL) to each stage's size; mask:
+  // (B, H, W) or (H, W) of any size, nonzero = keep, resized to the base size and from there to
+  // the upsampler's with nearest neighbours (GLIDE's inpainting notebook). The known region is
+  // forced into every predicted x_0, in both stages when upsampling. The notebook samples this
+  // upsampler with DDPM: set params.upsampler = StageParams::upsampler_inpaint_defaults() for it.
   GenerationResult inpaint(const torch::Tensor& image, const torch::Tensor& mask,
                            const GenerationParams& params, const ProgressCallback& progress = {});
+
+  // Replaces the seeded per-image noise (tests replay recorded noise with it); empty restores it.
+  void set_noise_factory(NoiseFactory factory) { noise_factory_ = std::move(factory); }
 
   const StageModel& base() const { return base_; }
   const StageModel& upsampler() const { return upsampler_; }
 
  private:
   StageModel base_, upsampler_;
+  NoiseFactory noise_factory_;
 };
 
 // [-1, 1] float (B, 3, H, W) ↔ uint8 (B, H, W, 3), rounding as GLIDE does ((x + 1) * 127.5).

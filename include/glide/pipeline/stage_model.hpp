@@ -1,0 +1,34 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "glide/diffusion/gaussian_diffusion.hpp"
+#include "glide/models/text2im_unet.hpp"
+
+namespace glide {
+
+// A model with the diffusion it was trained with.
+struct StageModel {
+  Text2ImUNet model{nullptr};
+  DiffusionConfig diffusion;  // diffusion_steps and noise_schedule; respacing comes per call
+};
+
+// The safetensors metadata key holding a DiffusionConfig as JSON with the reference's option
+// names ("diffusion_steps", "noise_schedule", optionally "timestep_respacing").
+inline constexpr const char* kDiffusionConfigMetadataKey = "glide.diffusion_config";
+
+// The official models' diffusion: 1000 steps, squaredcos_cap_v2 for base and inpainting models,
+// linear for the upsamplers (config.super_res).
+DiffusionConfig default_diffusion_config(const ModelConfig& config);
+
+// Parses the JSON of kDiffusionConfigMetadataKey; unknown names are glide::Error(invalid_format).
+DiffusionConfig diffusion_config_from_json(const std::string& json_text);
+
+// load_model() (glide/models/loading.hpp) plus the diffusion: `diffusion` when given, else the
+// checkpoint's kDiffusionConfigMetadataKey metadata, else default_diffusion_config().
+StageModel load_stage_model(const std::string& path,
+                            std::optional<ModelConfig> config = std::nullopt,
+                            std::optional<DiffusionConfig> diffusion = std::nullopt);
+
+}  // namespace glide

@@ -1,0 +1,99 @@
+#include "glide/models/loading.hpp"
+
+#include <fmt/format.h>
+
+#include "glide/error.hpp"
+
+namespace glide {
+namespace {
+
+std::string shape_of(const StateDict& state, const std::string& key) {
+  if (!state.contains(key)) return "missing";
+  return fmt::format("[{}]", fmt::join(state.at(key).sizes(), ", "));
+}
+
+// Cheap checks before building a candidate: the input convolution (channels and variant) and the
+// text embeddings. Empty when they fit, else why not.
+std::string quick_mismatch(const StateDict& state, const ModelConfig& c) {
+  const std::pair<std::string, std::vector<int64_t>> expected[] = {
+      {"input_blocks.0.0.weight", {c.num_channels, c.in_channels(), 3, 3}},
+      {"token_embedding.weight", {c.n_vocab, c.xf_width}},
+      {"positional_embedding", {c.text_ctx, c.xf_width}}};
+  for (const auto& [key, shape] : expected) {
+    if (!state.contains(key) || state.at(key).sizes() != at::IntArrayRef(shape)) {
+      return fmt::format("{} is {}, expected [{}]", key, shape_of(state, key),
+                         fmt::join(shape, ", "));
+    }
+  }
+  return {};
+}
+
+Text2ImUNet build(const ModelConfig& config, const StateDict& state) {
+  Text2ImUNet model(config);
+  load_state_dict(*model, state);
+  model->eval();
+  return model;
+}
+
+}  // namespace
+
+std::vector<NamedModelConfig> official_model_configs() {
+  return {{"base", ModelConfig::base()},
+          {"upsample", ModelConfig::upsampler()},
+          {"base-inpaint", ModelConfig::base_inpaint()},
+          {"upsample-inpaint", ModelConfig::upsampler_inpaint()}};
+}
+
+Text2ImUNet load_model(const std::string& path, std::optional<ModelConfig> config) {
+  return load_model(load_checkpoint(path), path, std::move(config));
+}
+
+Text2ImUNet load_model(const Checkpoint& checkpoint, const std::string& source,
+                       std::optional<ModelConfig> config,
+                       const std::vector<NamedModelConfig>& presets) {
+  const StateDict& state = checkpoint.tensors;
+  const auto rethrow = [&](const Error& e, const std::string& config_source) -> Text2ImUNet {
+    throw Error(e.status(), fmt::format("{}: the weights do not fit the model config from {}: {}",
+                                        source, config_source, e.what()));
+  };
+  if (config) {
+    try {
+      return build(*config, state);
+    } catch (const Error& e) {
+      return rethrow(e, "the caller");
+    }
+  }
+  if (const auto it = checkpoint.metadata.find(kModelConfigMetadataKey);
+      it != checkpoint.metadata.end()) {
+    ModelConfig from_metadata;
+    try {
+      from_metadata = ModelConfig::from_json(it->second);
+    } catch (const Error& e) {
+      throw Error(e.status(), fmt::format("{}: metadata {} is not a valid model config: {}", source,
+                                          kModelConfigMetadataKey, e.what()));
+    }
+    try {
+      return build(from_metadata, state);
+    } catch (const Error& e) {
+      return rethrow(e, fmt::format("metadata {}", kModelConfigMetadataKey));
+    }
+  }
+  std::vector<std::string> tried;
+  for (const auto& [name, candidate] : presets) {
+    if (const std::string why = quick_mismatch(state, candidate); !why.empty()) {
+      tried.push_back(fmt::format("{}: {}", name, why));
+      continue;
+    }
+    try {
+      return build(candidate, state);
+    } catch (const Error& e) {
+      tried.push_back(fmt::format("{}: {}", name, e.what()));
+    }
+  }
+  throw Error(Status::invalid_format,
+              fmt::format("{}: no model config given, no {} metadata, and the {} tensors match no "
+                          "preset; tried {}",
+                          source, kModelConfigMetadataKey, state.size(), fmt::join(tried, "; ")));
+}
+
+}  // namespace glide

@@ -1,0 +1,38 @@
+#include "glide/pipeline/per_image_noise.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
+
+#include "glide/error.hpp"
+
+namespace glide {
+
+PerImageNoise::PerImageNoise(const std::vector<uint64_t>& seeds) {
+  if (seeds.empty()) throw Error(Status::invalid_argument, "PerImageNoise needs at least one seed");
+  generators_.reserve(seeds.size());
+  for (uint64_t seed : seeds) generators_.push_back(at::make_generator<at::CPUGeneratorImpl>(seed));
+}
+
+PerImageNoise PerImageNoise::consecutive(uint64_t first_seed, int64_t count) {
+  std::vector<uint64_t> seeds;
+  for (int64_t k = 0; k < count; ++k) seeds.push_back(first_seed + static_cast<uint64_t>(k));
+  return PerImageNoise(seeds);
+}
+
+torch::Tensor PerImageNoise::next(at::IntArrayRef shape, const at::TensorOptions& options) {
+  if (shape.empty() || shape[0] != rows()) {
+    throw Error(Status::invalid_argument,
+                fmt::format("per-image noise holds {} generators; a draw of shape [{}] was "
+                            "requested (dim 0 must equal the number of generators)",
+                            rows(), fmt::join(shape, ", ")));
+  }
+  std::vector<torch::Tensor> draws;
+  draws.reserve(generators_.size());
+  for (auto& generator : generators_) {
+    draws.push_back(at::randn(shape.slice(1), generator, at::TensorOptions().dtype(at::kFloat)));
+  }
+  return at::stack(draws).to(options.device(), options.dtype().toScalarType());
+}
+
+}  // namespace glide

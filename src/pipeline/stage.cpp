@@ -1,0 +1,134 @@
+#include "pipeline/stage.hpp"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "glide/diffusion/gaussian_diffusion.hpp"
+#include "glide/error.hpp"
+#include "glide/guidance/classifier_free.hpp"
+#include "glide/guidance/denoised.hpp"
+#include "glide/samplers/sampler.hpp"
+#include "glide/tokenizer.hpp"
+
+namespace glide::pipeline {
+namespace {
+
+// Serves a guided batch [cond; uncond] from noise for the B kept images: the unconditional half
+// gets zeros, since guidance reads only x[:B] and that half never reaches the result.
+class GuidanceNoise : public NoiseSource {
+ public:
+  GuidanceNoise(NoiseSource& kept, int64_t rows) : kept_(kept), rows_(rows) {}
+
+  torch::Tensor next(at::IntArrayRef shape, const at::TensorOptions& options) override {
+    if (shape.empty() || shape[0] != 2 * rows_) return kept_.next(shape, options);
+    std::vector<int64_t> half(shape.begin(), shape.end());
+    half[0] = rows_;
+    const torch::Tensor cond = kept_.next(half, options);
+    return at::cat({cond, at::zeros_like(cond)});
+  }
+
+ private:
+  NoiseSource& kept_;
+  int64_t rows_;
+};
+
+torch::Tensor doubled(const torch::Tensor& t) {
+  return t.defined() ? at::cat({t, t}) : t;
+}
+
+DenoisedFn thresholding_hook(const StageParams& params) {
+  if (params.thresholding == "dynamic") return dynamic_thresholding(params.dynamic_percentile);
+  return nullptr;  // "clip" is clip_denoised, "none" is nothing
+}
+
+}  // namespace
+
+TextEmbedding encode_prompts(Text2ImUNet& model, const std::vector<std::string>& prompts,
+                             torch::Device device) {
+  const Tokenizer& tokenizer = Tokenizer::gpt2();
+  const int64_t ctx = model->config().text_ctx;
+  std::vector<int64_t> ids;
+  std::vector<uint8_t> mask;
+  ids.reserve(prompts.size() * static_cast<size_t>(ctx));
+  mask.reserve(ids.capacity());
+  for (const std::string& prompt : prompts) {
+    const auto padded = tokenizer.padded_tokens_and_mask(tokenizer.encode(prompt), ctx);
+    ids.insert(ids.end(), padded.tokens.begin(), padded.tokens.end());
+    mask.insert(mask.end(), padded.mask.begin(), padded.mask.end());
+  }
+  const auto batch = static_cast<int64_t>(prompts.size());
+  const torch::Tensor tokens =
+      at::tensor(ids, at::TensorOptions().dtype(at::kLong)).view({batch, ctx}).to(device);
+  const torch::Tensor token_mask = at::tensor(mask, at::TensorOptions().dtype(at::kByte))
+                                       .view({batch, ctx})
+                                       .to(device, at::kBool);
+  return model->encode_text(tokens, token_mask);
+}
+
+torch::Tensor run_stage(const StageRun& run, NoiseSource& noise, const ProgressCallback& progress) {
+  const StageParams& p = run.params;
+  Text2ImUNet model = run.stage.model;
+  const auto batch = static_cast<int64_t>(run.prompts.size());
+  const int64_t size = model->config().image_size;
+
+  DiffusionConfig diffusion_config = run.stage.diffusion;
+  diffusion_config.timestep_respacing = p.respacing;
+  const GaussianDiffusion diffusion = GaussianDiffusion::from_config(diffusion_config);
+  const std::unique_ptr<Sampler> sampler = make_sampler(p.sampler, SamplerParams{p.eta});
+
+  std::vector<std::string> prompts = run.prompts;
+  Conditioning cond = run.cond;
+  torch::Tensor known_image = run.known_image, known_mask = run.known_mask;
+  if (p.guided) {
+    prompts.insert(prompts.end(), run.prompts.size(), run.negative_prompt);
+    cond = {doubled(cond.low_res), doubled(cond.inpaint_image), doubled(cond.inpaint_mask)};
+    known_image = doubled(known_image);
+    known_mask = doubled(known_mask);
+  }
+  const TextEmbedding text = encode_prompts(model, prompts, run.device);
+  DenoiseFn denoise = [model, text, cond](const torch::Tensor& x, const torch::Tensor& t) mutable {
+    return split_model_output(model->forward(x, t, text, cond));
+  };
+  if (p.guided) denoise = classifier_free_guidance(denoise, p.guidance_scale, p.guidance_rescale);
+
+  // Thresholding first, then the known region (so it is kept exactly), then the preview's view.
+  auto latest_x0 = std::make_shared<torch::Tensor>();
+  std::vector<DenoisedFn> hooks{thresholding_hook(p)};
+  if (known_image.defined()) hooks.push_back(keep_known_region(known_image, known_mask));
+  if (run.preview) {
+    hooks.push_back([latest_x0](const torch::Tensor& x0) {
+      *latest_x0 = x0;
+      return x0;
+    });
+  }
+  SampleOptions options;
+  options.clip_denoised = p.thresholding == "clip";
+  options.denoised_fn = chain_denoised(std::move(hooks));
+  if (progress) {
+    options.progress = [&](int64_t step, int64_t total) {
+      Progress report{run.name, step, total, torch::Tensor()};
+      if (run.preview && latest_x0->defined()) {
+        report.preview = to_uint8_images(latest_x0->narrow(0, 0, batch));
+      }
+      return progress(report);
+    };
+  }
+
+  const auto float_options = at::TensorOptions().dtype(at::kFloat).device(run.device);
+  torch::Tensor x_T = noise.next({batch, 3, size, size}, float_options);
+  if (p.temperature != 1.0) x_T = x_T * p.temperature;
+  GuidanceNoise step_noise(noise, batch);
+  if (p.guided) x_T = doubled(x_T);
+  torch::Tensor out;
+  try {
+    out = sampler->sample(diffusion, denoise, x_T, step_noise, options);
+  } catch (const Error& e) {
+    if (e.status() != Status::cancelled) throw;
+    throw Error(Status::cancelled, fmt::format("stage {}: {}", run.name, e.what()));
+  }
+  return p.guided ? out.narrow(0, 0, batch) : out;
+}
+
+}  // namespace glide::pipeline

@@ -1,0 +1,77 @@
+#include "glide/pipeline/stage_model.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "glide/error.hpp"
+#include "glide/models/loading.hpp"
+
+namespace glide {
+
+DiffusionConfig default_diffusion_config(const ModelConfig& config) {
+  DiffusionConfig d;
+  d.diffusion_steps = 1000;
+  d.noise_schedule = config.super_res ? "linear" : "squaredcos_cap_v2";
+  return d;
+}
+
+DiffusionConfig diffusion_config_from_json(const std::string& json_text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(Status::invalid_format,
+                fmt::format("diffusion config is not valid JSON: {}", e.what()));
+  }
+  if (!j.is_object()) {
+    throw Error(Status::invalid_format, "diffusion config JSON must be an object of option names");
+  }
+  DiffusionConfig d;
+  for (const auto& [key, value] : j.items()) {
+    const bool ok = key == "diffusion_steps"      ? value.is_number_integer()
+                    : key == "noise_schedule"     ? value.is_string()
+                    : key == "timestep_respacing" ? value.is_string()
+                                                  : false;
+    if (!ok) {
+      throw Error(
+          Status::invalid_format,
+          fmt::format("diffusion config option \"{}\" = {} is unknown or of the wrong type; "
+                      "expected diffusion_steps (integer), noise_schedule, "
+                      "timestep_respacing (strings)",
+                      key, value.dump()));
+    }
+    if (key == "diffusion_steps") d.diffusion_steps = value.get<int64_t>();
+    if (key == "noise_schedule") d.noise_schedule = value.get<std::string>();
+    if (key == "timestep_respacing") d.timestep_respacing = value.get<std::string>();
+  }
+  try {
+    d.validate();
+  } catch (const Error& e) {
+    throw Error(Status::invalid_format, fmt::format("diffusion config: {}", e.what()));
+  }
+  return d;
+}
+
+StageModel load_stage_model(const std::string& path, std::optional<ModelConfig> config,
+                            std::optional<DiffusionConfig> diffusion) {
+  const Checkpoint checkpoint = load_checkpoint(path);
+  StageModel stage;
+  stage.model = load_model(checkpoint, path, std::move(config));
+  if (diffusion) {
+    stage.diffusion = *diffusion;
+  } else if (const auto it = checkpoint.metadata.find(kDiffusionConfigMetadataKey);
+             it != checkpoint.metadata.end()) {
+    try {
+      stage.diffusion = diffusion_config_from_json(it->second);
+    } catch (const Error& e) {
+      throw Error(e.status(),
+                  fmt::format("{}: metadata {}: {}", path, kDiffusionConfigMetadataKey, e.what()));
+    }
+  } else {
+    stage.diffusion = default_diffusion_config(stage.model->config());
+  }
+  return stage;
+}
+
+}  // namespace glide

@@ -1,0 +1,287 @@
+// GuidedSampler end to end on the small golden models: shapes, the golden base trajectory,
+// seeding, cancellation, inpainting, negative prompts; and a full-size smoke test.
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "glide/error.hpp"
+#include "glide/io/checkpoint.hpp"
+#include "glide/pipeline/guided_sampler.hpp"
+#include "parity/parity.hpp"
+#include "support/catch_torch.hpp"
+#include "support/goldens.hpp"
+
+namespace {
+
+using namespace glide;
+
+StageModel golden_stage(const std::string& name) {
+  auto golden = parity::load_golden_model(*test::goldens_dir(), name);
+  DiffusionConfig diffusion;
+  diffusion.noise_schedule = golden.noise_schedule;
+  return {golden.model, diffusion};
+}
+
+GuidedSampler text2im_sampler() {
+  return GuidedSampler(golden_stage("text2im"), golden_stage("superres"));
+}
+
+// Few steps keep the tests fast; the samplers' own tests cover long runs.
+GenerationParams quick_params() {
+  GenerationParams p;
+  p.prompts = {"a red cube on a table"};
+  p.base.respacing = "6";
+  p.upsampler.respacing = "4";
+  return p;
+}
+
+int64_t max_level_difference(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(at::kInt) - b.to(at::kInt)).abs().max().item<int64_t>();
+}
+
+}  // namespace
+
+TEST_CASE("generate: prompts to 16x16 and 32x32 uint8 images", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  auto sampler = text2im_sampler();
+  GenerationParams p = quick_params();
+  p.batch_size = 2;
+  p.prompts = {"a red cube", "a blue sphere"};
+  const auto result = sampler.generate(p);
+  CHECK(result.base.sizes() == at::IntArrayRef({2, 16, 16, 3}));
+  CHECK(result.base.scalar_type() == at::kByte);
+  CHECK(result.base.device().is_cpu());
+  CHECK(result.upsampled.sizes() == at::IntArrayRef({2, 32, 32, 3}));
+  CHECK(result.upsampled.scalar_type() == at::kByte);
+
+  p.upsample = false;
+  const auto base_only = sampler.generate(p);
+  CHECK_FALSE(base_only.upsampled.defined());
+  CHECK(base_only.base.equal(result.base));  // the base stage does not depend on the upsampler
+}
+
+TEST_CASE("generate's base stage replays the golden guided DDPM trajectory", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(path, "sampling_text2im.pt");
+  const io::Value golden = io::load_torch_file(path);
+  GuidedSampler sampler(golden_stage("text2im"), StageModel{});
+
+  GenerationParams p;
+  for (const auto& prompt : golden.at("prompts").as_list()) p.prompts.push_back(prompt.as_string());
+  p.batch_size = static_cast<int64_t>(p.prompts.size());
+  p.base.sampler = "ddpm";
+  p.base.respacing = golden.at("respacing").as_string();
+  p.upsample = false;
+  int scales = 0;
+  for (const auto& [key, value] : golden.as_dict()) {
+    const std::string name = key.as_string();
+    const std::string suffix = ".x_T";  // keys "cfg<scale>.x_T", the scale itself may hold a dot
+    if (name.rfind("cfg", 0) != 0 || name.size() <= suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    const std::string prefix = name.substr(0, name.size() - suffix.size() + 1);
+    p.base.guidance_scale = std::stod(prefix.substr(3));
+    INFO("guidance scale " << p.base.guidance_scale);
+    const torch::Tensor x_T = value.as_tensor();
+    sampler.set_noise_factory([&, prefix, x_T](const std::string& stage, int64_t batch) {
+      CHECK(stage == "base");
+      CHECK(batch == p.batch_size);
+      // x_T first, then each step's noise for the conditional half.
+      std::vector<torch::Tensor> draws{x_T};
+      const torch::Tensor steps = golden.at(prefix + "ddpm_noise").as_tensor();
+      for (int64_t i = 0; i < steps.size(0); ++i) draws.push_back(steps[i]);
+      return std::make_unique<RecordedNoise>(std::move(draws));
+    });
+    const torch::Tensor expected = golden.at(prefix + "ddpm").as_tensor();
+    const torch::Tensor images = sampler.generate(p).base;
+    // The output is 8-bit: equal to the golden's rounding wherever the golden value is clearly
+    // away from a rounding boundary (float32 parity is 1e-4), within one level elsewhere.
+    const torch::Tensor levels = (expected + 1) * 127.5;
+    const torch::Tensor clear =
+        ((levels - levels.floor() - 0.5).abs() > 0.05).permute({0, 2, 3, 1});
+    const torch::Tensor reference = to_uint8_images(expected);
+    CHECK(max_level_difference(images, reference) <= 1);
+    CHECK(images.masked_select(clear).equal(reference.masked_select(clear)));
+    ++scales;
+  }
+  CHECK(scales >= 1);
+}
+
+TEST_CASE("the same seed gives bit-identical images; another seed does not", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  auto sampler = text2im_sampler();
+  GenerationParams p = quick_params();
+  p.batch_size = 2;
+  p.seed = 1234;
+  const auto first = sampler.generate(p);
+  const auto second = sampler.generate(p);
+  CHECK(first.base.equal(second.base));
+  CHECK(first.upsampled.equal(second.upsampled));
+  p.seed = 1235;
+  CHECK_FALSE(sampler.generate(p).base.equal(first.base));
+}
+
+TEST_CASE("image k of a batch matches a single generation with seed + k", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  auto sampler = text2im_sampler();
+  GenerationParams batch = quick_params();
+  batch.batch_size = 3;
+  batch.prompts = {"a red cube", "a green hill", "a yellow car"};
+  batch.seed = 77;
+  const auto together = sampler.generate(batch);
+  for (int64_t k = 0; k < batch.batch_size; ++k) {
+    GenerationParams single = batch;
+    single.batch_size = 1;
+    single.prompts = {batch.prompts[static_cast<size_t>(k)]};
+    single.seed = batch.seed + static_cast<uint64_t>(k);
+    const auto alone = sampler.generate(single);
+    INFO("image " << k);
+    // Same noise; batched kernels may sum in another order, so allow one 8-bit level.
+    CHECK(max_level_difference(together.base[k], alone.base[0]) <= 1);
+    CHECK(max_level_difference(together.upsampled[k], alone.upsampled[0]) <= 1);
+  }
+}
+
+TEST_CASE("progress reports every step and previews; returning false cancels", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  auto sampler = text2im_sampler();
+  GenerationParams p = quick_params();
+  p.preview = true;
+  std::vector<std::string> stages;
+  std::vector<int64_t> steps;
+  sampler.generate(p, [&](const Progress& progress) {
+    stages.push_back(progress.stage);
+    steps.push_back(progress.step);
+    CHECK(progress.preview.defined());
+    CHECK(progress.preview.scalar_type() == at::kByte);
+    CHECK(progress.preview.size(1) == (progress.stage == "base" ? 16 : 32));
+    CHECK(progress.total == (progress.stage == "base" ? 6 : 4));
+    return true;
+  });
+  CHECK(stages == std::vector<std::string>{"base", "base", "base", "base", "base", "base",
+                                           "upsampler", "upsampler", "upsampler", "upsampler"});
+  CHECK(steps == std::vector<int64_t>{1, 2, 3, 4, 5, 6, 1, 2, 3, 4});
+
+  int calls = 0;
+  try {
+    sampler.generate(p, [&](const Progress& progress) {
+      ++calls;
+      return !(progress.stage == "upsampler" && progress.step == 2);
+    });
+    FAIL("generation was not cancelled");
+  } catch (const Error& e) {
+    CHECK(e.status() == Status::cancelled);
+    CHECK_THAT(e.what(), Catch::Contains("upsampler"));
+  }
+  CHECK(calls == 8);
+}
+
+TEST_CASE("a negative prompt changes the output", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  auto sampler = text2im_sampler();
+  GenerationParams p = quick_params();
+  p.upsample = false;
+  p.base.guidance_scale = 5;
+  const auto plain = sampler.generate(p).base;
+  p.negative_prompt = "a blurry grey photo";
+  const auto negative = sampler.generate(p).base;
+  CHECK(max_level_difference(plain, negative) > 0);
+}
+
+TEST_CASE("other samplers, thresholding and bfloat16 run through the pipeline", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  auto sampler = text2im_sampler();
+  GenerationParams p = quick_params();
+  p.base.sampler = "dpm++2m";
+  p.base.thresholding = "dynamic";
+  p.upsampler.sampler = "ddim";
+  p.upsampler.eta = 0.5;
+  p.upsampler.thresholding = "none";
+  const auto fp32 = sampler.generate(p);
+  CHECK(fp32.upsampled.sizes() == at::IntArrayRef({1, 32, 32, 3}));
+  p.dtype = torch::kBFloat16;
+  const auto bf16 = sampler.generate(p);
+  CHECK(sampler.base().model->compute_dtype() == torch::kBFloat16);
+  CHECK(bf16.base.sizes() == fp32.base.sizes());
+  // Lower precision, same noise: close on average, not equal.
+  const double mean_diff =
+      (bf16.base.to(at::kFloat) - fp32.base.to(at::kFloat)).abs().mean().item<double>();
+  CHECK(mean_diff < 20.0);
+}
+
+TEST_CASE("upsample() enlarges given images", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  auto sampler = text2im_sampler();
+  GenerationParams p = quick_params();
+  p.prompts = {"a", "b"};  // batch_size follows the images
+  const torch::Tensor images = at::randint(0, 256, {2, 16, 16, 3}, at::kByte);
+  const auto out = sampler.upsample(images, p);
+  CHECK(out.sizes() == at::IntArrayRef({2, 32, 32, 3}));
+  CHECK(out.equal(sampler.upsample(images, p)));
+  CHECK_THROWS_AS(sampler.upsample(images.to(at::kFloat), p), Error);
+}
+
+TEST_CASE("inpainting keeps the known pixels in both stages", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  GuidedSampler sampler(golden_stage("inpaint"), golden_stage("superres_inpaint"));
+  GenerationParams p = quick_params();
+  p.batch_size = 2;
+  p.upsampler = StageParams::upsampler_inpaint_defaults();
+  p.upsampler.respacing = "4";
+  at::manual_seed(5);
+  // At the upsampler's size, so that its known region is the image itself; the base stage gets it
+  // resized to 16x16.
+  const torch::Tensor image = at::randint(0, 256, {32, 32, 3}, at::kByte);
+  torch::Tensor mask = at::zeros({16, 16}, at::kBool);
+  mask.narrow(0, 0, 10).fill_(true);  // keep the top 10 rows, fill in the rest
+  const auto result = sampler.inpaint(image, mask, p);
+  REQUIRE(result.base.sizes() == at::IntArrayRef({2, 16, 16, 3}));
+  REQUIRE(result.upsampled.sizes() == at::IntArrayRef({2, 32, 32, 3}));
+  // Upsampler: the mask scaled by nearest neighbours keeps rows 0..19 of the 32x32 image.
+  for (int64_t k = 0; k < 2; ++k) {
+    CHECK(max_level_difference(result.upsampled[k].narrow(0, 0, 20), image.narrow(0, 0, 20)) <= 1);
+    CHECK(max_level_difference(result.upsampled[k].narrow(0, 20, 12), image.narrow(0, 20, 12)) > 8);
+  }
+
+  // Base alone, with the image at its own size: the known rows come back unchanged.
+  p.upsample = false;
+  const torch::Tensor small = at::randint(0, 256, {2, 16, 16, 3}, at::kByte);
+  const auto base = sampler.inpaint(small, mask, p).base;
+  CHECK(max_level_difference(base.narrow(1, 0, 10), small.narrow(1, 0, 10)) <= 1);
+  CHECK(max_level_difference(base.narrow(1, 10, 6), small.narrow(1, 10, 6)) > 8);
+}
+
+TEST_CASE("models that do not fit the call are refused before any work", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  GenerationParams p = quick_params();
+  GuidedSampler inpainting(golden_stage("inpaint"), golden_stage("superres_inpaint"));
+  CHECK_THROWS_WITH(inpainting.generate(p), Catch::Contains("inpaint"));
+  auto text2im = text2im_sampler();
+  const torch::Tensor image = at::zeros({16, 16, 3}, at::kByte);
+  CHECK_THROWS_WITH(text2im.inpaint(image, at::ones({16, 16}), p), Catch::Contains("base model"));
+  GuidedSampler no_upsampler(golden_stage("text2im"), StageModel{});
+  CHECK_THROWS_WITH(no_upsampler.generate(p), Catch::Contains("upsampler"));
+  p.upsample = false;
+  CHECK_NOTHROW(no_upsampler.generate(p));
+  p.base.guidance_scale = -2;
+  CHECK_THROWS_WITH(no_upsampler.generate(p), Catch::Contains("base.guidance_scale"));
+}
+
+TEST_CASE("full-size base model, 2 steps, batch 1 on the CPU", "[pipeline][slow]") {
+  const auto start = std::chrono::steady_clock::now();
+  GuidedSampler sampler(StageModel{Text2ImUNet(ModelConfig::base()), DiffusionConfig{}},
+                        StageModel{});
+  GenerationParams p;
+  p.prompts = {"an oil painting of a corgi"};
+  p.base.respacing = "2";
+  p.upsample = false;
+  // bfloat16, the CPU's fast path (oneDNN): float32 took 42-48 s on the busy 2-core machine.
+  p.dtype = torch::kBFloat16;
+  const auto result = sampler.generate(p);
+  CHECK(result.base.sizes() == at::IntArrayRef({1, 64, 64, 3}));
+  CHECK(result.base.scalar_type() == at::kByte);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  WARN("full-size base (built, converted, 2 guided steps): " << seconds << " s");
+}

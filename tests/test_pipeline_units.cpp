@@ -1,0 +1,179 @@
+// Pipeline pieces without models: parameter validation (every error names its field), image
+// conversion, per-image noise.
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <limits>
+
+#include "glide/error.hpp"
+#include "glide/pipeline/generation_params.hpp"
+#include "glide/pipeline/guided_sampler.hpp"
+#include "glide/pipeline/per_image_noise.hpp"
+#include "support/catch_torch.hpp"
+
+namespace {
+
+using glide::GenerationParams;
+
+GenerationParams valid_params() {
+  GenerationParams p;
+  p.prompts = {"a painting of a fox"};
+  return p;
+}
+
+// Applies `change` to valid params and expects validate() to reject them naming `field` and each
+// of `mentions`.
+void expect_rejected(const std::function<void(GenerationParams&)>& change, const std::string& field,
+                     const std::vector<std::string>& mentions = {}) {
+  GenerationParams p = valid_params();
+  change(p);
+  INFO("field " << field);
+  try {
+    p.validate();
+    FAIL("validate() accepted an invalid " << field);
+  } catch (const glide::Error& e) {
+    INFO("message: " << e.what());
+    CHECK(e.status() == glide::Status::invalid_argument);
+    CHECK_THAT(e.what(), Catch::Contains(field));
+    for (const auto& m : mentions) CHECK_THAT(e.what(), Catch::Contains(m));
+  }
+}
+
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+const double kInf = std::numeric_limits<double>::infinity();
+
+}  // namespace
+
+TEST_CASE("default and typical generation params are valid", "[pipeline]") {
+  GenerationParams p = valid_params();
+  CHECK_NOTHROW(p.validate());
+  p.batch_size = 4;
+  p.prompts = {"a", "b", "c", "d"};
+  p.dtype = torch::kBFloat16;
+  p.negative_prompt = "blurry";
+  p.base.sampler = "ddim";
+  p.base.eta = 1.0;
+  p.base.thresholding = "dynamic";
+  p.base.guidance_scale = 0.0;
+  CHECK_NOTHROW(p.validate());
+  CHECK(p.expanded_prompts().size() == 4);
+  p.prompts = {"one"};
+  CHECK(p.expanded_prompts() == std::vector<std::string>(4, "one"));
+}
+
+TEST_CASE("stage defaults are GLIDE's notebook settings", "[pipeline]") {
+  const auto base = glide::StageParams::base_defaults();
+  CHECK(base.sampler == "ddpm");
+  CHECK(base.respacing == "100");
+  CHECK(base.guided);
+  CHECK(base.guidance_scale == 3.0);
+  CHECK(base.temperature == 1.0);
+  const auto up = glide::StageParams::upsampler_defaults();
+  CHECK(up.sampler == "ddim");
+  CHECK(up.respacing == "fast27");
+  CHECK_FALSE(up.guided);
+  CHECK(up.temperature == 0.997);
+  const auto up_inpaint = glide::StageParams::upsampler_inpaint_defaults();
+  CHECK(up_inpaint.sampler == "ddpm");
+  CHECK(up_inpaint.respacing == "fast27");
+  CHECK_FALSE(up_inpaint.guided);
+}
+
+TEST_CASE("every invalid field is rejected by name", "[pipeline]") {
+  expect_rejected([](auto& p) { p.base.sampler = "euler"; }, "base.sampler",
+                  {"euler", "ddpm", "ddim", "dpm++2m"});
+  expect_rejected([](auto& p) { p.upsampler.sampler = ""; }, "upsampler.sampler");
+  expect_rejected([](auto& p) { p.base.respacing = "2000"; }, "base.respacing", {"2000"});
+  expect_rejected([](auto& p) { p.upsampler.respacing = "fast"; }, "upsampler.respacing");
+  expect_rejected(
+      [](auto& p) {
+        p.base.sampler = "ddim";
+        p.base.eta = 1.5;
+      },
+      "base.eta", {"1.5"});
+  expect_rejected([](auto& p) { p.base.eta = 0.5; }, "base.eta", {"ddpm"});
+  expect_rejected([](auto& p) { p.upsampler.eta = kNaN; }, "upsampler.eta");
+  expect_rejected([](auto& p) { p.base.guidance_scale = -1; }, "base.guidance_scale", {"-1"});
+  expect_rejected([](auto& p) { p.base.guidance_scale = kInf; }, "base.guidance_scale");
+  expect_rejected([](auto& p) { p.upsampler.guidance_scale = kNaN; }, "upsampler.guidance_scale");
+  expect_rejected([](auto& p) { p.base.guidance_rescale = 1.5; }, "base.guidance_rescale");
+  expect_rejected([](auto& p) { p.base.thresholding = "soft"; }, "base.thresholding",
+                  {"clip", "dynamic", "none"});
+  expect_rejected([](auto& p) { p.base.dynamic_percentile = 0; }, "base.dynamic_percentile");
+  expect_rejected([](auto& p) { p.base.dynamic_percentile = 1.01; }, "base.dynamic_percentile");
+  expect_rejected([](auto& p) { p.upsampler.temperature = 0; }, "upsampler.temperature");
+  expect_rejected([](auto& p) { p.base.temperature = -kInf; }, "base.temperature");
+  expect_rejected([](auto& p) { p.batch_size = 0; }, "batch_size", {"0"});
+  expect_rejected([](auto& p) { p.batch_size = GenerationParams::kMaxBatchSize + 1; },
+                  "batch_size");
+  expect_rejected(
+      [](auto& p) {
+        p.batch_size = 3;
+        p.prompts = {"a", "b"};
+      },
+      "prompts", {"2", "3"});
+  expect_rejected([](auto& p) { p.prompts.clear(); }, "prompts");
+  expect_rejected(
+      [](auto& p) {
+        p.batch_size = 2;
+        p.prompts = {"fine", "bad \xff byte"};
+      },
+      "prompts[1]", {"UTF-8"});
+  expect_rejected([](auto& p) { p.negative_prompt = "\xc0\xaf"; }, "negative_prompt");
+  expect_rejected([](auto& p) { p.dtype = torch::kFloat16; }, "dtype", {"float16", "cpu"});
+  expect_rejected([](auto& p) { p.dtype = torch::kLong; }, "dtype");
+  expect_rejected([](auto& p) { p.device = torch::Device("meta"); }, "device");
+  if (!at::hasCUDA()) {
+    expect_rejected([](auto& p) { p.device = torch::Device("cuda"); }, "device", {"CUDA"});
+  }
+}
+
+TEST_CASE("respacing is checked against the model's number of steps", "[pipeline]") {
+  glide::StageParams p;
+  p.respacing = "200";
+  CHECK_NOTHROW(p.validate("base"));
+  try {
+    p.validate("base", 100);
+    FAIL("a 200-step respacing of a 100-step process was accepted");
+  } catch (const glide::Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("base.respacing"));
+    CHECK_THAT(e.what(), Catch::Contains("100"));
+  }
+}
+
+TEST_CASE("uint8 images and [-1, 1] tensors convert both ways", "[pipeline]") {
+  const torch::Tensor images = at::arange(0, 256, at::kInt)
+                                   .to(at::kByte)
+                                   .view({1, 16, 16, 1})
+                                   .expand({2, 16, 16, 3})
+                                   .contiguous();
+  const torch::Tensor x = glide::from_uint8_images(images);
+  CHECK(x.sizes() == at::IntArrayRef({2, 3, 16, 16}));
+  CHECK(x.min().item<float>() == -1.0f);
+  CHECK(x.max().item<float>() == 1.0f);
+  CHECK(glide::to_uint8_images(x).equal(images));
+  // Out of range values clamp; 127.5 rounds to even (128) as torch.round does.
+  const torch::Tensor y =
+      at::tensor({-1.5f, 1.2f, -0.99f, 0.0f}).view({1, 1, 2, 2}).expand({1, 3, 2, 2});
+  const torch::Tensor u = glide::to_uint8_images(y);
+  CHECK(u[0][0][0][0].item<int>() == 0);
+  CHECK(u[0][0][1][0].item<int>() == 255);
+  CHECK(u[0][1][0][0].item<int>() == 1);
+  CHECK(u[0][1][1][0].item<int>() == 128);
+  CHECK_THROWS_AS(glide::from_uint8_images(images.to(at::kFloat)), glide::Error);
+  CHECK_THROWS_AS(glide::to_uint8_images(x.permute({0, 2, 3, 1})), glide::Error);
+}
+
+TEST_CASE("per-image noise: row k is seed k's stream, whatever the batch", "[pipeline]") {
+  auto batch = glide::PerImageNoise::consecutive(40, 3);
+  const auto options = at::TensorOptions().dtype(at::kFloat);
+  const torch::Tensor first = batch.next({3, 3, 8, 8}, options);
+  const torch::Tensor second = batch.next({3, 3, 8, 8}, options);
+  for (int64_t k = 0; k < 3; ++k) {
+    glide::GeneratorNoise alone(40 + static_cast<uint64_t>(k));
+    CHECK(first[k].equal(alone.next({1, 3, 8, 8}, options)[0]));
+    CHECK(second[k].equal(alone.next({1, 3, 8, 8}, options)[0]));
+  }
+  CHECK(batch.next({3, 2}, at::TensorOptions().dtype(at::kDouble)).scalar_type() == at::kDouble);
+  CHECK_THROWS_AS(batch.next({6, 3, 8, 8}, options), glide::Error);
+}
