@@ -1,0 +1,311 @@
+// The C ABI's generation entry points: parameter structs, the pipeline handle and the images it
+// returns. The pipeline part (GuidedSampler) is not in this build yet, so creating a pipeline
+// answers GLIDE_ERROR_UNSUPPORTED once its arguments are checked.
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "capi_images.hpp"
+#include "capi_internal.hpp"
+#include "glide.h"
+#include "glide/error.hpp"
+#include "glide/pipeline/generation_params.hpp"
+
+// Owns the models; will hold a glide::GuidedSampler.
+struct glide_pipeline {};
+
+namespace {
+
+using glide::capi::fail;
+using glide::capi::guarded;
+using glide::capi::require_arg;
+
+// sizes[v]: the size of version v. When version 2 appends fields, version 1's size becomes the
+// offset of its first new field, written out here, never sizeof.
+constexpr size_t kPipelineParamsSizes[] = {0, sizeof(glide_pipeline_params)};
+constexpr size_t kGenerateParamsSizes[] = {0, sizeof(glide_generate_params)};
+
+constexpr const char* kUnsupported =
+    "text-to-image generation is not part of this build yet (the pipeline is being written); "
+    "the tokenizer and checkpoint functions work";
+
+// Mirrors glide::StageParams::base_defaults() and upsampler_defaults().
+glide_stage_params base_stage_defaults() {
+  glide_stage_params s{};
+  s.sampler = "ddpm";
+  s.respacing = "100";
+  s.eta = 0.0;
+  s.guided = true;
+  s.guidance_scale = 3.0;
+  s.guidance_rescale = 0.0;
+  s.thresholding = "clip";
+  s.dynamic_percentile = 0.995;
+  s.temperature = 1.0;
+  return s;
+}
+
+glide_stage_params upsampler_stage_defaults() {
+  glide_stage_params s = base_stage_defaults();
+  s.sampler = "ddim";
+  s.respacing = "fast27";
+  s.guided = false;
+  s.temperature = 0.997;
+  return s;
+}
+
+void fill_pipeline_defaults(glide_pipeline_params* p) {
+  std::memset(static_cast<void*>(p), 0, sizeof *p);
+  p->version = GLIDE_PIPELINE_PARAMS_VERSION;
+  p->base_config = "base";
+  p->upsampler_config = "upsampler";
+  p->device = "cpu";
+  p->dtype = "float32";
+  p->num_threads = 0;
+}
+
+void fill_generate_defaults(glide_generate_params* p) {
+  std::memset(static_cast<void*>(p), 0, sizeof *p);
+  p->version = GLIDE_GENERATE_PARAMS_VERSION;
+  p->prompts = nullptr;
+  p->prompt_count = 0;
+  p->batch_size = 1;
+  p->negative_prompt = nullptr;
+  p->base = base_stage_defaults();
+  p->upsampler = upsampler_stage_defaults();
+  p->upsample = true;
+  p->seed = 0;
+  p->device = nullptr;
+  p->dtype = nullptr;
+  p->progress = nullptr;
+  p->progress_user_data = nullptr;
+}
+
+// Writes the defaults of `version` into a caller's struct, touching only that version's bytes.
+template <typename T, size_t N>
+void init_versioned(T* out, uint32_t version, const size_t (&sizes)[N], void (*defaults)(T*),
+                    const char* name) {
+  const size_t n = glide::capi::struct_size(version, sizes, name);
+  T full;
+  defaults(&full);
+  std::memcpy(static_cast<void*>(out), &full, n);
+  out->version = version;
+}
+
+glide_pipeline_params read_pipeline_params(const glide_pipeline_params* in) {
+  require_arg(in, "params");
+  glide_pipeline_params p;
+  fill_pipeline_defaults(&p);
+  glide::capi::read_versioned(*in, kPipelineParamsSizes, "params", &p);
+  return p;
+}
+
+glide_generate_params read_generate_params(const glide_generate_params* in) {
+  require_arg(in, "params");
+  glide_generate_params p;
+  fill_generate_defaults(&p);
+  glide::capi::read_versioned(*in, kGenerateParamsSizes, "params", &p);
+  return p;
+}
+
+void require_field(const char* value, const std::string& field) {
+  if (!value) fail(GLIDE_ERROR_INVALID_ARGUMENT, "params->" + field + " is NULL");
+}
+
+void check_stage(const glide_stage_params& s, const std::string& stage) {
+  require_field(s.sampler, stage + ".sampler");
+  require_field(s.respacing, stage + ".respacing");
+  require_field(s.thresholding, stage + ".thresholding");
+}
+
+// What C can check without the pipeline: versions, NULL pointers, counts.
+void check_generate_params(const glide_generate_params& p) {
+  if (p.prompt_count == 0) {
+    fail(GLIDE_ERROR_INVALID_ARGUMENT, "params->prompt_count is 0; give at least one prompt");
+  }
+  if (!p.prompts) fail(GLIDE_ERROR_INVALID_ARGUMENT, "params->prompts is NULL");
+  for (size_t i = 0; i < p.prompt_count; ++i) {
+    require_field(p.prompts[i], "prompts[" + std::to_string(i) + "]");
+  }
+  if (p.batch_size < 1) {
+    fail(GLIDE_ERROR_INVALID_ARGUMENT,
+         "params->batch_size is " + std::to_string(p.batch_size) + "; it must be at least 1");
+  }
+  check_stage(p.base, "base");
+  check_stage(p.upsampler, "upsampler");
+  // TODO(pipeline): convert with to_generation_params() and call GenerationParams::validate(),
+  // which checks the values (sampler names, respacing, scales, prompt count against batch_size,
+  // device, dtype) once src/pipeline is in this build.
+}
+
+void check_images(const glide_images* images, const char* name, int64_t channels) {
+  require_arg(images, name);
+  if (images->count < 1 || images->height < 1 || images->width < 1) {
+    fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string(name) + " is " + std::to_string(images->count) +
+                                           " images of " + std::to_string(images->height) + "x" +
+                                           std::to_string(images->width) +
+                                           "; count, height and width must be positive");
+  }
+  if (images->channels != channels) {
+    fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string(name) + "->channels is " +
+                                           std::to_string(images->channels) + "; expected " +
+                                           std::to_string(channels));
+  }
+  if (!images->pixels) fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string(name) + "->pixels is NULL");
+}
+
+void check_call(glide_pipeline* pipeline, const glide_generate_params* params,
+                glide_images** images) {
+  require_arg(pipeline, "pipeline");
+  require_arg(images, "images");
+  check_generate_params(read_generate_params(params));
+}
+
+}  // namespace
+
+namespace glide::capi {
+
+glide_images* images_from_tensor(const torch::Tensor& images) {
+  if (images.scalar_type() != torch::kUInt8 || images.dim() != 4) {
+    throw Error(Status::invalid_argument, "images must be uint8 (N, H, W, C), not " +
+                                              std::string(c10::toString(images.scalar_type())) +
+                                              " with " + std::to_string(images.dim()) +
+                                              " dimensions");
+  }
+  const torch::Tensor c = images.to(torch::kCPU).contiguous();
+  auto out = std::make_unique<glide_images>();
+  out->count = c.size(0);
+  out->height = c.size(1);
+  out->width = c.size(2);
+  out->channels = c.size(3);
+  const size_t n = static_cast<size_t>(c.numel());
+  out->pixels = new uint8_t[n > 0 ? n : 1];
+  std::memcpy(out->pixels, c.data_ptr<uint8_t>(), n);
+  return out.release();
+}
+
+// The C parameters as the C++ pipeline's (which the caller default-constructed). Fields the C
+// struct leaves NULL keep out's values.
+[[maybe_unused]] void to_stage_params(const glide_stage_params& in, StageParams& out) {
+  out.sampler = in.sampler;
+  out.respacing = in.respacing;
+  out.eta = in.eta;
+  out.guided = in.guided;
+  out.guidance_scale = in.guidance_scale;
+  out.guidance_rescale = in.guidance_rescale;
+  out.thresholding = in.thresholding;
+  out.dynamic_percentile = in.dynamic_percentile;
+  out.temperature = in.temperature;
+}
+
+[[maybe_unused]] void to_generation_params(const glide_generate_params& in, GenerationParams& out) {
+  out.prompts.assign(in.prompts, in.prompts + in.prompt_count);
+  out.batch_size = in.batch_size;
+  out.negative_prompt = in.negative_prompt ? in.negative_prompt : "";
+  to_stage_params(in.base, out.base);
+  to_stage_params(in.upsampler, out.upsampler);
+  out.upsample = in.upsample;
+  out.seed = in.seed;
+  if (in.device) out.device = torch::Device(in.device);
+  if (in.dtype) {
+    const std::string d = in.dtype;
+    if (d == "float32") {
+      out.dtype = torch::kFloat32;
+    } else if (d == "float16") {
+      out.dtype = torch::kFloat16;
+    } else if (d == "bfloat16") {
+      out.dtype = torch::kBFloat16;
+    } else {
+      fail(GLIDE_ERROR_INVALID_ARGUMENT,
+           "params->dtype is '" + d + "'; expected float32, float16 or bfloat16");
+    }
+  }
+}
+
+}  // namespace glide::capi
+
+extern "C" {
+
+int glide_pipeline_params_init(glide_pipeline_params* params, uint32_t version) {
+  return guarded(__func__, [&] {
+    require_arg(params, "params");
+    init_versioned(params, version, kPipelineParamsSizes, fill_pipeline_defaults, "params");
+  });
+}
+
+int glide_generate_params_init(glide_generate_params* params, uint32_t version) {
+  return guarded(__func__, [&] {
+    require_arg(params, "params");
+    init_versioned(params, version, kGenerateParamsSizes, fill_generate_defaults, "params");
+  });
+}
+
+int glide_generate_params_validate(const glide_generate_params* params) {
+  return guarded(__func__, [&] { check_generate_params(read_generate_params(params)); });
+}
+
+int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** pipeline) {
+  if (pipeline) *pipeline = nullptr;
+  return guarded(__func__, [&] {
+    const glide_pipeline_params p = read_pipeline_params(params);
+    require_arg(pipeline, "pipeline");
+    if (!p.base_checkpoint && !p.upsampler_checkpoint) {
+      fail(GLIDE_ERROR_INVALID_ARGUMENT,
+           "params->base_checkpoint and params->upsampler_checkpoint are both NULL; give at "
+           "least one model");
+    }
+    if (p.base_checkpoint) require_field(p.base_config, "base_config");
+    if (p.upsampler_checkpoint) require_field(p.upsampler_config, "upsampler_config");
+    require_field(p.device, "device");
+    require_field(p.dtype, "dtype");
+    if (p.num_threads < 0) {
+      fail(GLIDE_ERROR_INVALID_ARGUMENT, "params->num_threads is " + std::to_string(p.num_threads) +
+                                             "; use 0 for one per core or a positive count");
+    }
+    // TODO(pipeline): load each checkpoint into a Text2ImUNet built from its config, move it to
+    // device and dtype, and keep a GuidedSampler in the handle.
+    fail(GLIDE_ERROR_UNSUPPORTED, kUnsupported);
+  });
+}
+
+void glide_pipeline_free(glide_pipeline* pipeline) {
+  delete pipeline;
+}
+
+int glide_generate(glide_pipeline* pipeline, const glide_generate_params* params,
+                   glide_images** images) {
+  if (images) *images = nullptr;
+  return guarded(__func__, [&] {
+    check_call(pipeline, params, images);
+    // TODO(pipeline): GuidedSampler::generate with a ProgressCallback calling params->progress.
+    fail(GLIDE_ERROR_UNSUPPORTED, kUnsupported);
+  });
+}
+
+int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params,
+                   const glide_images* input, glide_images** images) {
+  if (images) *images = nullptr;
+  return guarded(__func__, [&] {
+    check_call(pipeline, params, images);
+    check_images(input, "input", 3);
+    fail(GLIDE_ERROR_UNSUPPORTED, kUnsupported);
+  });
+}
+
+int glide_inpaint(glide_pipeline* pipeline, const glide_generate_params* params,
+                  const glide_images* image, const glide_images* mask, glide_images** images) {
+  if (images) *images = nullptr;
+  return guarded(__func__, [&] {
+    check_call(pipeline, params, images);
+    check_images(image, "image", 3);
+    check_images(mask, "mask", 1);
+    fail(GLIDE_ERROR_UNSUPPORTED, kUnsupported);
+  });
+}
+
+void glide_images_free(glide_images* images) {
+  if (!images) return;
+  delete[] images->pixels;
+  delete images;
+}
+
+}  // extern "C"

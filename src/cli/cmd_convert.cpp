@@ -1,0 +1,117 @@
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "glide/error.hpp"
+#include "glide/io/checkpoint.hpp"
+#include "glide/version.hpp"
+
+namespace glide::cli {
+
+namespace {
+
+struct ConvertOptions {
+  std::string input;
+  std::string output;
+  std::string dtype;  // "" keeps each tensor's dtype
+  bool overwrite = false;
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+torch::Dtype parse_dtype(const std::string& name) {
+  if (name == "float32") return torch::kFloat32;
+  if (name == "float16") return torch::kFloat16;
+  if (name == "bfloat16") return torch::kBFloat16;
+  throw Error(Status::invalid_argument,
+              "--dtype " + name + " is not one of float32, float16, bfloat16");
+}
+
+// The names of a .pt file's top-level entries that are not tensors (they are not converted).
+std::vector<std::string> non_tensor_entries(const std::string& path) {
+  std::vector<std::string> names;
+  const io::Value root = io::load_torch_file(path);
+  if (!root.is_dict()) return names;
+  for (const auto& [key, value] : root.as_dict()) {
+    if (!value.is_tensor()) names.push_back(key.is_string() ? key.as_string() : key.type_name());
+  }
+  return names;
+}
+
+void convert(const ConvertOptions& o) {
+  if (!ends_with(o.output, ".safetensors")) {
+    throw Error(Status::unsupported, "cannot write '" + o.output +
+                                         "': glide convert writes .safetensors files only "
+                                         "(name the output *.safetensors)");
+  }
+  if (!o.overwrite && std::filesystem::exists(o.output)) {
+    throw Error(Status::invalid_argument,
+                "'" + o.output + "' already exists; refusing to overwrite it (pass --overwrite)");
+  }
+  const Checkpoint source = load_checkpoint(o.input);
+
+  std::map<std::string, std::string> metadata = source.metadata;
+  metadata["glide.source_format"] = format_name(source.format);
+  metadata["glide.source_file"] = std::filesystem::path(o.input).filename().string();
+  metadata["glide.source_bytes"] = std::to_string(std::filesystem::file_size(o.input));
+  metadata["glide.converted_by"] = std::string("glide ") + version_string();
+  if (!o.dtype.empty()) metadata["glide.dtype"] = o.dtype;
+
+  StateDict out;
+  int64_t cast = 0;
+  if (o.dtype.empty()) {
+    out = source.tensors;
+  } else {
+    const torch::Dtype dtype = parse_dtype(o.dtype);
+    for (const auto& [name, t] : source.tensors.items()) {
+      if (t.is_floating_point() && t.scalar_type() != dtype) {
+        out.insert(name, t.to(dtype));
+        ++cast;
+      } else {
+        out.insert(name, t);  // integer and bool tensors, and those already in dtype
+      }
+    }
+  }
+  if (source.format == CheckpointFormat::torch_zip) {
+    const auto skipped = non_tensor_entries(o.input);
+    if (!skipped.empty()) {
+      std::string list;
+      for (const auto& name : skipped) list += (list.empty() ? "" : ", ") + name;
+      fmt::print(stderr, "glide: note: {} non-tensor entries of '{}' are not converted: {}\n",
+                 skipped.size(), o.input, list);
+    }
+  }
+  io::save_safetensors(out, o.output, metadata, o.overwrite);
+  fmt::print("wrote {}: {} tensors, {} parameters{}\n", o.output, out.size(), out.parameter_count(),
+             o.dtype.empty()
+                 ? std::string(", dtypes kept")
+                 : fmt::format(", {} floating-point tensors cast to {}", cast, o.dtype));
+}
+
+}  // namespace
+
+void add_convert_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "convert",
+      "Convert a checkpoint (.pt written by torch.save, or .safetensors) to .safetensors, "
+      "optionally changing the floating-point dtype. Writing .pt is not supported.");
+  auto o = std::make_shared<ConvertOptions>();
+  cmd->add_option("input", o->input, "The checkpoint to read: .pt or .safetensors")->required();
+  cmd->add_option("output", o->output, "The .safetensors file to write")->required();
+  cmd->add_option("--dtype", o->dtype,
+                  "Cast floating-point tensors to this dtype; integer and bool tensors are kept. "
+                  "Without it every tensor keeps its dtype")
+      ->check(CLI::IsMember({"float32", "float16", "bfloat16"}));
+  cmd->add_flag("--overwrite", o->overwrite, "Replace OUTPUT if it exists");
+  cmd->callback([o] { convert(*o); });
+}
+
+}  // namespace glide::cli

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+// Whole-file reads and atomic writes for the image part.
+namespace glide::image {
+
+// glide::Error: not_found for a missing file, io_error for an unreadable one.
+std::string read_file(const std::string& path);
+
+// glide::Error(invalid_argument) when `path` exists and `overwrite` is false.
+void refuse_existing(const std::string& path, bool overwrite);
+
+// Writes `bytes` to a temporary file next to `path`, flushes it and renames it into place, so
+// `path` is either absent, its old contents or all of `bytes`. Without `overwrite` an existing
+// file is never replaced, even one that appears while writing.
+void write_file_atomically(const std::string& path, const std::string& bytes, bool overwrite);
+
+}  // namespace glide::image

@@ -1,0 +1,297 @@
+#include "glide/image/png.hpp"
+
+#include <png.h>
+
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "glide/error.hpp"
+#include "image/files.hpp"
+#include "image/utf8.hpp"
+
+namespace glide::image {
+namespace {
+
+// Larger images are refused when reading, so a damaged header cannot ask for gigabytes.
+constexpr png_uint_32 kMaxReadSide = 16384;
+// Values longer than this are written compressed (zTXt, or compressed iTXt).
+constexpr size_t kCompressTextAbove = 1024;
+
+// libpng reports errors through a callback that must not return; it jumps back to the setjmp
+// in encode_into/decode_into, which only hold trivially destructible locals.
+struct ErrorSlot {
+  char message[256] = {0};
+};
+
+[[noreturn]] void on_error(png_structp png, png_const_charp message) {
+  auto* slot = static_cast<ErrorSlot*>(png_get_error_ptr(png));
+  std::snprintf(slot->message, sizeof slot->message, "%s", message ? message : "libpng error");
+  png_longjmp(png, 1);
+}
+
+void on_warning(png_structp, png_const_charp) {}
+
+// ---- Writing ---------------------------------------------------------------------------------
+
+struct Sink {
+  std::string* bytes;
+};
+
+void write_to_memory(png_structp png, png_bytep data, size_t n) {
+  auto* sink = static_cast<Sink*>(png_get_io_ptr(png));
+  bool failed = false;
+  try {
+    sink->bytes->append(reinterpret_cast<const char*>(data), n);
+  } catch (...) {
+    failed = true;
+  }
+  if (failed) png_error(png, "out of memory");  // outside the handler: png_error jumps
+}
+
+void flush_nothing(png_structp) {}
+
+struct WriteStruct {
+  explicit WriteStruct(ErrorSlot* slot) {
+    png = png_create_write_struct(PNG_LIBPNG_VER_STRING, slot, on_error, on_warning);
+    if (png) info = png_create_info_struct(png);
+    if (!png || !info) throw Error(Status::out_of_memory, "libpng could not start a PNG writer");
+  }
+  ~WriteStruct() { png_destroy_write_struct(&png, &info); }
+  WriteStruct(const WriteStruct&) = delete;
+  WriteStruct& operator=(const WriteStruct&) = delete;
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+};
+
+// False after a libpng error, whose message is in the error slot.
+bool encode_into(png_structp png, png_infop info, png_uint_32 width, png_uint_32 height,
+                 png_bytepp rows, png_textp texts, int text_count, Sink* sink) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_set_write_fn(png, sink, write_to_memory, flush_nothing);
+  png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  if (text_count > 0) png_set_text(png, info, texts, text_count);
+  png_write_info(png, info);
+  png_write_image(png, rows);
+  png_write_end(png, info);
+  return true;
+}
+
+void check_keyword(const std::string& key) {
+  std::string problem;
+  if (key.empty() || key.size() > 79) {
+    problem = "must have 1 to 79 characters";
+  } else if (key.front() == ' ' || key.back() == ' ' || key.find("  ") != std::string::npos) {
+    problem = "must not start or end with a space or hold two spaces in a row";
+  } else {
+    for (const char c : key) {
+      if (c < 0x20 || c > 0x7e) problem = "must be printable ASCII";
+    }
+  }
+  if (!problem.empty()) {
+    throw Error(Status::invalid_argument, "PNG text keyword '" + key + "' " + problem);
+  }
+}
+
+void check_value(const std::string& key, const std::string& value) {
+  if (value.find('\0') != std::string::npos) {
+    throw Error(Status::invalid_argument, "PNG text '" + key + "' holds a NUL character");
+  }
+  const size_t bad = utf8_error_offset(value);
+  if (bad != std::string::npos) {
+    throw Error(Status::invalid_argument,
+                "PNG text '" + key + "' is not UTF-8 (at byte offset " + std::to_string(bad) + ")");
+  }
+}
+
+bool is_ascii(const std::string& s) {
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) > 0x7f) return false;
+  }
+  return true;
+}
+
+// ---- Reading ---------------------------------------------------------------------------------
+
+struct Source {
+  const uint8_t* data;
+  size_t size;
+  size_t offset;
+};
+
+void read_from_memory(png_structp png, png_bytep out, size_t n) {
+  auto* src = static_cast<Source*>(png_get_io_ptr(png));
+  if (n > src->size - src->offset) png_error(png, "the data ends early");
+  std::memcpy(out, src->data + src->offset, n);
+  src->offset += n;
+}
+
+struct ReadStruct {
+  explicit ReadStruct(ErrorSlot* slot) {
+    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, slot, on_error, on_warning);
+    if (png) info = png_create_info_struct(png);
+    if (!png || !info) throw Error(Status::out_of_memory, "libpng could not start a PNG reader");
+  }
+  ~ReadStruct() { png_destroy_read_struct(&png, &info, nullptr); }
+  ReadStruct(const ReadStruct&) = delete;
+  ReadStruct& operator=(const ReadStruct&) = delete;
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+};
+
+std::string latin1_to_utf8(const char* s, size_t n) {
+  std::string out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else {
+      out += static_cast<char>(0xc0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3f));
+    }
+  }
+  return out;
+}
+
+// False after a libpng error. Throws glide::Error for an image too large to read.
+bool decode_into(png_structp png, png_infop info, Source* src, const std::string* what,
+                 PngImage* out, std::vector<png_bytep>* rows) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_set_read_fn(png, src, read_from_memory);
+  png_read_info(png, info);
+  const png_uint_32 width = png_get_image_width(png, info);
+  const png_uint_32 height = png_get_image_height(png, info);
+  if (width > kMaxReadSide || height > kMaxReadSide) {
+    throw Error(Status::unsupported, *what + " is " + std::to_string(width) + "x" +
+                                         std::to_string(height) + " pixels; glide reads PNGs of " +
+                                         "at most " + std::to_string(kMaxReadSide) +
+                                         " pixels a side");
+  }
+  png_set_expand(png);  // palette → RGB, gray below 8 bits → 8 bits, tRNS → alpha
+  png_set_scale_16(png);
+  png_set_strip_alpha(png);
+  png_set_gray_to_rgb(png);
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  if (png_get_rowbytes(png, info) != size_t{width} * 3) png_error(png, "unexpected row size");
+  out->pixels = torch::empty({int64_t{height}, int64_t{width}, 3}, torch::kUInt8);
+  rows->resize(height);
+  auto* base = out->pixels.data_ptr<uint8_t>();
+  for (png_uint_32 r = 0; r < height; ++r) (*rows)[r] = base + size_t{r} * width * 3;
+  png_read_image(png, rows->data());
+  png_read_end(png, info);  // text chunks after the image data
+  return true;
+}
+
+}  // namespace
+
+std::string encode_png(const torch::Tensor& image, const PngText& text) {
+  if (image.scalar_type() != torch::kUInt8 || image.dim() != 3 || image.size(2) != 3) {
+    throw Error(Status::invalid_argument, "a PNG image must be uint8 (H, W, 3), not " +
+                                              std::string(c10::toString(image.scalar_type())) +
+                                              " of shape " + c10::str(image.sizes()));
+  }
+  if (image.size(0) < 1 || image.size(1) < 1 || image.size(0) > PNG_USER_HEIGHT_MAX ||
+      image.size(1) > PNG_USER_WIDTH_MAX) {
+    throw Error(Status::invalid_argument,
+                "a PNG image must have 1 to 1000000 rows and columns, "
+                "not " +
+                    c10::str(image.sizes()));
+  }
+  // libpng takes mutable strings; these copies outlive the png_text array pointing at them.
+  std::vector<std::string> keys, values;
+  std::vector<png_text> texts(text.size());
+  keys.reserve(text.size());
+  values.reserve(text.size());
+  char empty[1] = {0};
+  size_t i = 0;
+  for (const auto& [key, value] : text) {
+    check_keyword(key);
+    check_value(key, value);
+    keys.push_back(key);
+    values.push_back(value);
+    png_text& t = texts[i++];
+    std::memset(&t, 0, sizeof t);
+    const bool compress = value.size() > kCompressTextAbove;
+    if (is_ascii(value)) {
+      t.compression = compress ? PNG_TEXT_COMPRESSION_zTXt : PNG_TEXT_COMPRESSION_NONE;
+      t.text_length = value.size();
+    } else {
+      t.compression = compress ? PNG_ITXT_COMPRESSION_zTXt : PNG_ITXT_COMPRESSION_NONE;
+      t.itxt_length = value.size();
+      t.lang = empty;
+      t.lang_key = empty;
+    }
+    t.key = keys.back().data();
+    t.text = values.back().data();
+  }
+
+  const torch::Tensor pixels = image.to(torch::kCPU).contiguous();
+  const auto height = static_cast<png_uint_32>(pixels.size(0));
+  const auto width = static_cast<png_uint_32>(pixels.size(1));
+  std::vector<png_bytep> rows(height);
+  auto* base = const_cast<uint8_t*>(pixels.data_ptr<uint8_t>());  // libpng only reads rows
+  for (png_uint_32 r = 0; r < height; ++r) rows[r] = base + size_t{r} * width * 3;
+
+  std::string bytes;
+  Sink sink{&bytes};
+  ErrorSlot slot;
+  WriteStruct ws(&slot);
+  if (!encode_into(ws.png, ws.info, width, height, rows.data(), texts.data(),
+                   static_cast<int>(texts.size()), &sink)) {
+    throw Error(Status::invalid_argument,
+                std::string("libpng could not encode the image: ") + slot.message);
+  }
+  return bytes;
+}
+
+void save_png(const std::string& path, const torch::Tensor& image, const PngText& text,
+              bool overwrite) {
+  refuse_existing(path, overwrite);
+  std::string bytes;
+  try {
+    bytes = encode_png(image, text);
+  } catch (const Error& e) {
+    throw Error(e.status(), "cannot write '" + path + "': " + e.what());
+  }
+  write_file_atomically(path, bytes, overwrite);
+}
+
+PngImage decode_png(const uint8_t* data, size_t size, const std::string& what) {
+  if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
+    throw Error(Status::invalid_format,
+                what + " is not a PNG file: it does not start with the PNG signature");
+  }
+  ErrorSlot slot;
+  ReadStruct rs(&slot);
+  Source src{data, size, 0};
+  PngImage out;
+  std::vector<png_bytep> rows;
+  if (!decode_into(rs.png, rs.info, &src, &what, &out, &rows)) {
+    throw Error(Status::invalid_format, what + " is a damaged PNG file: " + slot.message);
+  }
+  png_textp texts = nullptr;
+  int count = 0;
+  png_get_text(rs.png, rs.info, &texts, &count);
+  for (int k = 0; k < count; ++k) {
+    const png_text& t = texts[k];
+    const bool utf8 =
+        t.compression == PNG_ITXT_COMPRESSION_NONE || t.compression == PNG_ITXT_COMPRESSION_zTXt;
+    std::string value =
+        utf8 ? std::string(t.text, t.itxt_length) : latin1_to_utf8(t.text, t.text_length);
+    out.text[latin1_to_utf8(t.key, std::strlen(t.key))] = std::move(value);
+  }
+  return out;
+}
+
+PngImage load_png(const std::string& path) {
+  const std::string bytes = read_file(path);
+  return decode_png(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "'" + path + "'");
+}
+
+}  // namespace glide::image

@@ -1,0 +1,96 @@
+# Script mode (cmake -P) for the cli_convert test. GLIDE: the glide program; GOLDENS: the goldens
+# folder (read in place); WORK_DIR: a scratch folder in the build tree.
+
+# Runs glide with the arguments; fails the test unless it exits with `expect` ("ok" or "fail").
+# The program's stdout and stderr end up in `out_var`.
+function(glide_run expect out_var)
+  execute_process(COMMAND "${GLIDE}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err)
+  if(expect STREQUAL "ok" AND NOT rc EQUAL 0)
+    message(FATAL_ERROR "glide ${ARGN} failed (${rc}):\n${out}\n${err}")
+  elseif(expect STREQUAL "fail" AND rc EQUAL 0)
+    message(FATAL_ERROR "glide ${ARGN} should have failed:\n${out}\n${err}")
+  endif()
+  set(${out_var} "${out}${err}" PARENT_SCOPE)
+endfunction()
+
+function(require text pattern)
+  if(NOT text MATCHES "${pattern}")
+    message(FATAL_ERROR "expected output matching '${pattern}', got:\n${text}")
+  endif()
+endfunction()
+
+function(forbid text pattern)
+  if(text MATCHES "${pattern}")
+    message(FATAL_ERROR "output must not match '${pattern}', got:\n${text}")
+  endif()
+endfunction()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+set(model "${GOLDENS}/model_text2im.pt")
+set(converted "${WORK_DIR}/model_text2im.safetensors")
+
+# .pt → .safetensors keeps every tensor and its float32 dtype.
+glide_run(ok out convert "${model}" "${converted}")
+require("${out}" "183 tensors, 2484198 parameters, dtypes kept")
+glide_run(ok info info "${converted}")
+require("${info}" "format: safetensors\ntensors: 183\nparameters: 2,484,198\n")
+require("${info}" "metadata: glide.source_format = torch-zip\n")
+require("${info}" "metadata: glide.source_file = model_text2im.pt\n")
+require("${info}" "float32")
+forbid("${info}" "float16|bfloat16")
+
+# An existing output is refused, and left alone.
+file(SHA256 "${converted}" before)
+glide_run(fail out convert "${model}" "${converted}" --dtype float16)
+require("${out}" "already exists; refusing to overwrite it \\(pass --overwrite\\)")
+file(SHA256 "${converted}" after)
+if(NOT before STREQUAL after)
+  message(FATAL_ERROR "a refused conversion changed ${converted}")
+endif()
+
+# .safetensors → .safetensors as bfloat16; the source's metadata is carried over.
+set(bf16 "${WORK_DIR}/model_text2im-bf16.safetensors")
+glide_run(ok out convert "${converted}" "${bf16}" --dtype bfloat16)
+require("${out}" "183 tensors, 2484198 parameters, 183 floating-point tensors cast to bfloat16")
+glide_run(ok info info "${bf16}")
+require("${info}" "tensors: 183\nparameters: 2,484,198\n")
+require("${info}" "metadata: glide.dtype = bfloat16\n")
+require("${info}" "metadata: glide.source_format = safetensors\n")
+require("${info}" "metadata: glide.source_file = model_text2im.safetensors\n")
+forbid("${info}" "  float32  ")
+
+# --overwrite replaces the file, here with float16.
+glide_run(ok out convert "${model}" "${converted}" --dtype float16 --overwrite)
+glide_run(ok info info "${converted}")
+require("${info}" "  float16  ")
+forbid("${info}" "  float32  ")
+
+# Tensors that are not floating point keep their dtype.
+if(EXISTS "${GOLDENS}/forward_text2im.pt")
+  set(forward "${WORK_DIR}/forward_text2im.safetensors")
+  glide_run(ok info info "${GOLDENS}/forward_text2im.pt")
+  string(REGEX MATCHALL "  (int64|bool)  " non_float "${info}")
+  list(LENGTH non_float expected_count)
+  glide_run(ok out convert "${GOLDENS}/forward_text2im.pt" "${forward}" --dtype float16)
+  glide_run(ok info info "${forward}")
+  string(REGEX MATCHALL "  (int64|bool)  " kept "${info}")
+  list(LENGTH kept kept_count)
+  if(expected_count EQUAL 0 OR NOT kept_count EQUAL expected_count)
+    message(FATAL_ERROR "expected ${expected_count} (> 0) int64/bool tensors kept, found "
+                        "${kept_count}:\n${info}")
+  endif()
+endif()
+
+# Only .safetensors is written; bad dtypes and missing inputs are errors.
+glide_run(fail out convert "${model}" "${WORK_DIR}/model.pt")
+require("${out}" "writes .safetensors files only")
+glide_run(fail out convert "${model}" "${WORK_DIR}/x.safetensors" --dtype int8)
+glide_run(fail out convert "${WORK_DIR}/missing.pt" "${WORK_DIR}/y.safetensors")
+require("${out}" "missing.pt")
+file(GLOB leftovers "${WORK_DIR}/*.tmp-*")
+if(leftovers)
+  message(FATAL_ERROR "temporary files left behind: ${leftovers}")
+endif()
+message("cli_convert: all steps passed")

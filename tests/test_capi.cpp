@@ -1,0 +1,478 @@
+// The C ABI (capi/glide.h) called from C++: every entry point's results and error paths.
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "capi_images.hpp"
+#include "capi_internal.hpp"
+#include "glide.h"
+#include "glide/error.hpp"
+#include "glide/io/checkpoint.hpp"
+#include "glide/tokenizer.hpp"
+#include "glide/version.hpp"
+#include "support/catch_torch.hpp"
+#include "support/goldens.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+// Requires `rc` to be `status` and the thread's message to contain each of `parts`.
+void require_failure(int rc, int status, std::initializer_list<const char*> parts) {
+  INFO("message: " << glide_error_last());
+  REQUIRE(rc == status);
+  for (const char* part : parts)
+    CHECK(std::string(glide_error_last()).find(part) != std::string::npos);
+}
+
+std::string write_safetensors(const glide::test::ScratchDir& dir) {
+  glide::StateDict state;
+  state.insert("weight", torch::arange(6, torch::kFloat32).reshape({2, 3}));
+  state.insert("steps", torch::tensor({7}, torch::kInt64));
+  const std::string path = dir.file("small.safetensors");
+  glide::io::save_safetensors(state, path, {{"zeta", "last"}, {"alpha", "first"}});
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("versions and status names", "[capi]") {
+  CHECK(std::string(glide_version()) == GLIDE_VERSION_STRING);
+  CHECK(std::string(glide_version()) == glide::version_string());
+  CHECK(std::string(GLIDE_VERSION_STRING) == std::to_string(GLIDE_VERSION_MAJOR) + "." +
+                                                 std::to_string(GLIDE_VERSION_MINOR) + "." +
+                                                 std::to_string(GLIDE_VERSION_PATCH));
+  CHECK(std::string(glide_status_name(GLIDE_OK)) == "ok");
+  CHECK(std::string(glide_status_name(GLIDE_ERROR_NOT_FOUND)) == "not found");
+  CHECK(std::string(glide_status_name(GLIDE_ERROR_INTERNAL)) == "internal error");
+  CHECK(std::string(glide_status_name(GLIDE_ERROR_VERSION)) == "unknown struct version");
+  CHECK(std::string(glide_status_name(GLIDE_ERROR_BUFFER_TOO_SMALL)) == "buffer too small");
+  CHECK(std::string(glide_status_name(-1000)) == "unknown status");
+  CHECK(std::string(glide_status_name(3)) == "unknown status");
+  // glide_status mirrors glide::Status.
+  CHECK(GLIDE_ERROR_CANCELLED == -static_cast<int>(glide::Status::cancelled));
+  CHECK(GLIDE_ERROR_OUT_OF_MEMORY == -static_cast<int>(glide::Status::out_of_memory));
+}
+
+TEST_CASE("glide_tokenize matches the C++ tokenizer and checks its buffer", "[capi]") {
+  const char* prompt = "an oil painting of a corgi";
+  const auto expected = glide::Tokenizer::gpt2().encode(prompt);
+  size_t count = 12345;
+
+  SECTION("size query, then the ids") {
+    REQUIRE(glide_tokenize(prompt, nullptr, 0, &count) == GLIDE_OK);
+    CHECK(std::string(glide_error_last()).empty());
+    REQUIRE(count == expected.size());
+    std::vector<int64_t> ids(count);
+    REQUIRE(glide_tokenize(prompt, ids.data(), ids.size(), &count) == GLIDE_OK);
+    CHECK(ids == expected);
+  }
+  SECTION("a short buffer is left untouched and the count needed is returned") {
+    std::vector<int64_t> ids(3, -1);
+    require_failure(glide_tokenize(prompt, ids.data(), ids.size(), &count),
+                    GLIDE_ERROR_BUFFER_TOO_SMALL, {"glide_tokenize", "capacity is 3"});
+    CHECK(count == expected.size());
+    CHECK(ids == std::vector<int64_t>(3, -1));
+  }
+  SECTION("empty text has no tokens") {
+    REQUIRE(glide_tokenize("", nullptr, 0, &count) == GLIDE_OK);
+    CHECK(count == 0);
+  }
+  SECTION("NULL arguments are named") {
+    int64_t ids[4];
+    require_failure(glide_tokenize(nullptr, ids, 4, &count), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"glide_tokenize", "'utf8' is NULL"});
+    require_failure(glide_tokenize(prompt, ids, 4, nullptr), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"'count' is NULL"});
+    require_failure(glide_tokenize(prompt, nullptr, 4, &count), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"'ids' is NULL but capacity is 4"});
+  }
+  SECTION("text that is not UTF-8") {
+    require_failure(glide_tokenize("ab\xff", nullptr, 0, &count), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"byte offset 2"});
+  }
+  SECTION("a success clears the previous message") {
+    REQUIRE(glide_tokenize(nullptr, nullptr, 0, &count) != GLIDE_OK);
+    REQUIRE(std::string(glide_error_last()) != "");
+    REQUIRE(glide_tokenize(prompt, nullptr, 0, &count) == GLIDE_OK);
+    CHECK(std::string(glide_error_last()).empty());
+  }
+}
+
+TEST_CASE("glide_tokenize_padded, glide_detokenize and glide_tokenizer_vocab", "[capi]") {
+  const char* prompt = "a red circle on a blue background";
+  const auto& tokenizer = glide::Tokenizer::gpt2();
+  const auto padded = tokenizer.padded_tokens_and_mask(tokenizer.encode(prompt), 128);
+
+  std::vector<int64_t> tokens(128);
+  bool mask[128];
+  REQUIRE(glide_tokenize_padded(prompt, 128, tokens.data(), mask) == GLIDE_OK);
+  CHECK(tokens == padded.tokens);
+  CHECK(std::vector<bool>(mask, mask + 128) == padded.mask);
+  REQUIRE(glide_tokenize_padded(prompt, 128, tokens.data(), nullptr) == GLIDE_OK);
+  require_failure(glide_tokenize_padded(prompt, 0, tokens.data(), mask),
+                  GLIDE_ERROR_INVALID_ARGUMENT, {"text_ctx is 0"});
+  require_failure(glide_tokenize_padded(prompt, 128, nullptr, mask), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"'tokens' is NULL"});
+  require_failure(glide_tokenize_padded(nullptr, 128, tokens.data(), mask),
+                  GLIDE_ERROR_INVALID_ARGUMENT, {"'utf8' is NULL"});
+
+  const auto ids = tokenizer.encode(prompt);
+  size_t length = 0;
+  REQUIRE(glide_detokenize(ids.data(), ids.size(), nullptr, 0, &length) == GLIDE_OK);
+  REQUIRE(length == std::strlen(prompt));
+  std::vector<char> text(length + 1, 'x');
+  require_failure(glide_detokenize(ids.data(), ids.size(), text.data(), length, &length),
+                  GLIDE_ERROR_BUFFER_TOO_SMALL, {"needs"});
+  CHECK(text[0] == 'x');
+  REQUIRE(glide_detokenize(ids.data(), ids.size(), text.data(), text.size(), &length) == GLIDE_OK);
+  CHECK(std::string(text.data()) == prompt);
+  REQUIRE(glide_detokenize(nullptr, 0, nullptr, 0, &length) == GLIDE_OK);
+  CHECK(length == 0);
+  const int64_t bad = 99999999;
+  require_failure(glide_detokenize(&bad, 1, nullptr, 0, &length), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"glide_detokenize"});
+  require_failure(glide_detokenize(nullptr, 2, nullptr, 0, &length), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"'ids' is NULL"});
+
+  int64_t n_vocab = 0, end_token = 0;
+  REQUIRE(glide_tokenizer_vocab(&n_vocab, &end_token) == GLIDE_OK);
+  CHECK(n_vocab == 50257);
+  CHECK(end_token == 50256);
+  REQUIRE(glide_tokenizer_vocab(nullptr, nullptr) == GLIDE_OK);
+}
+
+TEST_CASE("checkpoint inspection through the C API", "[capi]") {
+  glide::test::ScratchDir dir("glide-capi");
+  const std::string path = write_safetensors(dir);
+  glide_checkpoint* cp = nullptr;
+  REQUIRE(glide_checkpoint_open(path.c_str(), &cp) == GLIDE_OK);
+  REQUIRE(cp != nullptr);
+
+  glide_checkpoint_info info{};
+  info.version = GLIDE_CHECKPOINT_INFO_VERSION;
+  REQUIRE(glide_checkpoint_get_info(cp, &info) == GLIDE_OK);
+  CHECK(info.version == GLIDE_CHECKPOINT_INFO_VERSION);
+  CHECK(info.format == GLIDE_CHECKPOINT_SAFETENSORS);
+  CHECK(std::string(info.format_name) == "safetensors");
+  CHECK(info.tensor_count == 2);
+  CHECK(info.parameter_count == 7);
+  CHECK(info.metadata_count == 2);
+
+  glide_tensor_info t{};
+  t.version = GLIDE_TENSOR_INFO_VERSION;
+  REQUIRE(glide_checkpoint_tensor(cp, 0, &t) == GLIDE_OK);
+  CHECK(std::string(t.name) == "weight");
+  CHECK(std::string(t.dtype) == "float32");
+  REQUIRE(t.ndim == 2);
+  CHECK(t.shape[0] == 2);
+  CHECK(t.shape[1] == 3);
+  CHECK(t.numel == 6);
+  REQUIRE(glide_checkpoint_tensor(cp, 1, &t) == GLIDE_OK);
+  CHECK(std::string(t.name) == "steps");
+  CHECK(std::string(t.dtype) == "int64");
+  require_failure(glide_checkpoint_tensor(cp, 2, &t), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"index 2 is out of range", "2 tensors"});
+
+  const char* key = nullptr;
+  const char* value = nullptr;
+  REQUIRE(glide_checkpoint_metadata(cp, 0, &key, &value) == GLIDE_OK);
+  CHECK(std::string(key) == "alpha");
+  CHECK(std::string(value) == "first");
+  REQUIRE(glide_checkpoint_metadata(cp, 1, &key, &value) == GLIDE_OK);
+  CHECK(std::string(key) == "zeta");
+  require_failure(glide_checkpoint_metadata(cp, 2, &key, &value), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"metadata entries"});
+  require_failure(glide_checkpoint_metadata(cp, 0, nullptr, &value), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"'key' is NULL"});
+
+  SECTION("wrong struct versions are refused and the struct is left alone") {
+    glide_checkpoint_info old{};
+    old.version = 0;
+    require_failure(glide_checkpoint_get_info(cp, &old), GLIDE_ERROR_VERSION,
+                    {"info->version is 0", "versions 1 to 1"});
+    CHECK(old.tensor_count == 0);
+    old.version = GLIDE_CHECKPOINT_INFO_VERSION + 1;
+    require_failure(glide_checkpoint_get_info(cp, &old), GLIDE_ERROR_VERSION,
+                    {"info->version is 2"});
+    t.version = 77;
+    require_failure(glide_checkpoint_tensor(cp, 0, &t), GLIDE_ERROR_VERSION, {"77"});
+  }
+  SECTION("NULL arguments") {
+    require_failure(glide_checkpoint_get_info(nullptr, &info), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"glide_checkpoint_get_info", "'checkpoint' is NULL"});
+    require_failure(glide_checkpoint_get_info(cp, nullptr), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"'info' is NULL"});
+    require_failure(glide_checkpoint_tensor(nullptr, 0, &t), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"'checkpoint' is NULL"});
+  }
+  glide_checkpoint_free(cp);
+  glide_checkpoint_free(nullptr);
+}
+
+TEST_CASE("opening missing, malformed and NULL checkpoints", "[capi]") {
+  glide::test::ScratchDir dir("glide-capi");
+  glide_checkpoint* cp = reinterpret_cast<glide_checkpoint*>(&dir);  // must be reset to NULL
+
+  const std::string missing = dir.file("missing.pt");
+  require_failure(glide_checkpoint_open(missing.c_str(), &cp), GLIDE_ERROR_NOT_FOUND,
+                  {"glide_checkpoint_open", "missing.pt"});
+  CHECK(cp == nullptr);
+
+  const std::string junk = dir.file("junk.safetensors");
+  std::ofstream(junk) << "this is not a checkpoint at all";
+  cp = reinterpret_cast<glide_checkpoint*>(&dir);
+  require_failure(glide_checkpoint_open(junk.c_str(), &cp), GLIDE_ERROR_INVALID_FORMAT,
+                  {"junk.safetensors"});
+  CHECK(cp == nullptr);
+
+  require_failure(glide_checkpoint_open(nullptr, &cp), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"'path' is NULL"});
+  require_failure(glide_checkpoint_open(junk.c_str(), nullptr), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"'checkpoint' is NULL"});
+}
+
+TEST_CASE("a golden .pt checkpoint through the C API", "[capi]") {
+  GLIDE_REQUIRE_GOLDEN(path, "model_text2im.pt");
+  glide_checkpoint* cp = nullptr;
+  REQUIRE(glide_checkpoint_open(path.c_str(), &cp) == GLIDE_OK);
+  glide_checkpoint_info info{GLIDE_CHECKPOINT_INFO_VERSION, 0, nullptr, 0, 0, 0};
+  REQUIRE(glide_checkpoint_get_info(cp, &info) == GLIDE_OK);
+  CHECK(info.format == GLIDE_CHECKPOINT_TORCH_ZIP);
+  CHECK(std::string(info.format_name) == "torch-zip");
+  CHECK(info.tensor_count == 183);
+  CHECK(info.parameter_count == 2484198);
+  CHECK(info.metadata_count == 0);
+  const auto expected = glide::load_checkpoint(path);
+  for (size_t i = 0; i < info.tensor_count; ++i) {
+    glide_tensor_info t{};
+    t.version = GLIDE_TENSOR_INFO_VERSION;
+    REQUIRE(glide_checkpoint_tensor(cp, i, &t) == GLIDE_OK);
+    const auto& [name, tensor] = expected.tensors.items()[i];
+    CHECK(t.name == name);
+    CHECK(std::vector<int64_t>(t.shape, t.shape + t.ndim) == tensor.sizes().vec());
+  }
+  glide_checkpoint_free(cp);
+}
+
+TEST_CASE("glide_generate_params_init fills the reference defaults", "[capi]") {
+  glide_generate_params p;
+  std::memset(&p, 0xab, sizeof p);
+  REQUIRE(glide_generate_params_init(&p, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
+  CHECK(p.version == GLIDE_GENERATE_PARAMS_VERSION);
+  CHECK(p.prompts == nullptr);
+  CHECK(p.prompt_count == 0);
+  CHECK(p.batch_size == 1);
+  CHECK(p.negative_prompt == nullptr);
+  CHECK(std::string(p.base.sampler) == "ddpm");
+  CHECK(std::string(p.base.respacing) == "100");
+  CHECK(p.base.guided);
+  CHECK(p.base.guidance_scale == 3.0);
+  CHECK(p.base.guidance_rescale == 0.0);
+  CHECK(std::string(p.base.thresholding) == "clip");
+  CHECK(p.base.dynamic_percentile == 0.995);
+  CHECK(p.base.temperature == 1.0);
+  CHECK(std::string(p.upsampler.sampler) == "ddim");
+  CHECK(std::string(p.upsampler.respacing) == "fast27");
+  CHECK_FALSE(p.upsampler.guided);
+  CHECK(p.upsampler.eta == 0.0);
+  CHECK(p.upsampler.temperature == 0.997);
+  CHECK(p.upsample);
+  CHECK(p.seed == 0);
+  CHECK(p.device == nullptr);
+  CHECK(p.dtype == nullptr);
+  CHECK(p.progress == nullptr);
+  CHECK(p.progress_user_data == nullptr);
+
+  SECTION("unknown versions leave the struct untouched") {
+    glide_generate_params q;
+    std::memset(&q, 0x5a, sizeof q);
+    require_failure(glide_generate_params_init(&q, 0), GLIDE_ERROR_VERSION,
+                    {"glide_generate_params_init", "params->version is 0"});
+    require_failure(glide_generate_params_init(&q, GLIDE_GENERATE_PARAMS_VERSION + 1),
+                    GLIDE_ERROR_VERSION, {"versions 1 to 1"});
+    const auto* bytes = reinterpret_cast<const unsigned char*>(&q);
+    CHECK(std::all_of(bytes, bytes + sizeof q, [](unsigned char b) { return b == 0x5a; }));
+  }
+  require_failure(glide_generate_params_init(nullptr, 1), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"'params' is NULL"});
+}
+
+TEST_CASE("glide_generate_params_validate checks what C can", "[capi]") {
+  glide_generate_params p;
+  REQUIRE(glide_generate_params_init(&p, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
+  require_failure(glide_generate_params_validate(&p), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"glide_generate_params_validate", "prompt_count is 0"});
+  const char* prompts[] = {"a corgi", nullptr};
+  p.prompts = prompts;
+  p.prompt_count = 1;
+  REQUIRE(glide_generate_params_validate(&p) == GLIDE_OK);
+
+  SECTION("a NULL prompt is named by index") {
+    p.prompt_count = 2;
+    require_failure(glide_generate_params_validate(&p), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"params->prompts[1] is NULL"});
+  }
+  SECTION("NULL prompts array") {
+    p.prompts = nullptr;
+    require_failure(glide_generate_params_validate(&p), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"params->prompts is NULL"});
+  }
+  SECTION("NULL stage strings") {
+    p.base.sampler = nullptr;
+    require_failure(glide_generate_params_validate(&p), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"params->base.sampler is NULL"});
+    p.base.sampler = "ddim";
+    p.upsampler.thresholding = nullptr;
+    require_failure(glide_generate_params_validate(&p), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"params->upsampler.thresholding is NULL"});
+  }
+  SECTION("batch size") {
+    p.batch_size = 0;
+    require_failure(glide_generate_params_validate(&p), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"batch_size is 0"});
+  }
+  SECTION("wrong version and NULL") {
+    p.version = 9;
+    require_failure(glide_generate_params_validate(&p), GLIDE_ERROR_VERSION,
+                    {"params->version is 9"});
+    require_failure(glide_generate_params_validate(nullptr), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"'params' is NULL"});
+  }
+}
+
+TEST_CASE("pipelines are shaped but unsupported in this build", "[capi]") {
+  glide_pipeline_params pp;
+  REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
+  CHECK(pp.base_checkpoint == nullptr);
+  CHECK(std::string(pp.base_config) == "base");
+  CHECK(std::string(pp.upsampler_config) == "upsampler");
+  CHECK(std::string(pp.device) == "cpu");
+  CHECK(std::string(pp.dtype) == "float32");
+  CHECK(pp.num_threads == 0);
+  require_failure(glide_pipeline_params_init(&pp, 5), GLIDE_ERROR_VERSION, {"version is 5"});
+
+  glide_pipeline* pipeline = reinterpret_cast<glide_pipeline*>(&pp);  // must be reset to NULL
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"glide_pipeline_create", "give at least one model"});
+  CHECK(pipeline == nullptr);
+  pp.base_checkpoint = "base.pt";
+  pp.num_threads = -2;
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"num_threads is -2"});
+  pp.num_threads = 0;
+  pipeline = reinterpret_cast<glide_pipeline*>(&pp);
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_UNSUPPORTED,
+                  {"not part of this build"});
+  CHECK(pipeline == nullptr);
+  require_failure(glide_pipeline_create(nullptr, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"'params' is NULL"});
+  require_failure(glide_pipeline_create(&pp, nullptr), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"'pipeline' is NULL"});
+  pp.version = 0;
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_VERSION,
+                  {"params->version is 0"});
+  glide_pipeline_free(nullptr);
+
+  glide_generate_params gp;
+  REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
+  const char* prompt = "a corgi";
+  gp.prompts = &prompt;
+  gp.prompt_count = 1;
+  glide_images* images = reinterpret_cast<glide_images*>(&gp);
+  require_failure(glide_generate(nullptr, &gp, &images), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"glide_generate", "'pipeline' is NULL"});
+  CHECK(images == nullptr);
+  uint8_t pixels[4 * 4 * 3] = {};
+  glide_images input{1, 4, 4, 3, pixels};
+  images = reinterpret_cast<glide_images*>(&gp);
+  require_failure(glide_upsample(nullptr, &gp, &input, &images), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"glide_upsample", "'pipeline' is NULL"});
+  CHECK(images == nullptr);
+  require_failure(glide_inpaint(nullptr, &gp, &input, &input, &images),
+                  GLIDE_ERROR_INVALID_ARGUMENT, {"glide_inpaint", "'pipeline' is NULL"});
+  require_failure(glide_generate(nullptr, &gp, nullptr), GLIDE_ERROR_INVALID_ARGUMENT, {"is NULL"});
+}
+
+TEST_CASE("library-owned images and glide_images_free", "[capi]") {
+  const auto t = torch::arange(2 * 3 * 4 * 3, torch::kInt64)
+                     .remainder(251)
+                     .to(torch::kUInt8)
+                     .reshape({2, 3, 4, 3});
+  glide_images* images =
+      glide::capi::images_from_tensor(t.transpose(1, 2).contiguous().transpose(1, 2));
+  REQUIRE(images != nullptr);
+  CHECK(images->count == 2);
+  CHECK(images->height == 3);
+  CHECK(images->width == 4);
+  CHECK(images->channels == 3);
+  CHECK(std::memcmp(images->pixels, t.data_ptr<uint8_t>(), t.numel()) == 0);
+  glide_images_free(images);
+  glide_images_free(nullptr);
+  CHECK_THROWS_AS(glide::capi::images_from_tensor(torch::zeros({2, 3}, torch::kUInt8)),
+                  glide::Error);
+  CHECK_THROWS_AS(glide::capi::images_from_tensor(torch::zeros({1, 2, 2, 3})), glide::Error);
+}
+
+TEST_CASE("no exception crosses the C ABI", "[capi]") {
+  using glide::capi::guarded;
+  require_failure(guarded("f", [] { throw glide::Error(glide::Status::io_error, "disk"); }),
+                  GLIDE_ERROR_IO, {"f: disk"});
+  require_failure(guarded("f", [] { throw std::bad_alloc(); }), GLIDE_ERROR_OUT_OF_MEMORY,
+                  {"out of memory"});
+  require_failure(guarded("f", [] { TORCH_CHECK(false, "torch says no"); }), GLIDE_ERROR_INTERNAL,
+                  {"f: LibTorch: torch says no"});
+  require_failure(guarded("f", [] { throw std::runtime_error("plain"); }), GLIDE_ERROR_INTERNAL,
+                  {"f: plain"});
+  require_failure(guarded("f", [] { throw 42; }), GLIDE_ERROR_INTERNAL,
+                  {"f: an unknown exception"});
+  // A LibTorch failure from a real tensor operation (a c10::Error or, in some LibTorch versions,
+  // a std::runtime_error) through the same path.
+  require_failure(guarded("g", [] { (void)torch::ones({2}).view({3}); }), GLIDE_ERROR_INTERNAL,
+                  {"g: ", "invalid for input of size 2"});
+  CHECK(guarded("f", [] {}) == GLIDE_OK);
+  CHECK(std::string(glide_error_last()).empty());
+}
+
+TEST_CASE("error messages are per thread", "[capi]") {
+  size_t count;
+  REQUIRE(glide_tokenize(nullptr, nullptr, 0, &count) == GLIDE_ERROR_INVALID_ARGUMENT);
+  const std::string mine = glide_error_last();
+  REQUIRE(mine.find("'utf8' is NULL") != std::string::npos);
+
+  std::string other_before, other_after;
+  std::thread worker([&] {
+    other_before = glide_error_last();
+    glide_checkpoint* cp = nullptr;
+    glide_checkpoint_open(nullptr, &cp);
+    other_after = glide_error_last();
+  });
+  worker.join();
+  CHECK(other_before.empty());
+  CHECK(other_after.find("'path' is NULL") != std::string::npos);
+  CHECK(std::string(glide_error_last()) == mine);
+
+  // Many threads failing at once each see only their own message.
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([i, &wrong] {
+      for (int k = 0; k < 200; ++k) {
+        const std::string bad = "x" + std::string(static_cast<size_t>(i), 'y') + "\xff";
+        size_t n;
+        glide_tokenize(bad.c_str(), nullptr, 0, &n);
+        const std::string expected = "byte offset " + std::to_string(bad.size() - 1);
+        if (std::string(glide_error_last()).find(expected) == std::string::npos) ++wrong;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(wrong == 0);
+}
