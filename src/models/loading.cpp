@@ -1,6 +1,7 @@
 #include "glide/models/loading.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "glide/error.hpp"
 

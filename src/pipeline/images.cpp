@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "glide/error.hpp"
 #include "glide/pipeline/guided_sampler.hpp"

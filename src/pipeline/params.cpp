@@ -1,6 +1,7 @@
 // Up-front validation of every generation hyperparameter; each error names the field.
 #include <ATen/Context.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
