@@ -1,8 +1,8 @@
 // The C ABI's generation entry points: parameter structs, the pipeline handle and the images it
-// returns. The pipeline part (GuidedSampler) is not in this build yet, so creating a pipeline
-// answers GLIDE_ERROR_UNSUPPORTED once its arguments are checked.
+// returns, over glide::GuidedSampler.
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "capi_images.hpp"
@@ -10,9 +10,19 @@
 #include "glide.h"
 #include "glide/error.hpp"
 #include "glide/pipeline/generation_params.hpp"
+#include "glide/pipeline/guided_sampler.hpp"
+#include "glide/runtime.hpp"
 
-// Owns the models; will hold a glide::GuidedSampler.
-struct glide_pipeline {};
+// Owns the models and where they run.
+struct glide_pipeline {
+  std::unique_ptr<glide::GuidedSampler> sampler;
+  torch::Device device = torch::kCPU;
+  torch::Dtype dtype = torch::kFloat32;
+};
+
+namespace glide::capi {
+void to_generation_params(const glide_generate_params& in, GenerationParams& out);
+}
 
 namespace {
 
@@ -24,10 +34,6 @@ using glide::capi::require_arg;
 // offset of its first new field, written out here, never sizeof.
 constexpr size_t kPipelineParamsSizes[] = {0, sizeof(glide_pipeline_params)};
 constexpr size_t kGenerateParamsSizes[] = {0, sizeof(glide_generate_params)};
-
-constexpr const char* kUnsupported =
-    "text-to-image generation is not part of this build yet (the pipeline is being written); "
-    "the tokenizer and checkpoint functions work";
 
 // Mirrors glide::StageParams::base_defaults() and upsampler_defaults().
 glide_stage_params base_stage_defaults() {
@@ -56,8 +62,8 @@ glide_stage_params upsampler_stage_defaults() {
 void fill_pipeline_defaults(glide_pipeline_params* p) {
   std::memset(static_cast<void*>(p), 0, sizeof *p);
   p->version = GLIDE_PIPELINE_PARAMS_VERSION;
-  p->base_config = "base";
-  p->upsampler_config = "upsampler";
+  p->base_config = nullptr;
+  p->upsampler_config = nullptr;
   p->device = "cpu";
   p->dtype = "float32";
   p->num_threads = 0;
@@ -132,9 +138,9 @@ void check_generate_params(const glide_generate_params& p) {
   }
   check_stage(p.base, "base");
   check_stage(p.upsampler, "upsampler");
-  // TODO(pipeline): convert with to_generation_params() and call GenerationParams::validate(),
-  // which checks the values (sampler names, respacing, scales, prompt count against batch_size,
-  // device, dtype) once src/pipeline is in this build.
+  glide::GenerationParams params;
+  glide::capi::to_generation_params(p, params);
+  params.validate();
 }
 
 void check_images(const glide_images* images, const char* name, int64_t channels) {
@@ -153,11 +159,61 @@ void check_images(const glide_images* images, const char* name, int64_t channels
   if (!images->pixels) fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string(name) + "->pixels is NULL");
 }
 
-void check_call(glide_pipeline* pipeline, const glide_generate_params* params,
-                glide_images** images) {
+// Checks a call's arguments and returns its parameters, with the pipeline's device and dtype
+// where the call leaves them NULL, and the C progress callback wrapped.
+glide::GenerationParams prepare_call(glide_pipeline* pipeline, const glide_generate_params* params,
+                                     glide_images** images, glide::ProgressCallback* progress) {
   require_arg(pipeline, "pipeline");
   require_arg(images, "images");
-  check_generate_params(read_generate_params(params));
+  const glide_generate_params p = read_generate_params(params);
+  check_generate_params(p);
+  glide::GenerationParams out;
+  out.device = pipeline->device;
+  out.dtype = pipeline->dtype;
+  glide::capi::to_generation_params(p, out);
+  out.validate();
+  if (p.progress) {
+    *progress = [callback = p.progress,
+                 user_data = p.progress_user_data](const glide::Progress& s) {
+      return callback(s.stage.c_str(), s.step, s.total, user_data);
+    };
+  }
+  return out;
+}
+
+// A preset name, a ModelConfig JSON text, or NULL (the checkpoint's metadata, else inferred).
+std::optional<glide::ModelConfig> model_config(const char* text) {
+  if (!text || !*text) return std::nullopt;
+  const std::string name = text;
+  if (name == "base") return glide::ModelConfig::base();
+  if (name == "upsampler" || name == "upsample") return glide::ModelConfig::upsampler();
+  if (name == "base-inpaint") return glide::ModelConfig::base_inpaint();
+  if (name == "upsampler-inpaint" || name == "upsample-inpaint") {
+    return glide::ModelConfig::upsampler_inpaint();
+  }
+  if (name.front() != '{') {
+    fail(GLIDE_ERROR_INVALID_ARGUMENT,
+         "model config '" + name +
+             "' is neither a preset (base, upsampler, base-inpaint, upsampler-inpaint) nor a "
+             "ModelConfig JSON object");
+  }
+  return glide::ModelConfig::from_json(name);
+}
+
+torch::Dtype parse_dtype(const std::string& d) {
+  if (d == "float32") return torch::kFloat32;
+  if (d == "float16") return torch::kFloat16;
+  if (d == "bfloat16") return torch::kBFloat16;
+  fail(GLIDE_ERROR_INVALID_ARGUMENT,
+       "params->dtype is '" + d + "'; expected float32, float16 or bfloat16");
+}
+
+// Caller-owned pixels as a uint8 (N, H, W, C) tensor (a copy: the library keeps nothing of them).
+torch::Tensor to_tensor(const glide_images& images) {
+  return torch::from_blob(images.pixels,
+                          {images.count, images.height, images.width, images.channels},
+                          torch::kUInt8)
+      .clone();
 }
 
 }  // namespace
@@ -185,7 +241,7 @@ glide_images* images_from_tensor(const torch::Tensor& images) {
 
 // The C parameters as the C++ pipeline's (which the caller default-constructed). Fields the C
 // struct leaves NULL keep out's values.
-[[maybe_unused]] void to_stage_params(const glide_stage_params& in, StageParams& out) {
+void to_stage_params(const glide_stage_params& in, StageParams& out) {
   out.sampler = in.sampler;
   out.respacing = in.respacing;
   out.eta = in.eta;
@@ -197,7 +253,7 @@ glide_images* images_from_tensor(const torch::Tensor& images) {
   out.temperature = in.temperature;
 }
 
-[[maybe_unused]] void to_generation_params(const glide_generate_params& in, GenerationParams& out) {
+void to_generation_params(const glide_generate_params& in, GenerationParams& out) {
   out.prompts.assign(in.prompts, in.prompts + in.prompt_count);
   out.batch_size = in.batch_size;
   out.negative_prompt = in.negative_prompt ? in.negative_prompt : "";
@@ -206,19 +262,7 @@ glide_images* images_from_tensor(const torch::Tensor& images) {
   out.upsample = in.upsample;
   out.seed = in.seed;
   if (in.device) out.device = torch::Device(in.device);
-  if (in.dtype) {
-    const std::string d = in.dtype;
-    if (d == "float32") {
-      out.dtype = torch::kFloat32;
-    } else if (d == "float16") {
-      out.dtype = torch::kFloat16;
-    } else if (d == "bfloat16") {
-      out.dtype = torch::kBFloat16;
-    } else {
-      fail(GLIDE_ERROR_INVALID_ARGUMENT,
-           "params->dtype is '" + d + "'; expected float32, float16 or bfloat16");
-    }
-  }
+  if (in.dtype) out.dtype = parse_dtype(in.dtype);
 }
 
 }  // namespace glide::capi
@@ -253,17 +297,27 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
            "params->base_checkpoint and params->upsampler_checkpoint are both NULL; give at "
            "least one model");
     }
-    if (p.base_checkpoint) require_field(p.base_config, "base_config");
-    if (p.upsampler_checkpoint) require_field(p.upsampler_config, "upsampler_config");
     require_field(p.device, "device");
     require_field(p.dtype, "dtype");
     if (p.num_threads < 0) {
       fail(GLIDE_ERROR_INVALID_ARGUMENT, "params->num_threads is " + std::to_string(p.num_threads) +
                                              "; use 0 for one per core or a positive count");
     }
-    // TODO(pipeline): load each checkpoint into a Text2ImUNet built from its config, move it to
-    // device and dtype, and keep a GuidedSampler in the handle.
-    fail(GLIDE_ERROR_UNSUPPORTED, kUnsupported);
+    if (p.num_threads > 0) glide::set_num_threads(p.num_threads);
+    glide::ensure_threads();
+    auto handle = std::make_unique<glide_pipeline>();
+    handle->device = torch::Device(p.device);
+    handle->dtype = parse_dtype(p.dtype);
+    const auto load = [&](const char* path, const char* config) {
+      if (!path) return glide::StageModel{};
+      auto stage = glide::load_stage_model(path, model_config(config));
+      stage.model->to(handle->device);
+      stage.model->set_compute_dtype(handle->dtype);
+      return stage;
+    };
+    handle->sampler = std::make_unique<glide::GuidedSampler>(
+        load(p.base_checkpoint, p.base_config), load(p.upsampler_checkpoint, p.upsampler_config));
+    *pipeline = handle.release();
   });
 }
 
@@ -275,9 +329,10 @@ int glide_generate(glide_pipeline* pipeline, const glide_generate_params* params
                    glide_images** images) {
   if (images) *images = nullptr;
   return guarded(__func__, [&] {
-    check_call(pipeline, params, images);
-    // TODO(pipeline): GuidedSampler::generate with a ProgressCallback calling params->progress.
-    fail(GLIDE_ERROR_UNSUPPORTED, kUnsupported);
+    glide::ProgressCallback progress;
+    const auto p = prepare_call(pipeline, params, images, &progress);
+    const auto result = pipeline->sampler->generate(p, progress);
+    *images = glide::capi::images_from_tensor(p.upsample ? result.upsampled : result.base);
   });
 }
 
@@ -285,9 +340,11 @@ int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params
                    const glide_images* input, glide_images** images) {
   if (images) *images = nullptr;
   return guarded(__func__, [&] {
-    check_call(pipeline, params, images);
+    glide::ProgressCallback progress;
+    const auto p = prepare_call(pipeline, params, images, &progress);
     check_images(input, "input", 3);
-    fail(GLIDE_ERROR_UNSUPPORTED, kUnsupported);
+    *images = glide::capi::images_from_tensor(
+        pipeline->sampler->upsample(to_tensor(*input), p, progress));
   });
 }
 
@@ -295,10 +352,13 @@ int glide_inpaint(glide_pipeline* pipeline, const glide_generate_params* params,
                   const glide_images* image, const glide_images* mask, glide_images** images) {
   if (images) *images = nullptr;
   return guarded(__func__, [&] {
-    check_call(pipeline, params, images);
+    glide::ProgressCallback progress;
+    const auto p = prepare_call(pipeline, params, images, &progress);
     check_images(image, "image", 3);
     check_images(mask, "mask", 1);
-    fail(GLIDE_ERROR_UNSUPPORTED, kUnsupported);
+    const auto result =
+        pipeline->sampler->inpaint(to_tensor(*image), to_tensor(*mask).squeeze(-1), p, progress);
+    *images = glide::capi::images_from_tensor(p.upsample ? result.upsampled : result.base);
   });
 }
 

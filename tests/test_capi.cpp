@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <new>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -348,12 +349,12 @@ TEST_CASE("glide_generate_params_validate checks what C can", "[capi]") {
   }
 }
 
-TEST_CASE("pipelines are shaped but unsupported in this build", "[capi]") {
+TEST_CASE("pipeline and generation calls check their arguments", "[capi]") {
   glide_pipeline_params pp;
   REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
   CHECK(pp.base_checkpoint == nullptr);
-  CHECK(std::string(pp.base_config) == "base");
-  CHECK(std::string(pp.upsampler_config) == "upsampler");
+  CHECK(pp.base_config == nullptr);
+  CHECK(pp.upsampler_config == nullptr);
   CHECK(std::string(pp.device) == "cpu");
   CHECK(std::string(pp.dtype) == "float32");
   CHECK(pp.num_threads == 0);
@@ -369,8 +370,12 @@ TEST_CASE("pipelines are shaped but unsupported in this build", "[capi]") {
                   {"num_threads is -2"});
   pp.num_threads = 0;
   pipeline = reinterpret_cast<glide_pipeline*>(&pp);
-  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_UNSUPPORTED,
-                  {"not part of this build"});
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_NOT_FOUND,
+                  {"glide_pipeline_create", "base.pt"});
+  pp.base_config = "tiny";
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"'tiny' is neither a preset"});
+  pp.base_config = nullptr;
   CHECK(pipeline == nullptr);
   require_failure(glide_pipeline_create(nullptr, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"'params' is NULL"});
@@ -475,4 +480,108 @@ TEST_CASE("error messages are per thread", "[capi]") {
   }
   for (auto& t : threads) t.join();
   CHECK(wrong == 0);
+}
+
+namespace {
+
+// The options of a golden case (models.json) as the ModelConfig JSON the C ABI accepts.
+std::string golden_config_json(const std::string& case_name) {
+  std::ifstream in(*glide::test::golden_path("models.json"));
+  return nlohmann::json::parse(in).at(case_name).at("options").dump();
+}
+
+struct ProgressLog {
+  int calls = 0;
+  int cancel_after = -1;
+  std::string last_stage;
+};
+
+bool log_progress(const char* stage, int64_t step, int64_t total, void* user_data) {
+  auto* log = static_cast<ProgressLog*>(user_data);
+  ++log->calls;
+  log->last_stage = stage;
+  CHECK(step >= 1);
+  CHECK(step <= total);
+  return log->cancel_after < 0 || log->calls < log->cancel_after;
+}
+
+}  // namespace
+
+TEST_CASE("C generation runs the pipeline on the golden models", "[capi][pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(base_path, "model_text2im.pt");
+  GLIDE_REQUIRE_GOLDEN(upsampler_path, "model_superres.pt");
+  const std::string base_config = golden_config_json("text2im");
+  const std::string upsampler_config = golden_config_json("superres");
+  glide_pipeline_params pp;
+  REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
+  pp.base_checkpoint = base_path.c_str();
+  pp.base_config = base_config.c_str();
+  pp.upsampler_checkpoint = upsampler_path.c_str();
+  pp.upsampler_config = upsampler_config.c_str();
+  glide_pipeline* pipeline = nullptr;
+  REQUIRE(glide_pipeline_create(&pp, &pipeline) == GLIDE_OK);
+  REQUIRE(pipeline != nullptr);
+
+  glide_generate_params gp;
+  REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
+  const char* prompts[] = {"a red circle on a blue background", "a green square"};
+  gp.prompts = prompts;
+  gp.prompt_count = 2;
+  gp.batch_size = 2;
+  gp.base.respacing = "5";
+  gp.upsampler.respacing = "4";
+  gp.seed = 7;
+  ProgressLog log;
+  gp.progress = log_progress;
+  gp.progress_user_data = &log;
+
+  glide_images* images = nullptr;
+  REQUIRE(glide_generate(pipeline, &gp, &images) == GLIDE_OK);
+  REQUIRE(images != nullptr);
+  CHECK(images->count == 2);
+  CHECK(images->height == 32);  // the golden upsampler's size
+  CHECK(images->width == 32);
+  CHECK(images->channels == 3);
+  CHECK(log.calls == 5 + 4);
+  CHECK(log.last_stage == "upsampler");
+
+  // The same call again gives the same pixels (seeded), and a different seed other pixels.
+  glide_images* again = nullptr;
+  REQUIRE(glide_generate(pipeline, &gp, &again) == GLIDE_OK);
+  const size_t bytes = 2 * 32 * 32 * 3;
+  CHECK(std::memcmp(images->pixels, again->pixels, bytes) == 0);
+  glide_images_free(again);
+  gp.seed = 8;
+  REQUIRE(glide_generate(pipeline, &gp, &again) == GLIDE_OK);
+  CHECK(std::memcmp(images->pixels, again->pixels, bytes) != 0);
+  glide_images_free(again);
+
+  // Upsampling given images: 2 base-size images in, 2 upsampled out.
+  std::vector<uint8_t> small(2 * 16 * 16 * 3, 128);
+  const glide_images input{2, 16, 16, 3, small.data()};
+  glide_images* upsampled = nullptr;
+  REQUIRE(glide_upsample(pipeline, &gp, &input, &upsampled) == GLIDE_OK);
+  CHECK(upsampled->height == 32);
+  CHECK(upsampled->count == 2);
+  glide_images_free(upsampled);
+
+  // A progress callback returning false cancels with GLIDE_ERROR_CANCELLED.
+  log = ProgressLog{};
+  log.cancel_after = 2;
+  glide_images* cancelled = reinterpret_cast<glide_images*>(&gp);
+  require_failure(glide_generate(pipeline, &gp, &cancelled), GLIDE_ERROR_CANCELLED,
+                  {"glide_generate"});
+  CHECK(cancelled == nullptr);
+  CHECK(log.calls == 2);
+
+  // Invalid hyperparameters are refused by name before any work.
+  gp.progress = nullptr;
+  gp.base.sampler = "euler-magic";
+  require_failure(glide_generate(pipeline, &gp, &cancelled), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"base.sampler", "euler-magic"});
+  require_failure(glide_generate_params_validate(&gp), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"base.sampler"});
+
+  glide_images_free(images);
+  glide_pipeline_free(pipeline);
 }

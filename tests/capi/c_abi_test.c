@@ -110,7 +110,7 @@ static void test_generation(void) {
   EXPECT(glide_pipeline_params_init(&pipeline_params, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
   EXPECT(glide_pipeline_params_init(&pipeline_params, 0) == GLIDE_ERROR_VERSION);
   pipeline_params.base_checkpoint = "base.pt";
-  EXPECT(glide_pipeline_create(&pipeline_params, &pipeline) == GLIDE_ERROR_UNSUPPORTED);
+  EXPECT(glide_pipeline_create(&pipeline_params, &pipeline) == GLIDE_ERROR_NOT_FOUND);
   EXPECT(pipeline == NULL);
   glide_pipeline_free(pipeline);
 
