@@ -3,6 +3,7 @@
 #include <torch/types.h>
 
 #include <cmath>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "glide/error.hpp"
 #include "glide/samplers/noise.hpp"
 #include "glide/samplers/sampler.hpp"
+#include "support/brownian_noise.hpp"
 #include "support/catch_torch.hpp"
 
 using Catch::Matchers::Contains;
@@ -70,12 +72,19 @@ torch::Tensor randn(std::vector<int64_t> shape, uint64_t seed, torch::Dtype dtyp
   return torch::randn(shape, gen, torch::kDouble).to(dtype);
 }
 
+// Network evaluations in the first `steps` of `total` steps: Heun evaluates twice per step but
+// once on the first and the last.
+int64_t evaluations(const std::string& sampler, int64_t steps, int64_t total) {
+  if (sampler != "heun" || steps == 0) return steps;
+  return 2 * steps - 1 - (steps == total && total > 1 ? 1 : 0);
+}
+
 }  // namespace
 
 TEST_CASE("the sampler registry knows its samplers and rejects others with the list",
           "[samplers]") {
   const auto names = glide::sampler_names();
-  for (const std::string name : {"ddpm", "ddim", "dpm++2m"}) {
+  for (const std::string name : {"ddpm", "ddim", "dpm++2m", "heun", "euler_a", "dpm++2m_sde"}) {
     INFO(name);
     CHECK(std::find(names.begin(), names.end(), name) != names.end());
     CHECK(glide::make_sampler(name)->name() == name);
@@ -87,8 +96,17 @@ TEST_CASE("the sampler registry knows its samplers and rejects others with the l
     CHECK(e.status() == glide::Status::not_found);
     CHECK_THAT(e.what(), Contains("'plms'") && Contains("ddim"));
   }
-  for (const auto& [name, eta] : std::vector<std::pair<std::string, double>>{
-           {"ddpm", 0.5}, {"dpm++2m", 1.0}, {"ddim", -0.1}, {"ddim", 1.5}, {"ddim", NAN}}) {
+  for (const auto& [name, eta] :
+       std::vector<std::pair<std::string, double>>{{"ddpm", 0.5},
+                                                   {"dpm++2m", 1.0},
+                                                   {"heun", 0.3},
+                                                   {"ddim", -0.1},
+                                                   {"ddim", 1.5},
+                                                   {"ddim", NAN},
+                                                   {"euler_a", -0.5},
+                                                   {"euler_a", INFINITY},
+                                                   {"dpm++2m_sde", 1.5},
+                                                   {"dpm++2m_sde", NAN}}) {
     INFO(name << " eta " << eta);
     try {
       glide::make_sampler(name, {eta});
@@ -98,12 +116,18 @@ TEST_CASE("the sampler registry knows its samplers and rejects others with the l
       CHECK_THAT(e.what(), Contains("eta"));
     }
   }
+  // An explicit 0 is what a caller with one eta for every sampler passes.
+  for (const std::string name : glide::sampler_names()) {
+    INFO(name);
+    CHECK(glide::make_sampler(name, {0.0})->name() == name);
+  }
+  CHECK(glide::make_sampler("euler_a", {2.0})->name() == "euler_a");
 }
 
 TEST_CASE("every sampler lands exactly on a point mass", "[samplers]") {
   for (const std::string schedule : {"squaredcos_cap_v2", "linear"}) {
     for (const std::string respacing : {"10", "fast27", "ddim25"}) {
-      for (const std::string sampler : {"ddpm", "ddim", "dpm++2m"}) {
+      for (const std::string sampler : glide::sampler_names()) {
         for (const auto dtype : {torch::kFloat, torch::kDouble}) {
           INFO(sampler << " " << schedule << " '" << respacing << "' "
                        << (dtype == torch::kFloat ? "float32" : "float64"));
@@ -112,7 +136,8 @@ TEST_CASE("every sampler lands exactly on a point mass", "[samplers]") {
           glide::GeneratorNoise noise(7);
           const auto x_T = randn({2, 3, 4, 4}, 1, dtype);
           const auto x0 = glide::make_sampler(sampler)->sample(diffusion, data.fn(), x_T, noise);
-          CHECK(data.calls == diffusion.num_timesteps());
+          const int64_t K = diffusion.num_timesteps();
+          CHECK(data.calls == evaluations(sampler, K, K));
           // float32: the toy's own x − α·mean cancels, then is divided by σ ≈ 0.01 at the end.
           CHECK(max_abs_diff(x0, data.mean.expand_as(x0)) <
                 (dtype == torch::kFloat ? 1e-4 : 1e-12));
@@ -240,7 +265,7 @@ TEST_CASE("a progress callback sees every step and can cancel", "[samplers]") {
       CHECK(e.status() == glide::Status::cancelled);
       CHECK_THAT(e.what(), Contains("step 3 of 10"));
     }
-    CHECK(data.calls == 3);
+    CHECK(data.calls == evaluations(name, 3, 10));
   }
 }
 
@@ -259,7 +284,7 @@ TEST_CASE("samplers pass denoised_fn through and validate x_T", "[samplers]") {
     const auto sampler = glide::make_sampler(name);
     const auto x0 = sampler->sample(diffusion, data.fn(), randn({2, 3, 2, 2}, 1, torch::kFloat),
                                     noise, options);
-    CHECK(hooked == 10);
+    CHECK(hooked == evaluations(name, 10, 10));
     CHECK(max_abs_diff(x0, torch::full_like(x0, -0.4)) < 1e-5);
     try {
       sampler->sample(diffusion, data.fn(), torch::zeros({2, 3}, torch::kLong), noise);
@@ -334,4 +359,156 @@ TEST_CASE("dpm++2m converges at second order and approaches many-step ddim", "[s
   CHECK(dpm[3] / dpm[4] > 4.0);    // second order: 2.5x the steps, ~6x less error
   CHECK(ddim[3] / ddim[4] < 3.0);  // first order: ~2.5x
   CHECK(max_abs_diff(run("dpm++2m", "100"), run("ddim", "")) < 3e-3);
+}
+
+TEST_CASE("euler_a is ddim with the same eta; dpm++2m_sde with eta 0 is dpm++2m", "[samplers]") {
+  const auto diffusion = GaussianDiffusion::from_config({1000, "squaredcos_cap_v2", "25"});
+  GaussianData data("squaredcos_cap_v2", channel_values({0.3, 0.0, -0.6}, torch::kDouble), 0.4,
+                    0.3);
+  const auto x_T = randn({2, 3, 4, 4}, 12, torch::kDouble);
+  for (const double eta : {0.0, 0.5, 1.0}) {
+    INFO("eta " << eta);
+    glide::GeneratorNoise a(5), b(5);
+    const auto euler = glide::make_sampler("euler_a", {eta})->sample(diffusion, data.fn(), x_T, a);
+    const auto ddim = glide::make_sampler("ddim", {eta})->sample(diffusion, data.fn(), x_T, b);
+    CHECK(max_abs_diff(euler, ddim) < 1e-10);
+  }
+  glide::GeneratorNoise a(5), b(5), c(5);
+  const auto by_default = glide::make_sampler("euler_a")->sample(diffusion, data.fn(), x_T, a);
+  const auto ddpm_like = glide::make_sampler("ddim", {1.0})->sample(diffusion, data.fn(), x_T, b);
+  CHECK(max_abs_diff(by_default, ddpm_like) < 1e-10);
+  const auto more = glide::make_sampler("euler_a", {1.5})->sample(diffusion, data.fn(), x_T, c);
+  CHECK(max_abs_diff(more, by_default) > 1e-3);
+
+  ZeroNoise zeros;
+  glide::GeneratorNoise seeded(8), seeded_again(8);
+  const auto ode = glide::make_sampler("dpm++2m")->sample(diffusion, data.fn(), x_T, zeros);
+  const auto sde0 =
+      glide::make_sampler("dpm++2m_sde", {0.0})->sample(diffusion, data.fn(), x_T, seeded);
+  CHECK(max_abs_diff(ode, sde0) < 1e-12);
+  const auto sde = glide::make_sampler("dpm++2m_sde")->sample(diffusion, data.fn(), x_T, seeded);
+  CHECK(max_abs_diff(ode, sde) > 1e-3);
+}
+
+namespace {
+
+// x_0 of the probability-flow ODE for Gaussian data, exactly: z = (x − α·mean) /
+// sqrt(α² std² + σ²) is constant from the first kept timestep to the last, whose E[x_0 | x] every
+// sampler returns.
+torch::Tensor exact_ode_x0(const GaussianDiffusion& d, const torch::Tensor& mean, double std,
+                           const torch::Tensor& x_T) {
+  const double ab_T = d.alphas_cumprod().back(), ab_0 = d.alphas_cumprod().front();
+  const double var = std * std;
+  const auto z = (x_T - std::sqrt(ab_T) * mean) / std::sqrt(ab_T * var + 1 - ab_T);
+  const auto x_t0 = std::sqrt(ab_0) * mean + std::sqrt(ab_0 * var + 1 - ab_0) * z;
+  return mean + std::sqrt(ab_0) * var / (ab_0 * var + 1 - ab_0) * (x_t0 - std::sqrt(ab_0) * mean);
+}
+
+}  // namespace
+
+TEST_CASE("heun converges at second order on Gaussian data", "[samplers]") {
+  const double std = 0.5;
+  GaussianData data("squaredcos_cap_v2", channel_values({0.2, -0.1, 0.0}, torch::kDouble), std,
+                    0.0);
+  const auto x_T = randn({4, 3, 2, 2}, 6, torch::kDouble);
+  ZeroNoise zeros;
+  glide::SampleOptions options;
+  options.clip_denoised = false;
+  auto error = [&](const std::string& sampler, const std::string& respacing) {
+    const auto d = GaussianDiffusion::from_config({1000, "squaredcos_cap_v2", respacing});
+    const auto x0 = glide::make_sampler(sampler)->sample(d, data.fn(), x_T, zeros, options);
+    return max_abs_diff(x0, exact_ode_x0(d, data.mean, std, x_T));
+  };
+  const std::vector<std::string> steps = {"10", "20", "50", "100", "250"};
+  std::vector<double> heun, ddim;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    heun.push_back(error("heun", steps[i]));
+    ddim.push_back(error("ddim", steps[i]));
+    INFO(steps[i] << " steps: heun error " << heun.back() << ", ddim error " << ddim.back());
+    CHECK(heun.back() < ddim.back() / 2);
+    if (i > 0) CHECK(heun[i] < heun[i - 1]);
+  }
+  CHECK(heun[3] / heun[4] > 4.0);  // second order: 2.5x the steps, ~6x less error
+}
+
+// With the noise of one Brownian path (support/brownian_noise.hpp), a stochastic sampler's result
+// approaches DDIM with eta 1 (DDPM with the posterior variance) at 1000 steps, as an ODE sampler's
+// approaches the ODE's solution.
+TEST_CASE("stochastic samplers converge along one Brownian path on Gaussian data", "[samplers]") {
+  GaussianData data("squaredcos_cap_v2", channel_values({0.2, -0.1, 0.0}, torch::kDouble), 0.5,
+                    0.0);
+  const std::vector<int64_t> shape = {4, 3, 2, 2};
+  const auto x_T = randn(shape, 6, torch::kDouble);
+  const auto base = GaussianDiffusion::from_config({1000, "squaredcos_cap_v2", ""});
+  const glide::test::BrownianPath path(base, shape, 21);
+  glide::SampleOptions options;
+  options.clip_denoised = false;
+  auto run = [&](const std::string& sampler, const std::string& respacing) {
+    const auto d = GaussianDiffusion::from_config({1000, "squaredcos_cap_v2", respacing});
+    glide::RecordedNoise noise(path.draws_for(d));
+    const auto x0 = glide::make_sampler(sampler, {1.0})->sample(d, data.fn(), x_T, noise, options);
+    CHECK(noise.used() == noise.size());
+    return x0;
+  };
+  const auto reference = run("ddim", "");
+  for (const std::string sampler : {"euler_a", "dpm++2m_sde"}) {
+    std::vector<double> errors;
+    for (const std::string steps : {"10", "25", "50", "100", "250"}) {
+      errors.push_back(max_abs_diff(run(sampler, steps), reference));
+      INFO(sampler << " at " << steps << " steps: error " << errors.back());
+      if (errors.size() > 1) CHECK(errors.back() < errors[errors.size() - 2]);
+    }
+    CHECK(errors.back() < errors.front() / 10);
+  }
+}
+
+TEST_CASE("dpm++2m_sde samples Gaussian data with the right mean and spread", "[samplers]") {
+  const auto diffusion = GaussianDiffusion::from_config({1000, "squaredcos_cap_v2", "25"});
+  GaussianData data("squaredcos_cap_v2", channel_values({0.2}, torch::kDouble), 0.3, 0.0);
+  const auto x_T = randn({20000, 1, 1, 1}, 8, torch::kDouble);
+  for (const double eta : {1.0, 0.5}) {
+    INFO("eta " << eta);
+    glide::GeneratorNoise noise(9);
+    const auto x0 =
+        glide::make_sampler("dpm++2m_sde", {eta})->sample(diffusion, data.fn(), x_T, noise);
+    CHECK(x0.mean().item<double>() == Approx(0.2).margin(0.01));
+    CHECK(x0.std().item<double>() == Approx(0.3).epsilon(0.05));
+  }
+}
+
+// Prints docs/samplers.md's Gaussian-data table: test_samplers "[samplers-table]".
+TEST_CASE("print the Gaussian-data convergence table", "[.samplers-table]") {
+  const double std = 0.5;
+  GaussianData data("squaredcos_cap_v2", channel_values({0.2, -0.1, 0.0}, torch::kDouble), std,
+                    0.0);
+  const std::vector<int64_t> shape = {4, 3, 2, 2};
+  const auto x_T = randn(shape, 6, torch::kDouble);
+  const auto base = GaussianDiffusion::from_config({1000, "squaredcos_cap_v2", ""});
+  const glide::test::BrownianPath path(base, shape, 21);
+  glide::SampleOptions options;
+  options.clip_denoised = false;
+  const std::vector<std::string> steps = {"10", "25", "50", "100"};
+  auto run = [&](const std::string& sampler, const std::string& respacing, bool stochastic) {
+    const auto d = GaussianDiffusion::from_config({1000, "squaredcos_cap_v2", respacing});
+    if (!stochastic) {
+      ZeroNoise zeros;
+      return glide::make_sampler(sampler)->sample(d, data.fn(), x_T, zeros, options);
+    }
+    glide::RecordedNoise noise(path.draws_for(d));
+    return glide::make_sampler(sampler, {1.0})->sample(d, data.fn(), x_T, noise, options);
+  };
+  std::cout << "| sampler | " << steps[0] << " | " << steps[1] << " | " << steps[2] << " | "
+            << steps[3] << " |\n";
+  for (const std::string sampler : {"ddim", "dpm++2m", "heun", "euler_a", "dpm++2m_sde"}) {
+    const bool stochastic = sampler == "euler_a" || sampler == "dpm++2m_sde";
+    const auto sde_reference = run("ddim", "", true);
+    std::cout << "| " << sampler;
+    for (const auto& n : steps) {
+      const auto d = GaussianDiffusion::from_config({1000, "squaredcos_cap_v2", n});
+      const auto reference = stochastic ? sde_reference : exact_ode_x0(d, data.mean, std, x_T);
+      std::cout << " | " << max_abs_diff(run(sampler, n, stochastic), reference);
+    }
+    std::cout << " |\n";
+  }
+  CHECK(true);
 }

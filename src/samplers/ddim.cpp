@@ -42,13 +42,14 @@ class DdimSampler : public Sampler {
 
 std::unique_ptr<Sampler> make_ddim_sampler(const SamplerParams& params) {
   // Beyond 1, sigma^2 can exceed 1 - ᾱ_prev and the direction term's square root fails.
-  if (!(params.eta >= 0.0 && params.eta <= 1.0)) {
+  const double eta = params.eta.value_or(0.0);
+  if (!(eta >= 0.0 && eta <= 1.0)) {
     throw Error(Status::invalid_argument,
                 fmt::format("ddim eta is {}; it must lie in [0, 1] (0: deterministic, 1: DDPM's "
                             "posterior variance)",
-                            params.eta));
+                            eta));
   }
-  return std::make_unique<DdimSampler>(params.eta);
+  return std::make_unique<DdimSampler>(eta);
 }
 
 }  // namespace glide::detail

@@ -42,11 +42,23 @@ torch::Tensor nonzero_mask(const torch::Tensor& t, const torch::Tensor& x) {
 }
 
 void require_default_eta(const char* sampler, const SamplerParams& params) {
-  if (params.eta != SamplerParams{}.eta) {
+  if (params.eta && *params.eta != 0.0) {
     throw Error(Status::invalid_argument,
-                fmt::format("the {} sampler has no eta (got {}); eta applies to ddim only", sampler,
-                            params.eta));
+                fmt::format("the {} sampler has no eta (got {}); eta applies to ddim, euler_a and "
+                            "dpm++2m_sde only",
+                            sampler, *params.eta));
   }
+}
+
+double eta_in_unit_range(const char* sampler, const SamplerParams& params, double fallback) {
+  const double eta = params.eta.value_or(fallback);
+  if (!(eta >= 0.0 && eta <= 1.0)) {
+    throw Error(Status::invalid_argument,
+                fmt::format("{} eta is {}; it must lie in [0, 1] (0: deterministic, 1: the "
+                            "reverse SDE's full noise)",
+                            sampler, eta));
+  }
+  return eta;
 }
 
 }  // namespace glide::detail

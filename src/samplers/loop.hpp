@@ -21,7 +21,10 @@ torch::Tensor run_reverse_loop(const char* sampler, const GaussianDiffusion& dif
 // (t != 0) as x's dtype, shaped to broadcast over x: no noise is added at the last step.
 torch::Tensor nonzero_mask(const torch::Tensor& t, const torch::Tensor& x);
 
-// Rejects params a sampler does not use (anything but the defaults).
+// Rejects params a sampler does not use: an eta other than unset or 0.
 void require_default_eta(const char* sampler, const SamplerParams& params);
+
+// params.eta, or `fallback` when unset; glide::Error(invalid_argument) outside [0, 1].
+double eta_in_unit_range(const char* sampler, const SamplerParams& params, double fallback);
 
 }  // namespace glide::detail

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "glide/diffusion/denoise_fn.hpp"
 #include "glide/models/text2im_unet.hpp"
 
 namespace glide::parity {
@@ -28,6 +29,12 @@ struct GoldenModel {
   std::string noise_schedule;
 };
 GoldenModel load_golden_model(const std::string& dir, const std::string& case_name);
+
+// The golden text2im model conditioned on [prompts; empty prompts], GLIDE's classifier-free
+// guidance batch, as a denoise function (text encoded once); wrap it in
+// classifier_free_guidance() to guide it.
+DenoiseFn golden_text2im_denoise_fn(const std::string& dir,
+                                    const std::vector<std::string>& prompts);
 
 double max_abs_error(const torch::Tensor& actual, const torch::Tensor& expected);
 

@@ -190,6 +190,12 @@ void inpaint_case(const std::string& dir, const io::Value& golden,
 
 }  // namespace
 
+DenoiseFn golden_text2im_denoise_fn(const std::string& dir,
+                                    const std::vector<std::string>& prompts) {
+  auto model = load_golden_model(dir, "text2im").model;
+  return denoise_fn_for(model, encode(model, with_unconditional(prompts)));
+}
+
 std::vector<CaseResult> run_sampling_cases(const std::string& dir) {
   std::vector<CaseResult> results;
   run_file(dir, "sampling_text2im", results,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,13 @@ struct SampleOptions {
   ProgressFn progress;        // may be empty
 };
 
-// What a sampler is created with. Options a sampler does not use must keep their defaults.
+// What a sampler is created with. Options a sampler does not use must stay unset (or 0).
 struct SamplerParams {
-  double eta = 0.0;  // ddim: 0 is deterministic, 1 has DDPM's posterior variance (eq. 16)
+  // The stochastic samplers' noise scale; unset means the sampler's own default. ddim: 0
+  // (deterministic) .. 1 (DDPM's posterior variance, Song et al. 2021 eq. 16), default 0.
+  // euler_a and dpm++2m_sde: 0 is their ODE, default 1 (see docs/samplers.md). The other samplers
+  // accept only unset or 0.
+  std::optional<double> eta;
 };
 
 // Runs a reverse process through every index of a (respaced) diffusion, K-1 down to 0. Samplers
@@ -42,7 +47,8 @@ class Sampler {
                                const SampleOptions& options = {}) const = 0;
 };
 
-// The registered samplers by name: "ddpm", "ddim", "dpm++2m". Throws glide::Error(not_found)
+// The registered samplers by name: "ddpm", "ddim", "dpm++2m", "heun", "euler_a", "dpm++2m_sde"
+// (docs/samplers.md says which to use at which step count). Throws glide::Error(not_found)
 // listing the names for an unknown one, and (invalid_argument) for params it cannot use.
 std::unique_ptr<Sampler> make_sampler(const std::string& name, const SamplerParams& params = {});
 std::vector<std::string> sampler_names();
