@@ -40,7 +40,7 @@ glide_stage_params base_stage_defaults() {
   glide_stage_params s{};
   s.sampler = "ddpm";
   s.respacing = "100";
-  s.eta = 0.0;
+  s.eta = -1.0;  // the sampler's default
   s.guided = true;
   s.guidance_scale = 3.0;
   s.guidance_rescale = 0.0;
@@ -244,7 +244,7 @@ glide_images* images_from_tensor(const torch::Tensor& images) {
 void to_stage_params(const glide_stage_params& in, StageParams& out) {
   out.sampler = in.sampler;
   out.respacing = in.respacing;
-  out.eta = in.eta;
+  out.eta = in.eta < 0 ? std::nullopt : std::optional<double>(in.eta);
   out.guided = in.guided;
   out.guidance_scale = in.guidance_scale;
   out.guidance_rescale = in.guidance_rescale;

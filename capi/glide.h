@@ -181,9 +181,9 @@ GLIDE_API int glide_pipeline_params_init(glide_pipeline_params* params, uint32_t
 /* How one denoising stage samples. Part of glide_generate_params' layout, so it never changes;
  * per-stage options added later are appended to glide_generate_params. */
 typedef struct glide_stage_params {
-  const char* sampler;      /* "ddpm", "ddim", "dpm++2m" */
+  const char* sampler;      /* "ddpm", "ddim", "dpm++2m", "dpm++2m_sde", "heun", "euler_a" */
   const char* respacing;    /* "100", "fast27", "ddim50", "10,20,30", ... */
-  double eta;               /* ddim only */
+  double eta;               /* < 0: the sampler's default (ddim 0, euler_a 1, dpm++2m_sde 1) */
   bool guided;              /* classifier-free guidance on this stage */
   double guidance_scale;    /* 1: conditional model alone; 0: unconditional alone */
   double guidance_rescale;  /* in [0, 1] (Lin et al. 2023) */

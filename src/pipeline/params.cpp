@@ -55,11 +55,12 @@ void StageParams::validate(const std::string& stage, int64_t diffusion_steps) co
     invalid(fmt::format("{}sampler is \"{}\"; expected one of: {}", at, sampler,
                         fmt::join(names, ", ")));
   }
-  if (!std::isfinite(eta)) invalid(fmt::format("{}eta is {}; it must be finite", at, eta));
+  if (eta && !std::isfinite(*eta)) invalid(fmt::format("{}eta is {}; it must be finite", at, *eta));
   try {
     make_sampler(sampler, SamplerParams{eta});  // each sampler knows which eta it accepts
   } catch (const Error& e) {
-    invalid(fmt::format("{}eta is {} with sampler \"{}\": {}", at, eta, sampler, e.what()));
+    invalid(fmt::format("{}eta is {} with sampler \"{}\": {}", at,
+                        eta ? fmt::format("{}", *eta) : "unset", sampler, e.what()));
   }
   try {
     space_timesteps(diffusion_steps, respacing);

@@ -3,6 +3,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,9 @@ namespace glide {
 struct StageParams {
   std::string sampler = "ddpm";   // a name from sampler_names(): "ddpm", "ddim", "dpm++2m", ...
   std::string respacing = "100";  // a timestep_respacing string: "N", "a,b,c", "ddimN", "fast27"
-  double eta = 0.0;               // ddim only
+  // The samplers' noise scale: unset is each sampler's default (ddim 0, euler_a and
+  // dpm++2m_sde 1); samplers without one accept only 0 or unset.
+  std::optional<double> eta;
   // Classifier-free guidance scale; 1 = conditional model alone, 0 = unconditional alone.
   // Stages without guidance (GLIDE's upsampler) ignore it when `guided` is false.
   bool guided = true;
