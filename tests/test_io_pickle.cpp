@@ -9,6 +9,7 @@
 #include "io_test_util.hpp"
 #include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
+#include "support/require_error.hpp"
 
 using glide::Error;
 using glide::Status;
@@ -18,6 +19,8 @@ using glide::io::detail::StorageRequest;
 using glide::io::detail::unpickle;
 using glide::test::Bytes;
 using glide::test::Pickle;
+
+using glide::test::require_error;
 
 namespace {
 
@@ -40,18 +43,6 @@ struct ArangeStorages {
 Value run(const Bytes& b) {
   ArangeStorages storages;
   return unpickle(b.data(), b.size(), storages.loader(), "test.pkl");
-}
-
-template <typename F>
-void require_error(F&& f, const std::string& part, Status status = Status::invalid_format) {
-  try {
-    f();
-    FAIL("expected a glide::Error mentioning '" << part << "'");
-  } catch (const Error& e) {
-    INFO(e.what());
-    CHECK(std::string(e.what()).find(part) != std::string::npos);
-    CHECK(e.status() == status);
-  }
 }
 
 void require_error_in(const Bytes& b, const std::string& part,

@@ -8,26 +8,16 @@
 #include "io_test_util.hpp"
 #include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
+#include "support/require_error.hpp"
 
 using glide::Error;
 using glide::StateDict;
 using glide::Status;
 using glide::test::Bytes;
+using glide::test::require_error;
 using glide::test::TempDir;
 
 namespace {
-
-template <typename F>
-void require_error(F&& f, const std::string& part, Status status = Status::invalid_format) {
-  try {
-    f();
-    FAIL("expected a glide::Error mentioning '" << part << "'");
-  } catch (const Error& e) {
-    INFO(e.what());
-    CHECK(std::string(e.what()).find(part) != std::string::npos);
-    CHECK(e.status() == status);
-  }
-}
 
 // A safetensors file from its header text and data bytes.
 Bytes safetensors(const std::string& header, const Bytes& data = {}) {

@@ -15,28 +15,18 @@
 #include "io_test_util.hpp"
 #include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
+#include "support/require_error.hpp"
 
 using glide::Error;
 using glide::Status;
 using glide::io::Value;
 using glide::test::Bytes;
 using glide::test::Pickle;
+using glide::test::require_error;
 using glide::test::TempDir;
 using glide::test::write_torch_zip;
 
 namespace {
-
-template <typename F>
-void require_error(F&& f, const std::string& part, Status status = Status::invalid_format) {
-  try {
-    f();
-    FAIL("expected a glide::Error mentioning '" << part << "'");
-  } catch (const Error& e) {
-    INFO(e.what());
-    CHECK(std::string(e.what()).find(part) != std::string::npos);
-    CHECK(e.status() == status);
-  }
-}
 
 // Compares our Value tree with what LibTorch's unpickler made of the same file.
 void compare(const Value& v, const c10::IValue& iv, const std::string& where) {
