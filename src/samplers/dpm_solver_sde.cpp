@@ -20,14 +20,11 @@
 
 #include <cmath>
 
+#include "samplers/dpm_multistep.hpp"
 #include "samplers/loop.hpp"
 
 namespace glide::detail {
 namespace {
-
-double log_snr(double alpha_bar) {
-  return 0.5 * (std::log(alpha_bar) - std::log1p(-alpha_bar));
-}
 
 class DpmSolverPP2MSde : public Sampler {
  public:
@@ -37,8 +34,7 @@ class DpmSolverPP2MSde : public Sampler {
   torch::Tensor sample(const GaussianDiffusion& diffusion, const DenoiseFn& denoise_fn,
                        torch::Tensor x_T, NoiseSource& noise,
                        const SampleOptions& options) const override {
-    torch::Tensor previous_x0;
-    double previous_h = 0.0;
+    MultistepX0 multistep;
     const StepFn step = [&](const torch::Tensor& x, const torch::Tensor& t, int64_t index) {
       const torch::Tensor x0 =
           diffusion.p_mean_variance(denoise_fn, x, t, options.clip_denoised, options.denoised_fn)
@@ -51,13 +47,7 @@ class DpmSolverPP2MSde : public Sampler {
       const double sigma_s = std::sqrt(1.0 - ab_s);
       const double sigma_t = std::sqrt(1.0 - ab_t);
       const double alpha_t = std::sqrt(ab_t);
-      torch::Tensor d = x0;
-      if (previous_x0.defined() && index != 1) {
-        const double r = previous_h / h;
-        d = x0 + (x0 - previous_x0) * (1.0 / (2.0 * r));
-      }
-      previous_x0 = x0;
-      previous_h = h;
+      const torch::Tensor d = multistep.next(x0, h, index);
       const double x_coef = sigma_t / sigma_s * std::exp(-eta_ * h);
       const double d_coef = -alpha_t * std::expm1(-(1.0 + eta_) * h);
       const double z_coef = sigma_t * std::sqrt(-std::expm1(-2.0 * eta_ * h));
