@@ -22,3 +22,7 @@ install(FILES "${PROJECT_BINARY_DIR}/glideConfig.cmake" "${PROJECT_BINARY_DIR}/g
 
 configure_file("${PROJECT_SOURCE_DIR}/cmake/glide.pc.in" "${PROJECT_BINARY_DIR}/glide.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/glide.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The shipped default model pair (docs/shapes-model.md), when present in the source tree.
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/models/" DESTINATION ${CMAKE_INSTALL_DATADIR}/glide/models
+        FILES_MATCHING PATTERN "*.safetensors")

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+
+namespace glide {
+
+// The model pair glide uses when none is named: the small "shapes" base model and its ×4
+// upsampler, trained by glide itself (docs/shapes-model.md).
+struct DefaultModelPaths {
+  std::string base;       // shapes-base.safetensors
+  std::string upsampler;  // shapes-upsampler.safetensors
+  std::string directory;  // where both were found
+};
+
+// Looks for the pair in, in order: $GLIDE_MODEL_DIR, the installed data directory
+// (<prefix>/share/glide/models) and the source tree's models/ folder. Throws
+// glide::Error(not_found) listing every directory searched when none holds both files.
+DefaultModelPaths default_model_paths();
+
+}  // namespace glide
