@@ -7,4 +7,5 @@ namespace glide::cli {
 void add_tokenize_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
+void add_train_command(CLI::App& app);
 }  // namespace glide::cli

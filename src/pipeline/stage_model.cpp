@@ -53,6 +53,14 @@ DiffusionConfig diffusion_config_from_json(const std::string& json_text) {
   return d;
 }
 
+std::string diffusion_config_to_json(const DiffusionConfig& config) {
+  nlohmann::ordered_json j;
+  j["diffusion_steps"] = config.diffusion_steps;
+  j["noise_schedule"] = config.noise_schedule;
+  if (!config.timestep_respacing.empty()) j["timestep_respacing"] = config.timestep_respacing;
+  return j.dump();
+}
+
 StageModel load_stage_model(const std::string& path, std::optional<ModelConfig> config,
                             std::optional<DiffusionConfig> diffusion) {
   const Checkpoint checkpoint = load_checkpoint(path);

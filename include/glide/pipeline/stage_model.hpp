@@ -24,6 +24,8 @@ DiffusionConfig default_diffusion_config(const ModelConfig& config);
 
 // Parses the JSON of kDiffusionConfigMetadataKey; unknown names are glide::Error(invalid_format).
 DiffusionConfig diffusion_config_from_json(const std::string& json_text);
+// The JSON diffusion_config_from_json() reads (timestep_respacing only when set).
+std::string diffusion_config_to_json(const DiffusionConfig& config);
 
 // load_model() (glide/models/loading.hpp) plus the diffusion: `diffusion` when given, else the
 // checkpoint's kDiffusionConfigMetadataKey metadata, else default_diffusion_config().

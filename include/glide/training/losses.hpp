@@ -1,0 +1,35 @@
+#pragma once
+
+#include <torch/types.h>
+
+#include "glide/diffusion/gaussian_diffusion.hpp"
+
+namespace glide::training {
+
+// Per-example terms of GLIDE's training objective for learned-range-variance models, the hybrid
+// loss of improved DDPM (Nichol & Dhariwal 2021, sec. 3.1): L_simple + λ·L_vlb with λ = 0.001.
+// L_vlb sums T per-step terms, so with uniformly drawn t its estimate is T·L_t and λ·T·L_t = L_t
+// for T = 1000; the vb term is therefore L_t itself, scaled by T / 1000 for other process lengths.
+struct DiffusionLoss {
+  torch::Tensor loss;  // (B) mse + vb
+  torch::Tensor mse;   // (B) mean over pixels of (eps − eps_θ)²
+  torch::Tensor vb;    // (B) L_t in bits per dimension, with eps_θ frozen so it only trains Σ_θ
+};
+
+// model_output: (B, 6, H, W) network output at x_t (eps and the variance interpolation v);
+// x_start, noise: (B, 3, H, W) with x_t = q_sample(x_start, t, noise); t: int64 (B) indices of
+// `diffusion` (not respaced).
+DiffusionLoss diffusion_loss(const GaussianDiffusion& diffusion, const torch::Tensor& model_output,
+                             const torch::Tensor& x_start, const torch::Tensor& x_t,
+                             const torch::Tensor& t, const torch::Tensor& noise);
+
+// KL(N(mean1, e^logvar1) ‖ N(mean2, e^logvar2)) elementwise, in nats.
+torch::Tensor normal_kl(const torch::Tensor& mean1, const torch::Tensor& logvar1,
+                        const torch::Tensor& mean2, const torch::Tensor& logvar2);
+
+// log-likelihood (nats, elementwise) of 8-bit data x in [-1, 1] under a Gaussian discretized to
+// bins of width 2/255, with open-ended first and last bins (Ho et al. 2020, sec. 3.3).
+torch::Tensor discretized_gaussian_log_likelihood(const torch::Tensor& x, const torch::Tensor& mean,
+                                                  const torch::Tensor& log_scale);
+
+}  // namespace glide::training

@@ -1,0 +1,204 @@
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "commands.hpp"
+#include "glide/error.hpp"
+#include "glide/image/plot.hpp"
+#include "glide/image/png.hpp"
+#include "glide/pipeline/stage_model.hpp"
+#include "glide/runtime.hpp"
+#include "glide/training/shapes.hpp"
+#include "glide/training/trainer.hpp"
+
+namespace glide::cli {
+
+namespace {
+
+struct TrainCommand {
+  training::TrainOptions options;
+  std::string model_config_path;
+  std::string dataset = "shapes";
+  uint64_t dataset_seed = 0;
+  std::string export_path;
+  std::string export_dtype = "float32";
+  std::string loss_curve_path;
+  bool overwrite = false;
+  int threads = 0;
+};
+
+std::atomic<bool> g_stop_requested{false};
+
+// The first Ctrl-C asks the trainer to save and stop after the current step; a second one
+// falls back to the default action and ends the process at once.
+void on_interrupt(int) {
+  g_stop_requested.store(true);
+  std::signal(SIGINT, SIG_DFL);
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(Status::not_found, fmt::format("cannot open model config {}", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+torch::Dtype parse_export_dtype(const std::string& name) {
+  if (name == "float32") return torch::kFloat32;
+  if (name == "float16") return torch::kFloat16;
+  if (name == "bfloat16") return torch::kBFloat16;
+  throw Error(Status::invalid_argument,
+              fmt::format("--export-dtype {} is not one of float32, float16, bfloat16", name));
+}
+
+std::shared_ptr<const training::Dataset> make_dataset(const TrainCommand& cmd) {
+  if (cmd.dataset == "shapes") {
+    return std::make_shared<training::ShapesDataset>(cmd.options.model.image_size,
+                                                     cmd.dataset_seed);
+  }
+  throw Error(Status::invalid_argument,
+              fmt::format("--dataset {} is unknown; expected shapes", cmd.dataset));
+}
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<int64_t>(seconds);
+  return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+}
+
+// One status line per step on a terminal (rewritten in place), else one line every 50 steps.
+class TrainReporter {
+ public:
+  void operator()(const training::TrainProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (first_step_ < 0) {
+      first_step_ = p.step - 1;
+      started_ = now;
+    }
+    const double elapsed = std::chrono::duration<double>(now - started_).count();
+    const double per_step = elapsed / static_cast<double>(p.step - first_step_);
+    const std::string line = fmt::format(
+        "step {}/{}  loss {:.4f} (mse {:.4f} vb {:.4f})  lr {:.2e}  {:.1f} img/s  "
+        "elapsed {}  left {}{}",
+        p.step, p.total, p.loss, p.mse, p.vb, p.learning_rate, p.images_per_s,
+        format_duration(elapsed), format_duration(per_step * static_cast<double>(p.total - p.step)),
+        p.checkpoint_saved ? "  [checkpoint]" : "");
+    if (terminal_) {
+      fmt::print(stderr, "\r\033[K{}", line);
+      if (p.step == p.total) fmt::print(stderr, "\n");
+    } else if (p.step % 50 == 0 || p.step == p.total || p.checkpoint_saved) {
+      fmt::print(stderr, "{}\n", line);
+    }
+  }
+
+ private:
+  bool terminal_ = isatty(STDERR_FILENO) != 0;
+  int64_t first_step_ = -1;
+  std::chrono::steady_clock::time_point started_;
+};
+
+void run_train(TrainCommand& cmd) {
+  if (cmd.threads > 0) set_num_threads(cmd.threads);
+  cmd.options.model = ModelConfig::from_json(read_text_file(cmd.model_config_path));
+  cmd.options.diffusion = default_diffusion_config(cmd.options.model);
+  const torch::Dtype export_dtype = parse_export_dtype(cmd.export_dtype);
+  training::Trainer trainer(cmd.options, make_dataset(cmd));
+  if (trainer.step() > 0) {
+    fmt::print(stderr, "resuming {} at step {}/{}\n", cmd.options.checkpoint_path, trainer.step(),
+               cmd.options.steps);
+  }
+  g_stop_requested.store(false);
+  std::signal(SIGINT, on_interrupt);
+  TrainReporter reporter;
+  const training::TrainResult result =
+      trainer.run([&](const training::TrainProgress& p) { reporter(p); }, &g_stop_requested);
+  std::signal(SIGINT, SIG_DFL);
+  if (result.interrupted) {
+    fmt::print(stderr, "\ninterrupted: checkpoint saved at step {} in {}; run the same command "
+                       "to resume\n",
+               result.step, cmd.options.checkpoint_path);
+    throw Error(Status::cancelled, "training interrupted");
+  }
+  if (!cmd.loss_curve_path.empty()) {
+    image::save_png(cmd.loss_curve_path,
+                    image::plot_series(trainer.loss_history(), "training loss per step"), {},
+                    cmd.overwrite);
+    fmt::print(stderr, "wrote {}\n", cmd.loss_curve_path);
+  }
+  if (!cmd.export_path.empty()) {
+    trainer.export_model(cmd.export_path, export_dtype, cmd.overwrite);
+    fmt::print(stderr, "wrote {} (EMA weights, {})\n", cmd.export_path, cmd.export_dtype);
+  }
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto cmd = std::make_shared<TrainCommand>();
+  auto& o = cmd->options;
+  CLI::App* sub = app.add_subcommand(
+      "train",
+      "Train or fine-tune a GLIDE model (base or upsampler) with GLIDE's objective. The "
+      "checkpoint is resumed when it exists; Ctrl-C saves it and stops.");
+  sub->add_option("--model-config", cmd->model_config_path,
+                  "JSON file with the model's options (the reference's names, see "
+                  "models/recipes/)")
+      ->required();
+  sub->add_option("--checkpoint", o.checkpoint_path,
+                  "training checkpoint (.safetensors): resumed from when it exists, written every "
+                  "--checkpoint-every steps")
+      ->required();
+  sub->add_option("--dataset", cmd->dataset, "training data: shapes (the synthetic dataset)")
+      ->capture_default_str();
+  sub->add_option("--dataset-seed", cmd->dataset_seed, "seed of the synthetic dataset")
+      ->capture_default_str();
+  sub->add_option("--steps", o.steps, "optimizer steps in the whole run")->capture_default_str();
+  sub->add_option("--batch-size", o.batch_size, "images per step")->capture_default_str();
+  sub->add_option("--lr", o.learning_rate, "peak learning rate (AdamW)")->capture_default_str();
+  sub->add_option("--warmup-steps", o.warmup_steps, "linear learning-rate warm-up")
+      ->capture_default_str();
+  sub->add_option("--lr-schedule", o.lr_schedule, "constant or cosine (decay to --min-lr-ratio)")
+      ->capture_default_str();
+  sub->add_option("--min-lr-ratio", o.min_lr_ratio, "final learning rate / peak (cosine)")
+      ->capture_default_str();
+  sub->add_option("--weight-decay", o.weight_decay, "AdamW's decoupled weight decay")
+      ->capture_default_str();
+  sub->add_option("--ema-decay", o.ema_decay, "decay of the weights' moving average")
+      ->capture_default_str();
+  sub->add_option("--grad-clip", o.grad_clip, "max gradient norm (0: no clipping)")
+      ->capture_default_str();
+  sub->add_option("--caption-dropout", o.caption_dropout,
+                  "chance a caption is replaced by the empty prompt (classifier-free guidance)")
+      ->capture_default_str();
+  sub->add_flag("--freeze-text-encoder", o.freeze_text_encoder,
+                "keep the text transformer and token embeddings fixed");
+  sub->add_option("--upsample-factor", o.upsample_factor,
+                  "upsampler: low-resolution input = image average-pooled by this factor")
+      ->capture_default_str();
+  sub->add_option("--crop-size", o.crop_size,
+                  "upsampler: train on random crops of this size (0: whole images)")
+      ->capture_default_str();
+  sub->add_option("--init-from", o.init_from, "fine-tune: start from this model file's weights");
+  sub->add_option("--seed", o.seed, "seed of the initial weights and of every step's randomness")
+      ->capture_default_str();
+  sub->add_option("--checkpoint-every", o.checkpoint_every, "steps between checkpoints")
+      ->capture_default_str();
+  sub->add_option("--export", cmd->export_path,
+                  "at the end, write the EMA weights here as a model (.safetensors)");
+  sub->add_option("--export-dtype", cmd->export_dtype, "float32, float16 or bfloat16")
+      ->capture_default_str();
+  sub->add_option("--loss-curve", cmd->loss_curve_path, "at the end, plot the loss to this PNG");
+  sub->add_flag("--overwrite", cmd->overwrite, "replace existing --export and --loss-curve files");
+  sub->add_option("--threads", cmd->threads, "CPU threads (default: all cores)");
+  sub->callback([cmd]() { run_train(*cmd); });
+}
+
+}  // namespace glide::cli

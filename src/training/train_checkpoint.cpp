@@ -1,0 +1,151 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <nlohmann/json.hpp>
+
+#include "glide/error.hpp"
+#include "glide/io/checkpoint.hpp"
+#include "glide/models/loading.hpp"
+#include "glide/pipeline/stage_model.hpp"
+#include "training/train_state.hpp"
+
+namespace glide::training {
+
+namespace {
+
+constexpr const char* kTrainingMetadataKey = "glide.training";
+constexpr const char* kCheckpointKind = "glide-training-checkpoint";
+constexpr int kCheckpointVersion = 1;
+
+void insert_all(StateDict& dict, const std::string& prefix, const std::vector<NamedTensor>& ts) {
+  for (const auto& t : ts) dict.insert(prefix + t.name, t.tensor.detach());
+}
+
+// Copies the checkpoint's `prefix + name` tensors into `targets`, checking every shape.
+void restore_all(const StateDict& dict, const std::string& prefix, std::vector<NamedTensor>& targets,
+                 const std::string& path) {
+  torch::NoGradGuard no_grad;
+  for (auto& t : targets) {
+    const std::string key = prefix + t.name;
+    if (!dict.contains(key)) {
+      throw Error(Status::invalid_format,
+                  fmt::format("training checkpoint {} lacks tensor \"{}\"", path, key));
+    }
+    const torch::Tensor& value = dict.at(key);
+    if (value.sizes() != t.tensor.sizes()) {
+      throw Error(Status::invalid_format,
+                  fmt::format("training checkpoint {}: tensor \"{}\" has shape {}; the model "
+                              "expects {}",
+                              path, key, c10::str(value.sizes()), c10::str(t.tensor.sizes())));
+    }
+    t.tensor.copy_(value);
+  }
+}
+
+// The recipe fields whose values differ, as "name: checkpoint → now".
+std::vector<std::string> recipe_differences(const nlohmann::json& saved,
+                                            const nlohmann::json& now) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : now.items()) {
+    if (!saved.contains(key)) {
+      out.push_back(fmt::format("{}: absent → {}", key, value.dump()));
+    } else if (saved[key] != value) {
+      out.push_back(fmt::format("{}: {} → {}", key, saved[key].dump(), value.dump()));
+    }
+  }
+  for (const auto& [key, value] : saved.items()) {
+    if (!now.contains(key)) out.push_back(fmt::format("{}: {} → absent", key, value.dump()));
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_checkpoint(const Trainer::State& state) {
+  StateDict dict;
+  insert_all(dict, "model/", state.parameters);
+  for (const auto& buffer : state.model->named_buffers()) {
+    dict.insert("buffer/" + buffer.key(), buffer.value().detach());
+  }
+  insert_all(dict, "ema/", state.ema->averages());
+  insert_all(dict, "adam_m/", state.optimizer->first_moments());
+  insert_all(dict, "adam_v/", state.optimizer->second_moments());
+  dict.insert("loss_history", torch::tensor(state.losses, torch::kFloat64));
+
+  nlohmann::ordered_json training;
+  training["kind"] = kCheckpointKind;
+  training["version"] = kCheckpointVersion;
+  training["step"] = state.step;
+  training["optimizer_steps"] = state.optimizer->steps_taken();
+  training["recipe"] = nlohmann::ordered_json::parse(state.options.recipe_json());
+  const std::map<std::string, std::string> metadata = {
+      {kModelConfigMetadataKey, state.options.model.to_json()},
+      {kDiffusionConfigMetadataKey, diffusion_config_to_json(state.options.diffusion)},
+      {kTrainingMetadataKey, training.dump()},
+  };
+  io::save_safetensors(dict, state.options.checkpoint_path, metadata, /*overwrite=*/true);
+}
+
+void read_checkpoint(Trainer::State& state) {
+  const std::string& path = state.options.checkpoint_path;
+  std::map<std::string, std::string> metadata;
+  const StateDict dict = io::load_safetensors(path, &metadata);
+  const auto it = metadata.find(kTrainingMetadataKey);
+  if (it == metadata.end()) {
+    throw Error(Status::invalid_format,
+                fmt::format("{} is not a glide training checkpoint (no \"{}\" metadata); refusing "
+                            "to resume from or overwrite it",
+                            path, kTrainingMetadataKey));
+  }
+  nlohmann::json training;
+  try {
+    training = nlohmann::json::parse(it->second);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(Status::invalid_format,
+                fmt::format("training checkpoint {}: metadata \"{}\" is not JSON: {}", path,
+                            kTrainingMetadataKey, e.what()));
+  }
+  if (!training.is_object() || training.value("kind", "") != kCheckpointKind ||
+      !training.contains("version") || !training["version"].is_number_integer() ||
+      !training.contains("step") || !training["step"].is_number_integer() ||
+      !training.contains("optimizer_steps") || !training.contains("recipe")) {
+    throw Error(Status::invalid_format,
+                fmt::format("training checkpoint {}: metadata \"{}\" lacks kind, version, step, "
+                            "optimizer_steps or recipe",
+                            path, kTrainingMetadataKey));
+  }
+  if (training["version"].get<int>() != kCheckpointVersion) {
+    throw Error(Status::unsupported,
+                fmt::format("training checkpoint {} has version {}; this glide reads version {}",
+                            path, training["version"].get<int>(), kCheckpointVersion));
+  }
+  const auto differences = recipe_differences(
+      training["recipe"], nlohmann::json::parse(state.options.recipe_json()));
+  if (!differences.empty()) {
+    throw Error(Status::invalid_argument,
+                fmt::format("training checkpoint {} was made with another recipe ({}); resume "
+                            "with the same options or choose another checkpoint path",
+                            path, fmt::join(differences, "; ")));
+  }
+  restore_all(dict, "model/", state.parameters, path);
+  restore_all(dict, "ema/", state.ema->averages(), path);
+  restore_all(dict, "adam_m/", state.optimizer->first_moments(), path);
+  restore_all(dict, "adam_v/", state.optimizer->second_moments(), path);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& buffer : state.model->named_buffers()) {
+      buffer.value().copy_(dict.at("buffer/" + buffer.key()));
+    }
+  }
+  state.step = training["step"].get<int64_t>();
+  state.optimizer->set_steps_taken(training["optimizer_steps"].get<int64_t>());
+  const torch::Tensor history = dict.at("loss_history").to(torch::kFloat64).contiguous();
+  state.losses.assign(history.data_ptr<double>(), history.data_ptr<double>() + history.numel());
+  if (static_cast<int64_t>(state.losses.size()) != state.step) {
+    throw Error(Status::invalid_format,
+                fmt::format("training checkpoint {}: loss history has {} entries for step {}",
+                            path, state.losses.size(), state.step));
+  }
+}
+
+}  // namespace glide::training

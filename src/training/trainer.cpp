@@ -1,0 +1,304 @@
+#include "glide/training/trainer.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "glide/error.hpp"
+#include "glide/io/checkpoint.hpp"
+#include "glide/models/loading.hpp"
+#include "glide/pipeline/stage_model.hpp"
+#include "glide/runtime.hpp"
+#include "glide/training/losses.hpp"
+#include "pipeline/stage.hpp"
+#include "training/train_state.hpp"
+
+namespace glide::training {
+
+namespace {
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw Error(Status::invalid_argument, message);
+}
+
+uint64_t mix(uint64_t a, uint64_t b) {
+  uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Parameters of the text encoder: what freeze_text_encoder keeps fixed.
+bool is_text_encoder_parameter(const std::string& name) {
+  for (const char* prefix : {"transformer.", "token_embedding.", "positional_embedding",
+                             "padding_embedding", "final_ln."}) {
+    if (name.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+double learning_rate_at(const TrainOptions& o, int64_t step) {
+  if (step < o.warmup_steps) {
+    return o.learning_rate * static_cast<double>(step + 1) / static_cast<double>(o.warmup_steps);
+  }
+  if (o.lr_schedule == "constant") return o.learning_rate;
+  // Cosine decay (Loshchilov & Hutter 2017, without restarts) from lr to min_lr_ratio·lr.
+  const double span = static_cast<double>(std::max<int64_t>(1, o.steps - o.warmup_steps));
+  const double progress = std::min(1.0, static_cast<double>(step - o.warmup_steps) / span);
+  const double cosine = 0.5 * (1.0 + std::cos(M_PI * progress));
+  return o.learning_rate * (o.min_lr_ratio + (1.0 - o.min_lr_ratio) * cosine);
+}
+
+struct Batch {
+  torch::Tensor images;   // (B, 3, S, S) the denoising target x_0
+  torch::Tensor low_res;  // (B, 3, S/f, S/f) super-resolution only
+  std::vector<std::string> captions;
+};
+
+// Dataset position of a batch's k-th example: an endless generator is walked in order; a finite
+// dataset is shuffled anew in every epoch, by a permutation seeded by (seed, epoch).
+int64_t dataset_index(const Dataset& data, uint64_t seed, int64_t position) {
+  const int64_t n = data.size();
+  if (n < 0) return position;
+  const int64_t epoch = position / n;
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(mix(seed, 0x5EED0000ull + epoch));
+  const torch::Tensor order = torch::randperm(n, generator, torch::kLong);
+  return order[position % n].item<int64_t>();
+}
+
+Batch load_batch(const Trainer::State& s, at::Generator& generator) {
+  const TrainOptions& o = s.options;
+  Batch batch;
+  std::vector<torch::Tensor> images;
+  std::vector<torch::Tensor> low_res;
+  const torch::Tensor dropped = torch::rand({o.batch_size}, generator) < o.caption_dropout;
+  for (int64_t k = 0; k < o.batch_size; ++k) {
+    const int64_t index = dataset_index(*s.dataset, o.seed, s.step * o.batch_size + k);
+    Example example = s.dataset->get(index);
+    torch::Tensor image = example.image;
+    if (o.model.super_res) {
+      const int64_t f = o.upsample_factor;
+      // GLIDE's upsampler sees the base model's output quantized to 8 bits: train on that too.
+      torch::Tensor low = torch::avg_pool2d(image.unsqueeze(0), f).squeeze(0);
+      low = ((low + 1.0) * 127.5).round().clamp(0, 255) / 127.5 - 1.0;
+      if (o.crop_size > 0 && o.crop_size < image.size(1)) {
+        const int64_t cells = (image.size(1) - o.crop_size) / f + 1;
+        const int64_t y = torch::randint(cells, {1}, generator).item<int64_t>() * f;
+        const int64_t x = torch::randint(cells, {1}, generator).item<int64_t>() * f;
+        image = image.slice(1, y, y + o.crop_size).slice(2, x, x + o.crop_size);
+        low = low.slice(1, y / f, (y + o.crop_size) / f).slice(2, x / f, (x + o.crop_size) / f);
+      }
+      low_res.push_back(low);
+    }
+    images.push_back(image);
+    batch.captions.push_back(dropped[k].item<bool>() ? std::string() : example.caption);
+  }
+  batch.images = torch::stack(images);
+  if (!low_res.empty()) batch.low_res = torch::stack(low_res);
+  return batch;
+}
+
+}  // namespace
+
+void TrainOptions::validate() const {
+  model.validate();
+  diffusion.validate();
+  require(diffusion.timestep_respacing.empty(),
+          fmt::format("diffusion timestep_respacing=\"{}\": training uses every step of the "
+                      "process; respace when sampling instead",
+                      diffusion.timestep_respacing));
+  require(steps > 0, fmt::format("steps={} must be positive", steps));
+  require(batch_size > 0 && batch_size <= 4096,
+          fmt::format("batch_size={} must be in [1, 4096]", batch_size));
+  require(learning_rate > 0 && std::isfinite(learning_rate),
+          fmt::format("learning_rate={} must be positive", learning_rate));
+  require(warmup_steps >= 0, fmt::format("warmup_steps={} must be >= 0", warmup_steps));
+  require(lr_schedule == "constant" || lr_schedule == "cosine",
+          fmt::format("lr_schedule=\"{}\" is unknown; expected constant or cosine", lr_schedule));
+  require(min_lr_ratio >= 0 && min_lr_ratio <= 1,
+          fmt::format("min_lr_ratio={} must be in [0, 1]", min_lr_ratio));
+  require(weight_decay >= 0, fmt::format("weight_decay={} must be >= 0", weight_decay));
+  require(ema_decay >= 0 && ema_decay < 1,
+          fmt::format("ema_decay={} must be in [0, 1)", ema_decay));
+  require(grad_clip >= 0, fmt::format("grad_clip={} must be >= 0 (0 disables)", grad_clip));
+  require(caption_dropout >= 0 && caption_dropout <= 1,
+          fmt::format("caption_dropout={} must be in [0, 1]", caption_dropout));
+  require(checkpoint_every > 0,
+          fmt::format("checkpoint_every={} must be positive", checkpoint_every));
+  require(!checkpoint_path.empty(), "checkpoint_path is required: training always checkpoints");
+  if (model.super_res) {
+    require(upsample_factor >= 1 && model.image_size % upsample_factor == 0,
+            fmt::format("upsample_factor={} must divide image_size={}", upsample_factor,
+                        model.image_size));
+    const int64_t multiple =
+        upsample_factor * (int64_t{1} << (model.channel_multipliers().size() - 1));
+    require(crop_size == 0 || (crop_size <= model.image_size && crop_size % multiple == 0),
+            fmt::format("crop_size={} must be 0 (no crops) or at most image_size={} and a "
+                        "multiple of {} (upsample_factor × the UNet's downsampling)",
+                        crop_size, model.image_size, multiple));
+  } else {
+    require(crop_size == 0, fmt::format("crop_size={} applies to super-resolution models only",
+                                        crop_size));
+  }
+}
+
+std::string TrainOptions::recipe_json() const {
+  nlohmann::ordered_json j;
+  j["model"] = nlohmann::ordered_json::parse(model.to_json());
+  j["diffusion"] = nlohmann::ordered_json::parse(diffusion_config_to_json(diffusion));
+  j["batch_size"] = batch_size;
+  j["learning_rate"] = learning_rate;
+  j["warmup_steps"] = warmup_steps;
+  j["lr_schedule"] = lr_schedule;
+  j["min_lr_ratio"] = min_lr_ratio;
+  j["weight_decay"] = weight_decay;
+  j["ema_decay"] = ema_decay;
+  j["grad_clip"] = grad_clip;
+  j["caption_dropout"] = caption_dropout;
+  j["freeze_text_encoder"] = freeze_text_encoder;
+  j["upsample_factor"] = upsample_factor;
+  j["crop_size"] = crop_size;
+  j["seed"] = seed;
+  // A cosine schedule depends on the run's length, so it is part of the recipe.
+  if (lr_schedule == "cosine") j["steps"] = steps;
+  return j.dump();
+}
+
+Trainer::Trainer(TrainOptions options, std::shared_ptr<const Dataset> dataset)
+    : state_(std::make_unique<State>()) {
+  options.validate();
+  if (!dataset) throw Error(Status::invalid_argument, "the trainer needs a dataset");
+  const int64_t expected = options.model.image_size;
+  if (dataset->image_size() != expected) {
+    throw Error(Status::invalid_argument,
+                fmt::format("dataset images are {0}x{0}; the model is trained on {1}x{1}",
+                            dataset->image_size(), expected));
+  }
+  ensure_threads();
+  State& s = *state_;
+  s.options = std::move(options);
+  s.dataset = std::move(dataset);
+  s.diffusion = GaussianDiffusion::from_config(s.options.diffusion);
+
+  torch::manual_seed(s.options.seed);  // the initial weights
+  if (!s.options.init_from.empty()) {
+    s.model = load_model(s.options.init_from, s.options.model);
+  } else {
+    s.model = Text2ImUNet(s.options.model);
+  }
+  s.model->train();
+  std::vector<NamedTensor> trainable;
+  for (const auto& p : s.model->named_parameters()) {
+    const bool frozen = s.options.freeze_text_encoder && is_text_encoder_parameter(p.key());
+    p.value().set_requires_grad(!frozen);
+    s.parameters.push_back({p.key(), p.value()});
+    if (!frozen) trainable.push_back({p.key(), p.value()});
+  }
+  s.optimizer = std::make_unique<AdamW>(std::move(trainable),
+                                        AdamW::Options{0.9, 0.999, 1e-8, s.options.weight_decay});
+  s.ema = std::make_unique<Ema>(s.parameters, s.options.ema_decay);
+  if (std::filesystem::exists(s.options.checkpoint_path)) read_checkpoint(s);
+}
+
+Trainer::~Trainer() = default;
+
+TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>* stop) {
+  State& s = *state_;
+  const TrainOptions& o = s.options;
+  TrainResult result;
+  result.resumed = s.step > 0;
+  using clock = std::chrono::steady_clock;
+  while (s.step < o.steps) {
+    const auto started = clock::now();
+    const uint64_t step_seed = mix(o.seed, static_cast<uint64_t>(s.step));
+    torch::manual_seed(step_seed);  // dropout inside the model
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(step_seed ^ 0xA5A5A5A5ull);
+
+    const Batch batch = load_batch(s, generator);
+    const torch::Tensor t =
+        torch::randint(s.diffusion.num_timesteps(), {o.batch_size}, generator, torch::kLong);
+    const torch::Tensor noise = torch::randn(batch.images.sizes(), generator);
+    const torch::Tensor x_t = s.diffusion.q_sample(batch.images, t, noise);
+
+    const TextEmbedding text = pipeline::encode_prompts(s.model, batch.captions, torch::kCPU);
+    Conditioning cond;
+    cond.low_res = batch.low_res;
+    const torch::Tensor out = s.model->forward(x_t, t, text, cond);
+    const DiffusionLoss losses = diffusion_loss(s.diffusion, out, batch.images, x_t, t, noise);
+    const torch::Tensor loss = losses.loss.mean();
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value)) {
+      throw Error(Status::internal,
+                  fmt::format("training diverged at step {}: the loss is {}; lower the learning "
+                              "rate or enable gradient clipping (the last checkpoint is kept)",
+                              s.step + 1, loss_value));
+    }
+    s.optimizer->zero_grad();
+    loss.backward();
+    if (o.grad_clip > 0) {
+      std::vector<torch::Tensor> grads;
+      for (const auto& p : s.optimizer->params()) grads.push_back(p.tensor);
+      torch::nn::utils::clip_grad_norm_(grads, o.grad_clip);
+    }
+    const double lr = learning_rate_at(o, s.step);
+    s.optimizer->step(lr);
+    s.ema->update(s.parameters, s.step);
+    ++s.step;
+    s.losses.push_back(loss_value);
+
+    const bool scheduled = s.step % o.checkpoint_every == 0 || s.step == o.steps;
+    if (scheduled) write_checkpoint(s);
+    if (progress) {
+      TrainProgress p;
+      p.step = s.step;
+      p.total = o.steps;
+      p.loss = loss_value;
+      p.mse = losses.mse.mean().item<double>();
+      p.vb = losses.vb.mean().item<double>();
+      p.learning_rate = lr;
+      const double seconds = std::chrono::duration<double>(clock::now() - started).count();
+      p.images_per_s = static_cast<double>(o.batch_size) / std::max(seconds, 1e-9);
+      p.checkpoint_saved = scheduled;
+      progress(p);
+    }
+    if (stop != nullptr && stop->load()) {
+      if (!scheduled) write_checkpoint(s);
+      result.interrupted = true;
+      break;
+    }
+  }
+  result.step = s.step;
+  return result;
+}
+
+void Trainer::save_checkpoint() const { write_checkpoint(*state_); }
+
+void Trainer::export_model(const std::string& path, torch::Dtype dtype, bool overwrite) const {
+  const State& s = *state_;
+  StateDict dict;
+  for (const auto& average : s.ema->averages()) {
+    dict.insert(average.name, average.tensor.detach().to(dtype));
+  }
+  for (const auto& buffer : s.model->named_buffers()) {
+    dict.insert(buffer.key(), buffer.value().detach());
+  }
+  const std::map<std::string, std::string> metadata = {
+      {kModelConfigMetadataKey, s.options.model.to_json()},
+      {kDiffusionConfigMetadataKey, diffusion_config_to_json(s.options.diffusion)},
+      {"glide.trained_steps", std::to_string(s.step)},
+  };
+  io::save_safetensors(dict, path, metadata, overwrite);
+}
+
+int64_t Trainer::step() const { return state_->step; }
+const TrainOptions& Trainer::options() const { return state_->options; }
+const std::vector<double>& Trainer::loss_history() const { return state_->losses; }
+Text2ImUNet Trainer::model() const { return state_->model; }
+
+}  // namespace glide::training

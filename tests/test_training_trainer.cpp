@@ -1,0 +1,189 @@
+// The trainer on a tiny model: the loss falls, a resumed run equals an uninterrupted one, bad
+// checkpoints are refused and left alone, and the exported model loads for sampling.
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "glide/io/checkpoint.hpp"
+#include "glide/pipeline/stage_model.hpp"
+#include "glide/training/shapes.hpp"
+#include "glide/training/trainer.hpp"
+#include "support/catch_torch.hpp"
+#include "support/require_error.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace glide;
+using glide::test::require_error;
+
+namespace {
+
+training::TrainOptions tiny_options(const std::string& checkpoint) {
+  training::TrainOptions o;
+  o.model.image_size = 8;
+  o.model.num_channels = 32;
+  o.model.num_res_blocks = 1;
+  o.model.channel_mult = "1";
+  o.model.attention_resolutions = "8";
+  o.model.num_head_channels = 32;
+  o.model.dropout = 0.1;  // exercises the per-step seeding of dropout
+  o.model.text_ctx = 12;
+  o.model.xf_width = 32;
+  o.model.xf_layers = 1;
+  o.model.xf_heads = 1;
+  o.diffusion = default_diffusion_config(o.model);
+  o.batch_size = 8;
+  o.learning_rate = 1e-3;
+  o.warmup_steps = 2;
+  o.steps = 6;
+  o.checkpoint_every = 100;
+  o.checkpoint_path = checkpoint;
+  o.seed = 5;
+  return o;
+}
+
+std::shared_ptr<const training::Dataset> tiny_shapes() {
+  return std::make_shared<training::ShapesDataset>(8, 0);
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void require_same_parameters(training::Trainer& a, training::Trainer& b) {
+  const auto pa = a.model()->named_parameters();
+  const auto pb = b.model()->named_parameters();
+  REQUIRE(pa.size() == pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) {
+    INFO(pa[i].key());
+    REQUIRE(torch::equal(pa[i].value(), pb[i].value()));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("training on shapes lowers the loss", "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  auto options = tiny_options(dir.file("run.safetensors"));
+  options.steps = 80;
+  options.model.dropout = 0;
+  training::Trainer trainer(options, tiny_shapes());
+  std::vector<double> losses;
+  trainer.run([&](const training::TrainProgress& p) { losses.push_back(p.loss); });
+  REQUIRE(losses.size() == 80);
+  CHECK(trainer.loss_history() == losses);
+  double first = 0, last = 0;
+  for (size_t i = 0; i < 10; ++i) {
+    first += losses[i] / 10;
+    last += losses[losses.size() - 1 - i] / 10;
+  }
+  INFO("mean loss of the first 10 steps " << first << ", of the last 10 " << last);
+  CHECK(last < 0.6 * first);
+}
+
+TEST_CASE("a run stopped and resumed from its checkpoint equals an uninterrupted run",
+          "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  training::Trainer whole(tiny_options(dir.file("whole.safetensors")), tiny_shapes());
+  REQUIRE(whole.run().step == 6);
+
+  const std::string path = dir.file("parts.safetensors");
+  {
+    training::Trainer first(tiny_options(path), tiny_shapes());
+    std::atomic<bool> stop{false};
+    const auto result = first.run(
+        [&](const training::TrainProgress& p) {
+          if (p.step == 3) stop = true;
+        },
+        &stop);
+    CHECK(result.interrupted);
+    CHECK(result.step == 3);
+    REQUIRE(std::filesystem::exists(path));
+  }
+  training::Trainer resumed(tiny_options(path), tiny_shapes());
+  CHECK(resumed.step() == 3);
+  const auto result = resumed.run();
+  CHECK(result.resumed);
+  CHECK(result.step == 6);
+  require_same_parameters(whole, resumed);
+  CHECK(resumed.loss_history() == whole.loss_history());
+
+  // The exported EMA weights agree too.
+  whole.export_model(dir.file("whole-model.safetensors"));
+  resumed.export_model(dir.file("resumed-model.safetensors"));
+  const auto a = io::load_safetensors(dir.file("whole-model.safetensors"));
+  const auto b = io::load_safetensors(dir.file("resumed-model.safetensors"));
+  REQUIRE(a.keys() == b.keys());
+  for (const auto& key : a.keys()) REQUIRE(torch::equal(a.at(key), b.at(key)));
+}
+
+TEST_CASE("a checkpoint of another recipe, a damaged one or a foreign file is refused and kept",
+          "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  const std::string path = dir.file("run.safetensors");
+  {
+    training::Trainer trainer(tiny_options(path), tiny_shapes());
+    trainer.run();
+  }
+  const std::string original = file_bytes(path);
+
+  auto other = tiny_options(path);
+  other.learning_rate = 2e-3;
+  require_error([&] { training::Trainer(other, tiny_shapes()); }, "learning_rate",
+                Status::invalid_argument);
+  auto bigger = tiny_options(path);
+  bigger.model.num_channels = 64;
+  require_error([&] { training::Trainer(bigger, tiny_shapes()); }, "num_channels",
+                Status::invalid_argument);
+  CHECK(file_bytes(path) == original);
+
+  const std::string damaged = dir.file("damaged.safetensors");
+  std::ofstream(damaged, std::ios::binary) << original.substr(0, original.size() / 2);
+  const std::string damaged_bytes = file_bytes(damaged);
+  CHECK_THROWS_AS(training::Trainer(tiny_options(damaged), tiny_shapes()), Error);
+  CHECK(file_bytes(damaged) == damaged_bytes);
+
+  const std::string model_file = dir.file("model.safetensors");
+  training::Trainer(tiny_options(path), tiny_shapes()).export_model(model_file);
+  const std::string model_bytes = file_bytes(model_file);
+  require_error([&] { training::Trainer(tiny_options(model_file), tiny_shapes()); },
+                "not a glide training checkpoint");
+  CHECK(file_bytes(model_file) == model_bytes);
+}
+
+TEST_CASE("an exported model loads as a stage model with its configs", "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  const auto options = tiny_options(dir.file("run.safetensors"));
+  training::Trainer trainer(options, tiny_shapes());
+  trainer.run();
+  const std::string path = dir.file("model.safetensors");
+  trainer.export_model(path, torch::kFloat16);
+  require_error([&] { trainer.export_model(path); }, "exist", Status::invalid_argument);
+  const StageModel stage = load_stage_model(path);
+  CHECK(stage.model->config().to_json() == options.model.to_json());
+  CHECK(stage.diffusion.noise_schedule == "squaredcos_cap_v2");
+  CHECK(stage.diffusion.diffusion_steps == 1000);
+}
+
+TEST_CASE("training options are validated with the option's name", "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  const auto bad = [&](auto edit, const std::string& name) {
+    auto o = tiny_options(dir.file("x.safetensors"));
+    edit(o);
+    require_error([&] { training::Trainer(o, tiny_shapes()); }, name, Status::invalid_argument);
+  };
+  bad([](auto& o) { o.steps = 0; }, "steps=0");
+  bad([](auto& o) { o.batch_size = -1; }, "batch_size=-1");
+  bad([](auto& o) { o.lr_schedule = "step"; }, "lr_schedule");
+  bad([](auto& o) { o.caption_dropout = 1.5; }, "caption_dropout");
+  bad([](auto& o) { o.ema_decay = 1.0; }, "ema_decay");
+  bad([](auto& o) { o.crop_size = 4; }, "crop_size");
+  bad([](auto& o) { o.checkpoint_path.clear(); }, "checkpoint_path");
+  bad([](auto& o) { o.diffusion.timestep_respacing = "10"; }, "timestep_respacing");
+  auto o = tiny_options(dir.file("x.safetensors"));
+  require_error(
+      [&] { training::Trainer(o, std::make_shared<training::ShapesDataset>(16, 0)); }, "16x16",
+      Status::invalid_argument);
+}
