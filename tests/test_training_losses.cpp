@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "glide/diffusion/gaussian_diffusion.hpp"
-#include "glide/error.hpp"
 #include "glide/diffusion/schedule.hpp"
+#include "glide/error.hpp"
 #include "glide/training/losses.hpp"
 #include "support/catch_torch.hpp"
 
@@ -40,9 +40,9 @@ TEST_CASE("the discretized Gaussian is a distribution over the 256 pixel values"
   }
   // A narrow Gaussian on a bin centre puts nearly all its mass there.
   const torch::Tensor centre = torch::full({1}, 10 / 127.5 - 1.0, torch::kFloat64);
-  const double ll = training::discretized_gaussian_log_likelihood(centre, centre,
-                                                                  torch::full_like(centre, -9.0))
-                        .item<double>();
+  const double ll =
+      training::discretized_gaussian_log_likelihood(centre, centre, torch::full_like(centre, -9.0))
+          .item<double>();
   CHECK(ll == Approx(0.0).margin(1e-6));
 }
 

@@ -47,8 +47,8 @@ TEST_CASE("shapes captions cover the vocabulary and never name one color twice",
   const ShapesDataset data(16, 0, HeldOut::include);
   for (int64_t i = 0; i < 40; ++i) {
     const ShapeSpec s = data.spec(i);
-    CHECK(data.get(i).caption == "a " + s.color + " " + s.shape + " on a " + s.background +
-                                     " background");
+    CHECK(data.get(i).caption ==
+          "a " + s.color + " " + s.shape + " on a " + s.background + " background");
   }
   std::set<std::string> shapes, colors, backgrounds;
   for (int64_t i = 0; i < 2000; ++i) {

@@ -183,7 +183,6 @@ TEST_CASE("training options are validated with the option's name", "[training][t
   bad([](auto& o) { o.checkpoint_path.clear(); }, "checkpoint_path");
   bad([](auto& o) { o.diffusion.timestep_respacing = "10"; }, "timestep_respacing");
   auto o = tiny_options(dir.file("x.safetensors"));
-  require_error(
-      [&] { training::Trainer(o, std::make_shared<training::ShapesDataset>(16, 0)); }, "16x16",
-      Status::invalid_argument);
+  require_error([&] { training::Trainer(o, std::make_shared<training::ShapesDataset>(16, 0)); },
+                "16x16", Status::invalid_argument);
 }

@@ -122,8 +122,9 @@ void run_train(TrainCommand& cmd) {
       trainer.run([&](const training::TrainProgress& p) { reporter(p); }, &g_stop_requested);
   std::signal(SIGINT, SIG_DFL);
   if (result.interrupted) {
-    fmt::print(stderr, "\ninterrupted: checkpoint saved at step {} in {}; run the same command "
-                       "to resume\n",
+    fmt::print(stderr,
+               "\ninterrupted: checkpoint saved at step {} in {}; run the same command "
+               "to resume\n",
                result.step, cmd.options.checkpoint_path);
     throw Error(Status::cancelled, "training interrupted");
   }

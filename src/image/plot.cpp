@@ -70,9 +70,8 @@ torch::Tensor plot_series(const std::vector<double>& values, const std::string& 
   }
   for (double v : values) {
     if (!std::isfinite(v) || (log_y && v <= 0)) {
-      throw Error(Status::invalid_argument,
-                  fmt::format("plot_series: value {} cannot be plotted{}", v,
-                              log_y ? " on a logarithmic axis" : ""));
+      throw Error(Status::invalid_argument, fmt::format("plot_series: value {} cannot be plotted{}",
+                                                        v, log_y ? " on a logarithmic axis" : ""));
     }
   }
   const auto transform = [&](double v) { return log_y ? std::log10(v) : v; };
@@ -107,9 +106,7 @@ torch::Tensor plot_series(const std::vector<double>& values, const std::string& 
   for (int64_t x = left - 1; x < left + plot_w; ++x) canvas.set(x, top + plot_h, {0, 0, 0});
   for (int64_t y = top; y <= top + plot_h; ++y) canvas.set(left - 1, y, {0, 0, 0});
 
-  const auto label = [&](double v) {
-    return fmt::format("{:.4g}", log_y ? std::pow(10.0, v) : v);
-  };
+  const auto label = [&](double v) { return fmt::format("{:.4g}", log_y ? std::pow(10.0, v) : v); };
   draw_text(canvas.pixels, title, left, 6);
   draw_text(canvas.pixels, label(hi), 4, top);
   draw_text(canvas.pixels, label(lo), 4, top + plot_h - kCellHeight);

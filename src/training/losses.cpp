@@ -59,7 +59,8 @@ DiffusionLoss diffusion_loss(const GaussianDiffusion& diffusion, const torch::Te
   std::vector<double> log_betas;
   for (double b : diffusion.betas()) log_betas.push_back(std::log(b));
   const torch::Tensor max_log = diffusion.extract(log_betas, t, x_t);
-  const torch::Tensor min_log = diffusion.extract(diffusion.posterior_log_variance_clipped(), t, x_t);
+  const torch::Tensor min_log =
+      diffusion.extract(diffusion.posterior_log_variance_clipped(), t, x_t);
   const torch::Tensor frac = (v + 1.0) / 2.0;
   const torch::Tensor model_log_variance = frac * max_log + (1.0 - frac) * min_log;
 
@@ -72,10 +73,9 @@ DiffusionLoss diffusion_loss(const GaussianDiffusion& diffusion, const torch::Te
   const torch::Tensor kl =
       mean_over_pixels(normal_kl(truth.mean, truth.log_variance, model_mean, model_log_variance)) /
       bits;
-  const torch::Tensor decoder_nll =
-      -mean_over_pixels(
-          discretized_gaussian_log_likelihood(x_start, model_mean, 0.5 * model_log_variance)) /
-      bits;
+  const torch::Tensor decoder_nll = -mean_over_pixels(discretized_gaussian_log_likelihood(
+                                        x_start, model_mean, 0.5 * model_log_variance)) /
+                                    bits;
   const double scale = static_cast<double>(diffusion.num_timesteps()) / 1000.0;
   const torch::Tensor vb = torch::where(t == 0, decoder_nll, kl) * scale;
   const torch::Tensor mse = mean_over_pixels((noise - eps).pow(2));

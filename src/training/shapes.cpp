@@ -33,7 +33,9 @@ const NamedColor& find_color(const std::string& name) {
 
 using InsideFn = bool (*)(double dx, double dy, double half);
 
-bool inside_circle(double dx, double dy, double half) { return dx * dx + dy * dy <= half * half; }
+bool inside_circle(double dx, double dy, double half) {
+  return dx * dx + dy * dy <= half * half;
+}
 bool inside_square(double dx, double dy, double half) {
   return std::abs(dx) <= half && std::abs(dy) <= half;
 }
@@ -62,7 +64,7 @@ ShapesDataset::ShapesDataset(int64_t image_size, uint64_t seed, HeldOut held_out
 
 const std::vector<NamedColor>& ShapesDataset::colors() {
   static const std::vector<NamedColor> palette = {
-      {"red", {220, 30, 30}},     {"green", {30, 170, 50}},  {"blue", {30, 70, 220}},
+      {"red", {220, 30, 30}},     {"green", {30, 170, 50}},   {"blue", {30, 70, 220}},
       {"yellow", {245, 215, 30}}, {"white", {245, 245, 245}}, {"black", {20, 20, 20}},
       {"orange", {245, 135, 20}}, {"purple", {140, 50, 180}},
   };

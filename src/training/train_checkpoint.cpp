@@ -22,8 +22,8 @@ void insert_all(StateDict& dict, const std::string& prefix, const std::vector<Na
 }
 
 // Copies the checkpoint's `prefix + name` tensors into `targets`, checking every shape.
-void restore_all(const StateDict& dict, const std::string& prefix, std::vector<NamedTensor>& targets,
-                 const std::string& path) {
+void restore_all(const StateDict& dict, const std::string& prefix,
+                 std::vector<NamedTensor>& targets, const std::string& path) {
   torch::NoGradGuard no_grad;
   for (auto& t : targets) {
     const std::string key = prefix + t.name;
@@ -119,8 +119,8 @@ void read_checkpoint(Trainer::State& state) {
                 fmt::format("training checkpoint {} has version {}; this glide reads version {}",
                             path, training["version"].get<int>(), kCheckpointVersion));
   }
-  const auto differences = recipe_differences(
-      training["recipe"], nlohmann::json::parse(state.options.recipe_json()));
+  const auto differences =
+      recipe_differences(training["recipe"], nlohmann::json::parse(state.options.recipe_json()));
   if (!differences.empty()) {
     throw Error(Status::invalid_argument,
                 fmt::format("training checkpoint {} was made with another recipe ({}); resume "
@@ -143,8 +143,8 @@ void read_checkpoint(Trainer::State& state) {
   state.losses.assign(history.data_ptr<double>(), history.data_ptr<double>() + history.numel());
   if (static_cast<int64_t>(state.losses.size()) != state.step) {
     throw Error(Status::invalid_format,
-                fmt::format("training checkpoint {}: loss history has {} entries for step {}",
-                            path, state.losses.size(), state.step));
+                fmt::format("training checkpoint {}: loss history has {} entries for step {}", path,
+                            state.losses.size(), state.step));
   }
 }
 

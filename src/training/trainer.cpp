@@ -143,8 +143,8 @@ void TrainOptions::validate() const {
                         "multiple of {} (upsample_factor × the UNet's downsampling)",
                         crop_size, model.image_size, multiple));
   } else {
-    require(crop_size == 0, fmt::format("crop_size={} applies to super-resolution models only",
-                                        crop_size));
+    require(crop_size == 0,
+            fmt::format("crop_size={} applies to super-resolution models only", crop_size));
   }
 }
 
@@ -277,7 +277,9 @@ TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>*
   return result;
 }
 
-void Trainer::save_checkpoint() const { write_checkpoint(*state_); }
+void Trainer::save_checkpoint() const {
+  write_checkpoint(*state_);
+}
 
 void Trainer::export_model(const std::string& path, torch::Dtype dtype, bool overwrite) const {
   const State& s = *state_;
@@ -296,9 +298,17 @@ void Trainer::export_model(const std::string& path, torch::Dtype dtype, bool ove
   io::save_safetensors(dict, path, metadata, overwrite);
 }
 
-int64_t Trainer::step() const { return state_->step; }
-const TrainOptions& Trainer::options() const { return state_->options; }
-const std::vector<double>& Trainer::loss_history() const { return state_->losses; }
-Text2ImUNet Trainer::model() const { return state_->model; }
+int64_t Trainer::step() const {
+  return state_->step;
+}
+const TrainOptions& Trainer::options() const {
+  return state_->options;
+}
+const std::vector<double>& Trainer::loss_history() const {
+  return state_->losses;
+}
+Text2ImUNet Trainer::model() const {
+  return state_->model;
+}
 
 }  // namespace glide::training

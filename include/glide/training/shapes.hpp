@@ -40,7 +40,8 @@ class ShapesDataset : public Dataset {
   static bool is_held_out(const std::string& color, const std::string& shape);
   static std::string caption(const ShapeSpec& spec);
   // Renders with `samples_per_side`² samples per pixel (anti-aliasing by supersampling): float32
-  // (3, size, size) in [-1, 1]. Throws glide::Error(invalid_argument) for an unknown shape or color.
+  // (3, size, size) in [-1, 1]. Throws glide::Error(invalid_argument) for an unknown shape or
+  // color.
   static torch::Tensor render(const ShapeSpec& spec, int64_t size, int64_t samples_per_side);
 
   ShapeSpec spec(int64_t index) const;

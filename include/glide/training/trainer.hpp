@@ -26,20 +26,20 @@ struct TrainOptions {
   int64_t steps = 1000;       // optimizer steps in the whole run
   int64_t batch_size = 16;
   double learning_rate = 3e-4;
-  int64_t warmup_steps = 100;            // linear warm-up from 0
-  std::string lr_schedule = "cosine";    // "constant", or "cosine" decay to min_lr_ratio·lr
+  int64_t warmup_steps = 100;          // linear warm-up from 0
+  std::string lr_schedule = "cosine";  // "constant", or "cosine" decay to min_lr_ratio·lr
   double min_lr_ratio = 0.1;
-  double weight_decay = 0.0;             // AdamW's decoupled decay
+  double weight_decay = 0.0;  // AdamW's decoupled decay
   double ema_decay = 0.999;
-  double grad_clip = 1.0;                // max global gradient norm; 0 disables
-  double caption_dropout = 0.2;          // chance of an empty caption, for classifier-free guidance
-  bool freeze_text_encoder = false;      // keep the transformer and token embeddings fixed
-  int64_t upsample_factor = 4;           // super-resolution: low_res = image average-pooled by it
-  int64_t crop_size = 0;                 // super-resolution: train on random crops of this size
+  double grad_clip = 1.0;            // max global gradient norm; 0 disables
+  double caption_dropout = 0.2;      // chance of an empty caption, for classifier-free guidance
+  bool freeze_text_encoder = false;  // keep the transformer and token embeddings fixed
+  int64_t upsample_factor = 4;       // super-resolution: low_res = image average-pooled by it
+  int64_t crop_size = 0;             // super-resolution: train on random crops of this size
   uint64_t seed = 0;
-  int64_t checkpoint_every = 250;        // steps between checkpoints (and at the end)
-  std::string checkpoint_path;           // required; resumed from when the file exists
-  std::string init_from;                 // fine-tuning: start from this model's weights
+  int64_t checkpoint_every = 250;  // steps between checkpoints (and at the end)
+  std::string checkpoint_path;     // required; resumed from when the file exists
+  std::string init_from;           // fine-tuning: start from this model's weights
 
   // Throws glide::Error(invalid_argument) naming the option, its value and what is allowed.
   void validate() const;
