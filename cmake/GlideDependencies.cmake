@@ -4,6 +4,8 @@ find_package(fmt REQUIRED)
 find_package(nlohmann_json 3.9 REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc i18n)
 find_package(PNG REQUIRED)
+# JPEG is optional: without it, training image folders take PNG only.
+find_package(JPEG)
 
 # LibTorch's CMake package exports flags through a variable rather than its targets.
 separate_arguments(GLIDE_TORCH_CXX_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")

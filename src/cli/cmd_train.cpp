@@ -16,6 +16,7 @@
 #include "glide/image/png.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/runtime.hpp"
+#include "glide/training/image_folder.hpp"
 #include "glide/training/shapes.hpp"
 #include "glide/training/trainer.hpp"
 
@@ -27,6 +28,7 @@ struct TrainCommand {
   training::TrainOptions options;
   std::string model_config_path;
   std::string dataset = "shapes";
+  std::string image_folder;
   uint64_t dataset_seed = 0;
   std::string export_path;
   std::string export_dtype = "float32";
@@ -61,6 +63,10 @@ torch::Dtype parse_export_dtype(const std::string& name) {
 }
 
 std::shared_ptr<const training::Dataset> make_dataset(const TrainCommand& cmd) {
+  if (!cmd.image_folder.empty()) {
+    return std::make_shared<training::ImageFolderDataset>(cmd.image_folder,
+                                                          cmd.options.model.image_size);
+  }
   if (cmd.dataset == "shapes") {
     return std::make_shared<training::ShapesDataset>(cmd.options.model.image_size,
                                                      cmd.dataset_seed);
@@ -159,6 +165,8 @@ void add_train_command(CLI::App& app) {
       ->required();
   sub->add_option("--dataset", cmd->dataset, "training data: shapes (the synthetic dataset)")
       ->capture_default_str();
+  sub->add_option("--images", cmd->image_folder,
+                  "train on a folder of PNG/JPEG images, each with a same-named .txt caption");
   sub->add_option("--dataset-seed", cmd->dataset_seed, "seed of the synthetic dataset")
       ->capture_default_str();
   sub->add_option("--steps", o.steps, "optimizer steps in the whole run")->capture_default_str();

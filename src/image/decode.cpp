@@ -1,0 +1,93 @@
+#include "glide/image/decode.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "glide/error.hpp"
+#include "glide/image/png.hpp"
+
+#ifdef GLIDE_WITH_JPEG
+#include <jpeglib.h>
+
+#include <csetjmp>
+#endif
+
+namespace glide::image {
+
+namespace {
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(Status::not_found, fmt::format("cannot open image {}", path));
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+#ifdef GLIDE_WITH_JPEG
+struct JpegErrorManager {
+  jpeg_error_mgr base;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+// libjpeg reports fatal errors through a callback that must not return: jump back to the
+// decoder, which turns it into a glide::Error (no C++ object lives across the jump).
+void on_jpeg_error(j_common_ptr info) {
+  auto* err = reinterpret_cast<JpegErrorManager*>(info->err);
+  (*info->err->format_message)(info, err->message);
+  std::longjmp(err->jump, 1);
+}
+
+torch::Tensor decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& path) {
+  jpeg_decompress_struct info{};
+  JpegErrorManager err{};
+  info.err = jpeg_std_error(&err.base);
+  err.base.error_exit = on_jpeg_error;
+  torch::Tensor image;
+  if (setjmp(err.jump)) {
+    jpeg_destroy_decompress(&info);
+    throw Error(Status::invalid_format, fmt::format("{}: damaged JPEG: {}", path, err.message));
+  }
+  jpeg_create_decompress(&info);
+  jpeg_mem_src(&info, bytes.data(), static_cast<unsigned long>(bytes.size()));
+  jpeg_read_header(&info, TRUE);
+  if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
+    jpeg_destroy_decompress(&info);
+    throw Error(Status::unsupported, fmt::format("{}: CMYK JPEGs are not supported", path));
+  }
+  info.out_color_space = JCS_RGB;
+  jpeg_start_decompress(&info);
+  image = torch::empty({info.output_height, info.output_width, 3}, torch::kUInt8);
+  while (info.output_scanline < info.output_height) {
+    JSAMPROW row = image[info.output_scanline].data_ptr<uint8_t>();
+    jpeg_read_scanlines(&info, &row, 1);
+  }
+  jpeg_finish_decompress(&info);
+  jpeg_destroy_decompress(&info);
+  return image;
+}
+#endif
+
+}  // namespace
+
+torch::Tensor load_image(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_file(path);
+  static const uint8_t kPng[] = {0x89, 'P', 'N', 'G'};
+  if (bytes.size() >= 4 && std::equal(kPng, kPng + 4, bytes.begin())) {
+    return decode_png(bytes.data(), bytes.size(), path).pixels;
+  }
+  if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
+#ifdef GLIDE_WITH_JPEG
+    return decode_jpeg(bytes, path);
+#else
+    throw Error(Status::unsupported,
+                fmt::format("{} is a JPEG, and this glide was built without libjpeg", path));
+#endif
+  }
+  throw Error(Status::invalid_format, fmt::format("{} is neither a PNG nor a JPEG file", path));
+}
+
+}  // namespace glide::image

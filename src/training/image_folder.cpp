@@ -1,0 +1,99 @@
+#include "glide/training/image_folder.hpp"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "glide/error.hpp"
+#include "glide/image/decode.hpp"
+#include "glide/tokenizer.hpp"
+
+namespace glide::training {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_image_file(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
+}
+
+std::string read_caption(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  try {
+    Tokenizer::gpt2().encode(text);  // rejects invalid UTF-8, naming the byte offset
+  } catch (const Error& e) {
+    throw Error(Status::invalid_format, fmt::format("caption {}: {}", path.string(), e.what()));
+  }
+  return text;
+}
+
+}  // namespace
+
+torch::Tensor resize_center_crop(const torch::Tensor& image, int64_t size) {
+  if (image.dim() != 3 || image.size(2) != 3 || image.scalar_type() != torch::kUInt8) {
+    throw Error(Status::invalid_argument,
+                fmt::format("image has shape {} and dtype {}; expected uint8 (H, W, 3)",
+                            c10::str(image.sizes()), c10::toString(image.scalar_type())));
+  }
+  const int64_t h = image.size(0), w = image.size(1);
+  const double scale = static_cast<double>(size) / static_cast<double>(std::min(h, w));
+  const int64_t new_h = std::max<int64_t>(size, std::llround(static_cast<double>(h) * scale));
+  const int64_t new_w = std::max<int64_t>(size, std::llround(static_cast<double>(w) * scale));
+  const torch::Tensor planar = image.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
+  const torch::Tensor resized = at::_upsample_bicubic2d_aa(planar, {new_h, new_w},
+                                                           /*align_corners=*/false)
+                                    .squeeze(0);
+  const int64_t top = (new_h - size) / 2, left = (new_w - size) / 2;
+  const torch::Tensor cropped =
+      resized.slice(1, top, top + size).slice(2, left, left + size).clamp(0, 255);
+  return (cropped / 127.5 - 1.0).contiguous();
+}
+
+ImageFolderDataset::ImageFolderDataset(const std::string& folder, int64_t image_size)
+    : image_size_(image_size) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) {
+    throw Error(Status::not_found, fmt::format("image folder {} does not exist", folder));
+  }
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());  // a stable order, whatever the file system's
+  if (files.empty()) {
+    throw Error(Status::not_found,
+                fmt::format("image folder {} holds no .png, .jpg or .jpeg files", folder));
+  }
+  for (const auto& file : files) {
+    fs::path caption = file;
+    caption.replace_extension(".txt");
+    if (!fs::is_regular_file(caption, ec)) {
+      throw Error(Status::not_found,
+                  fmt::format("image {} has no caption file {}", file.string(), caption.string()));
+    }
+    images_.push_back(file.string());
+    captions_.push_back(read_caption(caption));
+  }
+}
+
+Example ImageFolderDataset::get(int64_t index) const {
+  if (index < 0 || index >= size()) {
+    throw Error(Status::invalid_argument,
+                fmt::format("image index {} is outside [0, {})", index, size()));
+  }
+  const auto i = static_cast<size_t>(index);
+  return {resize_center_crop(image::load_image(images_[i]), image_size_), captions_[i]};
+}
+
+}  // namespace glide::training

@@ -1,0 +1,135 @@
+// Training on a folder of captioned images: PNG and JPEG decoding, resize + centre crop, and the
+// errors for missing captions and unreadable files.
+#include <fstream>
+
+#include "glide/image/decode.hpp"
+#include "glide/image/png.hpp"
+#include "glide/training/image_folder.hpp"
+#include "support/catch_torch.hpp"
+#include "support/require_error.hpp"
+#include "support/temp_dir.hpp"
+
+#ifdef GLIDE_TEST_WITH_JPEG
+#include <jpeglib.h>
+
+#include <cstdio>
+#endif
+
+using namespace glide;
+using glide::test::require_error;
+
+namespace {
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// A 40x60 (H x W) image: left half red, right half blue.
+torch::Tensor two_halves() {
+  torch::Tensor image = torch::zeros({40, 60, 3}, torch::kUInt8);
+  image.slice(1, 0, 30).select(2, 0).fill_(200);
+  image.slice(1, 30, 60).select(2, 2).fill_(200);
+  return image;
+}
+
+#ifdef GLIDE_TEST_WITH_JPEG
+void write_jpeg(const std::string& path, const torch::Tensor& image) {
+  jpeg_compress_struct info{};
+  jpeg_error_mgr err{};
+  info.err = jpeg_std_error(&err);
+  jpeg_create_compress(&info);
+  FILE* file = std::fopen(path.c_str(), "wb");
+  REQUIRE(file != nullptr);
+  jpeg_stdio_dest(&info, file);
+  info.image_width = static_cast<JDIMENSION>(image.size(1));
+  info.image_height = static_cast<JDIMENSION>(image.size(0));
+  info.input_components = 3;
+  info.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&info);
+  jpeg_set_quality(&info, 95, TRUE);
+  jpeg_start_compress(&info, TRUE);
+  const torch::Tensor pixels = image.contiguous();
+  for (int64_t y = 0; y < image.size(0); ++y) {
+    JSAMPROW row = pixels[y].data_ptr<uint8_t>();
+    jpeg_write_scanlines(&info, &row, 1);
+  }
+  jpeg_finish_compress(&info);
+  jpeg_destroy_compress(&info);
+  std::fclose(file);
+}
+#endif
+
+}  // namespace
+
+TEST_CASE("resize_center_crop keeps the middle of the longer side", "[training][images]") {
+  const torch::Tensor out = training::resize_center_crop(two_halves(), 20);
+  REQUIRE(out.sizes() == torch::IntArrayRef({3, 20, 20}));
+  // 40x60 → 20x30, crop columns 5..25: the left 10 columns red, the right 10 blue.
+  const double red = 200 / 127.5 - 1;
+  CHECK(out[0][10][2].item<double>() == Approx(red).margin(1e-3));
+  CHECK(out[2][10][17].item<double>() == Approx(red).margin(1e-3));
+  CHECK(out[2][10][2].item<double>() == Approx(-1).margin(1e-3));
+  CHECK(out.min().item<double>() >= -1.0);
+  CHECK(out.max().item<double>() <= 1.0);
+  require_error(
+      [] {
+        training::resize_center_crop(torch::zeros({4, 4}), 2);
+      },
+      "expected uint8", Status::invalid_argument);
+}
+
+TEST_CASE("an image folder yields its images with their captions", "[training][images]") {
+  glide::test::ScratchDir dir;
+  image::save_png(dir.file("b.png"), two_halves());
+  write_text(dir.file("b.txt"), "two halves\n");
+  image::save_png(dir.file("a.PNG"), torch::full({16, 16, 3}, 255, torch::kUInt8));
+  write_text(dir.file("a.txt"), "white");
+  write_text(dir.file("notes.md"), "not an image");
+#ifdef GLIDE_TEST_WITH_JPEG
+  write_jpeg(dir.file("c.jpg"), two_halves());
+  write_text(dir.file("c.txt"), "a jpeg");
+#endif
+  const training::ImageFolderDataset data(dir.path().string(), 8);
+#ifdef GLIDE_TEST_WITH_JPEG
+  REQUIRE(data.size() == 3);
+  const auto jpeg = data.get(2);
+  CHECK(jpeg.caption == "a jpeg");
+  CHECK(torch::allclose(jpeg.image, data.get(1).image, /*rtol=*/0, /*atol=*/0.08));
+  const torch::Tensor decoded = image::load_image(dir.file("c.jpg"));
+  CHECK(decoded.sizes() == torch::IntArrayRef({40, 60, 3}));
+#else
+  REQUIRE(data.size() == 2);
+#endif
+  CHECK(data.get(0).caption == "white");  // files sorted by name; trailing newline dropped
+  CHECK(data.get(1).caption == "two halves");
+  CHECK(data.get(0).image.sizes() == torch::IntArrayRef({3, 8, 8}));
+  CHECK(data.get(0).image.min().item<double>() == Approx(1.0));
+  require_error([&] { data.get(7); }, "index 7", Status::invalid_argument);
+}
+
+TEST_CASE("image folders without captions, images or valid files are refused clearly",
+          "[training][images]") {
+  glide::test::ScratchDir dir;
+  require_error([&] { training::ImageFolderDataset(dir.file("absent"), 8); }, "does not exist",
+                Status::not_found);
+  require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); }, "no .png",
+                Status::not_found);
+  image::save_png(dir.file("x.png"), two_halves());
+  require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); }, "x.txt",
+                Status::not_found);
+  write_text(dir.file("x.txt"), std::string("caf\xC3", 4));
+  require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); }, "x.txt");
+  write_text(dir.file("y.txt"), "fake");
+  write_text(dir.file("y.jpg"), "this is not a jpeg");
+  write_text(dir.file("x.txt"), "ok");
+  const training::ImageFolderDataset data(dir.path().string(), 8);
+  require_error([&] { data.get(1); }, "neither a PNG nor a JPEG");
+  write_text(dir.file("z.jpg"), std::string("\xFF\xD8\xFF\xE0 truncated", 14));
+  write_text(dir.file("z.txt"), "broken");
+  const training::ImageFolderDataset broken(dir.path().string(), 8);
+#ifdef GLIDE_TEST_WITH_JPEG
+  require_error([&] { broken.get(2); }, "damaged JPEG");
+#else
+  require_error([&] { broken.get(2); }, "without libjpeg", Status::unsupported);
+#endif
+}
