@@ -9,6 +9,7 @@
 #include "capi_internal.hpp"
 #include "glide.h"
 #include "glide/error.hpp"
+#include "glide/pipeline/default_models.hpp"
 #include "glide/pipeline/generation_params.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/runtime.hpp"
@@ -292,10 +293,15 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
   return guarded(__func__, [&] {
     const glide_pipeline_params p = read_pipeline_params(params);
     require_arg(pipeline, "pipeline");
+    glide_pipeline_params chosen = p;
+    std::string default_base, default_upsampler;
     if (!p.base_checkpoint && !p.upsampler_checkpoint) {
-      fail(GLIDE_ERROR_INVALID_ARGUMENT,
-           "params->base_checkpoint and params->upsampler_checkpoint are both NULL; give at "
-           "least one model");
+      // No model named: the shipped shapes pair, each with the config its file carries.
+      const glide::DefaultModelPaths defaults = glide::default_model_paths();
+      default_base = defaults.base;
+      default_upsampler = defaults.upsampler;
+      chosen.base_checkpoint = default_base.c_str();
+      chosen.upsampler_checkpoint = default_upsampler.c_str();
     }
     require_field(p.device, "device");
     require_field(p.dtype, "dtype");
@@ -316,7 +322,8 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
       return stage;
     };
     handle->sampler = std::make_unique<glide::GuidedSampler>(
-        load(p.base_checkpoint, p.base_config), load(p.upsampler_checkpoint, p.upsampler_config));
+        load(chosen.base_checkpoint, p.base_config),
+        load(chosen.upsampler_checkpoint, p.upsampler_config));
     *pipeline = handle.release();
   });
 }

@@ -165,7 +165,10 @@ typedef bool (*glide_progress_fn)(const char* stage, int64_t step, int64_t total
 #define GLIDE_PIPELINE_PARAMS_VERSION 1
 typedef struct glide_pipeline_params {
   uint32_t version;
-  const char* base_checkpoint;      /* .pt or .safetensors; NULL: no base stage */
+  /* .pt or .safetensors; NULL: no base stage. Both checkpoints NULL: the shipped default pair
+   * (docs/shapes-model.md), found in $GLIDE_MODEL_DIR, the installed data directory or the source
+   * tree's models/ (GLIDE_ERROR_NOT_FOUND listing them when absent). */
+  const char* base_checkpoint;
   const char* base_config;          /* a preset ("base", "base-inpaint") or ModelConfig JSON */
   const char* upsampler_checkpoint; /* NULL: no upsampler stage */
   const char* upsampler_config;     /* "upsampler", "upsampler-inpaint" or ModelConfig JSON */
