@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "glide/image/png.hpp"
 #include "glide/io/checkpoint.hpp"
 
 namespace glide::cli {
@@ -119,17 +120,40 @@ void print_json(const Info& info) {
   fmt::print("{}\n", out.dump(2));
 }
 
+bool is_png(const std::string& file) {
+  return file.size() >= 4 && file.compare(file.size() - 4, 4, ".png") == 0;
+}
+
+// A PNG: its size and text chunks, where glide keeps the parameters that made it.
+void print_png(const std::string& file, bool json) {
+  const image::PngImage png = image::load_png(file);
+  const int64_t height = png.pixels.size(0), width = png.pixels.size(1);
+  if (json) {
+    nlohmann::ordered_json out = {
+        {"file", file}, {"format", "png"}, {"width", width}, {"height", height}};
+    out["text"] = png.text;
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print("file: {}\nformat: png\nsize: {}x{}\n", file, width, height);
+  for (const auto& [key, value] : png.text) fmt::print("text: {} = {}\n", key, value);
+}
+
 }  // namespace
 
 void add_info_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "info", "Describe a checkpoint: its format, tensor and parameter counts, and every tensor");
+      "info",
+      "Describe a checkpoint (its format, tensor and parameter counts, and every tensor) or a "
+      "PNG (its size and text chunks, such as the parameters glide records)");
   auto file = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("file", *file, "A .pt file written by torch.save, or a .safetensors file")
+  cmd->add_option("file", *file,
+                  "A .pt file written by torch.save, a .safetensors file or a .png image")
       ->required();
   cmd->add_flag("--json", *json, "Print one JSON object instead of text");
   cmd->callback([file, json] {
+    if (is_png(*file)) return print_png(*file, *json);
     const Info info = inspect(*file);
     if (*json) {
       print_json(info);

@@ -8,4 +8,8 @@ void add_tokenize_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_upsample_command(CLI::App& app);
+void add_inpaint_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 }  // namespace glide::cli

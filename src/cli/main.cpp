@@ -6,11 +6,17 @@
 #include "commands.hpp"
 #include "glide/error.hpp"
 #include "glide/version.hpp"
+#include "usage_error.hpp"
 
+// Exit status: 0 done, 1 failed, 2 the command line must change (a bad flag or value).
 int main(int argc, char** argv) {
   CLI::App app{"glide: text-guided image generation with OpenAI's GLIDE models"};
   app.set_version_flag("--version", std::string("glide ") + glide::version_string());
   app.require_subcommand(1);
+  glide::cli::add_generate_command(app);
+  glide::cli::add_upsample_command(app);
+  glide::cli::add_inpaint_command(app);
+  glide::cli::add_sweep_command(app);
   glide::cli::add_tokenize_command(app);
   glide::cli::add_info_command(app);
   glide::cli::add_convert_command(app);
@@ -18,7 +24,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help and --version exit 0
+  } catch (const glide::cli::UsageError& e) {
+    fmt::print(stderr, "glide: error: {}\n", e.what());
+    return 2;
   } catch (const glide::Error& e) {
     fmt::print(stderr, "glide: error ({}): {}\n", glide::status_name(e.status()), e.what());
     return 1;

@@ -1,0 +1,95 @@
+// glide inpaint: fill in the masked-out part of an image (GuidedSampler::inpaint).
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "commands.hpp"
+#include "glide/image/png.hpp"
+#include "glide/pipeline/guided_sampler.hpp"
+#include "image_output.hpp"
+#include "model_files.hpp"
+#include "param_flags.hpp"
+#include "progress.hpp"
+#include "run_flags.hpp"
+#include "usage_error.hpp"
+
+namespace glide::cli {
+namespace {
+
+struct InpaintOptions {
+  std::unique_ptr<ParamFlags> params;
+  ModelFlags models;
+  OutputFlags output;
+  RunFlags run;
+  std::string input, mask;
+};
+
+GenerationParams inpaint_defaults() {
+  GenerationParams p;
+  p.upsampler = StageParams::upsampler_inpaint_defaults();  // GLIDE's notebook: DDPM upsampler
+  return p;
+}
+
+void inpaint(const InpaintOptions& o) {
+  apply_threads(o.run);
+  const GenerationParams params = o.params->apply(inpaint_defaults());
+  if (params.prompts.empty()) throw UsageError("--prompt is required");
+  o.params->validate(params);
+  std::string out = o.output.path;
+  if (out.empty()) {
+    const std::filesystem::path p(o.input);
+    out = (p.parent_path() / (p.stem().string() + "-inpainted.png")).string();
+  }
+  const auto paths = output_paths(out, params.batch_size, o.output.grid);
+  refuse_existing(paths, o.output.overwrite);
+
+  const torch::Tensor image = image::load_png(o.input).pixels;
+  // Any channel above 0 keeps the pixel: white (and any colour) keeps, black is filled in.
+  const torch::Tensor mask = std::get<0>(image::load_png(o.mask).pixels.max(2));
+  const LoadedModel base = load_stage("model", o.models, DefaultModels::none);
+  LoadedModel upsampler;
+  if (params.upsample) upsampler = load_stage("upsampler_model", o.models, DefaultModels::none);
+  o.params->validate(params, base.stage.diffusion.diffusion_steps,
+                     params.upsample ? upsampler.stage.diffusion.diffusion_steps : 0);
+
+  GuidedSampler sampler(base.stage, upsampler.stage);
+  ProgressReporter progress(o.run.quiet);
+  const GenerationResult result = sampler.inpaint(image, mask, params, progress.callback());
+
+  ImageRecord record{"inpaint", params, true, params.upsample, base.files};
+  for (const RecordedFile& f : upsampler.files) record.files.push_back(f);
+  record.files.push_back(record_file("input", o.input));
+  record.files.push_back(record_file("mask", o.mask));
+  write_images(params.upsample ? result.upsampled : result.base, paths, o.output.grid,
+               o.output.overwrite, record);
+}
+
+}  // namespace
+
+void add_inpaint_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "inpaint",
+      "Redraw part of an image from a prompt, keeping the rest: needs GLIDE's inpainting "
+      "models (base-inpaint and upsample-inpaint)");
+  auto o = std::make_shared<InpaintOptions>();
+  cmd->add_option("-i,--input", o->input, "The PNG to edit (any size; resized to each stage's)")
+      ->required()
+      ->check(CLI::ExistingFile)
+      ->group("Generation");
+  cmd->add_option("--mask", o->mask,
+                  "A PNG of the same picture's shape: white (any non-black pixel) keeps the "
+                  "input, black is redrawn")
+      ->required()
+      ->check(CLI::ExistingFile)
+      ->group("Generation");
+  FlagSet set;
+  set.defaults = inpaint_defaults();
+  o->params = std::make_unique<ParamFlags>(cmd, set);
+  add_model_flags(cmd, o->models, true, true, DefaultModels::none);
+  add_output_flags(cmd, o->output, "INPUT-inpainted.png beside the input", /*batch=*/true);
+  add_run_flags(cmd, o->run);
+  cmd->callback([o] { inpaint(*o); });
+}
+
+}  // namespace glide::cli

@@ -1,0 +1,189 @@
+// glide sweep: one image per combination of hyperparameter values, as a labelled contact sheet
+// and a CSV of timings and image statistics.
+#include <fmt/core.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "commands.hpp"
+#include "contact_sheet.hpp"
+#include "glide/error.hpp"
+#include "glide/image/png.hpp"
+#include "glide/pipeline/guided_sampler.hpp"
+#include "image_output.hpp"
+#include "model_files.hpp"
+#include "param_flags.hpp"
+#include "progress.hpp"
+#include "run_flags.hpp"
+#include "sweep_csv.hpp"
+#include "usage_error.hpp"
+
+namespace glide::cli {
+namespace {
+
+struct SweepOptions {
+  std::unique_ptr<ParamFlags> params;
+  ModelFlags models;
+  OutputFlags output;
+  RunFlags run;
+  std::string from, csv;
+  std::vector<std::string> vary;
+};
+
+std::string describe(const SweepPlan& plan, const SweepCell& cell) {
+  std::string text;
+  for (size_t i = 0; i < plan.axes.size(); ++i) {
+    text += fmt::format("{}{}={}", i ? " " : "", plan.axes[i].field->name, cell.values[i]);
+  }
+  return text;
+}
+
+SheetLabels sheet_labels(const SweepPlan& plan) {
+  SheetLabels labels;
+  labels.title = "rows: " + plan.axes[0].field->name;
+  for (size_t i = 1; i < plan.axes.size(); ++i) {
+    labels.title += (i == 1 ? "   columns: " : " x ") + plan.axes[i].field->name;
+  }
+  for (int64_t r = 0; r < plan.rows; ++r) {
+    labels.rows.push_back(plan.cells[static_cast<size_t>(r * plan.columns)].values[0]);
+  }
+  for (int64_t c = 0; c < plan.columns && plan.axes.size() > 1; ++c) {
+    const SweepCell& cell = plan.cells[static_cast<size_t>(c)];
+    labels.columns.emplace_back(cell.values.begin() + 1, cell.values.end());
+  }
+  return labels;
+}
+
+void write_csv(const std::string& path, const std::string& text, bool overwrite) {
+  // Written beside the target and renamed, as save_png does, so a reader never sees half a file.
+  const std::string temporary = path + ".tmp-glide";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw Error(Status::io_error, fmt::format("cannot write '{}'", temporary));
+  }
+  std::error_code ec;
+  if (!overwrite && std::filesystem::exists(path, ec)) {
+    std::filesystem::remove(temporary, ec);
+    refuse_existing({path}, false);
+  }
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) throw Error(Status::io_error, fmt::format("cannot write '{}': {}", path, ec.message()));
+}
+
+void sweep(const SweepOptions& o) {
+  apply_threads(o.run);
+  GenerationParams start;
+  std::map<std::string, RecordedFile> recorded;
+  if (!o.from.empty()) {
+    LoadedRecord record = read_record(o.from);
+    start = std::move(record.params);
+    recorded = std::move(record.files);
+  }
+  start = o.params->apply(start);
+  if (start.prompts.empty()) {
+    throw UsageError("--prompt is required (or --from IMAGE.png to reuse an image's parameters)");
+  }
+  if (start.prompts.size() > 1) {
+    throw UsageError("a sweep makes one image per cell: give one --prompt (or vary prompt)");
+  }
+  start.batch_size = 1;
+  std::vector<SweepAxis> axes;
+  for (const std::string& spec : o.vary) axes.push_back(parse_vary(spec));
+  const SweepPlan plan = plan_sweep(start, std::move(axes));
+
+  bool any_upsample = false;
+  const auto check_cells = [&](int64_t base_steps, int64_t upsampler_steps) {
+    for (size_t i = 0; i < plan.cells.size(); ++i) {
+      const SweepCell& cell = plan.cells[i];
+      try {
+        o.params->validate(cell.params, base_steps, cell.params.upsample ? upsampler_steps : 0);
+      } catch (const UsageError& e) {
+        throw UsageError(fmt::format("cell {} ({}): {}", i + 1, describe(plan, cell), e.what()));
+      }
+      any_upsample = any_upsample || cell.params.upsample;
+    }
+  };
+  check_cells(0, 0);
+  const std::string sheet_path = o.output.path.empty() ? "glide-sweep.png" : o.output.path;
+  const std::string csv_path =
+      o.csv.empty() ? std::filesystem::path(sheet_path).replace_extension(".csv").string() : o.csv;
+  refuse_existing({sheet_path, csv_path}, o.output.overwrite);
+
+  const LoadedModel base = load_stage("model", o.models, DefaultModels::shipped, recorded);
+  LoadedModel upsampler;
+  if (any_upsample) {
+    upsampler = load_stage("upsampler_model", o.models, DefaultModels::shipped, recorded);
+  }
+  check_cells(base.stage.diffusion.diffusion_steps,
+              any_upsample ? upsampler.stage.diffusion.diffusion_steps : 0);
+
+  GuidedSampler sampler(base.stage, upsampler.stage);
+  ProgressReporter progress(o.run.quiet);
+  std::vector<torch::Tensor> images;
+  std::string csv = csv_line(sweep_csv_header());
+  const auto n = static_cast<int64_t>(plan.cells.size());
+  for (int64_t i = 0; i < n; ++i) {
+    const SweepCell& cell = plan.cells[static_cast<size_t>(i)];
+    progress.begin(fmt::format("cell {}/{} ", i + 1, n));
+    const auto t0 = std::chrono::steady_clock::now();
+    const GenerationResult result = sampler.generate(cell.params, progress.callback());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const torch::Tensor image = (cell.params.upsample ? result.upsampled : result.base)[0];
+    images.push_back(image);
+    csv += csv_line(
+        sweep_csv_row(i, cell, seconds, image::image_stats(image), image.size(1), image.size(0)));
+    progress.note(
+        fmt::format("cell {}/{}: {} ({:.2f} s)", i + 1, n, describe(plan, cell), seconds));
+  }
+
+  ImageRecord record{"sweep", start, true, any_upsample, base.files};
+  for (const RecordedFile& f : upsampler.files) record.files.push_back(f);
+  nlohmann::ordered_json axes_json = nlohmann::ordered_json::array();
+  for (const SweepAxis& a : plan.axes) {
+    axes_json.push_back({{"field", a.field->name}, {"values", a.values}});
+  }
+  record.extra["sweep"] = {{"axes", axes_json}, {"rows", plan.rows}, {"columns", plan.columns}};
+  image::save_png(sheet_path, labelled_sheet(images, plan.columns, sheet_labels(plan)),
+                  png_text(record), o.output.overwrite);
+  write_csv(csv_path, csv, o.output.overwrite);
+  fmt::print("wrote {} ({} rows x {} columns) and {}\n", sheet_path, plan.rows, plan.columns,
+             csv_path);
+}
+
+}  // namespace
+
+void add_sweep_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "sweep",
+      "Compare hyperparameters: one image per combination of --vary values, all from the same "
+      "seed unless seed is varied, as a labelled contact sheet plus a CSV of timings and image "
+      "statistics");
+  auto o = std::make_shared<SweepOptions>();
+  cmd->add_option("--vary", o->vary,
+                  "An axis: FIELD=V1,V2,... with FIELD any parameter (guidance_scale, "
+                  "base.sampler, upsampler.steps, seed, prompt, ...; a stage field without "
+                  "base./upsampler. is the base stage's). Separate values with ';' when they "
+                  "hold commas. Give 1 to 3: rows are the first axis, columns the others")
+      ->required()
+      ->group("Sweep");
+  cmd->add_option("--csv", o->csv, "The CSV to write (default: the sheet's name with .csv)")
+      ->group("Sweep");
+  cmd->add_option("--from", o->from,
+                  "Start from the parameters (and model files) recorded in a PNG that glide "
+                  "wrote; flags given as well override them")
+      ->group("Generation");
+  FlagSet set;
+  set.batch = false;
+  set.several_prompts = false;
+  o->params = std::make_unique<ParamFlags>(cmd, set);
+  add_model_flags(cmd, o->models, true, true, DefaultModels::shipped);
+  add_output_flags(cmd, o->output, "glide-sweep.png", /*batch=*/false);
+  add_run_flags(cmd, o->run);
+  cmd->callback([o] { sweep(*o); });
+}
+
+}  // namespace glide::cli

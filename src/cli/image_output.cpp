@@ -1,0 +1,70 @@
+#include "image_output.hpp"
+
+#include <fmt/core.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "glide/error.hpp"
+#include "glide/image/draw.hpp"
+#include "glide/image/png.hpp"
+
+namespace glide::cli {
+
+void add_output_flags(CLI::App* cmd, OutputFlags& flags, const std::string& default_help,
+                      bool batch) {
+  std::string help = "The PNG file to write (default: " + default_help + ")";
+  if (batch) help += ". With --batch-size > 1, one file per image: NAME-0.png, NAME-1.png, ...";
+  cmd->add_option("-o,--output", flags.path, help)->group("Output");
+  cmd->add_flag("--overwrite", flags.overwrite, "Replace output files that exist")->group("Output");
+  if (batch) {
+    cmd->add_flag("--grid", flags.grid,
+                  "With --batch-size > 1, write the images as one contact sheet instead of one "
+                  "file each")
+        ->group("Output");
+  }
+}
+
+std::vector<std::string> output_paths(const std::string& path, int64_t batch, bool grid) {
+  if (batch == 1 || grid) return {path};
+  const std::filesystem::path p(path);
+  const std::string ext = p.has_extension() ? p.extension().string() : ".png";
+  std::vector<std::string> paths;
+  for (int64_t k = 0; k < batch; ++k) {
+    paths.push_back((p.parent_path() / fmt::format("{}-{}{}", p.stem().string(), k, ext)).string());
+  }
+  return paths;
+}
+
+void refuse_existing(const std::vector<std::string>& paths, bool overwrite) {
+  if (overwrite) return;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+      throw Error(
+          Status::invalid_argument,
+          fmt::format("'{}' already exists; refusing to overwrite it (pass --overwrite)", path));
+    }
+  }
+}
+
+void write_images(const torch::Tensor& images, const std::vector<std::string>& paths, bool grid,
+                  bool overwrite, const ImageRecord& batch_record) {
+  const int64_t batch = images.size(0);
+  if (grid && batch > 1) {
+    const auto columns = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(batch))));
+    image::save_png(paths.at(0), image::make_grid(images, columns), png_text(batch_record),
+                    overwrite);
+    fmt::print("wrote {} ({} images, seeds {} to {})\n", paths[0], batch, batch_record.params.seed,
+               batch_record.params.seed + static_cast<uint64_t>(batch - 1));
+    return;
+  }
+  for (int64_t k = 0; k < batch; ++k) {
+    ImageRecord record = batch_record;
+    record.params = image_params(batch_record.params, k);
+    image::save_png(paths.at(static_cast<size_t>(k)), images[k], png_text(record), overwrite);
+    fmt::print("wrote {} (seed {})\n", paths[static_cast<size_t>(k)], record.params.seed);
+  }
+}
+
+}  // namespace glide::cli

@@ -1,0 +1,109 @@
+#include "model_files.hpp"
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "glide/error.hpp"
+#include "glide/pipeline/default_models.hpp"
+#include "usage_error.hpp"
+
+namespace glide::cli {
+
+void add_model_flags(CLI::App* cmd, ModelFlags& flags, bool base, bool upsampler,
+                     DefaultModels defaults) {
+  const std::string fallback = defaults == DefaultModels::shipped
+                                   ? " Default: the shipped model pair (GLIDE_MODEL_DIR, the "
+                                     "installed models folder, or the source tree's models/)"
+                                   : "";
+  const char* config_help =
+      "A JSON file of the model's options with the reference's names (image_size, "
+      "num_channels, ...; diffusion_steps and noise_schedule set the diffusion). Needed for "
+      ".pt checkpoints that are neither official GLIDE models nor carry their config";
+  if (base) {
+    cmd->add_option("--model", flags.base,
+                    "The base model checkpoint (.pt or .safetensors)." + fallback)
+        ->group("Models");
+    cmd->add_option("--model-config", flags.base_config, config_help)->group("Models");
+  }
+  if (upsampler) {
+    cmd->add_option("--upsampler-model", flags.upsampler,
+                    "The upsampler model checkpoint (.pt or .safetensors)." + fallback)
+        ->group("Models");
+    cmd->add_option("--upsampler-model-config", flags.upsampler_config, config_help)
+        ->group("Models");
+  }
+}
+
+ConfigFile read_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(Status::not_found, fmt::format("model config '{}' cannot be opened", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    ConfigFile out{ModelConfig::from_json(text.str()), std::nullopt};
+    const nlohmann::json j = nlohmann::json::parse(text.str());
+    nlohmann::json diffusion = nlohmann::json::object();
+    for (const char* key : {"diffusion_steps", "noise_schedule"}) {
+      if (j.contains(key)) diffusion[key] = j[key];
+    }
+    if (!diffusion.empty()) out.diffusion = diffusion_config_from_json(diffusion.dump());
+    out.model.validate();
+    return out;
+  } catch (const Error& e) {
+    throw Error(e.status(), fmt::format("model config '{}': {}", path, e.what()));
+  }
+}
+
+LoadedModel load_stage(const std::string& role, const ModelFlags& flags, DefaultModels defaults,
+                       const std::map<std::string, RecordedFile>& recorded) {
+  const bool is_base = role == "model";
+  const std::string flag = is_base ? "--model" : "--upsampler-model";
+  const std::string config_role = role + "_config";
+  std::string path = is_base ? flags.base : flags.upsampler;
+  std::string config = is_base ? flags.base_config : flags.upsampler_config;
+  const RecordedFile* was = nullptr;
+  if (path.empty()) {
+    if (const auto it = recorded.find(role); it != recorded.end()) {
+      was = &it->second;
+      path = was->path;
+      if (const auto c = recorded.find(config_role); config.empty() && c != recorded.end()) {
+        config = c->second.path;
+      }
+    } else if (defaults == DefaultModels::shipped) {
+      try {
+        const DefaultModelPaths found = default_model_paths();
+        path = is_base ? found.base : found.upsampler;
+      } catch (const Error& e) {
+        throw Error(e.status(), fmt::format("no {} given, and {} (--model, --upsampler-model)",
+                                            flag, e.what()));
+      }
+    } else {
+      throw UsageError(fmt::format("{} is required", flag));
+    }
+  }
+
+  LoadedModel loaded;
+  std::optional<ModelConfig> model_config;
+  std::optional<DiffusionConfig> diffusion;
+  if (!config.empty()) {
+    ConfigFile file = read_config_file(config);
+    model_config = file.model;
+    diffusion = file.diffusion;
+  }
+  loaded.stage = load_stage_model(path, model_config, diffusion);
+  loaded.files.push_back(record_file(role, path));
+  if (!config.empty()) loaded.files.push_back(record_file(config_role, config));
+  if (was && was->sha256 != loaded.files.front().sha256) {
+    fmt::print(stderr,
+               "glide: note: {} '{}' is not the file the image was made with (SHA-256 {}, now "
+               "{}); the result will differ\n",
+               role, path, was->sha256, loaded.files.front().sha256);
+  }
+  return loaded;
+}
+
+}  // namespace glide::cli

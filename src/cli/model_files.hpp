@@ -1,0 +1,46 @@
+#pragma once
+
+// --model / --upsampler-model and their --*-config flags: which checkpoint each stage loads.
+#include <CLI/CLI.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "glide/pipeline/stage_model.hpp"
+#include "png_record.hpp"
+
+namespace glide::cli {
+
+struct ModelFlags {
+  std::string base, base_config;
+  std::string upsampler, upsampler_config;
+};
+
+enum class DefaultModels { shipped, none };
+
+// Adds --model and --model-config (when `base`), --upsampler-model and --upsampler-model-config
+// (when `upsampler`).
+void add_model_flags(CLI::App* cmd, ModelFlags& flags, bool base, bool upsampler,
+                     DefaultModels defaults);
+
+struct LoadedModel {
+  StageModel stage;
+  std::vector<RecordedFile> files;  // the checkpoint, and the config file when one was given
+};
+
+// Loads the base ("model") or upsampler ("upsampler_model") stage's model. The file is the
+// flag's, else the one `recorded` (from --from) names, else the shipped default pair's
+// (default_model_paths()), unless `defaults` is none. A config file is read only with the
+// model it was given or recorded with. Notes on stderr when a recorded file has changed.
+LoadedModel load_stage(const std::string& role, const ModelFlags& flags, DefaultModels defaults,
+                       const std::map<std::string, RecordedFile>& recorded = {});
+
+// Reads a JSON file of the reference's model options (models.json's "options" style):
+// the ModelConfig, and the diffusion when it names diffusion_steps or noise_schedule.
+struct ConfigFile {
+  ModelConfig model;
+  std::optional<DiffusionConfig> diffusion;
+};
+ConfigFile read_config_file(const std::string& path);
+
+}  // namespace glide::cli

@@ -1,0 +1,63 @@
+#pragma once
+
+// The command-line flags that set GenerationParams fields, shared by generate, upsample, inpaint
+// and sweep. Every flag maps onto one field (param_fields.hpp); only the flags given on the
+// command line are applied, over the defaults or over parameters reloaded with --from.
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "glide/error.hpp"
+#include "glide/pipeline/generation_params.hpp"
+#include "param_fields.hpp"
+
+namespace glide::cli {
+
+struct FlagSet {
+  bool base = true;             // the --base-* flags
+  bool upsampler = true;        // the --upsampler-* flags
+  bool batch = true;            // --batch-size
+  bool upsample_switch = true;  // --upsample / --no-upsample
+  bool several_prompts = true;  // --prompt may be repeated (one per image)
+  // The defaults shown in --help (a command's own, e.g. inpaint's DDPM upsampler).
+  GenerationParams defaults;
+};
+
+class ParamFlags {
+ public:
+  // Adds the flags to `cmd`; the object must outlive parsing.
+  ParamFlags(CLI::App* cmd, FlagSet set);
+
+  // `start` with every flag given on the command line applied. Throws UsageError naming the flag
+  // for a value that does not parse.
+  GenerationParams apply(GenerationParams start) const;
+  bool prompt_given() const;
+
+  // GenerationParams::validate(), and each stage's respacing against its model's process length
+  // when given (> 0). Errors become UsageError naming the flag of the field at fault.
+  void validate(const GenerationParams& params, int64_t base_steps = 0,
+                int64_t upsampler_steps = 0) const;
+
+  // The flag names of a field ("--base-guidance-scale/--guidance-scale"), or its name when it
+  // has no flag here.
+  std::string flag_of(const std::string& field) const;
+
+ private:
+  struct Flag {
+    const ParamField* field = nullptr;
+    CLI::Option* option = nullptr;
+    std::string text;
+    bool on = false;  // boolean flags
+  };
+  void add(CLI::App* cmd, const std::string& field, const std::string& names,
+           const std::string& help, const GenerationParams& defaults);
+  [[noreturn]] void rethrow_naming_flag(const Error& e) const;
+
+  FlagSet set_;
+  std::vector<std::unique_ptr<Flag>> flags_;  // stable addresses: CLI11 writes into them
+  std::vector<std::string> prompts_;
+  CLI::Option* prompt_option_ = nullptr;
+};
+
+}  // namespace glide::cli

@@ -1,0 +1,48 @@
+#include "sweep_csv.hpp"
+
+#include <fmt/format.h>
+
+namespace glide::cli {
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string csv_line(const std::vector<std::string>& fields) {
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + csv_field(fields[i]);
+  return line + "\n";
+}
+
+std::vector<std::string> sweep_csv_header() {
+  std::vector<std::string> h = {"cell", "row", "column"};
+  for (const ParamField& f : param_fields()) h.push_back(f.name == "prompts" ? "prompt" : f.name);
+  for (const char* s : {"seconds", "mean_r", "mean_g", "mean_b", "mean_luminance", "contrast",
+                        "saturation", "sharpness", "width", "height"}) {
+    h.emplace_back(s);
+  }
+  return h;
+}
+
+std::vector<std::string> sweep_csv_row(int64_t index, const SweepCell& cell, double seconds,
+                                       const image::ImageStats& stats, int64_t width,
+                                       int64_t height) {
+  std::vector<std::string> r = {std::to_string(index), std::to_string(cell.row),
+                                std::to_string(cell.column)};
+  for (const ParamField& f : param_fields()) r.push_back(field_text(f, cell.params));
+  const auto number = [](double v) { return fmt::format("{:.6g}", v); };
+  r.push_back(fmt::format("{:.3f}", seconds));
+  for (double m : stats.mean_rgb) r.push_back(number(m));
+  r.push_back(number(stats.mean_luminance));
+  r.push_back(number(stats.contrast));
+  r.push_back(number(stats.saturation));
+  r.push_back(number(stats.sharpness));
+  r.push_back(std::to_string(width));
+  r.push_back(std::to_string(height));
+  return r;
+}
+
+}  // namespace glide::cli

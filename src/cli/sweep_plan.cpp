@@ -1,0 +1,89 @@
+#include "sweep_plan.hpp"
+
+#include <fmt/format.h>
+
+#include "usage_error.hpp"
+
+namespace glide::cli {
+
+SweepAxis parse_vary(const std::string& spec) {
+  const size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw UsageError(
+        fmt::format("--vary {}: expected FIELD=V1,V2,... (e.g. guidance_scale=1,3,5)", spec));
+  }
+  SweepAxis axis;
+  axis.spec = spec;
+  const std::string name = spec.substr(0, eq);
+  axis.field = find_param_field(name);
+  if (!axis.field) {
+    throw UsageError(fmt::format("--vary {}: unknown parameter \"{}\"; expected one of: {}", spec,
+                                 name, param_field_names()));
+  }
+  const std::string list = spec.substr(eq + 1);
+  const char separator = list.find(';') != std::string::npos ? ';' : ',';
+  for (size_t begin = 0;;) {
+    const size_t end = list.find(separator, begin);
+    axis.values.push_back(list.substr(begin, end - begin));
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
+  if (list.empty()) throw UsageError(fmt::format("--vary {}: no values given", spec));
+  return axis;
+}
+
+SweepPlan plan_sweep(const GenerationParams& start, std::vector<SweepAxis> axes) {
+  if (axes.empty() || axes.size() > kMaxSweepAxes) {
+    throw UsageError(
+        fmt::format("glide sweep takes 1 to {} --vary axes, not {}", kMaxSweepAxes, axes.size()));
+  }
+  int64_t cells = 1;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    const SweepAxis& a = axes[i];
+    if (a.field->name == "batch_size") {
+      throw UsageError(
+          fmt::format("--vary {}: a sweep makes one image per cell; batch_size "
+                      "cannot be an axis",
+                      a.spec));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (axes[j].field == a.field) {
+        throw UsageError(fmt::format("--vary {} and --vary {} both set {}", axes[j].spec, a.spec,
+                                     a.field->name));
+      }
+    }
+    cells *= static_cast<int64_t>(a.values.size());
+    if (cells > kMaxSweepCells) {
+      throw UsageError(fmt::format("the --vary axes make more than {} cells", kMaxSweepCells));
+    }
+  }
+  SweepPlan plan;
+  plan.rows = static_cast<int64_t>(axes.front().values.size());
+  plan.columns = cells / plan.rows;
+  for (int64_t index = 0; index < cells; ++index) {
+    SweepCell cell;
+    cell.row = index / plan.columns;
+    cell.column = index % plan.columns;
+    cell.params = start;
+    // The cell's position in each axis: a mixed-radix number, the last axis the fastest digit.
+    int64_t rest = index;
+    cell.values.resize(axes.size());
+    for (size_t i = axes.size(); i-- > 0;) {
+      const auto n = static_cast<int64_t>(axes[i].values.size());
+      cell.values[i] = axes[i].values[static_cast<size_t>(rest % n)];
+      rest /= n;
+    }
+    for (size_t i = 0; i < axes.size(); ++i) {
+      try {
+        set_field_text(*axes[i].field, cell.params, cell.values[i]);
+      } catch (const Error& e) {
+        throw UsageError(fmt::format("--vary {}: {}", axes[i].spec, e.what()));
+      }
+    }
+    plan.cells.push_back(std::move(cell));
+  }
+  plan.axes = std::move(axes);
+  return plan;
+}
+
+}  // namespace glide::cli

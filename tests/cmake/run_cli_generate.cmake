@@ -1,0 +1,132 @@
+# Script mode (cmake -P) for the cli_generate test: `glide generate` on the golden tiny models.
+cmake_minimum_required(VERSION 3.18)  # the project's policies (CMP0007 keeps empty CSV fields)
+include("${CMAKE_CURRENT_LIST_DIR}/run_cli_helpers.cmake")
+require_goldens(have model_text2im.pt model_superres.pt models.json)
+if(NOT have)
+  return()
+endif()
+golden_config(base_config text2im)
+golden_config(up_config superres)
+set(models --model "${GOLDENS}/model_text2im.pt" --model-config "${base_config}"
+           --upsampler-model "${GOLDENS}/model_superres.pt" --upsampler-model-config "${up_config}")
+set(quick --base-steps 4 --upsampler-steps 4 --quiet)
+
+# One image: 16x16 base, 32x32 upsampled, every parameter and both models in text chunks.
+set(a "${WORK_DIR}/a.png")
+glide_run(ok out generate -p "a red cube" --seed 3 ${models} ${quick} -o "${a}")
+require("${out}" "wrote .*a.png \\(seed 3\\)")
+glide_run(ok info info "${a}")
+require("${info}" "size: 32x32\n")
+require("${info}" "text: prompt = a red cube\n")
+require("${info}" "text: seed = 3\n")
+require("${info}" "text: negative_prompt = \n")
+require("${info}" "text: base.respacing = 4\n")
+require("${info}" "text: base.guidance_scale = 3\n")
+require("${info}" "text: upsampler.respacing = 4\n")
+require("${info}" "text: upsampler.temperature = 0.997\n")
+require("${info}" "text: dtype = float32\n")
+require("${info}" "text: glide_command = generate\n")
+require("${info}" "text: glide_version = [0-9]+\\.[0-9]+\\.[0-9]+\n")
+require("${info}" "text: model = [^\n]*model_text2im.pt\n")
+file(SHA256 "${GOLDENS}/model_text2im.pt" base_sha)
+file(SHA256 "${GOLDENS}/model_superres.pt" up_sha)
+require("${info}" "text: model_sha256 = ${base_sha}\n")
+require("${info}" "text: upsampler_model_sha256 = ${up_sha}\n")
+require("${info}" "text: glide_parameters = \\{[^\n]*\"parameters\"")
+
+# An existing file is refused and left alone; --overwrite replaces it.
+file(SHA256 "${a}" before)
+glide_run(1 out generate -p "a blue cube" --seed 4 ${models} ${quick} -o "${a}")
+require("${out}" "already exists; refusing to overwrite it \\(pass --overwrite\\)")
+file(SHA256 "${a}" after)
+if(NOT before STREQUAL after)
+  message(FATAL_ERROR "a refused generation changed ${a}")
+endif()
+set(a2 "${WORK_DIR}/a2.png")
+configure_file("${a}" "${a2}" COPYONLY)
+glide_run(ok out generate -p "a blue cube" --seed 4 ${models} ${quick} -o "${a2}" --overwrite)
+glide_run(ok info info "${a2}")
+require("${info}" "text: seed = 4\n")
+
+# --from alone (the recorded models and configs included) makes the same file: the same pixels
+# and the same records. A flag given with it overrides the recorded value.
+set(b "${WORK_DIR}/b.png")
+glide_run(ok out generate --from "${a}" -o "${b}" --quiet)
+require_same_file("${a}" "${b}")
+set(c "${WORK_DIR}/c.png")
+glide_run(ok out generate --from "${a}" --seed 5 -o "${c}" --quiet)
+glide_run(ok info info "${c}")
+require("${info}" "text: seed = 5\n")
+require("${info}" "text: prompt = a red cube\n")
+require("${info}" "text: base.respacing = 4\n")
+
+# A batch: one file per image with that image's prompt and seed; --grid makes one sheet.
+glide_run(ok out generate -n 2 -p "one" -p "two" --seed 10 ${models} ${quick}
+          -o "${WORK_DIR}/batch.png")
+glide_run(ok info info "${WORK_DIR}/batch-1.png")
+require("${info}" "text: prompt = two\n")
+require("${info}" "text: seed = 11\n")
+require("${info}" "text: batch_size = 1\n")
+glide_run(ok out generate -n 4 -p "four" ${models} ${quick} --grid -o "${WORK_DIR}/grid.png")
+glide_run(ok info info "${WORK_DIR}/grid.png")
+require("${info}" "size: 70x70\n")  # 2x2 images of 32 with 2 pixels between and around
+require("${info}" "text: batch_size = 4\n")
+
+# --no-upsample keeps the base image and records no upsampler parameters; bfloat16 runs.
+glide_run(ok out generate -p "small" --no-upsample --dtype bfloat16 ${models} ${quick}
+          -o "${WORK_DIR}/small.png")
+glide_run(ok info info "${WORK_DIR}/small.png")
+require("${info}" "size: 16x16\n")
+require("${info}" "text: upsample = false\n")
+require("${info}" "text: dtype = bfloat16\n")
+forbid("${info}" "upsampler\\.|upsampler_model")
+
+# Hyperparameters outside what is allowed: status 2 and one line naming the flag.
+foreach(case
+    "--guidance-scale;-1;--base-guidance-scale/--guidance-scale: base.guidance_scale is -1"
+    "--base-sampler;plms;--base-sampler: base.sampler is \"plms\""
+    "--upsampler-steps;2000;--upsampler-steps: upsampler.respacing is \"2000\", impossible"
+    "--base-eta;0.5;--base-eta: base.eta is 0.5 with sampler \"ddpm\""
+    "--base-guidance-rescale;1.5;--base-guidance-rescale/--guidance-rescale:"
+    "--seed;-3;--seed: \"-3\" is not a seed"
+    "--batch-size;0;--batch-size: batch_size is 0"
+    "--base-temperature;hot;--base-temperature: \"hot\" is not a number")
+  list(GET case 0 flag)
+  list(GET case 1 value)
+  list(GET case 2 message)
+  glide_run(2 out generate -p "x" ${models} ${quick} "${flag}=${value}" -o "${WORK_DIR}/bad.png")
+  string(REPLACE "." "\\." pattern "^glide: error: ${message}[^\n]*\n$")
+  string(REPLACE "(" "\\(" pattern "${pattern}")
+  string(REPLACE ")" "\\)" pattern "${pattern}")
+  string(REPLACE "+" "\\+" pattern "${pattern}")
+  require("${out}" "${pattern}")
+endforeach()
+glide_run(2 out generate ${models} ${quick} -o "${WORK_DIR}/bad.png")
+require("${out}" "--prompt is required")
+glide_run(2 out generate -p "x" --dtype float64 -o "${WORK_DIR}/bad.png")
+require("${out}" "--dtype")
+if(EXISTS "${WORK_DIR}/bad.png")
+  message(FATAL_ERROR "a refused generation wrote bad.png")
+endif()
+
+# Without --model the shipped pair is looked for; while it is not there, one clean line.
+if(NOT EXISTS "${SOURCE_DIR}/models/shapes-base.safetensors")
+  file(MAKE_DIRECTORY "${WORK_DIR}/no-models")
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env "GLIDE_MODEL_DIR=${WORK_DIR}/no-models"
+                  "${GLIDE}" generate -p "x" -o "${WORK_DIR}/default.png"
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 1)
+    message(FATAL_ERROR "expected status 1 without the default models, got ${rc}:\n${out}${err}")
+  endif()
+  require("${out}${err}"
+          "^glide: error \\(not found\\): no --model given, and the default models [^\n]*\\(--model, --upsampler-model\\)\n$")
+endif()
+
+glide_run(ok help generate --help)
+require("${help}" "--upsampler-temperature")
+require("${help}" "--base-guidance-scale,--guidance-scale")
+file(GLOB leftovers "${WORK_DIR}/*.tmp-*")
+if(leftovers)
+  message(FATAL_ERROR "temporary files left behind: ${leftovers}")
+endif()
+message("cli_generate: all steps passed")

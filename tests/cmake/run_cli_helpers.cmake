@@ -1,0 +1,64 @@
+# Shared by the run_cli_*.cmake scripts (included, never registered): running glide, checking its
+# output, and the golden tiny models' flags. Needs GLIDE, GOLDENS and WORK_DIR.
+
+# Runs glide with the arguments and fails the test unless it exits with `expect`: "ok" (0), "fail"
+# (anything but 0) or an exact status. The program's stdout and stderr end up in `out_var`.
+function(glide_run expect out_var)
+  execute_process(COMMAND "${GLIDE}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err)
+  if(expect STREQUAL "ok")
+    set(expect 0)
+  endif()
+  if(expect STREQUAL "fail")
+    if(rc EQUAL 0)
+      message(FATAL_ERROR "glide ${ARGN} should have failed:\n${out}\n${err}")
+    endif()
+  elseif(NOT rc EQUAL expect)
+    message(FATAL_ERROR "glide ${ARGN} exited with ${rc}, expected ${expect}:\n${out}\n${err}")
+  endif()
+  set(${out_var} "${out}${err}" PARENT_SCOPE)
+endfunction()
+
+function(require text pattern)
+  if(NOT text MATCHES "${pattern}")
+    message(FATAL_ERROR "expected output matching '${pattern}', got:\n${text}")
+  endif()
+endfunction()
+
+function(forbid text pattern)
+  if(text MATCHES "${pattern}")
+    message(FATAL_ERROR "output must not match '${pattern}', got:\n${text}")
+  endif()
+endfunction()
+
+function(require_same_file a b)
+  file(SHA256 "${a}" ha)
+  file(SHA256 "${b}" hb)
+  if(NOT ha STREQUAL hb)
+    message(FATAL_ERROR "${a} and ${b} differ")
+  endif()
+endfunction()
+
+# Prints "SKIPPED: ..." (the tests' SKIP_REGULAR_EXPRESSION) and sets `var` when a golden file
+# is missing.
+function(require_goldens var)
+  set(${var} TRUE PARENT_SCOPE)
+  foreach(name IN LISTS ARGN)
+    if(NOT EXISTS "${GOLDENS}/${name}")
+      message("SKIPPED: golden file ${GOLDENS}/${name} not found (set up ../shared/goldens)")
+      set(${var} FALSE PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+endfunction()
+
+# Writes models.json's options for `case` as a --model-config file; sets `var` to its path.
+function(golden_config var case)
+  file(READ "${GOLDENS}/models.json" models)
+  string(JSON options GET "${models}" "${case}" options)
+  file(WRITE "${WORK_DIR}/${case}.json" "${options}")
+  set(${var} "${WORK_DIR}/${case}.json" PARENT_SCOPE)
+endfunction()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")

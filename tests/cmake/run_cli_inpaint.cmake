@@ -1,0 +1,47 @@
+# Script mode (cmake -P) for the cli_inpaint test: `glide inpaint` on the golden tiny inpainting
+# models with tests/data/mask_left_half.png (left half kept, right half redrawn).
+cmake_minimum_required(VERSION 3.18)  # the project's policies (CMP0007 keeps empty CSV fields)
+include("${CMAKE_CURRENT_LIST_DIR}/run_cli_helpers.cmake")
+require_goldens(have model_text2im.pt model_inpaint.pt model_superres_inpaint.pt models.json)
+if(NOT have)
+  return()
+endif()
+golden_config(text2im_config text2im)
+golden_config(base_config inpaint)
+golden_config(up_config superres_inpaint)
+set(mask "${SOURCE_DIR}/tests/data/mask_left_half.png")
+
+set(input "${WORK_DIR}/input.png")
+glide_run(ok out generate -p "a house" --no-upsample --base-steps 4 --quiet -o "${input}"
+          --model "${GOLDENS}/model_text2im.pt" --model-config "${text2im_config}")
+set(models --model "${GOLDENS}/model_inpaint.pt" --model-config "${base_config}"
+           --upsampler-model "${GOLDENS}/model_superres_inpaint.pt"
+           --upsampler-model-config "${up_config}")
+glide_run(ok out inpaint --input "${input}" --mask "${mask}" -p "a door" ${models}
+          --base-steps 4 --upsampler-steps 4 --quiet)
+require("${out}" "wrote .*input-inpainted.png")
+glide_run(ok info info "${WORK_DIR}/input-inpainted.png")
+require("${info}" "size: 32x32\n")
+require("${info}" "text: glide_command = inpaint\n")
+require("${info}" "text: prompt = a door\n")
+require("${info}" "text: upsampler.sampler = ddpm\n")  # GLIDE's inpainting notebook's default
+file(SHA256 "${mask}" mask_sha)
+require("${info}" "text: mask_sha256 = ${mask_sha}\n")
+require("${info}" "text: input = [^\n]*input.png\n")
+
+# Base stage only, a batch of two.
+glide_run(ok out inpaint --input "${input}" --mask "${mask}" -p "a door" ${models} -n 2
+          --no-upsample --base-steps 4 --quiet -o "${WORK_DIR}/b.png")
+glide_run(ok info info "${WORK_DIR}/b-1.png")
+require("${info}" "size: 16x16\n")
+require("${info}" "text: seed = 1\n")
+
+# The inpainting models are required: no default pair holds them; a text-to-image model is
+# refused.
+glide_run(2 out inpaint --input "${input}" --mask "${mask}" -p "a door" -o "${WORK_DIR}/x.png")
+require("${out}" "--model is required")
+glide_run(1 out inpaint --input "${input}" --mask "${mask}" -p "a door" --no-upsample
+          --model "${GOLDENS}/model_text2im.pt" --model-config "${text2im_config}"
+          -o "${WORK_DIR}/x.png")
+require("${out}" "inpaint")
+message("cli_inpaint: all steps passed")

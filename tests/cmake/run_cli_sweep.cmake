@@ -1,0 +1,107 @@
+# Script mode (cmake -P) for the cli_sweep test: `glide sweep` on the golden tiny models.
+cmake_minimum_required(VERSION 3.18)  # the project's policies (CMP0007 keeps empty CSV fields)
+include("${CMAKE_CURRENT_LIST_DIR}/run_cli_helpers.cmake")
+require_goldens(have model_text2im.pt model_superres.pt models.json)
+if(NOT have)
+  return()
+endif()
+golden_config(base_config text2im)
+golden_config(up_config superres)
+set(models --model "${GOLDENS}/model_text2im.pt" --model-config "${base_config}"
+           --upsampler-model "${GOLDENS}/model_superres.pt" --upsampler-model-config "${up_config}")
+set(quick --base-steps 4 --upsampler-steps 4)
+
+# 2 rows (guidance scale) x 4 columns (sampler x seed) = 8 cells.
+set(sheet "${WORK_DIR}/sheet.png")
+set(csv "${WORK_DIR}/sheet.csv")
+glide_run(ok out sweep -p "a green cube" ${models} ${quick} --vary guidance_scale=1,4
+          --vary base.sampler=ddpm,ddim --vary seed=0,1 -o "${sheet}")
+require("${out}" "wrote .*sheet.png \\(2 rows x 4 columns\\) and .*sheet.csv")
+require("${out}" "cell 1/8")
+require("${out}" "cell 8/8: base.guidance_scale=4 base.sampler=ddim seed=1")
+glide_run(ok info info "${sheet}")
+require("${info}" "text: glide_command = sweep\n")
+require("${info}" "\"axes\":\\[\\{\"field\":\"base.guidance_scale\",\"values\":\\[\"1\",\"4\"\\]\\}")
+
+# The CSV: a header and one row per cell, every row as wide as the header; the cells in row order,
+# the last axis changing fastest.
+file(STRINGS "${csv}" lines)
+list(LENGTH lines line_count)
+if(NOT line_count EQUAL 9)
+  message(FATAL_ERROR "expected 9 CSV lines (header + 8 cells), got ${line_count}")
+endif()
+list(GET lines 0 header)
+string(REPLACE "," ";" header "${header}")
+list(LENGTH header header_width)
+foreach(name cell row column prompt seed base.sampler base.guidance_scale seconds mean_r
+        mean_luminance contrast saturation sharpness width height)
+  list(FIND header ${name} at)
+  if(at LESS 0)
+    message(FATAL_ERROR "the CSV header has no column ${name}: ${header}")
+  endif()
+  set(col_${name} ${at})
+endforeach()
+set(expected_cells "0,0,0,1,ddpm,0" "1,0,1,1,ddpm,1" "2,0,2,1,ddim,0" "3,0,3,1,ddim,1"
+                   "4,1,0,4,ddpm,0" "5,1,1,4,ddpm,1" "6,1,2,4,ddim,0" "7,1,3,4,ddim,1")
+foreach(i RANGE 1 8)
+  list(GET lines ${i} line)
+  string(REPLACE "," ";" fields "${line}")
+  list(LENGTH fields n)
+  if(NOT n EQUAL header_width)
+    message(FATAL_ERROR "CSV line ${i} has ${n} fields, the header ${header_width}: ${line}")
+  endif()
+  set(got "")
+  foreach(name cell row column base.guidance_scale base.sampler seed)
+    list(GET fields ${col_${name}} v)
+    list(APPEND got "${v}")
+  endforeach()
+  string(REPLACE ";" "," got "${got}")
+  math(EXPR k "${i} - 1")
+  list(GET expected_cells ${k} want)
+  if(NOT got STREQUAL want)
+    message(FATAL_ERROR "CSV line ${i}: expected cell,row,column,scale,sampler,seed = ${want}, "
+                        "got ${got}")
+  endif()
+  list(GET fields ${col_prompt} prompt)
+  list(GET fields ${col_width} w)
+  list(GET fields ${col_contrast} contrast)
+  list(GET fields ${col_seconds} seconds)
+  if(NOT prompt STREQUAL "a green cube" OR NOT w EQUAL 32 OR NOT contrast MATCHES "^[0-9.e+-]+$"
+     OR NOT seconds MATCHES "^[0-9]+\\.[0-9][0-9][0-9]$")
+    message(FATAL_ERROR "CSV line ${i} has unexpected values: ${line}")
+  endif()
+endforeach()
+
+# Existing outputs are refused and kept.
+file(SHA256 "${csv}" before)
+glide_run(1 out sweep -p "x" ${models} ${quick} --vary seed=0,1 -o "${sheet}")
+require("${out}" "already exists")
+file(SHA256 "${csv}" after)
+if(NOT before STREQUAL after)
+  message(FATAL_ERROR "a refused sweep changed ${csv}")
+endif()
+
+# One axis, a respacing with a comma (quoted in the CSV), no upsampling, the CSV named apart.
+# (The ';' separator is tested in test_cli_params.cpp: CMake lists cannot pass it here.)
+glide_run(ok out sweep -p "x" ${models} --base-steps 2,2 --no-upsample --quiet
+          --vary seed=0,1,2 -o "${WORK_DIR}/steps.png" --csv "${WORK_DIR}/s.csv")
+file(STRINGS "${WORK_DIR}/s.csv" lines)
+list(LENGTH lines line_count)
+if(NOT line_count EQUAL 4)
+  message(FATAL_ERROR "expected 4 CSV lines, got ${line_count}")
+endif()
+list(GET lines 1 first)
+require("${first}" ",\"2,2\",")
+
+# Bad axes and bad values in a cell: status 2 before any work.
+glide_run(2 out sweep -p "x" ${models} --vary guidance=1,2 -o "${WORK_DIR}/bad.png")
+require("${out}" "--vary guidance=1,2: unknown parameter \"guidance\"")
+glide_run(2 out sweep -p "x" ${models} --vary guidance_scale=-1,2 -o "${WORK_DIR}/bad.png")
+require("${out}" "cell 1 \\(base.guidance_scale=-1\\): --base-guidance-scale")
+glide_run(2 out sweep -p "x" ${models} --vary seed=1 --vary eta=0 --vary temperature=1
+          --vary sampler=ddim -o "${WORK_DIR}/bad.png")
+require("${out}" "1 to 3 --vary axes")
+if(EXISTS "${WORK_DIR}/bad.png")
+  message(FATAL_ERROR "a refused sweep wrote bad.png")
+endif()
+message("cli_sweep: all steps passed")

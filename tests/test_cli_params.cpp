@@ -1,0 +1,302 @@
+// The command line's parameter plumbing: the field table, flags over --from parameters, the
+// JSON kept in PNGs, --vary axes and the sweep's grid, CSV quoting and the contact sheet.
+#include <fstream>
+
+#include "contact_sheet.hpp"
+#include "glide/image/png.hpp"
+#include "image_output.hpp"
+#include "param_fields.hpp"
+#include "param_flags.hpp"
+#include "png_record.hpp"
+#include "support/catch_torch.hpp"
+#include "support/temp_dir.hpp"
+#include "sweep_csv.hpp"
+#include "sweep_plan.hpp"
+#include "usage_error.hpp"
+
+using namespace glide;
+using namespace glide::cli;
+
+namespace {
+
+std::string text_of(const GenerationParams& p, const std::string& name) {
+  return field_text(*find_param_field(name), p);
+}
+
+// A GenerationParams with every field away from its default.
+GenerationParams unusual_params() {
+  GenerationParams p;
+  p.prompts = {"a red cube", "a \"blue\" sphere, small"};
+  p.batch_size = 2;
+  p.negative_prompt = "blurry";
+  p.seed = 18446744073709551615ull;
+  p.dtype = torch::kBFloat16;
+  p.upsample = false;
+  p.base.sampler = "ddim";
+  p.base.respacing = "10,10,5";
+  p.base.eta = 0.1;
+  p.base.guidance_scale = 0.1 + 0.2;  // not exactly 0.3: the text form must still read back
+  p.base.guidance_rescale = 0.7;
+  p.base.thresholding = "dynamic";
+  p.base.dynamic_percentile = 0.9;
+  p.base.temperature = 0.95;
+  p.upsampler.guided = true;
+  p.upsampler.respacing = "ddim7";
+  return p;
+}
+
+// Parses `args` (after the program name) into a command holding ParamFlags.
+struct ParsedFlags {
+  CLI::App app;
+  std::unique_ptr<ParamFlags> flags;
+  explicit ParsedFlags(std::vector<std::string> args) {
+    flags = std::make_unique<ParamFlags>(&app, FlagSet{});
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+    app.parse(args);
+  }
+};
+
+template <typename Fn>
+std::string usage_error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  FAIL("expected a UsageError");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("parameter fields by name, aliases included", "[cli]") {
+  CHECK(find_param_field("guidance_scale")->name == "base.guidance_scale");
+  CHECK(find_param_field("base.guidance_scale")->name == "base.guidance_scale");
+  CHECK(find_param_field("upsampler.steps")->name == "upsampler.respacing");
+  CHECK(find_param_field("steps")->name == "base.respacing");
+  CHECK(find_param_field("prompt")->name == "prompts");
+  CHECK(find_param_field("seed")->name == "seed");
+  CHECK(find_param_field("upsampler.seed") == nullptr);
+  CHECK(find_param_field("base.nonsense") == nullptr);
+  CHECK(find_param_field("nonsense") == nullptr);
+  CHECK(param_fields().size() == 7 + 2 * 9);
+}
+
+TEST_CASE("field text forms parse back to the same values", "[cli]") {
+  GenerationParams p;
+  set_field_text(*find_param_field("guidance_scale"), p, "0.1");
+  CHECK(p.base.guidance_scale == 0.1);
+  CHECK(text_of(p, "base.guidance_scale") == "0.1");
+  set_field_text(*find_param_field("upsampler.eta"), p, "0.5");
+  CHECK(p.upsampler.eta == 0.5);
+  set_field_text(*find_param_field("upsampler.eta"), p, "default");
+  CHECK(!p.upsampler.eta.has_value());
+  CHECK(text_of(p, "upsampler.eta") == "default");
+  set_field_text(*find_param_field("seed"), p, "18446744073709551615");
+  CHECK(p.seed == 18446744073709551615ull);
+  set_field_text(*find_param_field("device"), p, "cuda:1");
+  CHECK(text_of(p, "device") == "cuda:1");
+  set_field_text(*find_param_field("dtype"), p, "bfloat16");
+  CHECK(p.dtype == torch::kBFloat16);
+  set_field_text(*find_param_field("upsample"), p, "false");
+  CHECK(!p.upsample);
+
+  for (const auto& [name, bad] :
+       std::vector<std::pair<std::string, std::string>>{{"seed", "-1"},
+                                                        {"seed", "18446744073709551616"},
+                                                        {"seed", "1.5"},
+                                                        {"base.guidance_scale", "three"},
+                                                        {"base.guidance_scale", ""},
+                                                        {"base.guidance_scale", "3x"},
+                                                        {"batch_size", "2.5"},
+                                                        {"dtype", "bf16"},
+                                                        {"device", "gpu"},
+                                                        {"upsample", "maybe"}}) {
+    INFO(name << " = " << bad);
+    CHECK_THROWS_AS(set_field_text(*find_param_field(name), p, bad), Error);
+  }
+}
+
+TEST_CASE("parameters survive the JSON round trip exactly", "[cli]") {
+  const GenerationParams p = unusual_params();
+  const GenerationParams back = params_from_json(nlohmann::json::parse(params_to_json(p).dump()));
+  for (const ParamField& f : param_fields()) {
+    INFO(f.name);
+    CHECK(field_text(f, back) == field_text(f, p));
+  }
+  CHECK(back.base.guidance_scale == p.base.guidance_scale);
+  CHECK(back.prompts == p.prompts);
+
+  auto json = params_to_json(p);
+  json["base"]["guidance_scal"] = 3;
+  CHECK_THROWS_WITH(params_from_json(json), Catch::Contains("base.guidance_scal"));
+  json = params_to_json(p);
+  json["seed"] = "zero";
+  CHECK_THROWS_WITH(params_from_json(json), Catch::Contains("seed"));
+  json = params_to_json(p);
+  json["base"]["eta"] = nullptr;
+  CHECK(!params_from_json(json).base.eta.has_value());
+}
+
+TEST_CASE("flags apply only when given, over the starting parameters", "[cli]") {
+  ParsedFlags parsed({"--guidance-scale", "5", "--upsampler-steps", "ddim10", "--no-upsample",
+                      "--base-eta=0.25", "-p", "a cat"});
+  GenerationParams start;
+  start.seed = 9;  // as if reloaded with --from
+  start.base.sampler = "ddim";
+  const GenerationParams p = parsed.flags->apply(start);
+  CHECK(p.base.guidance_scale == 5.0);
+  CHECK(p.base.eta == 0.25);
+  CHECK(p.upsampler.respacing == "ddim10");
+  CHECK(!p.upsample);
+  CHECK(p.prompts == std::vector<std::string>{"a cat"});
+  CHECK(p.seed == 9);
+  CHECK(p.base.sampler == "ddim");
+  CHECK(p.upsampler.sampler == StageParams::upsampler_defaults().sampler);
+}
+
+TEST_CASE("bad flag values and invalid parameters name the flag", "[cli]") {
+  {
+    ParsedFlags parsed({"--base-eta", "abc"});
+    CHECK_THAT(usage_error_of([&] { parsed.flags->apply({}); }),
+               Catch::Contains("--base-eta") && Catch::Contains("abc"));
+  }
+  ParsedFlags parsed({"--guidance-scale=-1", "-p", "x"});
+  const GenerationParams p = parsed.flags->apply({});
+  CHECK_THAT(usage_error_of([&] { parsed.flags->validate(p); }),
+             Catch::Contains("--base-guidance-scale/--guidance-scale") &&
+                 Catch::Contains("base.guidance_scale is -1"));
+
+  GenerationParams q;
+  q.prompts = {"x"};
+  q.upsampler.sampler = "plms";
+  CHECK_THAT(usage_error_of([&] { parsed.flags->validate(q); }),
+             Catch::Contains("--upsampler-sampler"));
+  q = GenerationParams{};
+  q.prompts = {"a", "b", "c"};
+  CHECK_THAT(usage_error_of([&] { parsed.flags->validate(q); }), Catch::StartsWith("--prompt"));
+  q = GenerationParams{};
+  q.prompts = {"x"};
+  q.base.respacing = "50";
+  parsed.flags->validate(q);  // 50 of 1000 steps
+  CHECK_THAT(usage_error_of([&] { parsed.flags->validate(q, /*base_steps=*/40); }),
+             Catch::Contains("--base-steps"));
+}
+
+TEST_CASE("--vary specs", "[cli]") {
+  const SweepAxis a = parse_vary("guidance_scale=1,3,5");
+  CHECK(a.field->name == "base.guidance_scale");
+  CHECK(a.values == std::vector<std::string>{"1", "3", "5"});
+  const SweepAxis b = parse_vary("base.steps=10,10,5;ddim25");
+  CHECK(b.field->name == "base.respacing");
+  CHECK(b.values == std::vector<std::string>{"10,10,5", "ddim25"});
+  CHECK(parse_vary("prompt=a cat").values == std::vector<std::string>{"a cat"});
+  CHECK_THAT(usage_error_of([] { parse_vary("guidance=1,2"); }), Catch::Contains("guidance"));
+  CHECK_THROWS_AS(parse_vary("seed"), UsageError);
+  CHECK_THROWS_AS(parse_vary("=1,2"), UsageError);
+  CHECK_THROWS_AS(parse_vary("seed="), UsageError);
+}
+
+TEST_CASE("a sweep's cells: rows the first axis, columns the others, second axis slowest",
+          "[cli]") {
+  GenerationParams start;
+  start.prompts = {"x"};
+  start.seed = 7;
+  const SweepPlan plan =
+      plan_sweep(start, {parse_vary("guidance_scale=1,3,5"), parse_vary("sampler=ddpm,ddim"),
+                         parse_vary("temperature=0.9,1")});
+  REQUIRE(plan.cells.size() == 12);
+  CHECK(plan.rows == 3);
+  CHECK(plan.columns == 4);
+  // Cell 6: row 1 (scale 3), column 2 = (ddim, 0.9).
+  const SweepCell& c = plan.cells[6];
+  CHECK(c.row == 1);
+  CHECK(c.column == 2);
+  CHECK(c.params.base.guidance_scale == 3.0);
+  CHECK(c.params.base.sampler == "ddim");
+  CHECK(c.params.base.temperature == 0.9);
+  CHECK(c.values == std::vector<std::string>{"3", "ddim", "0.9"});
+  for (const SweepCell& cell : plan.cells) CHECK(cell.params.seed == 7);
+
+  const SweepPlan seeds = plan_sweep(start, {parse_vary("seed=0,1")});
+  CHECK(seeds.columns == 1);
+  CHECK(seeds.cells[1].params.seed == 1);
+
+  CHECK_THROWS_AS(plan_sweep(start, {}), UsageError);
+  CHECK_THROWS_AS(plan_sweep(start, {parse_vary("seed=1"), parse_vary("eta=0"),
+                                     parse_vary("temperature=1"), parse_vary("sampler=ddim")}),
+                  UsageError);
+  CHECK_THAT(
+      usage_error_of([&] {
+        plan_sweep(start, {parse_vary("guidance_scale=1"), parse_vary("base.guidance_scale=2")});
+      }),
+      Catch::Contains("both set base.guidance_scale"));
+  CHECK_THROWS_AS(plan_sweep(start, {parse_vary("batch_size=1,2")}), UsageError);
+  CHECK_THAT(usage_error_of([&] { plan_sweep(start, {parse_vary("seed=1,x")}); }),
+             Catch::Contains("--vary seed=1,x"));
+}
+
+TEST_CASE("CSV fields are quoted only when they need it", "[cli]") {
+  CHECK(csv_field("ddim") == "ddim");
+  CHECK(csv_field("10,10,5") == "\"10,10,5\"");
+  CHECK(csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  CHECK(csv_line({"a", "b,c", ""}) == "a,\"b,c\",\n");
+  CHECK(sweep_csv_header().size() == 3 + param_fields().size() + 10);
+}
+
+TEST_CASE("the labelled contact sheet's layout", "[cli]") {
+  // Four 8x8 images, 2 columns; labels "r0"/"r1" (11 px wide) and one line per column.
+  std::vector<torch::Tensor> images;
+  for (int i = 0; i < 4; ++i) images.push_back(torch::full({8, 8, 3}, 40 * i, torch::kUInt8));
+  SheetLabels labels{"", {"r0", "r1"}, {{"a"}, {"b"}}};
+  const torch::Tensor sheet = labelled_sheet(images, 2, labels);
+  // Left margin 11 + 4 = 15, top 4 + 8 = 12; grid 2 * 8 + 3 * 4 = 28 each way.
+  CHECK(sheet.sizes() == at::IntArrayRef{12 + 28, 15 + 28, 3});
+  // Image 3 (row 1, column 1) starts at y = 12 + 4 + 8 + 4, x = 15 + 4 + 8 + 4.
+  CHECK(sheet[28][31][0].item<int>() == 120);
+  CHECK(sheet[12 + 4][15 + 4][0].item<int>() == 0);
+  CHECK(sheet.narrow(1, 0, 15).narrow(0, 12, 28).min().item<int>() == 0);  // row labels drawn
+  CHECK(sheet.narrow(0, 0, 12).min().item<int>() == 0);                    // column labels drawn
+}
+
+TEST_CASE("PNG records carry every parameter and read back", "[cli]") {
+  test::ScratchDir dir;
+  ImageRecord record{"generate", image_params(unusual_params(), 1), true, false, {}};
+  record.files.push_back({"model", "/models/base.pt", std::string(64, 'a')});
+  const image::PngText text = png_text(record);
+  CHECK(text.at("prompt") == "a \"blue\" sphere, small");
+  CHECK(text.at("seed") == "0");  // 2^64 - 1 + 1 wraps, as the pipeline's seed + k does
+  CHECK(text.at("base.respacing") == "10,10,5");
+  CHECK(text.at("model") == "/models/base.pt");
+  CHECK(text.at("model_sha256") == std::string(64, 'a'));
+  CHECK(text.count("upsampler.sampler") == 0);  // that stage did not run
+  CHECK(text.count("glide_version") == 1);
+
+  const std::string path = dir.file("x.png");
+  image::save_png(path, torch::zeros({2, 2, 3}, torch::kUInt8), text);
+  const LoadedRecord back = read_record(path);
+  CHECK(back.command == "generate");
+  CHECK(back.files.at("model").path == "/models/base.pt");
+  for (const ParamField& f : param_fields()) {
+    INFO(f.name);
+    CHECK(field_text(f, back.params) == field_text(f, record.params));
+  }
+  const std::string plain = dir.file("plain.png");
+  image::save_png(plain, torch::zeros({2, 2, 3}, torch::kUInt8));
+  CHECK_THROWS_WITH(read_record(plain), Catch::Contains("glide_parameters"));
+}
+
+TEST_CASE("image k of a batch and where a batch is written", "[cli]") {
+  GenerationParams batch;
+  batch.prompts = {"a", "b", "c"};
+  batch.batch_size = 3;
+  batch.seed = 10;
+  const GenerationParams p = image_params(batch, 2);
+  CHECK(p.prompts == std::vector<std::string>{"c"});
+  CHECK(p.batch_size == 1);
+  CHECK(p.seed == 12);
+  CHECK(output_paths("out/pic.png", 1, false) == std::vector<std::string>{"out/pic.png"});
+  CHECK(output_paths("out/pic.png", 2, false) ==
+        std::vector<std::string>{"out/pic-0.png", "out/pic-1.png"});
+  CHECK(output_paths("pic.png", 4, true) == std::vector<std::string>{"pic.png"});
+}
