@@ -90,7 +90,7 @@ TEST_CASE("the analyser reads the dataset's own images", "[semantic]") {
   }
 }
 
-TEST_CASE("the shipped shapes models draw what the prompt names", "[semantic][slow]") {
+TEST_CASE("the shipped shapes models draw what the prompt names", "[semantic][slow][.]") {
   DefaultModelPaths paths;
   try {
     paths = default_model_paths();
