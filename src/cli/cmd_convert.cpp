@@ -10,6 +10,7 @@
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
 #include "glide/version.hpp"
+#include "param_fields.hpp"
 
 namespace glide::cli {
 
@@ -25,14 +26,6 @@ struct ConvertOptions {
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-torch::Dtype parse_dtype(const std::string& name) {
-  if (name == "float32") return torch::kFloat32;
-  if (name == "float16") return torch::kFloat16;
-  if (name == "bfloat16") return torch::kBFloat16;
-  throw Error(Status::invalid_argument,
-              "--dtype " + name + " is not one of float32, float16, bfloat16");
 }
 
 // The names of a .pt file's top-level entries that are not tensors (they are not converted).
@@ -70,7 +63,7 @@ void convert(const ConvertOptions& o) {
   if (o.dtype.empty()) {
     out = source.tensors;
   } else {
-    const torch::Dtype dtype = parse_dtype(o.dtype);
+    const torch::Dtype dtype = parse_dtype_flag("--dtype", o.dtype);
     for (const auto& [name, t] : source.tensors.items()) {
       if (t.is_floating_point() && t.scalar_type() != dtype) {
         out.insert(name, t.to(dtype));

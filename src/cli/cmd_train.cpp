@@ -19,6 +19,7 @@
 #include "glide/training/image_folder.hpp"
 #include "glide/training/shapes.hpp"
 #include "glide/training/trainer.hpp"
+#include "param_fields.hpp"
 
 namespace glide::cli {
 
@@ -52,14 +53,6 @@ std::string read_text_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-torch::Dtype parse_export_dtype(const std::string& name) {
-  if (name == "float32") return torch::kFloat32;
-  if (name == "float16") return torch::kFloat16;
-  if (name == "bfloat16") return torch::kBFloat16;
-  throw Error(Status::invalid_argument,
-              fmt::format("--export-dtype {} is not one of float32, float16, bfloat16", name));
 }
 
 std::shared_ptr<const training::Dataset> make_dataset(const TrainCommand& cmd) {
@@ -115,7 +108,7 @@ void run_train(TrainCommand& cmd) {
   if (cmd.threads > 0) set_num_threads(cmd.threads);
   cmd.options.model = ModelConfig::from_json(read_text_file(cmd.model_config_path));
   cmd.options.diffusion = default_diffusion_config(cmd.options.model);
-  const torch::Dtype export_dtype = parse_export_dtype(cmd.export_dtype);
+  const torch::Dtype export_dtype = parse_dtype_flag("--export-dtype", cmd.export_dtype);
   training::Trainer trainer(cmd.options, make_dataset(cmd));
   if (trainer.step() > 0) {
     fmt::print(stderr, "resuming {} at step {}/{}\n", cmd.options.checkpoint_path, trainer.step(),

@@ -60,13 +60,6 @@ torch::Device parse_device(const std::string& text) {
   }
 }
 
-torch::Dtype parse_dtype(const std::string& text) {
-  if (text == "float32") return torch::kFloat32;
-  if (text == "float16") return torch::kFloat16;
-  if (text == "bfloat16") return torch::kBFloat16;
-  expected("a dtype (float32, float16 or bfloat16)", text);
-}
-
 std::string dtype_text(torch::Dtype dtype) {
   if (dtype == torch::kFloat32) return "float32";
   if (dtype == torch::kFloat16) return "float16";
@@ -311,6 +304,21 @@ GenerationParams params_from_json(const nlohmann::json& json, GenerationParams s
     set_field_json(*field, start, value);
   }
   return start;
+}
+
+torch::Dtype parse_dtype(const std::string& text) {
+  if (text == "float32") return torch::kFloat32;
+  if (text == "float16") return torch::kFloat16;
+  if (text == "bfloat16") return torch::kBFloat16;
+  expected("a dtype (float32, float16 or bfloat16)", text);
+}
+
+torch::Dtype parse_dtype_flag(const std::string& flag, const std::string& text) {
+  try {
+    return parse_dtype(text);
+  } catch (const Error& e) {
+    throw Error(e.status(), fmt::format("{}: {}", flag, e.what()));
+  }
 }
 
 }  // namespace glide::cli

@@ -25,6 +25,11 @@ struct ParamField {
 };
 
 // The fields in a fixed order: generation-wide ones first, then base.*, then upsampler.*.
+// "float32", "float16" or "bfloat16"; anything else is glide::Error(invalid_argument).
+torch::Dtype parse_dtype(const std::string& text);
+// The same, the message prefixed with the flag that gave `text`.
+torch::Dtype parse_dtype_flag(const std::string& flag, const std::string& text);
+
 const std::vector<ParamField>& param_fields();
 // The field of a name, its aliases included: a stage field without a stage means base
 // ("guidance_scale"), "steps" means "respacing", "prompt" means "prompts". nullptr when unknown.

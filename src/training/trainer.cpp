@@ -61,15 +61,29 @@ struct Batch {
   std::vector<std::string> captions;
 };
 
-// Dataset position of a batch's k-th example: an endless generator is walked in order; a finite
-// dataset is shuffled anew in every epoch, by a permutation seeded by (seed, epoch).
-int64_t dataset_index(const Dataset& data, uint64_t seed, int64_t position) {
+// Dataset indices of a batch: an endless generator is walked in order; a finite dataset is
+// shuffled anew in every epoch, by a permutation seeded by (seed, epoch), drawn once per epoch
+// the batch touches.
+std::vector<int64_t> batch_indices(const Dataset& data, uint64_t seed, int64_t first,
+                                   int64_t count) {
+  std::vector<int64_t> indices;
   const int64_t n = data.size();
-  if (n < 0) return position;
-  const int64_t epoch = position / n;
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(mix(seed, 0x5EED0000ull + epoch));
-  const torch::Tensor order = torch::randperm(n, generator, torch::kLong);
-  return order[position % n].item<int64_t>();
+  torch::Tensor order;
+  int64_t order_epoch = -1;
+  for (int64_t position = first; position < first + count; ++position) {
+    if (n < 0) {
+      indices.push_back(position);
+      continue;
+    }
+    const int64_t epoch = position / n;
+    if (epoch != order_epoch) {
+      auto generator = at::make_generator<at::CPUGeneratorImpl>(mix(seed, 0x5EED0000ull + epoch));
+      order = torch::randperm(n, generator, torch::kLong);
+      order_epoch = epoch;
+    }
+    indices.push_back(order[position % n].item<int64_t>());
+  }
+  return indices;
 }
 
 Batch load_batch(const Trainer::State& s, at::Generator& generator) {
@@ -78,9 +92,10 @@ Batch load_batch(const Trainer::State& s, at::Generator& generator) {
   std::vector<torch::Tensor> images;
   std::vector<torch::Tensor> low_res;
   const torch::Tensor dropped = torch::rand({o.batch_size}, generator) < o.caption_dropout;
+  const std::vector<int64_t> indices =
+      batch_indices(*s.dataset, o.seed, s.step * o.batch_size, o.batch_size);
   for (int64_t k = 0; k < o.batch_size; ++k) {
-    const int64_t index = dataset_index(*s.dataset, o.seed, s.step * o.batch_size + k);
-    Example example = s.dataset->get(index);
+    Example example = s.dataset->get(indices[static_cast<size_t>(k)]);
     torch::Tensor image = example.image;
     if (o.model.super_res) {
       const int64_t f = o.upsample_factor;

@@ -1,33 +1,7 @@
 # Script mode (cmake -P) for the cli_convert test. GLIDE: the glide program; GOLDENS: the goldens
 # folder (read in place); WORK_DIR: a scratch folder in the build tree.
 
-# Runs glide with the arguments; fails the test unless it exits with `expect` ("ok" or "fail").
-# The program's stdout and stderr end up in `out_var`.
-function(glide_run expect out_var)
-  execute_process(COMMAND "${GLIDE}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  if(expect STREQUAL "ok" AND NOT rc EQUAL 0)
-    message(FATAL_ERROR "glide ${ARGN} failed (${rc}):\n${out}\n${err}")
-  elseif(expect STREQUAL "fail" AND rc EQUAL 0)
-    message(FATAL_ERROR "glide ${ARGN} should have failed:\n${out}\n${err}")
-  endif()
-  set(${out_var} "${out}${err}" PARENT_SCOPE)
-endfunction()
-
-function(require text pattern)
-  if(NOT text MATCHES "${pattern}")
-    message(FATAL_ERROR "expected output matching '${pattern}', got:\n${text}")
-  endif()
-endfunction()
-
-function(forbid text pattern)
-  if(text MATCHES "${pattern}")
-    message(FATAL_ERROR "output must not match '${pattern}', got:\n${text}")
-  endif()
-endfunction()
-
-file(REMOVE_RECURSE "${WORK_DIR}")
-file(MAKE_DIRECTORY "${WORK_DIR}")
+include("${CMAKE_CURRENT_LIST_DIR}/run_cli_helpers.cmake")
 set(model "${GOLDENS}/model_text2im.pt")
 set(converted "${WORK_DIR}/model_text2im.safetensors")
 

@@ -5,10 +5,7 @@ require_goldens(have model_text2im.pt model_superres.pt models.json)
 if(NOT have)
   return()
 endif()
-golden_config(base_config text2im)
-golden_config(up_config superres)
-set(models --model "${GOLDENS}/model_text2im.pt" --model-config "${base_config}"
-           --upsampler-model "${GOLDENS}/model_superres.pt" --upsampler-model-config "${up_config}")
+golden_pipeline_flags(models)
 set(quick --base-steps 4 --upsampler-steps 4 --quiet)
 
 # One image: 16x16 base, 32x32 upsampled, every parameter and both models in text chunks.

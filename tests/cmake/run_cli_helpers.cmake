@@ -60,5 +60,15 @@ function(golden_config var case)
   set(${var} "${WORK_DIR}/${case}.json" PARENT_SCOPE)
 endfunction()
 
+# Sets `var` to the flags naming the golden text2im base model and superres upsampler with their
+# configs.
+function(golden_pipeline_flags var)
+  golden_config(base_config text2im)
+  golden_config(up_config superres)
+  set(${var} --model "${GOLDENS}/model_text2im.pt" --model-config "${base_config}"
+      --upsampler-model "${GOLDENS}/model_superres.pt" --upsampler-model-config "${up_config}"
+      PARENT_SCOPE)
+endfunction()
+
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
