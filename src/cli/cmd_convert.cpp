@@ -1,5 +1,7 @@
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -23,9 +25,19 @@ struct ConvertOptions {
   bool overwrite = false;
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+enum class OutputFormat { torch, safetensors };
+
+// The format to write, from OUTPUT's extension (any case).
+OutputFormat output_format(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext == ".pt" || ext == ".pth") return OutputFormat::torch;
+  if (ext == ".safetensors") return OutputFormat::safetensors;
+  throw Error(Status::unsupported,
+              "cannot write '" + path + "': the output's extension picks its format; expected " +
+                  ".pt or .pth (what torch.save writes) or .safetensors, got " +
+                  (ext.empty() ? std::string("no extension") : "'" + ext + "'"));
 }
 
 // The names of a .pt file's top-level entries that are not tensors (they are not converted).
@@ -40,11 +52,7 @@ std::vector<std::string> non_tensor_entries(const std::string& path) {
 }
 
 void convert(const ConvertOptions& o) {
-  if (!ends_with(o.output, ".safetensors")) {
-    throw Error(Status::unsupported, "cannot write '" + o.output +
-                                         "': glide convert writes .safetensors files only "
-                                         "(name the output *.safetensors)");
-  }
+  const OutputFormat format = output_format(o.output);
   if (!o.overwrite && std::filesystem::exists(o.output)) {
     throw Error(Status::invalid_argument,
                 "'" + o.output + "' already exists; refusing to overwrite it (pass --overwrite)");
@@ -82,7 +90,17 @@ void convert(const ConvertOptions& o) {
                  skipped.size(), o.input, list);
     }
   }
-  io::save_safetensors(out, o.output, metadata, o.overwrite);
+  if (format == OutputFormat::safetensors) {
+    io::save_safetensors(out, o.output, metadata, o.overwrite);
+  } else {
+    if (!source.metadata.empty()) {
+      fmt::print(stderr,
+                 "glide: note: .pt files hold no metadata; the {} metadata entries of '{}' are "
+                 "not carried over\n",
+                 source.metadata.size(), o.input);
+    }
+    io::save_torch_state_dict(out, o.output, o.overwrite);
+  }
   fmt::print("wrote {}: {} tensors, {} parameters{}\n", o.output, out.size(), out.parameter_count(),
              o.dtype.empty()
                  ? std::string(", dtypes kept")
@@ -94,11 +112,14 @@ void convert(const ConvertOptions& o) {
 void add_convert_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "convert",
-      "Convert a checkpoint (.pt written by torch.save, or .safetensors) to .safetensors, "
-      "optionally changing the floating-point dtype. Writing .pt is not supported.");
+      "Convert a checkpoint between .pt (what torch.save writes) and .safetensors, either way, "
+      "optionally changing the floating-point dtype. OUTPUT's extension picks the format.");
   auto o = std::make_shared<ConvertOptions>();
   cmd->add_option("input", o->input, "The checkpoint to read: .pt or .safetensors")->required();
-  cmd->add_option("output", o->output, "The .safetensors file to write")->required();
+  cmd->add_option("output", o->output,
+                  "The file to write: .safetensors, or .pt/.pth (an OrderedDict of tensors, as "
+                  "torch.save(model.state_dict()) writes it)")
+      ->required();
   cmd->add_option("--dtype", o->dtype,
                   "Cast floating-point tensors to this dtype; integer and bool tensors are kept. "
                   "Without it every tensor keeps its dtype")

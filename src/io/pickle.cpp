@@ -118,6 +118,8 @@ std::optional<torch::Dtype> storage_dtype(const Value::Global& g) {
   return std::nullopt;
 }
 
+}  // namespace
+
 bool valid_utf8(const uint8_t* s, size_t n) {
   size_t i = 0;
   while (i < n) {
@@ -147,6 +149,15 @@ bool valid_utf8(const uint8_t* s, size_t n) {
   }
   return true;
 }
+
+const char* storage_class_name(torch::Dtype dtype) {
+  for (const auto& s : kStorageClasses) {
+    if (s.dtype == dtype) return s.name;
+  }
+  return nullptr;
+}
+
+namespace {
 
 // What the unpickler knows of each list, tuple and dict it made.
 struct NodeInfo {

@@ -32,6 +32,13 @@ struct UnpickleLimits {
   size_t max_dims = 64;                // of a tensor
 };
 
+// The torch.<Type>Storage class that holds `dtype` ("FloatStorage"), or nullptr where the
+// unpickler knows none.
+const char* storage_class_name(torch::Dtype dtype);
+
+// Whether the bytes are well-formed UTF-8 (what pickle's unicode opcodes must hold).
+bool valid_utf8(const uint8_t* s, size_t n);
+
 // A restricted unpickler for what torch.save writes (protocols 2 to 5): the opcodes for plain
 // data, BINPERSID storages, and an allowlist of globals (collections.OrderedDict,
 // torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter, torch.Size and the typed

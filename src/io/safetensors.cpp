@@ -1,13 +1,6 @@
 #include "io/safetensors.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -15,6 +8,7 @@
 #include "glide/error.hpp"
 #include "io/bytes.hpp"
 #include "io/loaders.hpp"
+#include "io/temp_file.hpp"
 #include "io/tensors.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -200,72 +194,6 @@ StateDict read_safetensors(const std::shared_ptr<MappedFile>& file,
   return safetensors_state_dict(layout, file->data(), file, file->path());
 }
 
-namespace {
-
-// A file being written next to its destination, removed unless committed.
-class TempFile {
- public:
-  explicit TempFile(const std::string& dest) : dest_(dest), path_(dest + ".tmp-XXXXXX") {
-    fd_ = ::mkstemp(path_.data());
-    if (fd_ < 0) fail("cannot create a temporary file next to it");
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(path_.c_str());
-  }
-
-  [[noreturn]] void fail(const std::string& problem, int err = errno) const {
-    throw Error(Status::io_error, "cannot write '" + dest_ + "': " + problem +
-                                      (err ? std::string(": ") + std::strerror(err) : ""));
-  }
-
-  void write(const void* p, size_t n) {
-    const auto* bytes = static_cast<const char*>(p);
-    while (n > 0) {
-      const ssize_t k = ::write(fd_, bytes, std::min<size_t>(n, size_t{1} << 30));
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) fail("writing failed");
-      bytes += k;
-      n -= static_cast<size_t>(k);
-    }
-  }
-
-  // Flushes, then moves the file into place (atomically; never over an existing file unless
-  // `overwrite`).
-  void commit(bool overwrite) {
-    if (::fchmod(fd_, 0644) != 0 || ::fsync(fd_) != 0) fail("flushing failed");
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail("closing failed");
-    int rc;
-    bool linked = false;
-    if (overwrite) {
-      rc = ::rename(path_.c_str(), dest_.c_str());
-    } else {
-      rc = ::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, dest_.c_str(), RENAME_NOREPLACE);
-      if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
-        // A file system without RENAME_NOREPLACE: link() also refuses an existing name.
-        rc = ::link(path_.c_str(), dest_.c_str());
-        linked = rc == 0;
-      }
-    }
-    if (rc != 0 && errno == EEXIST) {
-      throw Error(Status::invalid_argument,
-                  "'" + dest_ + "' already exists; refusing to overwrite it (pass overwrite)");
-    }
-    if (rc != 0) fail("moving the finished file into place failed");
-    committed_ = true;
-    if (linked) ::unlink(path_.c_str());
-  }
-
- private:
-  std::string dest_;
-  std::string path_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
-}  // namespace
 }  // namespace detail
 
 StateDict load_safetensors(const std::string& path, std::map<std::string, std::string>* metadata) {

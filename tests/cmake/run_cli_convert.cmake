@@ -1,5 +1,6 @@
 # Script mode (cmake -P) for the cli_convert test. GLIDE: the glide program; GOLDENS: the goldens
-# folder (read in place); WORK_DIR: a scratch folder in the build tree.
+# folder (read in place); WORK_DIR: a scratch folder in the build tree; PYTHON (may be empty) and
+# LAYOUT_CHECK: an interpreter and tests/tools/check_torch_save_layout.py.
 
 include("${CMAKE_CURRENT_LIST_DIR}/run_cli_helpers.cmake")
 set(model "${GOLDENS}/model_text2im.pt")
@@ -57,9 +58,60 @@ if(EXISTS "${GOLDENS}/forward_text2im.pt")
   endif()
 endif()
 
-# Only .safetensors is written; bad dtypes and missing inputs are errors.
-glide_run(fail out convert "${model}" "${WORK_DIR}/model.pt")
-require("${out}" "writes .safetensors files only")
+# .safetensors → .pt: the same tensors in the same order as the golden torch.save file, and the
+# result converts back. The float32 copy above was replaced, so convert the golden again.
+set(st32 "${WORK_DIR}/model_text2im-f32.safetensors")
+set(roundtrip "${WORK_DIR}/model_text2im-roundtrip.pt")
+glide_run(ok out convert "${model}" "${st32}")
+glide_run(ok out convert "${st32}" "${roundtrip}")
+require("${out}" "wrote .*model_text2im-roundtrip.pt: 183 tensors, 2484198 parameters, dtypes kept")
+require("${out}" "note: .pt files hold no metadata")
+glide_run(ok info_golden info "${model}")
+glide_run(ok info_roundtrip info "${roundtrip}")
+# Everything but the file name must agree: format, counts, and each tensor's name, dtype, shape.
+string(REGEX REPLACE "^file: [^\n]*\n" "" info_golden "${info_golden}")
+string(REGEX REPLACE "^file: [^\n]*\n" "" info_roundtrip "${info_roundtrip}")
+require("${info_roundtrip}" "format: torch-zip\ntensors: 183\n")
+if(NOT info_golden STREQUAL info_roundtrip)
+  message(FATAL_ERROR "glide info differs between ${model} and ${roundtrip}:\n"
+                      "${info_golden}\n---\n${info_roundtrip}")
+endif()
+if(PYTHON)
+  execute_process(COMMAND "${PYTHON}" "${LAYOUT_CHECK}" "${model}" "${roundtrip}"
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "Python's zipfile and pickle disagree with ${roundtrip}:\n${out}\n${err}")
+  endif()
+  message("${out}")
+else()
+  message("cli_convert: no Python interpreter; the Python layout check was skipped")
+endif()
+# .pt → .pth with a dtype, then back to .safetensors: the values survive both directions.
+set(half_pth "${WORK_DIR}/model_text2im-f16.pth")
+glide_run(ok out convert "${model}" "${half_pth}" --dtype float16)
+require("${out}" "183 floating-point tensors cast to float16")
+glide_run(ok info info "${half_pth}")
+require("${info}" "format: torch-zip\n")
+forbid("${info}" "  float32  ")
+glide_run(ok out convert "${half_pth}" "${WORK_DIR}/model_text2im-f16.safetensors")
+file(SHA256 "${roundtrip}" before)
+glide_run(fail out convert "${st32}" "${roundtrip}")
+require("${out}" "already exists; refusing to overwrite it \\(pass --overwrite\\)")
+file(SHA256 "${roundtrip}" after)
+if(NOT before STREQUAL after)
+  message(FATAL_ERROR "a refused conversion changed ${roundtrip}")
+endif()
+
+# Any other extension is an error that names the formats, and writes nothing.
+glide_run(fail out convert "${model}" "${WORK_DIR}/model.bin")
+require("${out}" "expected .pt or .pth \\(what torch.save writes\\) or .safetensors, got '.bin'")
+glide_run(fail out convert "${converted}" "${WORK_DIR}/model")
+require("${out}" "got no extension")
+if(EXISTS "${WORK_DIR}/model.bin" OR EXISTS "${WORK_DIR}/model")
+  message(FATAL_ERROR "a refused conversion wrote a file")
+endif()
+
+# Bad dtypes and missing inputs are errors.
 glide_run(fail out convert "${model}" "${WORK_DIR}/x.safetensors" --dtype int8)
 glide_run(fail out convert "${WORK_DIR}/missing.pt" "${WORK_DIR}/y.safetensors")
 require("${out}" "missing.pt")

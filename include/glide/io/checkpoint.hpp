@@ -64,6 +64,22 @@ StateDict load_safetensors(const std::string& path,
 void save_safetensors(const StateDict& tensors, const std::string& path,
                       const std::map<std::string, std::string>& metadata = {},
                       bool overwrite = false);
+
+// The top level of a .pt file save_torch_state_dict writes: a collections.OrderedDict, as
+// torch.save(model.state_dict()) writes it and the official GLIDE checkpoints hold, or a plain
+// dict, which LibTorch's torch::jit::pickle_load (1.13) also reads.
+enum class TorchDictKind { ordered_dict, dict };
+
+// Writes tensors as torch.save(state_dict) does, for torch.load and load_torch_state_dict: a zip
+// of stored records `<stem>/data.pkl` (a protocol-2 pickle of the dict, tensors rebuilt with
+// torch._utils._rebuild_tensor_v2), `<stem>/byteorder` ("little"), one `<stem>/data/<i>` per
+// tensor (its data contiguous, 64-byte aligned in the file) and `<stem>/version` ("3"), where
+// <stem> is the file name without its extension. Each tensor gets a storage of its own; tensors
+// on any device and of any layout are written as contiguous CPU data, in the dict's order.
+// Refuses to replace an existing file unless `overwrite`; writes atomically (temp file + rename).
+void save_torch_state_dict(const StateDict& tensors, const std::string& path,
+                           bool overwrite = false,
+                           TorchDictKind kind = TorchDictKind::ordered_dict);
 }  // namespace io
 
 // Compares a state dict with a module's parameters and buffers. Throws one glide::Error that
