@@ -20,10 +20,14 @@ if(Python_FOUND AND pybind11_FOUND)
   message(STATUS "glide: Python module for ${Python_EXECUTABLE} (${Python_VERSION}), "
                  "pybind11 ${pybind11_VERSION}")
 else()
+  if(NOT Python_FOUND)
+    set(glide_python_why "no Python 3 interpreter with development headers was found "
+                         "(Python_EXECUTABLE=${Python_EXECUTABLE})")
+  else()
+    set(glide_python_why "pybind11 was not found for ${Python_EXECUTABLE}")
+  endif()
   # A warning, so it shows even when the configure output is hidden (scripts/build.sh).
-  message(WARNING "glide: the Python module is skipped: "
-                  "${Python_EXECUTABLE} has no development headers (Python_FOUND=${Python_FOUND}) "
-                  "or pybind11 was not found (pybind11_FOUND=${pybind11_FOUND}). Install "
+  message(WARNING "glide: the Python module is skipped: ${glide_python_why}. Install "
                   "python3-dev and pybind11-dev (scripts/setup.sh does), or pass "
                   "-DGLIDE_BUILD_PYTHON=OFF to build without it.")
 endif()
