@@ -184,3 +184,28 @@ def test_pipeline_is_usable_from_several_threads(pipe: glide.Pipeline) -> None:
         t.join()
     np.testing.assert_array_equal(results[1], pipe.generate("a kite", seed=1, **FAST))
     np.testing.assert_array_equal(results[2], pipe.generate("a kite", seed=2, **FAST))
+
+
+def test_tqdm_bar_opens_one_bar_per_stage_and_closes_it() -> None:
+    from glide._progress import TqdmBar
+
+    bars: List["FakeTqdm"] = []
+
+    class FakeTqdm:
+        def __init__(self, total: int, desc: str, leave: bool) -> None:
+            self.total, self.desc, self.n, self.closed = total, desc, 0, False
+            bars.append(self)
+
+        def update(self, k: int) -> None:
+            self.n += k
+
+        def close(self) -> None:
+            self.closed = True
+
+    bar = TqdmBar(FakeTqdm)
+    for step in range(1, 4):
+        bar("base", step, 3)
+    bar("upsampler", 1, 2)
+    bar.close()  # as after a cancelled call
+    assert [(b.desc, b.total, b.n, b.closed) for b in bars] == [
+        ("base", 3, 3, True), ("upsampler", 2, 1, True)]
