@@ -11,6 +11,8 @@ packages=(
   libopenblas0-openmp
   libfmt-dev libspdlog-dev nlohmann-json3-dev libicu-dev libcli11-dev libpng-dev libjpeg-dev catch2
   python3 python3-dev python3-numpy python3-pytest python3-pybind11 pybind11-dev
+  # Runs examples/glide.ipynb headless in the python_notebook test.
+  python3-nbclient python3-nbformat python3-ipykernel
   clang clang-format libclang-rt-14-dev valgrind
   nodejs npm
 )

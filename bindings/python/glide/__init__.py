@@ -1,0 +1,139 @@
+"""glide: OpenAI's GLIDE text-guided diffusion models, run by a C++/LibTorch library.
+
+Quick start::
+
+    import glide
+    images = glide.generate("a red circle on a blue background", seed=1)  # uint8 (1, H, W, 3)
+
+    pipe = glide.Pipeline("base.pt", "upsample.pt")   # your own checkpoints
+    images, small = pipe.generate(["a corgi", "a cat"], batch_size=2, return_base=True)
+
+Images are numpy uint8 arrays (B, H, W, 3). Errors: ValueError (a bad argument, naming it),
+FileNotFoundError (a missing file or model), glide.GlideError (anything else glide reports),
+KeyboardInterrupt (Ctrl-C during sampling) and glide.Cancelled (a progress callable returned
+False). See docs/python.md.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import _glide
+from ._glide import (
+    Cancelled,
+    GenerationParams,
+    GlideError,
+    StageParams,
+    default_model_paths,
+    num_threads,
+    sampler_names,
+    set_num_threads,
+)
+from ._pipeline import Config, PathLike, Pipeline, Prompt, split_config
+from ._progress import ProgressArg, TextBar
+
+__version__: str = _glide.__version__
+
+__all__ = [
+    "Cancelled",
+    "Config",
+    "GenerationParams",
+    "GlideError",
+    "Pipeline",
+    "ProgressArg",
+    "StageParams",
+    "TextBar",
+    "convert_checkpoint",
+    "default_model_paths",
+    "default_pipeline",
+    "detokenize",
+    "encode_png",
+    "generate",
+    "load_png",
+    "num_threads",
+    "sampler_names",
+    "save_png",
+    "set_num_threads",
+    "tokenize",
+    "__version__",
+]
+
+_default: Optional[Pipeline] = None
+_default_lock = threading.Lock()
+
+
+def tokenize(text: str) -> List[int]:
+    """GLIDE's GPT-2 token ids of ``text`` (lower-cased first, as GLIDE does).
+
+    >>> glide.tokenize("an oil painting of a corgi")
+    [272, 3056, 12036, 286, 257, 1162, 12397]
+    """
+    return _glide.tokenize(text)  # type: ignore[no-any-return]
+
+
+def detokenize(ids: List[int]) -> str:
+    """The text of GPT-2 token ids (ValueError for an id outside the vocabulary)."""
+    return _glide.detokenize(ids)  # type: ignore[no-any-return]
+
+
+def default_pipeline() -> Pipeline:
+    """The Pipeline of the default models, created on first use and then reused (a later change
+    of $GLIDE_MODEL_DIR is not seen). FileNotFoundError when the default models are absent."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Pipeline()
+        return _default
+
+
+def generate(prompt: Prompt, **kwargs: Any) -> Any:
+    """Pipeline.generate() on the default models (see default_pipeline()).
+
+    >>> images = glide.generate("a red square", seed=3, base_respacing=50)
+    """
+    return default_pipeline().generate(prompt, **kwargs)
+
+
+def convert_checkpoint(
+    source: PathLike,
+    destination: PathLike,
+    config: Config = None,
+    *,
+    overwrite: bool = False,
+) -> None:
+    """Writes a checkpoint (.pt or .safetensors) as .safetensors that records its model config
+    and diffusion in metadata, so Pipeline() loads it without ``*_config`` (and so it can serve
+    as a default model, named shapes-base.safetensors / shapes-upsampler.safetensors in
+    $GLIDE_MODEL_DIR).
+
+    Args:
+        source: the checkpoint to read.
+        destination: a path ending in .safetensors.
+        config: the model's config (see Pipeline); None: the source's metadata, else the
+            official preset its keys fit. The model is built and loaded first, so a config that
+            does not fit fails before anything is written.
+        overwrite: replace an existing destination (else ValueError).
+    """
+    model, diffusion = split_config(config, "config")
+    _glide._convert_checkpoint(os.fspath(source), os.fspath(destination), model, diffusion,
+                               overwrite)
+
+
+def encode_png(image: Any, text: Optional[Dict[str, str]] = None) -> bytes:
+    """The PNG file's bytes of a uint8 (H, W, 3) image (or a batch of one), with optional text
+    chunks; for example IPython.display.Image(data=glide.encode_png(images[0]))."""
+    return _glide.encode_png(image, text or {})  # type: ignore[no-any-return]
+
+
+def save_png(path: PathLike, image: Any, text: Optional[Dict[str, str]] = None, *,
+             overwrite: bool = False) -> None:
+    """Writes a uint8 (H, W, 3) image as an RGB PNG. An existing file is kept (ValueError)
+    unless ``overwrite``."""
+    _glide.save_png(os.fspath(path), image, text or {}, overwrite)
+
+
+def load_png(path: PathLike) -> Tuple[Any, Dict[str, str]]:
+    """(pixels, text): a PNG's pixels as uint8 (H, W, 3) RGB and its text chunks."""
+    return _glide.load_png(os.fspath(path))  # type: ignore[no-any-return]

@@ -1,0 +1,95 @@
+"""Type stubs for the extension module glide._glide (bindings/python/src)."""
+
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+__version__: str
+
+class GlideError(RuntimeError):
+    status: str
+
+class Cancelled(KeyboardInterrupt):
+    status: str
+
+def tokenize(text: str) -> List[int]: ...
+def detokenize(ids: List[int]) -> str: ...
+def sampler_names() -> List[str]: ...
+def set_num_threads(threads: int) -> None: ...
+def num_threads() -> int: ...
+def default_model_paths() -> Dict[str, str]: ...
+def _convert_checkpoint(
+    source: str,
+    destination: str,
+    config: Optional[str],
+    diffusion: Optional[str],
+    overwrite: bool,
+) -> None: ...
+
+class StageParams:
+    sampler: str
+    respacing: str
+    eta: Optional[float]
+    guided: bool
+    guidance_scale: float
+    guidance_rescale: float
+    thresholding: str
+    dynamic_percentile: float
+    temperature: float
+    def __init__(self) -> None: ...
+    @staticmethod
+    def base_defaults() -> StageParams: ...
+    @staticmethod
+    def upsampler_defaults() -> StageParams: ...
+    @staticmethod
+    def upsampler_inpaint_defaults() -> StageParams: ...
+    def validate(self, stage: str, diffusion_steps: int = 1000) -> None: ...
+
+class GenerationParams:
+    prompts: List[str]
+    batch_size: int
+    negative_prompt: str
+    base: StageParams
+    upsampler: StageParams
+    upsample: bool
+    seed: int
+    device: str
+    dtype: str
+    preview: bool
+    def __init__(self) -> None: ...
+    def validate(self) -> None: ...
+
+_Progress = Optional[Callable[..., Optional[bool]]]
+
+class _Pipeline:
+    def __init__(
+        self,
+        base: Optional[str],
+        upsampler: Optional[str],
+        base_config: Optional[str],
+        base_diffusion: Optional[str],
+        upsampler_config: Optional[str],
+        upsampler_diffusion: Optional[str],
+        device: str,
+        dtype: str,
+        threads: Optional[int],
+    ) -> None: ...
+    def generate(
+        self, params: GenerationParams, progress: _Progress
+    ) -> Tuple[np.ndarray, Optional[np.ndarray]]: ...
+    def upsample(self, images: Any, params: GenerationParams, progress: _Progress) -> np.ndarray: ...
+    def inpaint(
+        self, image: Any, mask: Any, params: GenerationParams, progress: _Progress
+    ) -> Tuple[np.ndarray, Optional[np.ndarray]]: ...
+    @property
+    def base_config(self) -> Optional[Dict[str, Any]]: ...
+    @property
+    def upsampler_config(self) -> Optional[Dict[str, Any]]: ...
+    @property
+    def device(self) -> str: ...
+    @property
+    def dtype(self) -> str: ...
+
+def encode_png(image: Any, text: Dict[str, str] = ...) -> bytes: ...
+def save_png(path: str, image: Any, text: Dict[str, str] = ..., overwrite: bool = False) -> None: ...
+def load_png(path: str) -> Tuple[np.ndarray, Dict[str, str]]: ...

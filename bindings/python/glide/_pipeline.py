@@ -1,0 +1,380 @@
+"""glide.Pipeline: GLIDE's text → image → upsampled image pipeline, upsampling and inpainting."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _glide, _progress
+from ._progress import ProgressArg
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: A model config: a preset name ("base", "upsampler", "base-inpaint", "upsampler-inpaint"), a
+#: dict of the reference's option names (as in model_and_diffusion_defaults()), or its JSON text.
+#: diffusion_steps / noise_schedule / timestep_respacing in it set the model's diffusion.
+Config = Union[str, Dict[str, Any], None]
+Prompt = Union[str, Sequence[str]]
+
+_DIFFUSION_KEYS = ("diffusion_steps", "noise_schedule", "timestep_respacing")
+_STAGE_FIELDS = (
+    "sampler",
+    "respacing",
+    "eta",
+    "guided",
+    "guidance_scale",
+    "guidance_rescale",
+    "thresholding",
+    "dynamic_percentile",
+    "temperature",
+)
+_TYPES = {
+    "sampler": "a str",
+    "respacing": "a str or int",
+    "eta": "a float or None",
+    "guided": "a bool",
+    "thresholding": "a str",
+    "batch_size": "an int",
+    "negative_prompt": "a str",
+    "upsample": "a bool",
+    "preview": "a bool",
+    "device": "a str",
+    "dtype": "a str",
+}
+
+
+def split_config(config: Config, argument: str) -> Tuple[Optional[str], Optional[str]]:
+    """(model config, diffusion config) as the C++ side takes them: a preset name or JSON text,
+    and JSON text of the diffusion options when the config names any."""
+    if config is None:
+        return None, None
+    if isinstance(config, str):
+        if not config.lstrip().startswith("{"):
+            return config, None  # a preset name; the C++ side checks it
+        try:
+            config = json.loads(config)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{argument} is not valid JSON: {e}") from None
+    if not isinstance(config, dict):
+        raise TypeError(f"{argument} must be a preset name, a dict or JSON text, not "
+                        f"{type(config).__name__}")
+    diffusion = {k: config[k] for k in _DIFFUSION_KEYS if k in config}
+    return json.dumps(config), (json.dumps(diffusion) if diffusion else None)
+
+
+def _prompts(prompt: Prompt, argument: str = "prompt") -> List[str]:
+    if isinstance(prompt, str):
+        return [prompt]
+    if isinstance(prompt, (bytes, bytearray)) or not isinstance(prompt, Sequence):
+        raise TypeError(f"{argument} must be a str or a list of str, not {type(prompt).__name__}")
+    prompts = list(prompt)
+    if not prompts:
+        raise ValueError(f"{argument} is an empty list; give at least one prompt")
+    for i, p in enumerate(prompts):
+        if not isinstance(p, str):
+            raise TypeError(f"{argument}[{i}] must be a str, not {type(p).__name__}")
+    return prompts
+
+
+def _python_names(message: str) -> str:
+    """The C++ field names in a validation message as this module's keywords:
+    base.guidance_scale → base_guidance_scale, prompts[1] → prompt[1]."""
+    message = re.sub(r"\b(base|upsampler)\.(\w+)", r"\1_\2", message)
+    return re.sub(r"^prompts\b", "prompt", message)
+
+
+def _set(target: Any, field: str, keyword: str, value: Any) -> None:
+    if field == "respacing" and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # respacing=50 means "50"
+    try:
+        setattr(target, field, value)
+    except TypeError:
+        expected = _TYPES.get(field, "a number")
+        raise TypeError(f"{keyword} must be {expected}, not {type(value).__name__} "
+                        f"({value!r})") from None
+
+
+def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str) -> Any:
+    """A _glide.GenerationParams from keyword arguments named like generate()'s."""
+    p = _glide.GenerationParams()
+    p.prompts = prompts
+    for keyword, value in options.items():
+        stage, _, field = keyword.partition("_")
+        if stage in ("base", "upsampler") and field in _STAGE_FIELDS:
+            _set(getattr(p, stage), field, keyword, value)
+        elif keyword == "seed":
+            try:
+                seed = int(value.__index__())
+            except (AttributeError, TypeError):
+                raise TypeError(f"seed must be an int, not {type(value).__name__}") from None
+            if not 0 <= seed < 2**64:
+                raise ValueError(f"seed is {seed}; it must lie in [0, 2**64)")
+            p.seed = seed
+        elif keyword in ("device", "dtype"):
+            _set(p, keyword, keyword, value if value is not None else
+                 (device if keyword == "device" else dtype))
+        else:
+            _set(p, keyword, keyword, value)
+    return p
+
+
+class Pipeline:
+    """GLIDE's models and the calls that sample them.
+
+    Loads a base model (text → small image) and an upsampler (small image → ×4) from
+    checkpoints (.pt as torch.save writes them, or .safetensors). With neither named, it loads
+    glide's default model pair (glide.default_model_paths(): $GLIDE_MODEL_DIR, the installed
+    data directory, the source tree's models/).
+
+    Args:
+        base: the base (or inpainting base) model's checkpoint; None for none.
+        upsampler: the upsampler (or inpainting upsampler) checkpoint; None for none.
+        base_config, upsampler_config: each model's shape: a preset ("base", "upsampler",
+            "base-inpaint", "upsampler-inpaint"), a dict of the reference's option names, or its
+            JSON text. None: the checkpoint's metadata, else the official preset its keys fit.
+        device: "cpu", "cuda" or "cuda:N", where the models run.
+        dtype: "float32", "bfloat16", or "float16" (CUDA only).
+        threads: CPU threads for LibTorch (process-wide); None: one per core, or
+            $GLIDE_NUM_THREADS.
+
+    Raises:
+        FileNotFoundError: a checkpoint, or the default models, do not exist.
+        ValueError: a config, device, dtype or thread count is invalid, or a config does not
+            fit its checkpoint.
+        glide.GlideError: a checkpoint is not a readable model.
+
+    A Pipeline may be shared between threads: calls run one at a time, without the GIL.
+    """
+
+    def __init__(
+        self,
+        base: Optional[PathLike] = None,
+        upsampler: Optional[PathLike] = None,
+        base_config: Config = None,
+        upsampler_config: Config = None,
+        device: str = "cpu",
+        dtype: str = "float32",
+        threads: Optional[int] = None,
+    ) -> None:
+        if base is None and upsampler is None:
+            try:
+                paths = _glide.default_model_paths()
+            except FileNotFoundError as e:
+                err = FileNotFoundError(
+                    f"{e} (glide.Pipeline() and glide.generate() use the default models; to use "
+                    "other checkpoints, create glide.Pipeline(base=..., upsampler=...))")
+                err.status = "not_found"  # type: ignore[attr-defined]
+                raise err from None
+            base, upsampler = paths["base"], paths["upsampler"]
+        self.base_path = os.fspath(base) if base is not None else None
+        self.upsampler_path = os.fspath(upsampler) if upsampler is not None else None
+        base_model, base_diffusion = split_config(base_config, "base_config")
+        up_model, up_diffusion = split_config(upsampler_config, "upsampler_config")
+        self._impl = _glide._Pipeline(self.base_path, self.upsampler_path, base_model,
+                                      base_diffusion, up_model, up_diffusion, device, dtype,
+                                      threads)
+
+    @property
+    def device(self) -> str:
+        """Where the models run: "cpu", "cuda:0", ..."""
+        return str(self._impl.device)
+
+    @property
+    def dtype(self) -> str:
+        """The models' compute dtype: "float32", "bfloat16" or "float16"."""
+        return str(self._impl.dtype)
+
+    @property
+    def base_config(self) -> Optional[Dict[str, Any]]:
+        """The base model's options (and diffusion_steps, noise_schedule); None without one."""
+        return self._impl.base_config  # type: ignore[no-any-return]
+
+    @property
+    def upsampler_config(self) -> Optional[Dict[str, Any]]:
+        """The upsampler's options (and diffusion_steps, noise_schedule); None without one."""
+        return self._impl.upsampler_config  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return (f"glide.Pipeline(base={self.base_path!r}, upsampler={self.upsampler_path!r}, "
+                f"device={self.device!r}, dtype={self.dtype!r})")
+
+    def _run(self, method: str, progress: ProgressArg, *args: Any) -> Any:
+        reporter = _progress.resolve(progress)
+        try:
+            return getattr(self._impl, method)(*args, reporter)
+        except ValueError as e:
+            err = ValueError(_python_names(str(e)))
+            err.status = getattr(e, "status", "invalid_argument")  # type: ignore[attr-defined]
+            raise err from None
+        finally:
+            _progress.close(reporter)
+
+    def generate(
+        self,
+        prompt: Prompt,
+        *,
+        batch_size: int = 1,
+        negative_prompt: str = "",
+        seed: int = 0,
+        upsample: bool = True,
+        base_sampler: str = "ddpm",
+        base_respacing: Union[str, int] = "100",
+        base_eta: Optional[float] = None,
+        base_guided: bool = True,
+        base_guidance_scale: float = 3.0,
+        base_guidance_rescale: float = 0.0,
+        base_thresholding: str = "clip",
+        base_dynamic_percentile: float = 0.995,
+        base_temperature: float = 1.0,
+        upsampler_sampler: str = "ddim",
+        upsampler_respacing: Union[str, int] = "fast27",
+        upsampler_eta: Optional[float] = None,
+        upsampler_guided: bool = False,
+        upsampler_guidance_scale: float = 3.0,
+        upsampler_guidance_rescale: float = 0.0,
+        upsampler_thresholding: str = "clip",
+        upsampler_dynamic_percentile: float = 0.995,
+        upsampler_temperature: float = 0.997,
+        device: Optional[str] = None,
+        dtype: Optional[str] = None,
+        preview: bool = False,
+        progress: ProgressArg = True,
+        return_base: bool = False,
+    ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
+        """Generates images from text: the base stage, then (``upsample``) the upsampler.
+
+        Args:
+            prompt: a str for every image, or a list of one str per image.
+            batch_size: images to make (1..256); a list prompt must have 1 or batch_size items.
+            negative_prompt: the guidance's unconditional prompt ("" = none).
+            seed: image k of the batch uses seed + k, so it equals that image generated alone
+                with seed + k (up to floating-point rounding in batched kernels).
+            upsample: run the upsampler after the base stage.
+            base_*, upsampler_*: each stage's sampling (glide.StageParams): sampler (see
+                glide.sampler_names()), respacing ("100", 50, "ddim25", "fast27", "10,20,30"),
+                eta (None: the sampler's default), guided (classifier-free guidance),
+                guidance_scale (1: conditional alone, 0: unconditional alone),
+                guidance_rescale in [0, 1], thresholding ("clip", "dynamic", "none"),
+                dynamic_percentile in (0, 1], temperature (> 0). The defaults are GLIDE's.
+            device, dtype: where this call runs; None: the pipeline's.
+            preview: pass each step's predicted image to a progress callable (4th argument).
+            progress: True (a bar on stderr, or tqdm in a notebook), False, or
+                callable(stage, step, total) returning False to cancel.
+            return_base: also return the base stage's images.
+
+        Returns:
+            uint8 array (batch_size, H, W, 3): the upsampled images, or the base images when
+            ``upsample=False``. With ``return_base=True``: (images, base_images).
+
+        Raises:
+            ValueError: a parameter is out of range; the message names its keyword.
+            KeyboardInterrupt: Ctrl-C; glide.Cancelled (a KeyboardInterrupt) when the progress
+                callable returned False. An exception raised by the callable propagates.
+        """
+        options = dict(locals())
+        for name in ("self", "prompt", "progress", "return_base"):
+            del options[name]
+        params = _params(_prompts(prompt), options, self.device, self.dtype)
+        base, upsampled = self._run("generate", progress, params)
+        images = upsampled if upsampled is not None else base
+        return (images, base) if return_base else images
+
+    def upsample(
+        self,
+        images: Any,
+        prompt: Prompt,
+        *,
+        negative_prompt: str = "",
+        seed: int = 0,
+        upsampler_sampler: str = "ddim",
+        upsampler_respacing: Union[str, int] = "fast27",
+        upsampler_eta: Optional[float] = None,
+        upsampler_guided: bool = False,
+        upsampler_guidance_scale: float = 3.0,
+        upsampler_guidance_rescale: float = 0.0,
+        upsampler_thresholding: str = "clip",
+        upsampler_dynamic_percentile: float = 0.995,
+        upsampler_temperature: float = 0.997,
+        device: Optional[str] = None,
+        dtype: Optional[str] = None,
+        preview: bool = False,
+        progress: ProgressArg = True,
+    ) -> np.ndarray:
+        """Upsamples images with the upsampler model, conditioned on the prompt.
+
+        Args:
+            images: uint8 RGB (H, W, 3) or (B, H, W, 3), e.g. a generate(upsample=False)
+                result or numpy.asarray(a PIL image); resized to the upsampler's input size.
+            prompt: a str for every image, or one per image.
+            Other arguments: as for generate(); image k uses seed + k.
+
+        Returns:
+            uint8 array (B, H', W', 3).
+
+        Raises:
+            ValueError: images are not uint8 (H, W, 3) / (B, H, W, 3), or a parameter is out
+                of range.
+        """
+        options = dict(locals())
+        for name in ("self", "images", "prompt", "progress"):
+            del options[name]
+        params = _params(_prompts(prompt), options, self.device, self.dtype)
+        return self._run("upsample", progress, images, params)  # type: ignore[no-any-return]
+
+    def inpaint(
+        self,
+        image: Any,
+        mask: Any,
+        prompt: Prompt,
+        *,
+        batch_size: int = 1,
+        negative_prompt: str = "",
+        seed: int = 0,
+        upsample: bool = True,
+        base_sampler: str = "ddpm",
+        base_respacing: Union[str, int] = "100",
+        base_eta: Optional[float] = None,
+        base_guided: bool = True,
+        base_guidance_scale: float = 3.0,
+        base_guidance_rescale: float = 0.0,
+        base_thresholding: str = "clip",
+        base_dynamic_percentile: float = 0.995,
+        base_temperature: float = 1.0,
+        upsampler_sampler: str = "ddpm",
+        upsampler_respacing: Union[str, int] = "fast27",
+        upsampler_eta: Optional[float] = None,
+        upsampler_guided: bool = False,
+        upsampler_guidance_scale: float = 3.0,
+        upsampler_guidance_rescale: float = 0.0,
+        upsampler_thresholding: str = "clip",
+        upsampler_dynamic_percentile: float = 0.995,
+        upsampler_temperature: float = 0.997,
+        device: Optional[str] = None,
+        dtype: Optional[str] = None,
+        preview: bool = False,
+        progress: ProgressArg = True,
+        return_base: bool = False,
+    ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
+        """Fills in the masked-out part of an image (needs inpainting models).
+
+        Args:
+            image: uint8 RGB (H, W, 3) or (B, H, W, 3), B = 1 or batch_size, any size (resized
+                to each stage's).
+            mask: bool or uint8 (H, W) or (B, H, W): nonzero/True = keep, 0 = fill in.
+            prompt: what the filled-in image shows.
+            Other arguments: as for generate(). The upsampler samples with DDPM by default, as
+            GLIDE's inpainting notebook does.
+
+        Returns:
+            As generate(): uint8 (batch_size, H, W, 3), or (images, base_images).
+        """
+        options = dict(locals())
+        for name in ("self", "image", "mask", "prompt", "progress", "return_base"):
+            del options[name]
+        params = _params(_prompts(prompt), options, self.device, self.dtype)
+        base, upsampled = self._run("inpaint", progress, image, mask, params)
+        images = upsampled if upsampled is not None else base
+        return (images, base) if return_base else images

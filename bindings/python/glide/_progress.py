@@ -1,0 +1,124 @@
+"""Progress reporting for glide's long calls: a text bar on stderr, tqdm in notebooks, or a
+user callable."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Callable, Optional, Union
+
+#: What ``progress=`` accepts: True (a bar), False/None (silence), or
+#: ``callable(stage, step, total) -> bool | None`` (``preview=True`` adds a 4th argument, the
+#: step's predicted image as uint8 (B, H, W, 3)). Returning False cancels the call.
+ProgressArg = Union[bool, None, Callable[..., Optional[bool]]]
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython's ZMQ shell), where stderr is not a terminal."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    try:
+        shell = ipython.get_ipython()
+    except Exception:  # an IPython without get_ipython, or one being torn down
+        return False
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+class TextBar:
+    """A one-line bar per stage on a stream: redrawn in place (at most 10 times a second) on a
+    terminal or in a notebook, else a single summary line when each stage ends."""
+
+    width = 30
+
+    def __init__(self, stream: Any = None, live: Optional[bool] = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        if live is None:
+            isatty = getattr(self.stream, "isatty", None)
+            live = bool(isatty and isatty()) or in_notebook()
+        self.live = live
+        self._stage: Optional[str] = None
+        self._start = 0.0
+        self._drawn = 0.0
+
+    def __call__(self, stage: str, step: int, total: int, preview: Any = None) -> None:
+        now = time.monotonic()
+        if stage != self._stage:
+            self._stage, self._start, self._drawn = stage, now, 0.0
+        done = step >= total
+        if self.live and (done or now - self._drawn >= 0.1):
+            filled = self.width * step // max(total, 1)
+            bar = "#" * filled + "-" * (self.width - filled)
+            self.stream.write(
+                f"\r{stage:<17} [{bar}] {step}/{total} {now - self._start:6.1f}s"
+                + ("\n" if done else "")
+            )
+            self.stream.flush()
+            self._drawn = now
+        elif done and not self.live:
+            self.stream.write(f"glide: {stage}: {total} steps in {now - self._start:.1f}s\n")
+            self.stream.flush()
+        if done:
+            self._stage = None  # the line is finished; close() has nothing to end
+
+    def close(self) -> None:
+        """Ends a bar left open by a cancelled or failed call."""
+        if self.live and self._stage is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+        self._stage = None
+
+
+class TqdmBar:
+    """One tqdm.auto bar per stage (a widget in notebooks)."""
+
+    def __init__(self, tqdm: Callable[..., Any]) -> None:
+        self._tqdm = tqdm
+        self._bar: Any = None
+        self._stage: Optional[str] = None
+
+    def __call__(self, stage: str, step: int, total: int, preview: Any = None) -> None:
+        if stage != self._stage:
+            self.close()
+            self._bar = self._tqdm(total=total, desc=stage, leave=True)
+            self._stage = stage
+        self._bar.update(step - self._bar.n)
+        if step >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        self._bar, self._stage = None, None
+
+
+def default_bar() -> Union[TextBar, TqdmBar]:
+    """The bar ``progress=True`` shows: tqdm.auto in a notebook when installed, else text."""
+    if in_notebook():
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            pass
+        else:
+            return TqdmBar(tqdm)
+    return TextBar()
+
+
+def resolve(progress: ProgressArg) -> Optional[Callable[..., Optional[bool]]]:
+    """The callable a ``progress=`` argument stands for, or None for no reporting."""
+    if progress is True:
+        return default_bar()
+    if progress is False or progress is None:
+        return None
+    if callable(progress):
+        return progress
+    raise TypeError(
+        "progress must be True, False, None or a callable(stage, step, total) -> bool | None; "
+        f"got {type(progress).__name__}"
+    )
+
+
+def close(reporter: Any) -> None:
+    """Closes a bar that a call left open (no-op for user callables without close())."""
+    if isinstance(reporter, (TextBar, TqdmBar)):
+        reporter.close()

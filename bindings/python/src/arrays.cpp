@@ -1,0 +1,98 @@
+#include "arrays.hpp"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "glide/error.hpp"
+
+namespace py = pybind11;
+
+namespace glide::python {
+namespace {
+
+[[noreturn]] void invalid(const std::string& message) {
+  throw Error(Status::invalid_argument, message);
+}
+
+std::string shape_of(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
+    s += (i ? ", " : "") + std::to_string(a.shape(i));
+  }
+  return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+std::string dtype_of(const py::array& a) {
+  return py::str(a.dtype()).cast<std::string>();
+}
+
+py::array as_array(const py::handle& obj, const char* name) {
+  // numpy.asarray: keeps the dtype, copies only if needed; null (error cleared) on failure.
+  py::array a = py::array::ensure(obj);
+  if (a) return a;
+  invalid(std::string(name) + " cannot be converted to a numpy array (got " +
+          py::str(py::type::of(obj).attr("__name__")).cast<std::string>() + ")");
+}
+
+// `what`: the argument's name and what it must be.
+void require_positive_sizes(const py::array& a, const std::string& what) {
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
+    if (a.shape(i) == 0) invalid(what + "; got shape " + shape_of(a) + ", which is empty");
+  }
+}
+
+// A copy of a C-contiguous uint8 view of `a` as a tensor of `shape`.
+torch::Tensor copy_uint8(const py::array& a, std::vector<int64_t> shape) {
+  // forcecast turns a bool mask into 0/1 bytes; other dtypes were rejected before.
+  auto contiguous = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>::ensure(a);
+  if (!contiguous) throw py::error_already_set();
+  torch::Tensor out = torch::empty(shape, torch::kUInt8);
+  std::memcpy(out.data_ptr<uint8_t>(), contiguous.data(), static_cast<size_t>(out.numel()));
+  return out;
+}
+
+}  // namespace
+
+torch::Tensor images_from_numpy(const py::handle& obj, const char* name) {
+  const py::array a = as_array(obj, name);
+  const std::string expected = " must be uint8 RGB of shape (H, W, 3) or (B, H, W, 3)";
+  if (!a.dtype().is(py::dtype::of<uint8_t>())) {
+    invalid(std::string(name) + expected + "; got dtype " + dtype_of(a) +
+            " (convert [0, 1] floats with (x * 255).round().clip(0, 255).astype(numpy.uint8))");
+  }
+  if ((a.ndim() != 3 && a.ndim() != 4) || a.shape(a.ndim() - 1) != 3) {
+    invalid(std::string(name) + expected + "; got shape " + shape_of(a));
+  }
+  require_positive_sizes(a, name + expected);
+  const int64_t batch = a.ndim() == 4 ? a.shape(0) : 1;
+  const py::ssize_t h = a.shape(a.ndim() - 3), w = a.shape(a.ndim() - 2);
+  return copy_uint8(a, {batch, h, w, 3});
+}
+
+torch::Tensor mask_from_numpy(const py::handle& obj, const char* name) {
+  const py::array a = as_array(obj, name);
+  const std::string expected =
+      " must be a bool or uint8 keep-mask (nonzero = keep) of shape (H, W) or (B, H, W)";
+  const bool is_bool = a.dtype().is(py::dtype::of<bool>());
+  if (!is_bool && !a.dtype().is(py::dtype::of<uint8_t>())) {
+    invalid(std::string(name) + expected + "; got dtype " + dtype_of(a) +
+            " (convert with (mask > 0.5).astype(numpy.uint8))");
+  }
+  if (a.ndim() != 2 && a.ndim() != 3) {
+    invalid(std::string(name) + expected + "; got shape " + shape_of(a));
+  }
+  require_positive_sizes(a, name + expected);
+  const int64_t batch = a.ndim() == 3 ? a.shape(0) : 1;
+  return copy_uint8(a, {batch, a.shape(a.ndim() - 2), a.shape(a.ndim() - 1)});
+}
+
+py::array_t<uint8_t> to_numpy(const torch::Tensor& images) {
+  const torch::Tensor c = images.to(torch::kCPU, torch::kUInt8).contiguous();
+  std::vector<py::ssize_t> shape(c.sizes().begin(), c.sizes().end());
+  py::array_t<uint8_t> out(shape);
+  std::memcpy(out.mutable_data(), c.data_ptr<uint8_t>(), static_cast<size_t>(c.numel()));
+  return out;
+}
+
+}  // namespace glide::python

@@ -1,0 +1,64 @@
+// glide.convert_checkpoint: a checkpoint rewritten as .safetensors that names its own model and
+// diffusion configs, so glide.Pipeline (and default_model_paths()) load it without a config.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "bindings.hpp"
+#include "glide/error.hpp"
+#include "glide/io/checkpoint.hpp"
+#include "glide/models/loading.hpp"
+#include "glide/pipeline/stage_model.hpp"
+
+namespace py = pybind11;
+
+namespace glide::python {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string diffusion_json(const DiffusionConfig& d) {
+  return "{\"diffusion_steps\": " + std::to_string(d.diffusion_steps) + ", \"noise_schedule\": \"" +
+         d.noise_schedule + "\", \"timestep_respacing\": \"" + d.timestep_respacing + "\"}";
+}
+
+void convert_checkpoint(const std::string& source, const std::string& destination,
+                        const std::optional<std::string>& config,
+                        const std::optional<std::string>& diffusion, bool overwrite) {
+  if (!ends_with(destination, ".safetensors")) {
+    throw Error(Status::invalid_argument,
+                "destination '" + destination + "' must end in .safetensors");
+  }
+  auto model_cfg = model_config(config, "config");
+  py::gil_scoped_release release;
+  const Checkpoint checkpoint = load_checkpoint(source);
+  // Building the model checks that the config fits every key and shape before anything is
+  // written.
+  const Text2ImUNet model = load_model(checkpoint, source, std::move(model_cfg));
+  std::map<std::string, std::string> metadata = checkpoint.metadata;
+  metadata[kModelConfigMetadataKey] = model->config().to_json();
+  if (diffusion) {
+    diffusion_config_from_json(*diffusion);  // validates
+    metadata[kDiffusionConfigMetadataKey] = *diffusion;
+  } else if (!metadata.count(kDiffusionConfigMetadataKey)) {
+    metadata[kDiffusionConfigMetadataKey] =
+        diffusion_json(default_diffusion_config(model->config()));
+  }
+  io::save_safetensors(checkpoint.tensors, destination, metadata, overwrite);
+}
+
+}  // namespace
+
+void bind_checkpoints(py::module_& m) {
+  m.def("_convert_checkpoint", &convert_checkpoint, py::arg("source"), py::arg("destination"),
+        py::arg("config"), py::arg("diffusion"), py::arg("overwrite"),
+        "See glide.convert_checkpoint.");
+}
+
+}  // namespace glide::python

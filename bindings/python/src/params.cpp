@@ -1,0 +1,96 @@
+// glide.StageParams and glide.GenerationParams: the C++ structs with their fields, so the Python
+// layer sets exactly what the C++ pipeline validates.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+
+#include "bindings.hpp"
+#include "glide/error.hpp"
+#include "glide/pipeline/generation_params.hpp"
+
+namespace py = pybind11;
+
+namespace glide::python {
+
+torch::Device parse_device(const std::string& text) {
+  try {
+    return torch::Device(text);
+  } catch (const c10::Error&) {
+    throw Error(Status::invalid_argument,
+                "device is \"" + text + "\"; expected \"cpu\", \"cuda\" or \"cuda:N\"");
+  }
+}
+
+torch::Dtype parse_dtype(const std::string& text) {
+  if (text == "float32") return torch::kFloat32;
+  if (text == "float16") return torch::kFloat16;
+  if (text == "bfloat16") return torch::kBFloat16;
+  throw Error(Status::invalid_argument,
+              "dtype is \"" + text + "\"; expected \"float32\", \"float16\" or \"bfloat16\"");
+}
+
+std::string dtype_name(torch::Dtype dtype) {
+  if (dtype == torch::kFloat16) return "float16";
+  if (dtype == torch::kBFloat16) return "bfloat16";
+  return dtype == torch::kFloat32 ? "float32" : c10::toString(dtype);
+}
+
+void bind_params(py::module_& m) {
+  py::class_<StageParams>(m, "StageParams",
+                          "How one denoising stage samples (glide::StageParams). The defaults are "
+                          "the reference's base stage.")
+      .def(py::init<>())
+      .def_static("base_defaults", &StageParams::base_defaults,
+                  "The reference's base stage: guided 100-step DDPM at scale 3.")
+      .def_static("upsampler_defaults", &StageParams::upsampler_defaults,
+                  "The reference's upsampler stage: unguided fast27 DDIM, temperature 0.997.")
+      .def_static("upsampler_inpaint_defaults", &StageParams::upsampler_inpaint_defaults,
+                  "The inpainting notebook's upsampler stage: as upsampler_defaults() with DDPM.")
+      .def_readwrite("sampler", &StageParams::sampler, "A name from glide.sampler_names().")
+      .def_readwrite("respacing", &StageParams::respacing,
+                     "Timestep respacing: \"N\", \"a,b,c\", \"ddimN\" or \"fast27\".")
+      .def_readwrite("eta", &StageParams::eta, "The sampler's noise scale; None: its default.")
+      .def_readwrite("guided", &StageParams::guided, "Classifier-free guidance on this stage.")
+      .def_readwrite("guidance_scale", &StageParams::guidance_scale,
+                     "1: conditional model alone, 0: unconditional alone.")
+      .def_readwrite("guidance_rescale", &StageParams::guidance_rescale,
+                     "Guidance rescale (Lin et al. 2023), in [0, 1].")
+      .def_readwrite("thresholding", &StageParams::thresholding,
+                     "\"clip\", \"dynamic\" or \"none\".")
+      .def_readwrite("dynamic_percentile", &StageParams::dynamic_percentile,
+                     "The percentile of dynamic thresholding.")
+      .def_readwrite("temperature", &StageParams::temperature, "x_T ~ N(0, temperature^2 I).")
+      .def(
+          "validate",
+          [](const StageParams& p, const std::string& stage, int64_t diffusion_steps) {
+            p.validate(stage, diffusion_steps);
+          },
+          py::arg("stage"), py::arg("diffusion_steps") = 1000,
+          "Raises ValueError naming `stage`.field, its value and what is allowed.");
+
+  py::class_<GenerationParams>(m, "GenerationParams",
+                               "Everything one generation depends on (glide::GenerationParams).")
+      .def(py::init<>())
+      .def_readwrite("prompts", &GenerationParams::prompts,
+                     "One prompt per image, or one for all batch_size images.")
+      .def_readwrite("batch_size", &GenerationParams::batch_size)
+      .def_readwrite("negative_prompt", &GenerationParams::negative_prompt)
+      .def_readwrite("base", &GenerationParams::base)
+      .def_readwrite("upsampler", &GenerationParams::upsampler)
+      .def_readwrite("upsample", &GenerationParams::upsample)
+      .def_readwrite("seed", &GenerationParams::seed,
+                     "Image k of a batch uses seed + k, so it equals that image made alone.")
+      .def_property(
+          "device", [](const GenerationParams& p) { return p.device.str(); },
+          [](GenerationParams& p, const std::string& d) { p.device = parse_device(d); })
+      .def_property(
+          "dtype", [](const GenerationParams& p) { return dtype_name(p.dtype); },
+          [](GenerationParams& p, const std::string& d) { p.dtype = parse_dtype(d); })
+      .def_readwrite("preview", &GenerationParams::preview,
+                     "Pass each step's predicted x_0 to the progress callable.")
+      .def("validate", &GenerationParams::validate,
+           "Raises ValueError naming the first field that is out of range.");
+}
+
+}  // namespace glide::python

@@ -1,0 +1,198 @@
+// glide._Pipeline: the models plus GuidedSampler, with the GIL released while sampling and
+// Python's signals and progress callable polled after each step.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "arrays.hpp"
+#include "bindings.hpp"
+#include "glide/error.hpp"
+#include "glide/pipeline/guided_sampler.hpp"
+#include "glide/pipeline/stage_model.hpp"
+#include "glide/runtime.hpp"
+
+namespace py = pybind11;
+
+namespace glide::python {
+namespace {
+
+std::optional<DiffusionConfig> diffusion_config(const std::optional<std::string>& json,
+                                                const char* argument) {
+  if (!json) return std::nullopt;
+  try {
+    return diffusion_config_from_json(*json);
+  } catch (const Error& e) {
+    throw Error(Status::invalid_argument, std::string(argument) + ": " + e.what());
+  }
+}
+
+py::object config_dict(const StageModel& stage) {
+  if (!stage.model) return py::none();
+  py::dict d = py::module_::import("json").attr("loads")(stage.model->config().to_json());
+  d["diffusion_steps"] = stage.diffusion.diffusion_steps;
+  d["noise_schedule"] = stage.diffusion.noise_schedule;
+  return std::move(d);
+}
+
+// Runs `call(progress)` without the GIL. After each step the progress callback takes the GIL,
+// lets Python handle pending signals (Ctrl-C) and calls `callable(stage, step, total[,
+// preview])`. A Python exception there (KeyboardInterrupt included) cancels the call and is
+// re-raised once the C++ side has unwound; a callable returning False cancels it with
+// glide.Cancelled.
+template <typename Call>
+auto run_without_gil(std::mutex& mutex, const py::object& callable, Call&& call) {
+  std::exception_ptr python_error;
+  ProgressCallback progress = [&](const Progress& p) -> bool {
+    py::gil_scoped_acquire gil;
+    try {
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      if (callable.is_none()) return true;
+      py::object result = p.preview.defined()
+                              ? callable(p.stage, p.step, p.total, to_numpy(p.preview))
+                              : callable(p.stage, p.step, p.total);
+      return result.is_none() || PyObject_IsTrue(result.ptr()) != 0;
+    } catch (...) {
+      python_error = std::current_exception();
+      return false;
+    }
+  };
+  try {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(mutex);  // taken without the GIL: no lock-order inversion
+    return call(progress);
+  } catch (...) {
+    if (python_error) std::rethrow_exception(python_error);
+    throw;
+  }
+}
+
+class Pipeline {
+ public:
+  // Configs are preset names or JSON; diffusions are DiffusionConfig JSON (None: the
+  // checkpoint's metadata, else the official models' schedule).
+  Pipeline(std::optional<std::string> base, std::optional<std::string> upsampler,
+           std::optional<std::string> base_config, std::optional<std::string> base_diffusion,
+           std::optional<std::string> upsampler_config,
+           std::optional<std::string> upsampler_diffusion, const std::string& device,
+           const std::string& dtype, std::optional<int> threads)
+      : device_(parse_device(device)), dtype_(parse_dtype(dtype)) {
+    if (!base && !upsampler) {
+      throw Error(Status::invalid_argument, "give at least one of base and upsampler");
+    }
+    if (threads && *threads < 1) {
+      throw Error(Status::invalid_argument,
+                  "threads is " + std::to_string(*threads) +
+                      "; give a positive count, or None for one per core");
+    }
+    auto base_cfg = model_config(base_config, "base_config");
+    auto upsampler_cfg = model_config(upsampler_config, "upsampler_config");
+    auto base_diff = diffusion_config(base_diffusion, "base_config");
+    auto upsampler_diff = diffusion_config(upsampler_diffusion, "upsampler_config");
+    py::gil_scoped_release release;
+    if (threads) set_num_threads(*threads);
+    ensure_threads();
+    const auto load = [&](const std::optional<std::string>& path, std::optional<ModelConfig> config,
+                          std::optional<DiffusionConfig> diffusion) {
+      if (!path) return StageModel{};
+      StageModel stage = load_stage_model(*path, std::move(config), std::move(diffusion));
+      stage.model->to(device_);
+      stage.model->set_compute_dtype(dtype_);
+      return stage;
+    };
+    sampler_ = std::make_unique<GuidedSampler>(
+        load(base, std::move(base_cfg), std::move(base_diff)),
+        load(upsampler, std::move(upsampler_cfg), std::move(upsampler_diff)));
+  }
+
+  py::tuple generate(const GenerationParams& params, const py::object& progress) {
+    const GenerationResult r = run_without_gil(mutex_, progress, [&](const ProgressCallback& cb) {
+      return sampler_->generate(params, cb);
+    });
+    return py::make_tuple(to_numpy(r.base),
+                          r.upsampled.defined() ? py::object(to_numpy(r.upsampled)) : py::none());
+  }
+
+  py::array upsample(const py::handle& images, const GenerationParams& params,
+                     const py::object& progress) {
+    const torch::Tensor input = images_from_numpy(images, "images");
+    return to_numpy(run_without_gil(mutex_, progress, [&](const ProgressCallback& cb) {
+      return sampler_->upsample(input, params, cb);
+    }));
+  }
+
+  py::tuple inpaint(const py::handle& image, const py::handle& mask, const GenerationParams& params,
+                    const py::object& progress) {
+    const torch::Tensor image_t = images_from_numpy(image, "image");
+    const torch::Tensor mask_t = mask_from_numpy(mask, "mask");
+    const GenerationResult r = run_without_gil(mutex_, progress, [&](const ProgressCallback& cb) {
+      return sampler_->inpaint(image_t, mask_t, params, cb);
+    });
+    return py::make_tuple(to_numpy(r.base),
+                          r.upsampled.defined() ? py::object(to_numpy(r.upsampled)) : py::none());
+  }
+
+  py::object base_config() const { return config_dict(sampler_->base()); }
+  py::object upsampler_config() const { return config_dict(sampler_->upsampler()); }
+  std::string device() const { return device_.str(); }
+  std::string dtype() const { return dtype_name(dtype_); }
+
+ private:
+  torch::Device device_;
+  torch::Dtype dtype_;
+  std::unique_ptr<GuidedSampler> sampler_;
+  std::mutex mutex_;  // GuidedSampler is not thread-safe, and calls run without the GIL
+};
+
+}  // namespace
+
+std::optional<ModelConfig> model_config(const std::optional<std::string>& text,
+                                        const char* argument) {
+  if (!text || text->empty()) return std::nullopt;
+  const std::string& t = *text;
+  if (t == "base") return ModelConfig::base();
+  if (t == "upsampler" || t == "upsample") return ModelConfig::upsampler();
+  if (t == "base-inpaint") return ModelConfig::base_inpaint();
+  if (t == "upsampler-inpaint" || t == "upsample-inpaint") return ModelConfig::upsampler_inpaint();
+  if (t.front() != '{') {
+    throw Error(Status::invalid_argument,
+                std::string(argument) + " is \"" + t +
+                    "\"; expected a preset (base, upsampler, base-inpaint, upsampler-inpaint), "
+                    "a dict of model options or their JSON text");
+  }
+  try {
+    return ModelConfig::from_json(t);
+  } catch (const Error& e) {
+    // The text came from the caller, so any fault in it is a bad argument.
+    throw Error(Status::invalid_argument, std::string(argument) + ": " + e.what());
+  }
+}
+
+void bind_pipeline(py::module_& m) {
+  py::class_<Pipeline>(m, "_Pipeline",
+                       "The C++ pipeline under glide.Pipeline; use that class instead.")
+      .def(py::init<std::optional<std::string>, std::optional<std::string>,
+                    std::optional<std::string>, std::optional<std::string>,
+                    std::optional<std::string>, std::optional<std::string>, std::string,
+                    std::string, std::optional<int>>(),
+           py::arg("base"), py::arg("upsampler"), py::arg("base_config"), py::arg("base_diffusion"),
+           py::arg("upsampler_config"), py::arg("upsampler_diffusion"), py::arg("device"),
+           py::arg("dtype"), py::arg("threads"))
+      .def("generate", &Pipeline::generate, py::arg("params"), py::arg("progress"),
+           "(base, upsampled or None) as uint8 (B, H, W, 3) arrays.")
+      .def("upsample", &Pipeline::upsample, py::arg("images"), py::arg("params"),
+           py::arg("progress"), "The upsampled images, uint8 (B, H, W, 3).")
+      .def("inpaint", &Pipeline::inpaint, py::arg("image"), py::arg("mask"), py::arg("params"),
+           py::arg("progress"), "(base, upsampled or None) as uint8 (B, H, W, 3) arrays.")
+      .def_property_readonly("base_config", &Pipeline::base_config)
+      .def_property_readonly("upsampler_config", &Pipeline::upsampler_config)
+      .def_property_readonly("device", &Pipeline::device)
+      .def_property_readonly("dtype", &Pipeline::dtype);
+}
+
+}  // namespace glide::python

@@ -1,0 +1,178 @@
+"""Pipeline.generate / upsample / inpaint on the golden tiny models: shapes, seeds, validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glide
+from conftest import FAST
+
+
+def test_generate_shapes_and_dtype(pipe: glide.Pipeline) -> None:
+    images, base = pipe.generate("a red circle", batch_size=2, return_base=True, **FAST)
+    assert images.dtype == np.uint8 and images.shape == (2, 32, 32, 3)
+    assert base.dtype == np.uint8 and base.shape == (2, 16, 16, 3)
+    only_base = pipe.generate("a red circle", batch_size=2, upsample=False, **FAST)
+    assert only_base.shape == (2, 16, 16, 3)
+    np.testing.assert_array_equal(only_base, base)  # same seed: the same base stage
+
+
+def test_same_seed_same_images_other_seed_other_images(pipe: glide.Pipeline) -> None:
+    a = pipe.generate("a blue square", seed=7, **FAST)
+    b = pipe.generate("a blue square", seed=7, **FAST)
+    c = pipe.generate("a blue square", seed=8, **FAST)
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a.astype(int) - c.astype(int)).max() > 10
+
+
+def test_batch_image_k_equals_single_run_with_seed_plus_k(pipe: glide.Pipeline) -> None:
+    batch = pipe.generate("a green triangle", batch_size=2, seed=40, **FAST)
+    first = pipe.generate("a green triangle", seed=40, **FAST)
+    second = pipe.generate("a green triangle", seed=41, **FAST)
+    # Batched kernels may reassociate float sums: allow one 8-bit step.
+    assert np.abs(batch[0].astype(int) - first[0].astype(int)).max() <= 1
+    assert np.abs(batch[1].astype(int) - second[0].astype(int)).max() <= 1
+    assert np.abs(batch[0].astype(int) - batch[1].astype(int)).max() > 10
+
+
+def test_prompt_list_one_per_image(pipe: glide.Pipeline) -> None:
+    images = pipe.generate(["a cat", "a dog"], batch_size=2, **FAST)
+    assert images.shape == (2, 32, 32, 3)
+    with pytest.raises(ValueError, match=r"^prompt has 3 entries"):
+        pipe.generate(["a", "b", "c"], batch_size=2, **FAST)
+    with pytest.raises(ValueError, match="prompt is an empty list"):
+        pipe.generate([], **FAST)
+    with pytest.raises(TypeError, match=r"prompt\[1\] must be a str"):
+        pipe.generate(["a", 3], batch_size=2, **FAST)
+
+
+@pytest.mark.parametrize(
+    "keyword, value",
+    [
+        ("base_guidance_scale", -1.0),
+        ("base_guidance_rescale", 2.0),
+        ("base_sampler", "nope"),
+        ("base_respacing", "abc"),
+        ("base_thresholding", "sometimes"),
+        ("base_dynamic_percentile", 0.0),
+        ("base_eta", float("nan")),
+        ("upsampler_temperature", 0.0),
+        ("upsampler_respacing", "2000"),
+        ("batch_size", 0),
+        ("batch_size", 257),
+    ],
+)
+def test_invalid_hyperparameter_raises_value_error_naming_it(
+    pipe: glide.Pipeline, keyword: str, value: object
+) -> None:
+    with pytest.raises(ValueError, match=rf"\b{keyword}\b") as info:
+        pipe.generate("x", **{**FAST, keyword: value})
+    assert getattr(info.value, "status", None) == "invalid_argument"
+
+
+def test_invalid_device_dtype_and_seed(pipe: glide.Pipeline) -> None:
+    with pytest.raises(ValueError, match="dtype is \"int8\""):
+        pipe.generate("x", dtype="int8", **FAST)
+    with pytest.raises(ValueError, match="device is \"tpu\""):
+        pipe.generate("x", device="tpu", **FAST)
+    with pytest.raises(ValueError, match="dtype is float16 on device cpu"):
+        pipe.generate("x", dtype="float16", **FAST)
+    with pytest.raises(ValueError, match=r"seed is -1"):
+        pipe.generate("x", seed=-1, **FAST)
+    with pytest.raises(TypeError, match="base_guided must be a bool"):
+        pipe.generate("x", base_guided="yes", **FAST)
+    with pytest.raises(TypeError, match="base_guidance_scale must be a number"):
+        pipe.generate("x", base_guidance_scale="3", **FAST)
+    with pytest.raises(TypeError, match="progress must be"):
+        pipe.generate("x", progress="loud", base_respacing="6", upsampler_respacing="3")
+
+
+def test_integer_respacing_and_numpy_seed(pipe: glide.Pipeline) -> None:
+    a = pipe.generate("a star", seed=np.uint64(5), **{**FAST, "base_respacing": 4})
+    b = pipe.generate("a star", seed=5, **FAST)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_upsample_images(pipe: glide.Pipeline) -> None:
+    base = pipe.generate("a moon", batch_size=2, upsample=False, **FAST)
+    up = pipe.upsample(base, "a moon", upsampler_respacing="3", progress=False)
+    assert up.dtype == np.uint8 and up.shape == (2, 32, 32, 3)
+    again = pipe.upsample(base, "a moon", upsampler_respacing="3", progress=False)
+    np.testing.assert_array_equal(up, again)
+    single = pipe.upsample(base[1], "a moon", seed=1, upsampler_respacing="3", progress=False)
+    assert single.shape == (1, 32, 32, 3)
+    # Image k uses seed + k, so the second image alone with seed 1 is the batch's second.
+    assert np.abs(single[0].astype(int) - up[1].astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize(
+    "images, message",
+    [
+        (np.zeros((16, 16, 3), np.float32), "dtype float32"),
+        (np.zeros((16, 16, 4), np.uint8), r"shape \(16, 16, 4\)"),
+        (np.zeros((16, 16), np.uint8), r"shape \(16, 16\)"),
+        (np.zeros((1, 1, 16, 16, 3), np.uint8), r"shape \(1, 1, 16, 16, 3\)"),
+        (np.zeros((0, 16, 16, 3), np.uint8), "empty"),
+        ("not an image", "dtype <U12"),
+    ],
+)
+def test_upsample_rejects_bad_arrays(pipe: glide.Pipeline, images: object, message: str) -> None:
+    with pytest.raises(ValueError, match=rf"^images must be uint8 RGB .*{message}"):
+        pipe.upsample(images, "x", progress=False)
+
+
+def test_noncontiguous_input_is_read_correctly(pipe: glide.Pipeline) -> None:
+    base = pipe.generate("a tree", upsample=False, **FAST)
+    flipped = base[:, ::-1, :, :]  # a negative-stride view
+    a = pipe.upsample(flipped, "a tree", upsampler_respacing="3", progress=False)
+    b = pipe.upsample(np.ascontiguousarray(flipped), "a tree", upsampler_respacing="3",
+                      progress=False)
+    np.testing.assert_array_equal(a, b)
+
+
+def _half_mask() -> np.ndarray:
+    mask = np.zeros((16, 16), np.uint8)
+    mask[:, :8] = 1  # keep the left half
+    return mask
+
+
+def test_inpaint_keeps_the_known_region(inpaint_pipe: glide.Pipeline) -> None:
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    images, base = inpaint_pipe.inpaint(image, _half_mask(), "a hat", return_base=True, **FAST)
+    assert images.shape == (1, 32, 32, 3) and base.shape == (1, 16, 16, 3)
+    known = np.abs(base[0, :, :8].astype(int) - image[:, :8].astype(int)).max()
+    filled = np.abs(base[0, :, 8:].astype(int) - image[:, 8:].astype(int)).mean()
+    assert known <= 1, "the kept half must come back unchanged"
+    assert filled > 20, "the masked-out half is generated, not copied"
+    as_bool = inpaint_pipe.inpaint(image, _half_mask().astype(bool), "a hat", upsample=False,
+                                   **FAST)
+    np.testing.assert_array_equal(as_bool, base)
+
+
+@pytest.mark.parametrize(
+    "mask, message",
+    [
+        (np.ones((16, 16), np.float32), "dtype float32"),
+        (np.ones((1, 16, 16, 1), np.uint8), r"shape \(1, 16, 16, 1\)"),
+        (np.ones((16,), np.uint8), r"shape \(16,\)"),
+    ],
+)
+def test_inpaint_rejects_bad_masks(inpaint_pipe: glide.Pipeline, mask: np.ndarray,
+                                   message: str) -> None:
+    image = np.zeros((16, 16, 3), np.uint8)
+    with pytest.raises(ValueError, match=rf"^mask must be a bool or uint8 keep-mask.*{message}"):
+        inpaint_pipe.inpaint(image, mask, "x", **FAST)
+
+
+def test_inpaint_mask_batch_must_fit(inpaint_pipe: glide.Pipeline) -> None:
+    image = np.zeros((16, 16, 3), np.uint8)
+    with pytest.raises(ValueError, match="^mask "):
+        inpaint_pipe.inpaint(image, np.ones((3, 16, 16), np.uint8), "x", batch_size=2, **FAST)
+
+
+def test_inpaint_needs_inpainting_models(pipe: glide.Pipeline) -> None:
+    image = np.zeros((16, 16, 3), np.uint8)
+    with pytest.raises(ValueError, match="inpaint"):
+        pipe.inpaint(image, _half_mask(), "x", **FAST)

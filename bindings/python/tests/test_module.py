@@ -1,0 +1,241 @@
+"""Module-level API: tokenizer, version, errors, default models, checkpoints, PNG, stubs."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import numpy as np
+import pytest
+
+import glide
+from conftest import FAST, goldens_dir
+
+PACKAGE = Path(glide.__file__).parent
+
+
+def test_tokenize_matches_the_reference_tokenizer(goldens: Path) -> None:
+    cases = json.loads((goldens / "tokenizer.json").read_text())["cases"]
+    assert cases, "tokenizer.json holds no cases"
+    for case in cases:
+        assert glide.tokenize(case["prompt"]) == case["tokens"], case["prompt"]
+        assert glide.detokenize(case["tokens"]) == case["decoded"]
+
+
+def test_tokenize_rejects_bad_input() -> None:
+    with pytest.raises(TypeError):
+        glide.tokenize(123)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="byte offset 2"):
+        glide.tokenize(b"ab\xff")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="50257|vocab|outside"):
+        glide.detokenize([10**6])
+
+
+def test_version_is_the_projects() -> None:
+    source = Path(os.environ.get("GLIDE_SOURCE_DIR", PACKAGE.parents[3]))
+    cmake = source / "CMakeLists.txt"
+    if not cmake.is_file():
+        pytest.skip(f"{cmake} not found to read the project version from")
+    declared = re.search(r"project\(glide VERSION (\S+)", cmake.read_text())
+    assert declared is not None
+    assert glide.__version__ == declared.group(1)
+
+
+def test_sampler_names_include_glides_own() -> None:
+    assert {"ddpm", "ddim"} <= set(glide.sampler_names())
+
+
+def test_missing_checkpoint_is_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nothing.pt") as info:
+        glide.Pipeline(base=tmp_path / "nothing.pt", base_config="base")
+    assert info.value.status == "not_found"  # type: ignore[attr-defined]
+
+
+def test_garbage_checkpoint_is_glide_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"this is not a checkpoint at all" * 4)
+    with pytest.raises(glide.GlideError, match="bad.pt") as info:
+        glide.Pipeline(base=bad, base_config="base")
+    assert isinstance(info.value, RuntimeError)
+    assert info.value.status == "invalid_format"
+
+
+def test_bad_pipeline_arguments(goldens: Path, golden_options: Dict[str, Any]) -> None:
+    model = goldens / "model_text2im.pt"
+    with pytest.raises(ValueError, match="base_config is \"huge\""):
+        glide.Pipeline(base=model, base_config="huge")
+    with pytest.raises(ValueError, match="base_config: .*no_such_option"):
+        glide.Pipeline(base=model, base_config={"no_such_option": 1})
+    with pytest.raises(ValueError, match="threads is 0"):
+        glide.Pipeline(base=model, base_config=golden_options["text2im"], threads=0)
+    with pytest.raises(ValueError, match="device is \"gpu\""):
+        glide.Pipeline(base=model, base_config=golden_options["text2im"], device="gpu")
+    # A config that does not fit the checkpoint's shapes names the file.
+    with pytest.raises(Exception, match="model_text2im.pt"):
+        glide.Pipeline(base=model, base_config={**golden_options["text2im"], "num_channels": 64})
+
+
+def test_pipeline_reports_its_models(pipe: glide.Pipeline) -> None:
+    assert pipe.base_config is not None and pipe.upsampler_config is not None
+    assert pipe.base_config["image_size"] == 16 and not pipe.base_config["super_res"]
+    assert pipe.upsampler_config["super_res"] and pipe.upsampler_config["noise_schedule"] == "linear"
+    assert pipe.base_config["noise_schedule"] == "squaredcos_cap_v2"
+    assert (pipe.device, pipe.dtype) == ("cpu", "float32")
+    assert "model_text2im.pt" in repr(pipe)
+
+
+def test_generate_without_an_upsampler_model(goldens: Path, golden_options: Dict[str, Any]
+                                             ) -> None:
+    only_base = glide.Pipeline(base=goldens / "model_text2im.pt",
+                               base_config=golden_options["text2im"])
+    assert only_base.upsampler_config is None
+    assert only_base.generate("x", upsample=False, **FAST).shape == (1, 16, 16, 3)
+    with pytest.raises(ValueError, match="upsampler"):
+        only_base.generate("x", **FAST)
+
+
+@pytest.fixture
+def fresh_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No cached default pipeline before or after the test."""
+    monkeypatch.setattr(glide, "_default", None)
+    yield
+    glide._default = None
+
+
+def test_generate_without_default_models_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_default: None
+) -> None:
+    monkeypatch.setenv("GLIDE_MODEL_DIR", str(tmp_path))
+    try:
+        found = glide.default_model_paths()
+    except FileNotFoundError:
+        found = None
+    if found is not None:
+        pytest.skip(f"default models are installed in {found['directory']}, so they cannot be "
+                    "missing")
+    with pytest.raises(FileNotFoundError) as info:
+        glide.generate("a red circle", **FAST)
+    message = str(info.value)
+    assert str(tmp_path) in message
+    assert "shapes-base.safetensors" in message and "GLIDE_MODEL_DIR" in message
+    assert "glide.Pipeline(base=" in message
+    assert glide._default is None, "a failed load must not be cached"
+
+
+@pytest.fixture(scope="module")
+def default_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The golden models as a default model pair: .safetensors that name their configs."""
+    goldens = goldens_dir()
+    if goldens is None:
+        pytest.skip("golden models not found (set GLIDE_GOLDENS to the goldens folder)")
+    options = {k: v["options"] for k, v in json.loads((goldens / "models.json").read_text()).items()}
+    d = tmp_path_factory.mktemp("models")
+    glide.convert_checkpoint(goldens / "model_text2im.pt", d / "shapes-base.safetensors",
+                             options["text2im"])
+    glide.convert_checkpoint(goldens / "model_superres.pt", d / "shapes-upsampler.safetensors",
+                             options["superres"])
+    return d
+
+
+def test_module_generate_uses_the_default_models(
+    default_model_dir: Path, pipe: glide.Pipeline, monkeypatch: pytest.MonkeyPatch,
+    fresh_default: None
+) -> None:
+    monkeypatch.setenv("GLIDE_MODEL_DIR", str(default_model_dir))
+    images = glide.generate("a red circle", seed=3, **FAST)
+    assert glide.default_pipeline() is glide.default_pipeline()  # created once
+    np.testing.assert_array_equal(images, pipe.generate("a red circle", seed=3, **FAST))
+    assert glide.Pipeline().base_path == str(default_model_dir / "shapes-base.safetensors")
+
+
+def test_converted_checkpoint_loads_without_a_config(default_model_dir: Path) -> None:
+    converted = glide.Pipeline(base=default_model_dir / "shapes-base.safetensors",
+                               upsampler=default_model_dir / "shapes-upsampler.safetensors")
+    assert converted.base_config is not None and converted.base_config["image_size"] == 16
+    assert converted.upsampler_config is not None
+    assert converted.upsampler_config["noise_schedule"] == "linear"
+
+
+def test_convert_checkpoint_refuses_to_overwrite(default_model_dir: Path, goldens: Path,
+                                                 golden_options: Dict[str, Any]) -> None:
+    target = default_model_dir / "shapes-base.safetensors"
+    before = target.read_bytes()
+    with pytest.raises(ValueError, match="already exists"):
+        glide.convert_checkpoint(goldens / "model_superres.pt", target, golden_options["superres"])
+    assert target.read_bytes() == before
+    with pytest.raises(ValueError, match="must end in .safetensors"):
+        glide.convert_checkpoint(goldens / "model_text2im.pt", default_model_dir / "x.pt",
+                                 golden_options["text2im"])
+
+
+def test_png_round_trip(tmp_path: Path) -> None:
+    image = np.random.default_rng(1).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    path = tmp_path / "x.png"
+    glide.save_png(path, image, {"prompt": "a red circle"})
+    pixels, text = glide.load_png(path)
+    np.testing.assert_array_equal(pixels, image)
+    assert text == {"prompt": "a red circle"}
+    assert glide.encode_png(image[None]).startswith(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(ValueError, match="already exists"):
+        glide.save_png(path, image)
+    with pytest.raises(ValueError, match="holds 2 images"):
+        glide.encode_png(np.zeros((2, 4, 4, 3), np.uint8))
+
+
+def _signature_defaults(function: Any, prefix: str) -> Dict[str, Any]:
+    return {name[len(prefix):]: p.default
+            for name, p in inspect.signature(function).parameters.items()
+            if name.startswith(prefix)}
+
+
+def _stage_fields(stage: Any) -> Dict[str, Any]:
+    names = ("sampler", "respacing", "eta", "guided", "guidance_scale", "guidance_rescale",
+             "thresholding", "dynamic_percentile", "temperature")
+    return {name: getattr(stage, name) for name in names}
+
+
+def test_keyword_defaults_are_the_cpp_defaults() -> None:
+    S = glide.StageParams
+    P = glide.Pipeline
+    assert _signature_defaults(P.generate, "base_") == _stage_fields(S.base_defaults())
+    assert _signature_defaults(P.generate, "upsampler_") == _stage_fields(S.upsampler_defaults())
+    assert _signature_defaults(P.inpaint, "base_") == _stage_fields(S.base_defaults())
+    assert (_signature_defaults(P.inpaint, "upsampler_")
+            == _stage_fields(S.upsampler_inpaint_defaults()))
+    assert _signature_defaults(P.upsample, "upsampler_") == _stage_fields(S.upsampler_defaults())
+    g = glide.GenerationParams()
+    sig = inspect.signature(P.generate).parameters
+    for name in ("batch_size", "negative_prompt", "seed", "upsample", "preview"):
+        assert sig[name].default == getattr(g, name), name
+
+
+def _stub_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def test_extension_stubs_match_the_module() -> None:
+    stubs = _stub_names(PACKAGE / "_glide.pyi")
+    runtime = {n for n in dir(glide._glide) if not n.startswith("__")} | {"__version__"}
+    assert stubs - {"_Progress"} == runtime
+    assert (PACKAGE / "py.typed").is_file()
+
+
+def test_public_names_have_docstrings() -> None:
+    for name in glide.__all__:
+        obj = getattr(glide, name)
+        if inspect.isroutine(obj) or inspect.isclass(obj):
+            assert inspect.getdoc(obj), name
+    for method in ("generate", "upsample", "inpaint"):
+        assert "Args:" in inspect.getdoc(getattr(glide.Pipeline, method))
