@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU machine's check: builds glide against that machine's CUDA LibTorch (PyTorch's CMake
 # package), checks parity on CUDA (float32 within 1e-4; float16 and bfloat16 within their bounds)
-# and times the full-size networks. Results go to $OUT (or gpu-out/). See docs/performance.md.
+# and times the full-size networks with `glide bench` (bench/bench.sh). Results go to $OUT (or
+# gpu-out/): gpu.log, and bench-<dtype>.json per dtype. See docs/performance.md.
 #
 # The GPU machine has no package registry: Debian packages glide builds with (fmt, spdlog, ICU,
 # CLI11, Catch2, nlohmann-json, libpng) travel as .deb files in .gpu-deps/ (scripts/gpu_deps.sh
@@ -33,10 +34,10 @@ export TORCH_CUDA_ARCH_LIST="9.0"
 command -v nvcc >/dev/null && export CUDACXX="$(command -v nvcc)"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix/usr" -DICU_ROOT="$prefix/usr" \
-  -DGLIDE_BUILD_CLI=OFF -DGLIDE_BUILD_EXAMPLES=OFF || exit 1
+  -DGLIDE_BUILD_EXAMPLES=OFF || exit 1
 
 step "build"
-cmake --build "$build" --parallel "$(nproc)" --target glide_parity bench_step || exit 1
+cmake --build "$build" --parallel "$(nproc)" --target glide_parity glide_cli || exit 1
 
 goldens="$deps/goldens"
 for dtype in float32 float16 bfloat16; do
@@ -44,10 +45,9 @@ for dtype in float32 float16 bfloat16; do
   "$build/tests/glide-parity" "$goldens" --device cuda --dtype "$dtype"
 done
 
-step "per-step latency, full-size random weights"
+step "glide bench: full-size random weights, per step and whole pipeline"
 for dtype in float16 bfloat16; do
-  for batch in 1 16; do
-    "$build/bench/bench_step" --device cuda --dtype "$dtype" --batch "$batch" --repeats 10
-  done
+  GLIDE="$build/src/cli/glide" "$root/bench/bench.sh" --device cuda --dtype "$dtype" \
+    --batch 1,4,16 --repeats 5 --json | tee "$out/bench-$dtype.json"
 done
 step "done"

@@ -12,4 +12,5 @@ void add_generate_command(CLI::App& app);
 void add_upsample_command(CLI::App& app);
 void add_inpaint_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 }  // namespace glide::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   glide::cli::add_info_command(app);
   glide::cli::add_convert_command(app);
   glide::cli::add_train_command(app);
+  glide::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

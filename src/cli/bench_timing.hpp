@@ -1,0 +1,40 @@
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "glide/models/text2im_unet.hpp"
+#include "glide/pipeline/generation_params.hpp"
+#include "glide/pipeline/guided_sampler.hpp"
+
+// Wall-clock timing for `glide bench`: one warm-up, then the median of the repeats.
+namespace glide::cli::bench {
+
+struct Timing {
+  double median = 0, min = 0, max = 0;  // in the unit the caller measured
+};
+
+// Median, minimum and maximum of non-empty samples.
+Timing summarize(std::vector<double> samples);
+
+// Waits for queued device work, so a clock read after it covers that work.
+void synchronize(const torch::Device& device);
+
+// Milliseconds of one network evaluation over `rows` rows (the text encoder runs once, outside
+// the timing, as in sampling). The model must already be on `device` in its compute dtype.
+Timing time_network_step(const Text2ImUNet& model, int64_t rows, const torch::Device& device,
+                         int repeats);
+
+struct PipelineTiming {
+  Timing seconds;          // one GuidedSampler::generate call
+  int64_t base_steps = 0;  // denoising steps each stage ran
+  int64_t upsampler_steps = 0;
+};
+
+// Seconds of GuidedSampler::generate(params); the warm-up runs 2 steps per stage at the same
+// batch size (shapes, allocator pools and cuDNN's algorithm choice are what it warms).
+PipelineTiming time_pipeline(GuidedSampler& sampler, const GenerationParams& params, int repeats);
+
+}  // namespace glide::cli::bench
