@@ -9,6 +9,7 @@
 
 #include "glide/error.hpp"
 #include "glide/pipeline/per_image_noise.hpp"
+#include "glide/runtime.hpp"
 #include "pipeline/images.hpp"
 #include "pipeline/stage.hpp"
 
@@ -108,6 +109,7 @@ StageRun make_run(std::string name, const StageModel& stage, const StageParams& 
 
 GuidedSampler::GuidedSampler(StageModel base, StageModel upsampler)
     : base_(std::move(base)), upsampler_(std::move(upsampler)) {
+  ensure_threads();  // Debian's LibTorch starts with one thread; use every core by default
   if (base_.model) base_.model->eval();
   if (upsampler_.model) upsampler_.model->eval();
 }
