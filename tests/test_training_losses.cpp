@@ -89,3 +89,32 @@ TEST_CASE("diffusion_loss rejects a model output of the wrong shape", "[training
   CHECK_THROWS_AS(training::diffusion_loss(diffusion, torch::zeros({1, 3, 4, 4}), x, x, t, x),
                   glide::Error);
 }
+
+TEST_CASE("x0_error_weight is 1/SNR between 1 and the cap", "[training][losses]") {
+  const GaussianDiffusion diffusion(named_beta_schedule("squaredcos_cap_v2", 1000));
+  const auto& abar = diffusion.alphas_cumprod();
+  const torch::Tensor t = torch::arange(1000, torch::kLong);
+  // cap 1 is GLIDE's loss: every weight is 1.
+  CHECK(torch::equal(training::x0_error_weight(diffusion, t, 1.0), torch::ones({1000})));
+  const torch::Tensor w = training::x0_error_weight(diffusion, t, 20.0);
+  int below = 0, between = 0, capped = 0;
+  for (int64_t i = 0; i < 1000; ++i) {
+    const double snr = abar[static_cast<size_t>(i)] / (1.0 - abar[static_cast<size_t>(i)]);
+    const double weight = w[i].item<double>();
+    if (snr >= 1.0) {
+      CHECK(weight == 1.0);  // low noise: the plain eps MSE
+      ++below;
+    } else if (1.0 / snr <= 20.0) {
+      CHECK(weight == Approx(1.0 / snr).epsilon(1e-6));  // the predicted image's squared error
+      ++between;
+    } else {
+      CHECK(weight == 20.0);
+      ++capped;
+    }
+  }
+  // The cosine schedule crosses SNR 1 near the middle and 1/20 near the end: all three occur.
+  CHECK(below > 300);
+  CHECK(between > 100);
+  CHECK(capped > 10);
+  CHECK_THROWS_AS(training::x0_error_weight(diffusion, t, 0.5), glide::Error);
+}

@@ -178,6 +178,8 @@ TEST_CASE("training options are validated with the option's name", "[training][t
   bad([](auto& o) { o.batch_size = -1; }, "batch_size=-1");
   bad([](auto& o) { o.lr_schedule = "step"; }, "lr_schedule");
   bad([](auto& o) { o.caption_dropout = 1.5; }, "caption_dropout");
+  bad([](auto& o) { o.x0_weight_cap = 0.5; }, "x0_weight_cap=0.5");
+  bad([](auto& o) { o.high_noise_fraction = -0.1; }, "high_noise_fraction=-0.1");
   bad([](auto& o) { o.ema_decay = 1.0; }, "ema_decay");
   bad([](auto& o) { o.crop_size = 4; }, "crop_size");
   bad([](auto& o) { o.checkpoint_path.clear(); }, "checkpoint_path");

@@ -180,6 +180,14 @@ void add_train_command(CLI::App& app) {
   sub->add_option("--caption-dropout", o.caption_dropout,
                   "chance a caption is replaced by the empty prompt (classifier-free guidance)")
       ->capture_default_str();
+  sub->add_option("--x0-weight-cap", o.x0_weight_cap,
+                  "weight the eps MSE by min(max(1, 1/SNR(t)), CAP), the predicted image's error "
+                  "at high noise (1: GLIDE's unweighted loss; docs/training.md)")
+      ->capture_default_str();
+  sub->add_option("--high-noise-fraction", o.high_noise_fraction,
+                  "share of each batch trained on the noisiest tenth of the steps (0: uniform t, "
+                  "GLIDE's; docs/training.md)")
+      ->capture_default_str();
   sub->add_flag("--freeze-text-encoder", o.freeze_text_encoder,
                 "keep the text transformer and token embeddings fixed");
   sub->add_option("--upsample-factor", o.upsample_factor,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -80,6 +81,21 @@ DiffusionLoss diffusion_loss(const GaussianDiffusion& diffusion, const torch::Te
   const torch::Tensor vb = torch::where(t == 0, decoder_nll, kl) * scale;
   const torch::Tensor mse = mean_over_pixels((noise - eps).pow(2));
   return {mse + vb, mse, vb};
+}
+
+torch::Tensor x0_error_weight(const GaussianDiffusion& diffusion, const torch::Tensor& t,
+                              double cap) {
+  if (!(cap >= 1.0) || !std::isfinite(cap)) {
+    throw Error(Status::invalid_argument,
+                fmt::format("x0_weight_cap={} must be a finite number >= 1 (1: unweighted)", cap));
+  }
+  const auto& abar = diffusion.alphas_cumprod();
+  std::vector<double> weights(abar.size());
+  for (size_t i = 0; i < abar.size(); ++i) {
+    const double inverse_snr = (1.0 - abar[i]) / abar[i];
+    weights[i] = std::min(std::max(1.0, inverse_snr), cap);
+  }
+  return torch::tensor(weights, torch::kDouble).index_select(0, t.to(torch::kLong)).to(torch::kFloat);
 }
 
 }  // namespace glide::training

@@ -86,6 +86,19 @@ std::vector<int64_t> batch_indices(const Dataset& data, uint64_t seed, int64_t f
   return indices;
 }
 
+// Uniform t (GLIDE), except that the last round(high_noise_fraction · B) rows of the batch draw
+// from the noisiest tenth [0.9·T, T).
+torch::Tensor draw_timesteps(const TrainOptions& o, int64_t steps, at::Generator& generator) {
+  torch::Tensor t = torch::randint(steps, {o.batch_size}, generator, torch::kLong);
+  const auto high = static_cast<int64_t>(std::lround(o.high_noise_fraction * o.batch_size));
+  if (high > 0) {
+    const int64_t low_end = steps - std::max<int64_t>(1, steps / 10);
+    t.slice(0, o.batch_size - high) =
+        torch::randint(low_end, steps, {high}, generator, torch::kLong);
+  }
+  return t;
+}
+
 Batch load_batch(const Trainer::State& s, at::Generator& generator) {
   const TrainOptions& o = s.options;
   Batch batch;
@@ -142,6 +155,11 @@ void TrainOptions::validate() const {
   require(ema_decay >= 0 && ema_decay < 1,
           fmt::format("ema_decay={} must be in [0, 1)", ema_decay));
   require(grad_clip >= 0, fmt::format("grad_clip={} must be >= 0 (0 disables)", grad_clip));
+  require(std::isfinite(x0_weight_cap) && x0_weight_cap >= 1,
+          fmt::format("x0_weight_cap={} must be a finite number >= 1 (1: GLIDE's unweighted loss)",
+                      x0_weight_cap));
+  require(high_noise_fraction >= 0 && high_noise_fraction <= 1,
+          fmt::format("high_noise_fraction={} must be in [0, 1]", high_noise_fraction));
   require(caption_dropout >= 0 && caption_dropout <= 1,
           fmt::format("caption_dropout={} must be in [0, 1]", caption_dropout));
   require(checkpoint_every > 0,
@@ -177,6 +195,9 @@ std::string TrainOptions::recipe_json() const {
   j["grad_clip"] = grad_clip;
   j["caption_dropout"] = caption_dropout;
   j["freeze_text_encoder"] = freeze_text_encoder;
+  // Only when set, so checkpoints written before the option existed still resume.
+  if (x0_weight_cap != 1.0) j["x0_weight_cap"] = x0_weight_cap;
+  if (high_noise_fraction != 0.0) j["high_noise_fraction"] = high_noise_fraction;
   j["upsample_factor"] = upsample_factor;
   j["crop_size"] = crop_size;
   j["seed"] = seed;
@@ -236,8 +257,7 @@ TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>*
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(step_seed ^ 0xA5A5A5A5ull);
 
     const Batch batch = load_batch(s, generator);
-    const torch::Tensor t =
-        torch::randint(s.diffusion.num_timesteps(), {o.batch_size}, generator, torch::kLong);
+    const torch::Tensor t = draw_timesteps(o, s.diffusion.num_timesteps(), generator);
     const torch::Tensor noise = torch::randn(batch.images.sizes(), generator);
     const torch::Tensor x_t = s.diffusion.q_sample(batch.images, t, noise);
 
@@ -246,7 +266,10 @@ TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>*
     cond.low_res = batch.low_res;
     const torch::Tensor out = s.model->forward(x_t, t, text, cond);
     const DiffusionLoss losses = diffusion_loss(s.diffusion, out, batch.images, x_t, t, noise);
-    const torch::Tensor loss = losses.loss.mean();
+    const torch::Tensor loss =
+        o.x0_weight_cap == 1.0
+            ? losses.loss.mean()
+            : (losses.mse * x0_error_weight(s.diffusion, t, o.x0_weight_cap) + losses.vb).mean();
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value)) {
       throw Error(Status::internal,

@@ -33,6 +33,11 @@ struct TrainOptions {
   double ema_decay = 0.999;
   double grad_clip = 1.0;            // max global gradient norm; 0 disables
   double caption_dropout = 0.2;      // chance of an empty caption, for classifier-free guidance
+  // Caps the per-example weight of the eps MSE, x0_error_weight(): 1 is GLIDE's unweighted loss.
+  double x0_weight_cap = 1.0;
+  // Share of each batch whose t is drawn from the noisiest tenth of the process instead of all of
+  // it (0: GLIDE's uniform t). Those steps decide an image's colors and layout from the prompt.
+  double high_noise_fraction = 0.0;
   bool freeze_text_encoder = false;  // keep the transformer and token embeddings fixed
   int64_t upsample_factor = 4;       // super-resolution: low_res = image average-pooled by it
   int64_t crop_size = 0;             // super-resolution: train on random crops of this size
