@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Times the reference implementation (openai/glide-text2im) and `glide bench` side by side on
-this machine, at the same thread count and dtype, and prints their ratio.
+this machine, at the same thread count, and prints their ratios: glide in float32 and bfloat16
+against the reference in float32 (what it runs on a CPU).
 
 The reference is not part of glide: pass a checkout of it with --reference (it needs Python's
 torch, numpy and regex; on Debian: apt install python3-torch python3-regex). Both sides build
@@ -13,7 +14,8 @@ median of --repeats:
   upsampler step the 256x256 model on 1 row.
 
 Usage: bench/reference_cpu.py --reference ~/glide-text2im [--threads 2] [--repeats 3]
-       [--only base|upsampler] [--glide build/src/cli/glide] [--json out.json]
+       [--only base|upsampler] [--glide build/src/cli/glide] [--glide-dtypes float32,bfloat16]
+       [--json out.json]
 """
 
 import argparse
@@ -62,10 +64,10 @@ def reference_step_ms(reference, which, threads, repeats):
     return statistics.median(times)
 
 
-def glide_step_ms(glide, which, threads, repeats):
+def glide_step_ms(glide, which, threads, repeats, dtype):
     out = subprocess.run(
         [glide, "bench", "--only", which, "--batch", "1", "--threads", str(threads),
-         "--repeats", str(repeats), "--json"],
+         "--repeats", str(repeats), "--dtype", dtype, "--json"],
         check=True, capture_output=True, text=True).stdout
     report = json.loads(out)
     return report["base_step_ms" if which == "base" else "upsampler_step_ms"]
@@ -79,6 +81,8 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=["base", "upsampler"], action="append")
+    parser.add_argument("--glide-dtypes", default="float32,bfloat16",
+                        help="the dtypes glide runs in, each against the reference's float32")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if not os.path.isdir(os.path.join(args.reference, "glide_text2im")):
@@ -86,15 +90,22 @@ def main():
     if not os.access(args.glide, os.X_OK):
         parser.error(f"--glide {args.glide!r} is not an executable (build glide first)")
 
-    results = {"threads": args.threads, "dtype": "float32", "repeats": args.repeats}
-    print(f"float32 on {args.threads} threads, median of {args.repeats} after a warm-up")
-    print(f"{'step':<16}{'reference ms':>14}{'glide ms':>12}{'glide/reference':>18}")
+    dtypes = args.glide_dtypes.split(",")
+    results = {"threads": args.threads, "reference_dtype": "float32", "repeats": args.repeats}
+    print(f"{args.threads} threads, median of {args.repeats} after a warm-up; "
+          f"the reference runs float32")
+    print(f"{'step':<12}{'reference ms':>14}" +
+          "".join(f"{'glide ' + d + ' ms':>22}{'ratio':>8}" for d in dtypes))
     for which in args.only or ["base", "upsampler"]:
         # Alternate the two so that a change in the machine's load hits both.
         ref = reference_step_ms(args.reference, which, args.threads, args.repeats)
-        ours = glide_step_ms(args.glide, which, args.threads, args.repeats)
-        results[which] = {"reference_ms": ref, "glide_ms": ours, "ratio": ours / ref}
-        print(f"{which:<16}{ref:>14.0f}{ours:>12.0f}{ours / ref:>18.2f}", flush=True)
+        results[which] = {"reference_ms": ref}
+        line = f"{which:<12}{ref:>14.0f}"
+        for dtype in dtypes:
+            ours = glide_step_ms(args.glide, which, args.threads, args.repeats, dtype)
+            results[which][dtype] = {"glide_ms": ours, "ratio": ours / ref}
+            line += f"{ours:>22.0f}{ours / ref:>8.2f}"
+        print(line, flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

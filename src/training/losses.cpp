@@ -95,7 +95,9 @@ torch::Tensor x0_error_weight(const GaussianDiffusion& diffusion, const torch::T
     const double inverse_snr = (1.0 - abar[i]) / abar[i];
     weights[i] = std::min(std::max(1.0, inverse_snr), cap);
   }
-  return torch::tensor(weights, torch::kDouble).index_select(0, t.to(torch::kLong)).to(torch::kFloat);
+  return torch::tensor(weights, torch::kDouble)
+      .index_select(0, t.to(torch::kLong))
+      .to(torch::kFloat);
 }
 
 }  // namespace glide::training

@@ -27,8 +27,8 @@ DiffusionLoss diffusion_loss(const GaussianDiffusion& diffusion, const torch::Te
 // Since ‖eps − eps_θ‖² = SNR(t)·‖x0 − x0_θ‖², a weight of 1/SNR where the SNR is below 1 makes the
 // loss the error of the predicted image (the truncated-SNR weighting of Salimans & Ho 2022,
 // sec. 4), capped at `cap`. Under eps-MSE the nearly pure-noise steps, where a prompt or a low-res
-// image is all that tells the colors apart, weigh almost nothing: the shapes models need more weight
-// there to learn their conditioning in a short run. cap = 1 gives all ones (GLIDE's loss).
+// image is all that tells the colors apart, weigh almost nothing: the shapes models need more
+// weight there to learn their conditioning in a short run. cap = 1 gives all ones (GLIDE's loss).
 torch::Tensor x0_error_weight(const GaussianDiffusion& diffusion, const torch::Tensor& t,
                               double cap);
 

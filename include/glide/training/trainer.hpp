@@ -31,8 +31,8 @@ struct TrainOptions {
   double min_lr_ratio = 0.1;
   double weight_decay = 0.0;  // AdamW's decoupled decay
   double ema_decay = 0.999;
-  double grad_clip = 1.0;            // max global gradient norm; 0 disables
-  double caption_dropout = 0.2;      // chance of an empty caption, for classifier-free guidance
+  double grad_clip = 1.0;        // max global gradient norm; 0 disables
+  double caption_dropout = 0.2;  // chance of an empty caption, for classifier-free guidance
   // Caps the per-example weight of the eps MSE, x0_error_weight(): 1 is GLIDE's unweighted loss.
   double x0_weight_cap = 1.0;
   // Share of each batch whose t is drawn from the noisiest tenth of the process instead of all of
