@@ -90,6 +90,8 @@ TEST_CASE("the analyser reads the dataset's own images", "[semantic]") {
   }
 }
 
+// Hidden ([.]): the shipped pair fails it (colors 15%, shapes 33%; docs/shapes-model.md), and it
+// takes about 12 minutes on 2 cores. Run it with `build/tests/test_semantic "[slow]"`.
 TEST_CASE("the shipped shapes models draw what the prompt names", "[semantic][slow][.]") {
   DefaultModelPaths paths;
   try {
