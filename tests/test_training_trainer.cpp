@@ -6,9 +6,11 @@
 #include <iterator>
 #include <memory>
 
+#include "glide/image/png.hpp"
 #include "glide/io/checkpoint.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/training/shapes.hpp"
+#include "glide/training/train_job.hpp"
 #include "glide/training/trainer.hpp"
 #include "support/catch_torch.hpp"
 #include "support/require_error.hpp"
@@ -187,4 +189,39 @@ TEST_CASE("training options are validated with the option's name", "[training][t
   auto o = tiny_options(dir.file("x.safetensors"));
   require_error([&] { training::Trainer(o, std::make_shared<training::ShapesDataset>(16, 0)); },
                 "16x16", Status::invalid_argument);
+}
+
+TEST_CASE("a training job's config file, dataset and outputs", "[training][train_job]") {
+  glide::test::ScratchDir dir;
+  const auto options = tiny_options(dir.file("run.safetensors"));
+  const std::string config = dir.file("tiny.json");
+  std::ofstream(config) << options.model.to_json();
+  CHECK(training::read_model_config(config).to_json() == options.model.to_json());
+  require_error([&] { training::read_model_config(dir.file("none.json")); }, "none.json",
+                Status::not_found);
+  std::ofstream(dir.file("bad.json")) << "{\"no_such_option\": 1}";
+  require_error([&] { training::read_model_config(dir.file("bad.json")); }, "bad.json",
+                Status::invalid_argument);
+
+  CHECK(training::make_dataset("shapes", "", 8, 0)->image_size() == 8);
+  require_error([&] { training::make_dataset("mnist", "", 8, 0); }, "mnist",
+                Status::invalid_argument);
+  require_error([&] { training::make_dataset("shapes", dir.file("no-images"), 8, 0); }, "no-images",
+                Status::not_found);
+
+  training::Trainer trainer(options, tiny_shapes());
+  trainer.run();
+  training::TrainOutputs outputs;
+  outputs.export_path = dir.file("model.safetensors");
+  outputs.export_dtype = torch::kFloat16;
+  outputs.loss_curve_path = dir.file("loss.png");
+  outputs.check();
+  training::write_outputs(trainer, outputs);
+  CHECK(load_stage_model(outputs.export_path).model->config().to_json() == options.model.to_json());
+  CHECK(io::load_safetensors(outputs.export_path).at("out.2.weight").dtype() == torch::kFloat16);
+  CHECK(image::load_png(outputs.loss_curve_path).pixels.size(1) == 640);
+  require_error([&] { outputs.check(); }, "already exists", Status::invalid_argument);
+  outputs.overwrite = true;
+  outputs.check();
+  training::write_outputs(trainer, outputs);
 }

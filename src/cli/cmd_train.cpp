@@ -5,19 +5,14 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "commands.hpp"
 #include "glide/error.hpp"
-#include "glide/image/plot.hpp"
-#include "glide/image/png.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/runtime.hpp"
-#include "glide/training/image_folder.hpp"
-#include "glide/training/shapes.hpp"
+#include "glide/training/train_job.hpp"
 #include "glide/training/trainer.hpp"
 #include "param_fields.hpp"
 
@@ -45,27 +40,6 @@ std::atomic<bool> g_stop_requested{false};
 void on_interrupt(int) {
   g_stop_requested.store(true);
   std::signal(SIGINT, SIG_DFL);
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(Status::not_found, fmt::format("cannot open model config {}", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::shared_ptr<const training::Dataset> make_dataset(const TrainCommand& cmd) {
-  if (!cmd.image_folder.empty()) {
-    return std::make_shared<training::ImageFolderDataset>(cmd.image_folder,
-                                                          cmd.options.model.image_size);
-  }
-  if (cmd.dataset == "shapes") {
-    return std::make_shared<training::ShapesDataset>(cmd.options.model.image_size,
-                                                     cmd.dataset_seed);
-  }
-  throw Error(Status::invalid_argument,
-              fmt::format("--dataset {} is unknown; expected shapes", cmd.dataset));
 }
 
 std::string format_duration(double seconds) {
@@ -106,10 +80,18 @@ class TrainReporter {
 
 void run_train(TrainCommand& cmd) {
   if (cmd.threads > 0) set_num_threads(cmd.threads);
-  cmd.options.model = ModelConfig::from_json(read_text_file(cmd.model_config_path));
+  cmd.options.model = training::read_model_config(cmd.model_config_path);
   cmd.options.diffusion = default_diffusion_config(cmd.options.model);
-  const torch::Dtype export_dtype = parse_dtype_flag("--export-dtype", cmd.export_dtype);
-  training::Trainer trainer(cmd.options, make_dataset(cmd));
+  training::TrainOutputs outputs;
+  outputs.export_path = cmd.export_path;
+  outputs.export_dtype = parse_dtype_flag("--export-dtype", cmd.export_dtype);
+  outputs.loss_curve_path = cmd.loss_curve_path;
+  outputs.overwrite = cmd.overwrite;
+  cmd.options.validate();
+  outputs.check();
+  training::Trainer trainer(cmd.options,
+                            training::make_dataset(cmd.dataset, cmd.image_folder,
+                                                   cmd.options.model.image_size, cmd.dataset_seed));
   if (trainer.step() > 0) {
     fmt::print(stderr, "resuming {} at step {}/{}\n", cmd.options.checkpoint_path, trainer.step(),
                cmd.options.steps);
@@ -127,14 +109,9 @@ void run_train(TrainCommand& cmd) {
                result.step, cmd.options.checkpoint_path);
     throw Error(Status::cancelled, "training interrupted");
   }
-  if (!cmd.loss_curve_path.empty()) {
-    image::save_png(cmd.loss_curve_path,
-                    image::plot_series(trainer.loss_history(), "training loss per step"), {},
-                    cmd.overwrite);
-    fmt::print(stderr, "wrote {}\n", cmd.loss_curve_path);
-  }
+  training::write_outputs(trainer, outputs);
+  if (!cmd.loss_curve_path.empty()) fmt::print(stderr, "wrote {}\n", cmd.loss_curve_path);
   if (!cmd.export_path.empty()) {
-    trainer.export_model(cmd.export_path, export_dtype, cmd.overwrite);
     fmt::print(stderr, "wrote {} (EMA weights, {})\n", cmd.export_path, cmd.export_dtype);
   }
 }

@@ -8,10 +8,13 @@ Quick start::
     pipe = glide.Pipeline("base.pt", "upsample.pt")   # your own checkpoints
     images, small = pipe.generate(["a corgi", "a cat"], batch_size=2, return_base=True)
 
+    glide.train("models/recipes/shapes-base.json", "run.ckpt.safetensors", steps=1800,
+                export="base.safetensors")                # training, as `glide train`
+
 Images are numpy uint8 arrays (B, H, W, 3). Errors: ValueError (a bad argument, naming it),
 FileNotFoundError (a missing file or model), glide.GlideError (anything else glide reports),
-KeyboardInterrupt (Ctrl-C during sampling) and glide.Cancelled (a progress callable returned
-False). See docs/python.md.
+KeyboardInterrupt (Ctrl-C during sampling or training) and glide.Cancelled (a progress callable
+returned False). See docs/python.md and docs/training.md.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ._glide import (
 )
 from ._pipeline import Config, PathLike, Pipeline, Prompt, split_config
 from ._progress import ProgressArg, TextBar
+from ._train import TrainConfig, TrainProgress, TrainProgressArg, TrainResult, train
 
 __version__: str = _glide.__version__
 
@@ -45,6 +49,10 @@ __all__ = [
     "ProgressArg",
     "StageParams",
     "TextBar",
+    "TrainConfig",
+    "TrainProgress",
+    "TrainProgressArg",
+    "TrainResult",
     "convert_checkpoint",
     "default_model_paths",
     "default_pipeline",
@@ -57,6 +65,7 @@ __all__ = [
     "save_png",
     "set_num_threads",
     "tokenize",
+    "train",
     "__version__",
 ]
 

@@ -93,3 +93,40 @@ class _Pipeline:
 def encode_png(image: Any, text: Dict[str, str] = ...) -> bytes: ...
 def save_png(path: str, image: Any, text: Dict[str, str] = ..., overwrite: bool = False) -> None: ...
 def load_png(path: str) -> Tuple[np.ndarray, Dict[str, str]]: ...
+
+class _TrainOptions:
+    steps: int
+    batch_size: int
+    learning_rate: float
+    warmup_steps: int
+    lr_schedule: str
+    min_lr_ratio: float
+    weight_decay: float
+    ema_decay: float
+    grad_clip: float
+    caption_dropout: float
+    x0_weight_cap: float
+    high_noise_fraction: float
+    freeze_text_encoder: bool
+    upsample_factor: int
+    crop_size: int
+    seed: int
+    checkpoint_every: int
+    def __init__(self) -> None: ...
+
+def _train(
+    options: _TrainOptions,
+    config: Optional[str],
+    config_file: Optional[str],
+    checkpoint: str,
+    dataset: str,
+    images: Optional[str],
+    dataset_seed: int,
+    init_from: Optional[str],
+    export: Optional[str],
+    export_dtype: str,
+    loss_curve: Optional[str],
+    overwrite: bool,
+    threads: int,
+    progress: Optional[Callable[[Dict[str, Any]], Optional[bool]]],
+) -> Dict[str, Any]: ...

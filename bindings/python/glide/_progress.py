@@ -27,36 +27,45 @@ def in_notebook() -> bool:
 
 class TextBar:
     """A one-line bar per stage on a stream: redrawn in place (at most 10 times a second) on a
-    terminal or in a notebook, else a single summary line when each stage ends."""
+    terminal or in a notebook, else a single summary line when each stage ends (and, with
+    ``every``, a line every that many steps). ``postfix`` adds text after the bar, such as a
+    training step's loss."""
 
     width = 30
 
-    def __init__(self, stream: Any = None, live: Optional[bool] = None) -> None:
+    def __init__(self, stream: Any = None, live: Optional[bool] = None, every: int = 0) -> None:
         self.stream = stream if stream is not None else sys.stderr
         if live is None:
             isatty = getattr(self.stream, "isatty", None)
             live = bool(isatty and isatty()) or in_notebook()
         self.live = live
+        self.every = every
         self._stage: Optional[str] = None
         self._start = 0.0
         self._drawn = 0.0
+        self._length = 0  # of the line drawn last, which a shorter one must cover
 
-    def __call__(self, stage: str, step: int, total: int, preview: Any = None) -> None:
+    def __call__(self, stage: str, step: int, total: int, preview: Any = None, *,
+                 postfix: str = "") -> None:
         now = time.monotonic()
         if stage != self._stage:
-            self._stage, self._start, self._drawn = stage, now, 0.0
+            self._stage, self._start, self._drawn, self._length = stage, now, 0.0, 0
         done = step >= total
+        extra = f"  {postfix}" if postfix else ""
         if self.live and (done or now - self._drawn >= 0.1):
             filled = self.width * step // max(total, 1)
             bar = "#" * filled + "-" * (self.width - filled)
-            self.stream.write(
-                f"\r{stage:<17} [{bar}] {step}/{total} {now - self._start:6.1f}s"
-                + ("\n" if done else "")
-            )
+            line = f"{stage:<17} [{bar}] {step}/{total} {now - self._start:6.1f}s{extra}"
+            self._length, line = len(line), line.ljust(self._length)
+            self.stream.write(f"\r{line}" + ("\n" if done else ""))
             self.stream.flush()
             self._drawn = now
         elif done and not self.live:
-            self.stream.write(f"glide: {stage}: {total} steps in {now - self._start:.1f}s\n")
+            self.stream.write(f"glide: {stage}: {total} steps in {now - self._start:.1f}s{extra}\n")
+            self.stream.flush()
+        elif not self.live and self.every > 0 and step % self.every == 0:
+            self.stream.write(f"glide: {stage}: step {step}/{total} "
+                              f"{now - self._start:.1f}s{extra}\n")
             self.stream.flush()
         if done:
             self._stage = None  # the line is finished; close() has nothing to end
@@ -77,11 +86,14 @@ class TqdmBar:
         self._bar: Any = None
         self._stage: Optional[str] = None
 
-    def __call__(self, stage: str, step: int, total: int, preview: Any = None) -> None:
+    def __call__(self, stage: str, step: int, total: int, preview: Any = None, *,
+                 postfix: str = "") -> None:
         if stage != self._stage:
             self.close()
             self._bar = self._tqdm(total=total, desc=stage, leave=True)
             self._stage = stage
+        if postfix:
+            self._bar.set_postfix_str(postfix, refresh=False)
         self._bar.update(step - self._bar.n)
         if step >= total:
             self.close()
@@ -92,8 +104,9 @@ class TqdmBar:
         self._bar, self._stage = None, None
 
 
-def default_bar() -> Union[TextBar, TqdmBar]:
-    """The bar ``progress=True`` shows: tqdm.auto in a notebook when installed, else text."""
+def default_bar(every: int = 0) -> Union[TextBar, TqdmBar]:
+    """The bar ``progress=True`` shows: tqdm.auto in a notebook when installed, else text
+    (``every``: see TextBar)."""
     if in_notebook():
         try:
             from tqdm.auto import tqdm
@@ -101,7 +114,7 @@ def default_bar() -> Union[TextBar, TqdmBar]:
             pass
         else:
             return TqdmBar(tqdm)
-    return TextBar()
+    return TextBar(every=every)
 
 
 def resolve(progress: ProgressArg) -> Optional[Callable[..., Optional[bool]]]:

@@ -14,6 +14,7 @@ void bind_params(pybind11::module_& m);
 void bind_pipeline(pybind11::module_& m);
 void bind_checkpoints(pybind11::module_& m);
 void bind_png(pybind11::module_& m);
+void bind_train(pybind11::module_& m);
 
 // A preset name ("base", "upsampler", "base-inpaint", "upsampler-inpaint"), ModelConfig JSON,
 // or nothing (the checkpoint's metadata, else inferred from its keys and shapes). `argument`

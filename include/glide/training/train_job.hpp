@@ -1,0 +1,48 @@
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "glide/models/config.hpp"
+#include "glide/training/dataset.hpp"
+#include "glide/training/trainer.hpp"
+
+// What a training job needs around a Trainer: its model config file, its dataset by name and
+// what it writes at the end. `glide train` and Python's glide.train() both use these.
+namespace glide::training {
+
+// The model options in a JSON file (ModelConfig::from_json). Throws glide::Error naming the
+// file: not_found when it is absent, io_error when unreadable, and from_json's errors otherwise.
+ModelConfig read_model_config(const std::string& path);
+
+// The dataset a run trains on, at `image_size`: the folder of captioned images when
+// `image_folder` is not empty (ImageFolderDataset), else the one called `name`: "shapes" (the
+// synthetic ShapesDataset, drawn with `seed`). glide::Error(invalid_argument) for another name.
+std::shared_ptr<const Dataset> make_dataset(const std::string& name,
+                                            const std::string& image_folder, int64_t image_size,
+                                            uint64_t seed);
+
+// The files a finished run writes.
+struct TrainOutputs {
+  std::string export_path;  // the EMA weights as a model file (Trainer::export_model); "": none
+  torch::Dtype export_dtype = torch::kFloat32;
+  std::string loss_curve_path;  // the loss per step plotted as a PNG; "": none
+  bool overwrite = false;       // replace existing files
+
+  // Throws glide::Error(invalid_argument) when a file to write exists and `overwrite` is false.
+  // Called before training, so a long run does not end in that refusal.
+  void check() const;
+};
+
+// Writes the loss curve, then the exported model (each when its path is set).
+void write_outputs(const Trainer& trainer, const TrainOutputs& outputs);
+
+// Plots a loss history (one value per step, image::plot_series on a log scale) as a PNG.
+// Refuses to replace an existing file unless `overwrite`.
+void save_loss_curve(const std::string& path, const std::vector<double>& losses,
+                     bool overwrite = false);
+
+}  // namespace glide::training
