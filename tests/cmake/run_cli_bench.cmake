@@ -1,24 +1,6 @@
 # Script mode (cmake -P) for the cli_bench test. GLIDE: the glide program.
 
-# Runs glide; fails the test unless it exits with `expect` ("ok" or "fail"). stdout goes to
-# `out_var`, stdout and stderr together to `all_var`.
-function(glide_run expect out_var all_var)
-  execute_process(COMMAND "${GLIDE}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  if(expect STREQUAL "ok" AND NOT rc EQUAL 0)
-    message(FATAL_ERROR "glide ${ARGN} failed (${rc}):\n${out}\n${err}")
-  elseif(expect STREQUAL "fail" AND rc EQUAL 0)
-    message(FATAL_ERROR "glide ${ARGN} should have failed:\n${out}\n${err}")
-  endif()
-  set(${out_var} "${out}" PARENT_SCOPE)
-  set(${all_var} "${out}${err}" PARENT_SCOPE)
-endfunction()
-
-function(require text pattern)
-  if(NOT text MATCHES "${pattern}")
-    message(FATAL_ERROR "expected output matching '${pattern}', got:\n${text}")
-  endif()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/run_cli_helpers.cmake")
 
 # A JSON number > 0 at the path (string(JSON) arguments) in `json`.
 function(require_positive json)
@@ -48,7 +30,7 @@ function(require_absent json)
 endfunction()
 
 # The whole benchmark on the tiny random models, as JSON.
-glide_run(ok json all bench --preset tiny --repeats 1 --batch 1,2 --threads 1 --json)
+glide_run_stdout(ok json all bench --preset tiny --repeats 1 --batch 1,2 --threads 1 --json)
 require_equal("${json}" "cpu (1 thread)" device)
 require_equal("${json}" "float32" dtype)
 require_equal("${json}" "1" threads)
@@ -78,7 +60,7 @@ require_absent("${json}" base_step 1 tflops)
 require_absent("${json}" device_peak_tflops)
 
 # The table; --only leaves the other measurements out.
-glide_run(ok table all bench --preset tiny --repeats 1 --batch 1 --only base)
+glide_run_stdout(ok table all bench --preset tiny --repeats 1 --batch 1 --only base)
 require("${table}" "device +cpu \\([0-9]+ threads?\\)")
 require("${table}" "ms/step")
 require("${table}" "\n  base +1 +2 ")
@@ -88,20 +70,20 @@ if(table MATCHES "upsampler +1|whole pipeline")
 endif()
 
 # Bad flags fail, naming the flag.
-glide_run(fail out all bench --preset tiny --only foo)
+glide_run_stdout(fail out all bench --preset tiny --only foo)
 require("${all}" "--only")
-glide_run(fail out all bench --preset tiny --dtype float16)
+glide_run_stdout(fail out all bench --preset tiny --dtype float16)
 require("${all}" "--dtype float16 needs --device cuda")
-glide_run(fail out all bench --preset tiny --batch 0)
+glide_run_stdout(fail out all bench --preset tiny --batch 0)
 require("${all}" "--batch 0")
-glide_run(fail out all bench --preset tiny --batch 1,300)
+glide_run_stdout(fail out all bench --preset tiny --batch 1,300)
 require("${all}" "--batch 300")
-glide_run(fail out all bench --preset tiny --repeats 0)
+glide_run_stdout(fail out all bench --preset tiny --repeats 0)
 require("${all}" "--repeats 0")
-glide_run(fail out all bench --preset tiny --device cuda:99)
+glide_run_stdout(fail out all bench --preset tiny --device cuda:99)
 require("${all}" "--device cuda:99")
-glide_run(fail out all bench --preset huge)
+glide_run_stdout(fail out all bench --preset huge)
 require("${all}" "--preset")
-glide_run(fail out all bench --preset tiny --model no-such-model.safetensors)
+glide_run_stdout(fail out all bench --preset tiny --model no-such-model.safetensors)
 require("${all}" "no-such-model.safetensors")
 message("cli_bench: all steps passed")

@@ -1,9 +1,11 @@
 # Shared by the run_cli_*.cmake scripts (included, never registered): running glide, checking its
-# output, and the golden tiny models' flags. Needs GLIDE, GOLDENS and WORK_DIR.
+# output, and the golden tiny models' flags. Needs GLIDE; the golden helpers GOLDENS; WORK_DIR,
+# when set, is emptied.
 
 # Runs glide with the arguments and fails the test unless it exits with `expect`: "ok" (0), "fail"
-# (anything but 0) or an exact status. The program's stdout and stderr end up in `out_var`.
-function(glide_run expect out_var)
+# (anything but 0) or an exact status. The program's stdout goes to `stdout_var`, its stdout and
+# stderr together to `all_var`.
+function(glide_run_stdout expect stdout_var all_var)
   execute_process(COMMAND "${GLIDE}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
                   ERROR_VARIABLE err)
   if(expect STREQUAL "ok")
@@ -16,7 +18,14 @@ function(glide_run expect out_var)
   elseif(NOT rc EQUAL expect)
     message(FATAL_ERROR "glide ${ARGN} exited with ${rc}, expected ${expect}:\n${out}\n${err}")
   endif()
-  set(${out_var} "${out}${err}" PARENT_SCOPE)
+  set(${stdout_var} "${out}" PARENT_SCOPE)
+  set(${all_var} "${out}${err}" PARENT_SCOPE)
+endfunction()
+
+# As glide_run_stdout, with stdout and stderr together in `out_var`.
+function(glide_run expect out_var)
+  glide_run_stdout("${expect}" unused all ${ARGN})
+  set(${out_var} "${all}" PARENT_SCOPE)
 endfunction()
 
 function(require text pattern)
@@ -70,5 +79,7 @@ function(golden_pipeline_flags var)
       PARENT_SCOPE)
 endfunction()
 
-file(REMOVE_RECURSE "${WORK_DIR}")
-file(MAKE_DIRECTORY "${WORK_DIR}")
+if(WORK_DIR)
+  file(REMOVE_RECURSE "${WORK_DIR}")
+  file(MAKE_DIRECTORY "${WORK_DIR}")
+endif()
