@@ -5,23 +5,19 @@
 
 #include "glide/error.hpp"
 #include "io/bytes.hpp"
+#include "io/zip_format.hpp"
 
 namespace glide::io::detail {
 
 namespace {
 
-// Signatures and fixed sizes from PKWARE's APPNOTE.TXT (sections 4.3.7, 4.3.12, 4.3.14-16).
-constexpr uint32_t kLocalHeaderSig = 0x04034b50;
-constexpr uint32_t kCentralHeaderSig = 0x02014b50;
-constexpr uint32_t kEndSig = 0x06054b50;
-constexpr uint32_t kEnd64Sig = 0x06064b50;
-constexpr uint32_t kEnd64LocatorSig = 0x07064b50;
-constexpr size_t kLocalHeaderSize = 30;
+using namespace zip;  // the record signatures (io/zip_format.hpp)
+
+// Fixed sizes from PKWARE's APPNOTE.TXT (sections 4.3.7, 4.3.12, 4.3.14-16).
 constexpr size_t kCentralHeaderSize = 46;
 constexpr size_t kEndSize = 22;
 constexpr size_t kEnd64Size = 56;
 constexpr size_t kEnd64LocatorSize = 20;
-constexpr uint16_t kZip64ExtraId = 0x0001;
 // Deflate cannot expand data by more than about 1032:1.
 constexpr uint64_t kMaxDeflateRatio = 1032;
 

@@ -3,19 +3,15 @@
 #include <algorithm>
 
 #include "glide/error.hpp"
+#include "io/zip_format.hpp"
 #include "io/zip_index.hpp"
 
 namespace glide::io::detail {
 namespace {
 
-// Signatures and field layouts from PKWARE's APPNOTE.TXT (4.3.7, 4.3.12, 4.3.14-16, 4.5.3).
-constexpr uint32_t kLocalHeaderSig = 0x04034b50;
-constexpr uint32_t kCentralHeaderSig = 0x02014b50;
-constexpr uint32_t kEndSig = 0x06054b50;
-constexpr uint32_t kEnd64Sig = 0x06064b50;
-constexpr uint32_t kEnd64LocatorSig = 0x07064b50;
-constexpr size_t kLocalHeaderSize = 30;
-constexpr uint16_t kZip64ExtraId = 0x0001;
+using namespace zip;  // the record signatures (io/zip_format.hpp)
+
+// Field layouts from PKWARE's APPNOTE.TXT (4.3.7, 4.3.12, 4.3.14-16, 4.5.3).
 constexpr uint16_t kPaddingExtraId = 0x4246;  // "FB", what PyTorch's writer pads with
 constexpr uint16_t kVersion = 20;             // 2.0: stored files in folders
 constexpr uint16_t kVersionZip64 = 45;        // 4.5: zip64 extensions
