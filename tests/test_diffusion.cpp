@@ -124,6 +124,38 @@ TEST_CASE("respaced processes match the reference's betas and timestep maps",
   CHECK(cases >= 2);
 }
 
+TEST_CASE("the shifted cosine schedule divides the reference cosine's SNR by k squared",
+          "[diffusion]") {
+  GLIDE_REQUIRE_GOLDEN(path, "schedules.json");
+  const auto cosine = read_json(path).at("betas").at("squaredcos_cap_v2").get<std::vector<double>>();
+  require_close_relative(glide::named_beta_schedule("shifted_cosine_1", 1000), cosine, 1e-9);
+
+  const auto shifted = glide::named_beta_schedule("shifted_cosine_8", 1000);
+  REQUIRE(shifted.size() == cosine.size());
+  double alpha_bar = 1, shifted_alpha_bar = 1;
+  // The last step of both is capped at β = 0.999, where the closed form no longer holds.
+  for (size_t t = 0; t + 1 < cosine.size(); ++t) {
+    alpha_bar *= 1 - cosine[t];
+    shifted_alpha_bar *= 1 - shifted[t];
+    const double snr = alpha_bar / (1 - alpha_bar);
+    const double shifted_snr = shifted_alpha_bar / (1 - shifted_alpha_bar);
+    INFO("t = " << t << ": SNR " << snr << ", shifted " << shifted_snr);
+    REQUIRE(std::abs(shifted_snr * 64 / snr - 1) < 1e-6);
+    REQUIRE(shifted[t] >= cosine[t]);  // more noise at every step
+  }
+  for (const std::string name : {"shifted_cosine_", "shifted_cosine_0.5", "shifted_cosine_x",
+                                 "shifted_cosine_-2", "shifted_cosine_1.", "shifted_cosine_1e3"}) {
+    INFO(name);
+    try {
+      glide::named_beta_schedule(name, 1000);
+      FAIL("accepted");
+    } catch (const glide::Error& e) {
+      CHECK(e.status() == glide::Status::invalid_argument);
+      CHECK_THAT(e.what(), Contains(name) && Contains("at least 1"));
+    }
+  }
+}
+
 TEST_CASE("the linear schedule scales with the number of steps", "[diffusion]") {
   const auto betas = glide::named_beta_schedule("linear", 250);
   REQUIRE(betas.size() == 250);
@@ -140,7 +172,8 @@ TEST_CASE("bad schedule names and step counts are errors that say what is allowe
     FAIL("accepted");
   } catch (const glide::Error& e) {
     CHECK(e.status() == glide::Status::invalid_argument);
-    CHECK_THAT(e.what(), Contains("'cosine'") && Contains("squaredcos_cap_v2"));
+    CHECK_THAT(e.what(), Contains("'cosine'") && Contains("squaredcos_cap_v2") &&
+                             Contains("shifted_cosine_<k>"));
   }
   CHECK(status_of([] { glide::named_beta_schedule("linear", 0); }) ==
         glide::Status::invalid_argument);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "glide/image/png.hpp"
 #include "glide/io/checkpoint.hpp"
@@ -196,11 +197,27 @@ TEST_CASE("a training job's config file, dataset and outputs", "[training][train
   const auto options = tiny_options(dir.file("run.safetensors"));
   const std::string config = dir.file("tiny.json");
   std::ofstream(config) << options.model.to_json();
-  CHECK(training::read_model_config(config).to_json() == options.model.to_json());
-  require_error([&] { training::read_model_config(dir.file("none.json")); }, "none.json",
+  const training::Recipe recipe = training::read_recipe(config);
+  CHECK(recipe.model.to_json() == options.model.to_json());
+  CHECK(recipe.diffusion.noise_schedule == "squaredcos_cap_v2");  // the official base diffusion
+  require_error([&] { training::read_recipe(dir.file("none.json")); }, "none.json",
                 Status::not_found);
   std::ofstream(dir.file("bad.json")) << "{\"no_such_option\": 1}";
-  require_error([&] { training::read_model_config(dir.file("bad.json")); }, "bad.json",
+  require_error([&] { training::read_recipe(dir.file("bad.json")); }, "bad.json",
+                Status::invalid_argument);
+
+  // A recipe may name its own diffusion, as the shipped base model's does.
+  nlohmann::json shifted = nlohmann::json::parse(options.model.to_json());
+  shifted["noise_schedule"] = "shifted_cosine_4";
+  shifted["diffusion_steps"] = 500;
+  std::ofstream(dir.file("shifted.json")) << shifted.dump();
+  const training::Recipe shifted_recipe = training::read_recipe(dir.file("shifted.json"));
+  CHECK(shifted_recipe.diffusion.noise_schedule == "shifted_cosine_4");
+  CHECK(shifted_recipe.diffusion.diffusion_steps == 500);
+  CHECK(shifted_recipe.model.to_json() == options.model.to_json());
+  shifted["noise_schedule"] = "shifted_cosine_half";
+  std::ofstream(dir.file("bad-schedule.json")) << shifted.dump();
+  require_error([&] { training::read_recipe(dir.file("bad-schedule.json")); }, "shifted_cosine_half",
                 Status::invalid_argument);
 
   CHECK(training::make_dataset("shapes", "", 8, 0)->image_size() == 8);

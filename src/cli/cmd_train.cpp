@@ -80,8 +80,9 @@ class TrainReporter {
 
 void run_train(TrainCommand& cmd) {
   if (cmd.threads > 0) set_num_threads(cmd.threads);
-  cmd.options.model = training::read_model_config(cmd.model_config_path);
-  cmd.options.diffusion = default_diffusion_config(cmd.options.model);
+  const training::Recipe recipe = training::read_recipe(cmd.model_config_path);
+  cmd.options.model = recipe.model;
+  cmd.options.diffusion = recipe.diffusion;
   training::TrainOutputs outputs;
   outputs.export_path = cmd.export_path;
   outputs.export_dtype = parse_dtype_flag("--export-dtype", cmd.export_dtype);

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "glide/error.hpp"
@@ -44,13 +43,7 @@ ConfigFile read_config_file(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   try {
-    ConfigFile out{ModelConfig::from_json(text.str()), std::nullopt};
-    const nlohmann::json j = nlohmann::json::parse(text.str());
-    nlohmann::json diffusion = nlohmann::json::object();
-    for (const char* key : {"diffusion_steps", "noise_schedule"}) {
-      if (j.contains(key)) diffusion[key] = j[key];
-    }
-    if (!diffusion.empty()) out.diffusion = diffusion_config_from_json(diffusion.dump());
+    ConfigFile out{ModelConfig::from_json(text.str()), diffusion_config_in_options(text.str())};
     out.model.validate();
     return out;
   } catch (const Error& e) {

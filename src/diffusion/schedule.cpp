@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
 #include <set>
 
 #include "glide/error.hpp"
@@ -25,6 +26,43 @@ std::vector<double> linspace(double start, double stop, int64_t num) {
 double cosine_alpha_bar(double t) {
   const double c = std::cos((t + 0.008) / 1.008 * M_PI / 2);
   return c * c;
+}
+
+// The cosine schedule with its signal-to-noise ratio divided by k² at every t ("simple diffusion",
+// Hoogeboom et al. 2023, eq. 5: log SNR shifted by −2 log k). From SNR = ᾱ / (1 − ᾱ):
+// ᾱ' = ᾱ / (ᾱ + k² (1 − ᾱ)), with ᾱ normalised so that ᾱ(0) = 1 as the cosine betas imply.
+double shifted_cosine_alpha_bar(double t, double k) {
+  const double a = cosine_alpha_bar(t) / cosine_alpha_bar(0);
+  return a / (a + k * k * (1 - a));
+}
+
+std::vector<double> betas_from_alpha_bar(int64_t num_steps, const std::function<double(double)>& alpha_bar) {
+  std::vector<double> betas(static_cast<size_t>(num_steps));
+  const double n = static_cast<double>(num_steps);
+  for (int64_t i = 0; i < num_steps; ++i) {
+    const double t1 = static_cast<double>(i) / n;
+    const double t2 = static_cast<double>(i + 1) / n;
+    betas[i] = std::min(1 - alpha_bar(t2) / alpha_bar(t1), 0.999);
+  }
+  return betas;
+}
+
+constexpr const char* kShiftedCosinePrefix = "shifted_cosine_";
+
+// The k of "shifted_cosine_<k>": a plain decimal number of at least 1; false when it is not one.
+bool parse_shift(const std::string& text, double* out) {
+  if (text.empty() || text.size() > 16) return false;
+  bool dot = false;
+  for (char c : text) {
+    if (c == '.' && !dot) {
+      dot = true;
+    } else if (!std::isdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  if (text.front() == '.' || text.back() == '.') return false;
+  *out = std::stod(text);
+  return *out >= 1.0;
 }
 
 // Parses a non-negative decimal integer, allowing surrounding spaces; false when it is not one.
@@ -96,19 +134,23 @@ std::vector<double> named_beta_schedule(const std::string& name, int64_t num_ste
     const double scale = 1000.0 / static_cast<double>(num_steps);
     return linspace(scale * 0.0001, scale * 0.02, num_steps);
   }
-  if (name == "squaredcos_cap_v2") {
-    std::vector<double> betas(static_cast<size_t>(num_steps));
-    const double n = static_cast<double>(num_steps);
-    for (int64_t i = 0; i < num_steps; ++i) {
-      const double t1 = static_cast<double>(i) / n;
-      const double t2 = static_cast<double>(i + 1) / n;
-      betas[i] = std::min(1 - cosine_alpha_bar(t2) / cosine_alpha_bar(t1), 0.999);
+  if (name == "squaredcos_cap_v2") return betas_from_alpha_bar(num_steps, cosine_alpha_bar);
+  if (name.rfind(kShiftedCosinePrefix, 0) == 0) {
+    double k = 0;
+    const std::string shift = name.substr(std::string(kShiftedCosinePrefix).size());
+    if (!parse_shift(shift, &k)) {
+      throw Error(Status::invalid_argument,
+                  fmt::format("noise_schedule '{}': the shift '{}' must be a decimal number of at "
+                              "least 1, as in 'shifted_cosine_4'",
+                              name, shift));
     }
-    return betas;
+    return betas_from_alpha_bar(num_steps,
+                                [k](double t) { return shifted_cosine_alpha_bar(t, k); });
   }
   throw Error(Status::invalid_argument,
-              fmt::format("noise_schedule '{}' is unknown; expected one of: {}", name,
-                          fmt::join(beta_schedule_names(), ", ")));
+              fmt::format("noise_schedule '{}' is unknown; expected one of: {}, or "
+                          "shifted_cosine_<k> (k >= 1)",
+                          name, fmt::join(beta_schedule_names(), ", ")));
 }
 
 std::vector<int64_t> space_timesteps(int64_t num_timesteps,

@@ -53,6 +53,29 @@ DiffusionConfig diffusion_config_from_json(const std::string& json_text) {
   return d;
 }
 
+std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& options_json) {
+  nlohmann::json options;
+  try {
+    options = nlohmann::json::parse(options_json);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(Status::invalid_argument,
+                fmt::format("model options are not valid JSON: {}", e.what()));
+  }
+  nlohmann::json diffusion = nlohmann::json::object();
+  if (options.is_object()) {
+    for (const char* key : {"diffusion_steps", "noise_schedule"}) {
+      if (options.contains(key)) diffusion[key] = options[key];
+    }
+  }
+  if (diffusion.empty()) return std::nullopt;
+  try {
+    return diffusion_config_from_json(diffusion.dump());
+  } catch (const Error& e) {
+    // Options are the caller's input, not a file's metadata: a bad value is a bad argument.
+    throw Error(Status::invalid_argument, e.what());
+  }
+}
+
 std::string diffusion_config_to_json(const DiffusionConfig& config) {
   nlohmann::ordered_json j;
   j["diffusion_steps"] = config.diffusion_steps;

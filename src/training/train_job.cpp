@@ -5,13 +5,14 @@
 #include "glide/error.hpp"
 #include "glide/image/plot.hpp"
 #include "glide/image/png.hpp"
+#include "glide/pipeline/stage_model.hpp"
 #include "glide/training/image_folder.hpp"
 #include "glide/training/shapes.hpp"
 #include "image/files.hpp"
 
 namespace glide::training {
 
-ModelConfig read_model_config(const std::string& path) {
+Recipe read_recipe(const std::string& path) {
   std::string text;
   try {
     text = image::read_file(path);
@@ -19,7 +20,10 @@ ModelConfig read_model_config(const std::string& path) {
     throw Error(e.status(), fmt::format("model config: {}", e.what()));
   }
   try {
-    return ModelConfig::from_json(text);
+    Recipe recipe{ModelConfig::from_json(text), {}};
+    recipe.diffusion = diffusion_config_in_options(text).value_or(
+        default_diffusion_config(recipe.model));
+    return recipe;
   } catch (const Error& e) {
     throw Error(e.status(), fmt::format("model config '{}': {}", path, e.what()));
   }

@@ -110,8 +110,18 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(training_mutex);  // taken without the GIL
     if (threads > 0) set_num_threads(threads);
-    options.model = model ? *model : training::read_model_config(*config_file);
-    options.diffusion = default_diffusion_config(options.model);
+    if (model) {
+      // A preset has the official diffusion; JSON options may name another (as recipes do).
+      const bool is_json = config->find_first_not_of(" \t\r\n") != std::string::npos &&
+                           (*config)[config->find_first_not_of(" \t\r\n")] == '{';
+      options.model = *model;
+      options.diffusion = (is_json ? diffusion_config_in_options(*config) : std::nullopt)
+                              .value_or(default_diffusion_config(options.model));
+    } else {
+      const training::Recipe recipe = training::read_recipe(*config_file);
+      options.model = recipe.model;
+      options.diffusion = recipe.diffusion;
+    }
     options.validate();
     outputs.check();
     training::Trainer trainer(

@@ -140,6 +140,25 @@ def test_the_config_may_be_json_text_or_a_file(tmp_path: Path,
         assert result.loss_history == whole_run.loss_history[:2], form
 
 
+def test_a_config_may_name_its_diffusion(tmp_path: Path) -> None:
+    import json
+
+    shifted = dict(TINY, noise_schedule="shifted_cosine_4", diffusion_steps=200)
+    config = tmp_path / "shifted.json"
+    config.write_text(json.dumps(shifted))
+    for n, form in enumerate((shifted, config)):
+        model = tmp_path / f"model{n}.safetensors"
+        glide.train(form, tmp_path / f"run{n}.ckpt.safetensors", steps=1,  # type: ignore[arg-type]
+                    export=model, **FAST)
+        loaded = glide.Pipeline(base=model).base_config
+        assert loaded is not None
+        assert loaded["noise_schedule"] == "shifted_cosine_4", form
+        assert loaded["diffusion_steps"] == 200, form
+    with pytest.raises(ValueError, match="shifted_cosine_x"):
+        glide.train(dict(TINY, noise_schedule="shifted_cosine_x"), tmp_path / "bad.safetensors",
+                    steps=1, **FAST)
+
+
 def test_bad_options_raise_value_error_naming_them(tmp_path: Path) -> None:
     checkpoint = tmp_path / "run.ckpt.safetensors"
     cases = [

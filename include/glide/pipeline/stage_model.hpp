@@ -24,6 +24,10 @@ DiffusionConfig default_diffusion_config(const ModelConfig& config);
 
 // Parses the JSON of kDiffusionConfigMetadataKey; unknown names are glide::Error(invalid_format).
 DiffusionConfig diffusion_config_from_json(const std::string& json_text);
+// The diffusion named inside a model-options JSON object (the recipes' and models.json's style)
+// by its "diffusion_steps" and/or "noise_schedule" keys, other keys ignored; nullopt when it names
+// neither. glide::Error(invalid_argument) for a value diffusion_config_from_json() refuses.
+std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& options_json);
 // The JSON diffusion_config_from_json() reads (timestep_respacing only when set).
 std::string diffusion_config_to_json(const DiffusionConfig& config);
 

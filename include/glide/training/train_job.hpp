@@ -14,9 +14,17 @@
 // what it writes at the end. `glide train` and Python's glide.train() both use these.
 namespace glide::training {
 
-// The model options in a JSON file (ModelConfig::from_json). Throws glide::Error naming the
-// file: not_found when it is absent, io_error when unreadable, and from_json's errors otherwise.
-ModelConfig read_model_config(const std::string& path);
+// What a recipe file (models/recipes/*.json) says: the model options (ModelConfig::from_json)
+// and the diffusion its "diffusion_steps"/"noise_schedule" keys name, else the official one for
+// that kind of model (default_diffusion_config).
+struct Recipe {
+  ModelConfig model;
+  DiffusionConfig diffusion;
+};
+
+// Throws glide::Error naming the file: not_found when it is absent, io_error when unreadable,
+// and the JSON readers' errors otherwise.
+Recipe read_recipe(const std::string& path);
 
 // The dataset a run trains on, at `image_size`: the folder of captioned images when
 // `image_folder` is not empty (ImageFolderDataset), else the one called `name`: "shapes" (the
