@@ -127,7 +127,8 @@ TEST_CASE("respaced processes match the reference's betas and timestep maps",
 TEST_CASE("the shifted cosine schedule divides the reference cosine's SNR by k squared",
           "[diffusion]") {
   GLIDE_REQUIRE_GOLDEN(path, "schedules.json");
-  const auto cosine = read_json(path).at("betas").at("squaredcos_cap_v2").get<std::vector<double>>();
+  const auto cosine =
+      read_json(path).at("betas").at("squaredcos_cap_v2").get<std::vector<double>>();
   require_close_relative(glide::named_beta_schedule("shifted_cosine_1", 1000), cosine, 1e-9);
 
   const auto shifted = glide::named_beta_schedule("shifted_cosine_8", 1000);

@@ -217,8 +217,8 @@ TEST_CASE("a training job's config file, dataset and outputs", "[training][train
   CHECK(shifted_recipe.model.to_json() == options.model.to_json());
   shifted["noise_schedule"] = "shifted_cosine_half";
   std::ofstream(dir.file("bad-schedule.json")) << shifted.dump();
-  require_error([&] { training::read_recipe(dir.file("bad-schedule.json")); }, "shifted_cosine_half",
-                Status::invalid_argument);
+  require_error([&] { training::read_recipe(dir.file("bad-schedule.json")); },
+                "shifted_cosine_half", Status::invalid_argument);
 
   CHECK(training::make_dataset("shapes", "", 8, 0)->image_size() == 8);
   require_error([&] { training::make_dataset("mnist", "", 8, 0); }, "mnist",

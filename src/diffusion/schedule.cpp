@@ -36,7 +36,8 @@ double shifted_cosine_alpha_bar(double t, double k) {
   return a / (a + k * k * (1 - a));
 }
 
-std::vector<double> betas_from_alpha_bar(int64_t num_steps, const std::function<double(double)>& alpha_bar) {
+std::vector<double> betas_from_alpha_bar(int64_t num_steps,
+                                         const std::function<double(double)>& alpha_bar) {
   std::vector<double> betas(static_cast<size_t>(num_steps));
   const double n = static_cast<double>(num_steps);
   for (int64_t i = 0; i < num_steps; ++i) {
