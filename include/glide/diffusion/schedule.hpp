@@ -10,7 +10,8 @@ namespace glide {
 //  - "linear": Ho et al. 2020, from 1e-4 to 0.02 at T = 1000, both ends scaled by 1000 / T.
 //  - "squaredcos_cap_v2": Nichol & Dhariwal 2021 eq. 17, ᾱ(t) = cos²((t + 0.008) / 1.008 · π/2),
 //    β_t = min(1 − ᾱ(t / T) / ᾱ((t − 1) / T), 0.999).
-//  - "shifted_cosine_<k>" (not in the reference; k ≥ 1, e.g. "shifted_cosine_8"): the cosine schedule
+//  - "shifted_cosine_<k>" (not in the reference; k ≥ 1, e.g. "shifted_cosine_8"): the cosine
+//  schedule
 //    with SNR(t) divided by k² (Hoogeboom et al. 2023), so low frequencies are destroyed sooner —
 //    for images whose content is mostly flat color, where the plain schedule leaves it readable
 //    in x_t almost to t = T. k = 1 is the cosine schedule itself.
