@@ -16,14 +16,20 @@ DiffusionConfig default_diffusion_config(const ModelConfig& config) {
   return d;
 }
 
-DiffusionConfig diffusion_config_from_json(const std::string& json_text) {
-  nlohmann::json j;
+namespace {
+
+nlohmann::json parse_json(const std::string& text, const char* what, Status status) {
   try {
-    j = nlohmann::json::parse(json_text);
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw Error(Status::invalid_format,
-                fmt::format("diffusion config is not valid JSON: {}", e.what()));
+    throw Error(status, fmt::format("{} is not valid JSON: {}", what, e.what()));
   }
+}
+
+}  // namespace
+
+DiffusionConfig diffusion_config_from_json(const std::string& json_text) {
+  const nlohmann::json j = parse_json(json_text, "diffusion config", Status::invalid_format);
   if (!j.is_object()) {
     throw Error(Status::invalid_format, "diffusion config JSON must be an object of option names");
   }
@@ -54,13 +60,8 @@ DiffusionConfig diffusion_config_from_json(const std::string& json_text) {
 }
 
 std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& options_json) {
-  nlohmann::json options;
-  try {
-    options = nlohmann::json::parse(options_json);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(Status::invalid_argument,
-                fmt::format("model options are not valid JSON: {}", e.what()));
-  }
+  const nlohmann::json options =
+      parse_json(options_json, "model options", Status::invalid_argument);
   nlohmann::json diffusion = nlohmann::json::object();
   if (options.is_object()) {
     for (const char* key : {"diffusion_steps", "noise_schedule"}) {

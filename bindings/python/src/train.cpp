@@ -112,8 +112,8 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
     if (threads > 0) set_num_threads(threads);
     if (model) {
       // A preset has the official diffusion; JSON options may name another (as recipes do).
-      const bool is_json = config->find_first_not_of(" \t\r\n") != std::string::npos &&
-                           (*config)[config->find_first_not_of(" \t\r\n")] == '{';
+      const size_t first = config->find_first_not_of(" \t\r\n");
+      const bool is_json = first != std::string::npos && (*config)[first] == '{';
       options.model = *model;
       options.diffusion = (is_json ? diffusion_config_in_options(*config) : std::nullopt)
                               .value_or(default_diffusion_config(options.model));
