@@ -1,11 +1,13 @@
 #include <fmt/format.h>
 #include <torch/nn/module.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
+#include "glide/models/network_call.hpp"
 #include "glide/models/text2im_unet.hpp"
 #include "parity/parity.hpp"
 #include "support/catch_torch.hpp"
@@ -137,6 +139,47 @@ TEST_CASE("forward rejects inputs of the wrong shape with a clear error", "[mode
                     Catch::Contains("[0, 50257)"));
   CHECK(model->forward(x, t, text, {torch::zeros({1, 3, 4, 4})}).sizes() ==
         torch::IntArrayRef({1, 6, 16, 16}));
+}
+
+TEST_CASE("bind_network evaluates the bound model on each call's input", "[models]") {
+  glide::Text2ImUNet model(ModelConfig::from_json(
+      R"({"image_size": 16, "num_channels": 32, "num_res_blocks": 1, "channel_mult": "1,2",
+          "attention_resolutions": "8", "num_head_channels": 16, "text_ctx": 4, "xf_width": 32,
+          "xf_layers": 1, "xf_heads": 2, "super_res": true})"));
+  model->eval();  // no dropout
+  torch::InferenceMode guard;
+  torch::manual_seed(3);
+  // The output layers start at zero; give them weights so that the output depends on the input.
+  for (auto& p : model->parameters()) {
+    if (p.abs().max().item<double>() == 0) p.normal_(0, 0.05);
+  }
+  const auto text = model->encode_text(torch::randint(0, 1000, {2, 4}, torch::kLong),
+                                       torch::ones({2, 4}, torch::kBool));
+  const glide::Conditioning cond{torch::randn({2, 3, 4, 4})};
+  const glide::NetworkFn network = glide::bind_network(model, text, cond);
+  for (int call = 0; call < 2; ++call) {
+    const auto x = torch::randn({2, 3, 16, 16});
+    const auto t = torch::tensor({10 + call, 500}, torch::kLong);
+    const auto expected = model->forward(x, t, text, cond);
+    const auto got = network(x, t);
+    CHECK(torch::allclose(got, expected, 0, 1e-6));
+  }
+}
+
+TEST_CASE("GLIDE_CUDA_GRAPHS=0 turns CUDA graphs off", "[models]") {
+  const char* saved = std::getenv("GLIDE_CUDA_GRAPHS");
+  const std::string before = saved ? saved : "";
+  ::unsetenv("GLIDE_CUDA_GRAPHS");
+  CHECK(glide::cuda_graphs_enabled());
+  ::setenv("GLIDE_CUDA_GRAPHS", "0", 1);
+  CHECK_FALSE(glide::cuda_graphs_enabled());
+  ::setenv("GLIDE_CUDA_GRAPHS", "1", 1);
+  CHECK(glide::cuda_graphs_enabled());
+  if (saved) {
+    ::setenv("GLIDE_CUDA_GRAPHS", before.c_str(), 1);
+  } else {
+    ::unsetenv("GLIDE_CUDA_GRAPHS");
+  }
 }
 
 TEST_CASE("reduced precision stays close to float32 on a golden case", "[models][precision]") {

@@ -9,6 +9,7 @@
 #include "glide/error.hpp"
 #include "glide/guidance/classifier_free.hpp"
 #include "glide/guidance/denoised.hpp"
+#include "glide/models/network_call.hpp"
 #include "glide/samplers/sampler.hpp"
 #include "glide/tokenizer.hpp"
 
@@ -88,8 +89,9 @@ torch::Tensor run_stage(const StageRun& run, NoiseSource& noise, const ProgressC
     known_mask = doubled(known_mask);
   }
   const TextEmbedding text = encode_prompts(model, prompts, run.device);
-  DenoiseFn denoise = [model, text, cond](const torch::Tensor& x, const torch::Tensor& t) mutable {
-    return split_model_output(model->forward(x, t, text, cond));
+  DenoiseFn denoise = [network = bind_network(model, text, cond)](const torch::Tensor& x,
+                                                                  const torch::Tensor& t) {
+    return split_model_output(network(x, t));
   };
   if (p.guided) denoise = classifier_free_guidance(denoise, p.guidance_scale, p.guidance_rescale);
 

@@ -1,0 +1,83 @@
+#include "cuda/graphed_call.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <fmt/format.h>
+
+#include <memory>
+#include <utility>
+
+#include "glide/error.hpp"
+
+namespace glide::cuda {
+namespace {
+
+class GraphedCall {
+ public:
+  explicit GraphedCall(NetworkFn eager) : eager_(std::move(eager)) {}
+
+  torch::Tensor operator()(const torch::Tensor& x, const torch::Tensor& t) {
+    if (!x.is_cuda()) return eager_(x, t);
+    if (!captured_for(x, t)) capture(x, t);
+    x_.copy_(x);
+    t_.copy_(t);
+    graph_->replay();
+    return out_.clone();  // the next replay overwrites out_
+  }
+
+ private:
+  bool captured_for(const torch::Tensor& x, const torch::Tensor& t) const {
+    return graph_ && x.sizes() == x_.sizes() && x.scalar_type() == x_.scalar_type() &&
+           x.device() == x_.device() && t.sizes() == t_.sizes() &&
+           t.scalar_type() == t_.scalar_type() && t.device() == x_.device();
+  }
+
+  void capture(const torch::Tensor& x, const torch::Tensor& t) {
+    graph_.reset();
+    out_ = torch::Tensor();
+    const c10::cuda::CUDAGuard device_guard(x.device());
+    x_ = x.clone();
+    t_ = t.to(x.device(), /*non_blocking=*/false, /*copy=*/true);
+    // Fixed shapes for the whole loop: let cuDNN time its algorithms once, in the warm-up.
+    at::globalContext().setBenchmarkCuDNN(true);
+    c10::cuda::device_synchronize();
+    // Graphs are captured on a stream other than the default one; the warm-up runs on the same
+    // stream so that per-stream workspaces (cuBLAS) exist before capture begins.
+    const c10::cuda::CUDAStream stream = c10::cuda::getStreamFromPool(false, x.device().index());
+    const c10::cuda::CUDAStreamGuard stream_guard(stream);
+    eager_(x_, t_);
+    stream.synchronize();
+    auto graph = std::make_unique<at::cuda::CUDAGraph>();
+    try {
+      graph->capture_begin();
+      out_ = eager_(x_, t_);
+      graph->capture_end();
+    } catch (const c10::OutOfMemoryError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Error(Status::internal,
+                  fmt::format("capturing the network into a CUDA graph failed ({}); set "
+                              "GLIDE_CUDA_GRAPHS=0 to run it without graphs",
+                              e.what()));
+    }
+    stream.synchronize();
+    graph_ = std::move(graph);
+  }
+
+  NetworkFn eager_;
+  std::unique_ptr<at::cuda::CUDAGraph> graph_;
+  torch::Tensor x_, t_, out_;  // the graph's inputs and output, at fixed addresses
+};
+
+}  // namespace
+
+NetworkFn graphed(NetworkFn eager) {
+  auto call = std::make_shared<GraphedCall>(std::move(eager));
+  return [call](const torch::Tensor& x, const torch::Tensor& t) { return (*call)(x, t); };
+}
+
+}  // namespace glide::cuda
