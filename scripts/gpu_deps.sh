@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fills .gpu-deps/ (ignored by git) with what bench/gpu.sh needs on the GPU machine, which reaches
-# no package registry: Debian's .deb files of glide's build dependencies, and copies of the golden
-# files its parity check reads (never committed).
+# no package registry: Debian's .deb files of glide's build dependencies, copies of the golden
+# files its parity check reads, and, when GLIDE_REFERENCE names a checkout of
+# openai/glide-text2im, that checkout's glide_text2im package for timing the reference beside
+# glide (never committed).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps="$root/.gpu-deps"
@@ -16,4 +18,9 @@ for case in text2im superres; do
   cp "$goldens/model_$case.pt" "$goldens/forward_$case.pt" "$deps/goldens/"
 done
 cp "$goldens/models.json" "$deps/goldens/"
+if [[ -n "${GLIDE_REFERENCE:-}" ]]; then
+  rm -rf "$deps/glide-text2im"
+  mkdir -p "$deps/glide-text2im"
+  cp -r "$GLIDE_REFERENCE/glide_text2im" "$deps/glide-text2im/"
+fi
 du -sh "$deps"
