@@ -79,9 +79,10 @@ std::string format_table(const BenchReport& r) {
   if (!r.pipelines.empty()) {
     const PipelineTiming& t = r.pipelines.front().timing;
     out += fmt::format(
-        "\nwhole pipeline (GuidedSampler::generate): base {} {} steps guided, upsampler {} {} "
+        "\nwhole pipeline (GuidedSampler::generate): base {} {} steps{}, upsampler {} {} "
         "steps\n",
-        r.base_sampler, t.base_steps, r.upsampler_sampler, t.upsampler_steps);
+        r.base_sampler, t.base_steps, r.base_guided ? " guided" : "", r.upsampler_sampler,
+        t.upsampler_steps);
     out += fmt::format("  {:>5} {:>10} {:>10} {:>10} {:>9} {:>8} {:>10}\n", "batch", "seconds",
                        "min s", "max s", "images/s", "TFLOP/s", "peak MiB");
     for (const PipelineResult& p : r.pipelines) {
@@ -116,7 +117,7 @@ std::string format_json(const BenchReport& r) {
   if (!r.pipelines.empty()) {
     const PipelineTiming& t = r.pipelines.front().timing;
     j["pipeline"] = {
-        {"base", {{"sampler", r.base_sampler}, {"steps", t.base_steps}, {"guided", true}}},
+        {"base", {{"sampler", r.base_sampler}, {"steps", t.base_steps}, {"guided", r.base_guided}}},
         {"upsampler", {{"sampler", r.upsampler_sampler}, {"steps", t.upsampler_steps}}}};
     Json seconds = Json::object(), images = Json::object(), tflops = Json::object(),
          memory = Json::object();

@@ -34,6 +34,7 @@ struct BenchReport {
   int repeats = 0;
   std::string base_model, upsampler_model;      // where the weights came from; "" when not used
   std::string base_sampler, upsampler_sampler;  // the pipeline's samplers ("ddpm", "ddim")
+  bool base_guided = true;                      // classifier-free guidance in the base stage
   std::vector<StepResult> base_steps, upsampler_steps;
   std::vector<PipelineResult> pipelines;
   std::string memory_source;

@@ -16,6 +16,7 @@
 #include "glide/error.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/runtime.hpp"
+#include "param_flags.hpp"
 
 namespace glide::cli {
 
@@ -30,6 +31,7 @@ struct BenchOptions {
   int threads = 0;
   bool json = false;
   bench::ModelChoice models;
+  std::unique_ptr<ParamFlags> stages;  // --base-* / --upsampler-*: the pipeline's sampling
 };
 
 [[noreturn]] void invalid(const std::string& message) {
@@ -122,14 +124,14 @@ std::vector<bench::StepResult> time_steps(const bench::BenchModel& model, bool g
 }
 
 std::vector<bench::PipelineResult> time_pipelines(const bench::BenchModels& models,
+                                                  const GenerationParams& sampling,
                                                   const std::vector<int64_t>& batches,
                                                   const torch::Device& device, torch::Dtype dtype,
                                                   int repeats, bench::MemoryMeter& meter) {
   GuidedSampler sampler(models.base.stage, models.upsampler.stage);
   std::vector<bench::PipelineResult> results;
   for (int64_t batch : batches) {
-    GenerationParams params;  // the defaults: base 100-step guided DDPM, upsampler fast27 DDIM
-    params.prompts = {"a red cube on a blue floor"};
+    GenerationParams params = sampling;
     params.batch_size = batch;
     params.device = device;
     params.dtype = dtype;
@@ -142,7 +144,8 @@ std::vector<bench::PipelineResult> time_pipelines(const bench::BenchModels& mode
     r.images_per_s = static_cast<double>(batch) / r.timing.seconds.median;
     if (models.base.gflop_per_image && models.upsampler.gflop_per_image) {
       const double gflop =
-          static_cast<double>(r.timing.base_steps * 2 * batch) * *models.base.gflop_per_image +
+          static_cast<double>(r.timing.base_steps * (params.base.guided ? 2 : 1) * batch) *
+              *models.base.gflop_per_image +
           static_cast<double>(r.timing.upsampler_steps * batch) * *models.upsampler.gflop_per_image;
       r.tflops = gflop / (r.timing.seconds.median * 1000.0);
     }
@@ -194,9 +197,16 @@ void run_bench(BenchOptions& o) {
         time_steps(models.upsampler, /*guided=*/false, per_step, device, o.repeats, meter);
   }
   if (pipeline) {
-    report.base_sampler = StageParams::base_defaults().sampler;
-    report.upsampler_sampler = StageParams::upsampler_defaults().sampler;
-    report.pipelines = time_pipelines(models, batches, device, dtype, o.repeats, meter);
+    // The reference's defaults (base 100-step guided DDPM, upsampler fast27 DDIM) unless the
+    // --base-* / --upsampler-* flags say otherwise.
+    GenerationParams sampling = o.stages->apply(GenerationParams{});
+    sampling.prompts = {"a red cube on a blue floor"};
+    o.stages->validate(sampling, models.base.stage.diffusion.diffusion_steps,
+                       models.upsampler.stage.diffusion.diffusion_steps);
+    report.base_sampler = sampling.base.sampler;
+    report.base_guided = sampling.base.guided;
+    report.upsampler_sampler = sampling.upsampler.sampler;
+    report.pipelines = time_pipelines(models, sampling, batches, device, dtype, o.repeats, meter);
   }
   for (const auto& s : report.base_steps) report.peak_mib = std::max(report.peak_mib, s.peak_mib);
   for (const auto& s : report.upsampler_steps) {
@@ -237,6 +247,11 @@ void add_bench_command(CLI::App& app) {
                   "A base model checkpoint to time instead of random weights");
   cmd->add_option("--upsampler-model", o->models.upsampler_path,
                   "An upsampler checkpoint to time instead of random weights");
+  FlagSet stage_flags;
+  stage_flags.common = false;  // bench has its own --device and --dtype, and a fixed prompt
+  stage_flags.batch = false;
+  stage_flags.upsample_switch = false;
+  o->stages = std::make_unique<ParamFlags>(cmd, stage_flags);
   cmd->callback([o] { run_bench(*o); });
 }
 

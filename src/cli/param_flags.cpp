@@ -60,29 +60,31 @@ const char* type_name(const FieldRef& ref) {
 
 ParamFlags::ParamFlags(CLI::App* cmd, FlagSet set) : set_(std::move(set)) {
   const GenerationParams& d = set_.defaults;
-  prompt_option_ =
-      cmd->add_option("-p,--prompt", prompts_,
-                      set_.several_prompts
-                          ? "The text to draw. Give it once for every image, or once per image "
-                            "(as many times as --batch-size)"
-                          : "The text the image shows (the upsampler is conditioned on it too)")
-          ->group("Generation");
-  add(cmd, "negative_prompt", "--negative-prompt",
-      "The guidance's unconditional prompt: '' (GLIDE's) or text to steer away from", d);
+  if (set_.common) {
+    prompt_option_ =
+        cmd->add_option("-p,--prompt", prompts_,
+                        set_.several_prompts
+                            ? "The text to draw. Give it once for every image, or once per image "
+                              "(as many times as --batch-size)"
+                            : "The text the image shows (the upsampler is conditioned on it too)")
+            ->group("Generation");
+    add(cmd, "negative_prompt", "--negative-prompt",
+        "The guidance's unconditional prompt: '' (GLIDE's) or text to steer away from", d);
+    add(cmd, "seed", "-s,--seed",
+        "Seed of the noise. Every image draws all its noise from its own generator, so a seed "
+        "gives the same image on any batch size",
+        d);
+    add(cmd, "device", "--device", "Where to run: cpu, cuda or cuda:N", d);
+    add(cmd, "dtype", "--dtype",
+        "Compute dtype: float32, bfloat16 (fast on CPUs with AVX-512 BF16) or float16 (CUDA only)",
+        d);
+  }
   if (set_.batch) {
     add(cmd, "batch_size", "-n,--batch-size",
         fmt::format("Images to make in one batch, 1 to {}; image k uses seed + k",
                     GenerationParams::kMaxBatchSize),
         d);
   }
-  add(cmd, "seed", "-s,--seed",
-      "Seed of the noise. Every image draws all its noise from its own generator, so a seed "
-      "gives the same image on any batch size",
-      d);
-  add(cmd, "device", "--device", "Where to run: cpu, cuda or cuda:N", d);
-  add(cmd, "dtype", "--dtype",
-      "Compute dtype: float32, bfloat16 (fast on CPUs with AVX-512 BF16) or float16 (CUDA only)",
-      d);
   if (set_.upsample_switch) {
     add(cmd, "upsample", "--upsample,!--no-upsample",
         "Run the upsampler after the base stage (default); --no-upsample keeps the base "
@@ -132,7 +134,7 @@ void ParamFlags::add(CLI::App* cmd, const std::string& field_name, const std::st
 }
 
 bool ParamFlags::prompt_given() const {
-  return prompt_option_->count() > 0;
+  return prompt_option_ != nullptr && prompt_option_->count() > 0;
 }
 
 GenerationParams ParamFlags::apply(GenerationParams params) const {

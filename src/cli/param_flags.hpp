@@ -15,6 +15,7 @@
 namespace glide::cli {
 
 struct FlagSet {
+  bool common = true;           // --prompt, --negative-prompt, --seed, --device, --dtype
   bool base = true;             // the --base-* flags
   bool upsampler = true;        // the --upsampler-* flags
   bool batch = true;            // --batch-size

@@ -69,6 +69,17 @@ if(table MATCHES "upsampler +1|whole pipeline")
   message(FATAL_ERROR "--only base measured more than the base model:\n${table}")
 endif()
 
+# The pipeline's sampling can be chosen, e.g. the fast path of docs/performance.md.
+glide_run_stdout(ok json all bench --preset tiny --repeats 1 --batch 1 --threads 1 --only pipeline
+  --base-sampler dpm++2m --base-steps 25 --upsampler-sampler dpm++2m
+  --upsampler-steps 10 --no-base-guided --json)
+require_equal("${json}" "25" pipeline base steps)
+require_equal("${json}" "dpm++2m" pipeline base sampler)
+require_equal("${json}" "OFF" pipeline base guided)  # CMake reads JSON false as OFF
+require_equal("${json}" "10" pipeline upsampler steps)
+require_equal("${json}" "dpm++2m" pipeline upsampler sampler)
+require_positive("${json}" pipeline_s 1)
+
 # Bad flags fail, naming the flag.
 glide_run_stdout(fail out all bench --preset tiny --only foo)
 require("${all}" "--only")
@@ -82,6 +93,10 @@ glide_run_stdout(fail out all bench --preset tiny --repeats 0)
 require("${all}" "--repeats 0")
 glide_run_stdout(fail out all bench --preset tiny --device cuda:99)
 require("${all}" "--device cuda:99")
+glide_run_stdout(fail out all bench --preset tiny --only pipeline --base-steps 5000)
+require("${all}" "--base-steps")
+glide_run_stdout(fail out all bench --preset tiny --only pipeline --upsampler-sampler euler)
+require("${all}" "--upsampler-sampler")
 glide_run_stdout(fail out all bench --preset huge)
 require("${all}" "--preset")
 glide_run_stdout(fail out all bench --preset tiny --model no-such-model.safetensors)
