@@ -65,6 +65,10 @@ done
 step "glide bench, float16 (CUDA graphs)"
 bench float16 --dtype float16 --batch 1,4,16 --repeats 3
 
+step "glide bench, float16 pipeline with DPM-Solver++ (25 base + 10 upsampler steps)"
+bench float16-dpm --dtype float16 --batch 1,16 --repeats 3 --only pipeline \
+  --base-sampler dpm++2m --base-steps 25 --upsampler-sampler dpm++2m --upsampler-steps 10
+
 if [[ -d "$deps/glide-text2im/glide_text2im" ]]; then
   step "reference pipeline, float16, same card"
   timeout 240 python3 "$root/bench/reference_gpu.py" --reference "$deps/glide-text2im" \
