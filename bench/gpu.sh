@@ -48,7 +48,7 @@ rm -f "$prefix"/usr/lib/x86_64-linux-gnu/libz.a
 [[ -n "$zlib" ]] && ln -sf "$zlib" "$prefix/usr/lib/x86_64-linux-gnu/libz.so"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${zlib:+-DZLIB_LIBRARY="$zlib" -DZLIB_LIBRARY_RELEASE="$zlib"} \
   -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix/usr" -DICU_ROOT="$prefix/usr" \
-  -DGLIDE_BUILD_EXAMPLES=OFF -DGLIDE_BUILD_PYTHON=OFF >"$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+  -DGLIDE_BUILD_EXAMPLES=OFF -DGLIDE_BUILD_PYTHON=OFF >/tmp/glide-gpu-configure.log 2>&1 || { tail -30 /tmp/glide-gpu-configure.log; exit 1; }
 
 step "build"
 cmake --build "$build" --parallel "$(nproc)" --target glide_parity glide_cli 2>&1 | tail -5
