@@ -65,6 +65,10 @@ done
 step "glide bench, float16 (CUDA graphs)"
 bench float16 --dtype float16 --batch 1,4,16 --repeats 3
 
+step "where a graph's memory goes: allocator figures around each capture, pipeline at batch 1"
+GLIDE_CUDA_GRAPHS_DEBUG=1 timeout 120 "$glide" bench --device cuda --dtype float16 --batch 1 \
+  --repeats 1 --only pipeline
+
 step "glide bench, float16 pipeline with DPM-Solver++ (25 base + 10 upsampler steps)"
 bench float16-dpm --dtype float16 --batch 1,16 --repeats 3 --only pipeline \
   --base-sampler dpm++2m --base-steps 25 --upsampler-sampler dpm++2m --upsampler-steps 10

@@ -3,11 +3,15 @@
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -15,6 +19,23 @@
 
 namespace glide::cuda {
 namespace {
+
+// GLIDE_CUDA_GRAPHS_DEBUG=1: the caching allocator's allocated bytes (now / peak) around each
+// phase of a capture on stderr, to see where a graph's memory goes.
+void report_memory(const char* phase, c10::DeviceIndex device) {
+  static const bool on = [] {
+    const char* value = std::getenv("GLIDE_CUDA_GRAPHS_DEBUG");
+    return value != nullptr && std::strcmp(value, "1") == 0;
+  }();
+  if (!on) return;
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
+  const auto& allocated = stats.allocated_bytes[0];  // StatType::AGGREGATE
+  const auto& reserved = stats.reserved_bytes[0];
+  std::fprintf(stderr,
+               "glide cuda graph %-14s allocated %8.1f MiB (peak %8.1f), reserved %8.1f MiB\n",
+               phase, allocated.current / 1048576.0, allocated.peak / 1048576.0,
+               reserved.current / 1048576.0);
+}
 
 class GraphedCall {
  public:
@@ -45,12 +66,15 @@ class GraphedCall {
     // Fixed shapes for the whole loop: let cuDNN time its algorithms once, in the warm-up.
     at::globalContext().setBenchmarkCuDNN(true);
     c10::cuda::device_synchronize();
+    const c10::DeviceIndex device = x.device().index();
+    report_memory("before warm-up", device);
     // Graphs are captured on a stream other than the default one; the warm-up runs on the same
     // stream so that per-stream workspaces (cuBLAS) exist before capture begins.
-    const c10::cuda::CUDAStream stream = c10::cuda::getStreamFromPool(false, x.device().index());
+    const c10::cuda::CUDAStream stream = c10::cuda::getStreamFromPool(false, device);
     const c10::cuda::CUDAStreamGuard stream_guard(stream);
     eager_(x_, t_);
     stream.synchronize();
+    report_memory("after warm-up", device);
     auto graph = std::make_unique<at::cuda::CUDAGraph>();
     try {
       graph->capture_begin();
@@ -65,6 +89,7 @@ class GraphedCall {
                               e.what()));
     }
     stream.synchronize();
+    report_memory("after capture", device);
     graph_ = std::move(graph);
   }
 
