@@ -51,10 +51,12 @@ class GraphedCall {
   }
 
  private:
+  // t_ lives on x's device whatever t's device, and copy_ moves t there: comparing t's device
+  // would recapture at every call when the timesteps come from the host.
   bool captured_for(const torch::Tensor& x, const torch::Tensor& t) const {
     return graph_ && x.sizes() == x_.sizes() && x.scalar_type() == x_.scalar_type() &&
            x.device() == x_.device() && t.sizes() == t_.sizes() &&
-           t.scalar_type() == t_.scalar_type() && t.device() == x_.device();
+           t.scalar_type() == t_.scalar_type();
   }
 
   void capture(const torch::Tensor& x, const torch::Tensor& t) {
