@@ -166,6 +166,10 @@ void add_train_command(CLI::App& app) {
                   "share of each batch trained on the noisiest tenth of the steps (0: uniform t, "
                   "GLIDE's; docs/training.md)")
       ->capture_default_str();
+  sub->add_option("--precision", o.precision,
+                  "float32, or bfloat16: mixed precision (bfloat16 convolutions and matrix "
+                  "products, float32 weights and loss; fast on CPUs with avx512_bf16)")
+      ->capture_default_str();
   sub->add_flag("--freeze-text-encoder", o.freeze_text_encoder,
                 "keep the text transformer and token embeddings fixed");
   sub->add_option("--upsample-factor", o.upsample_factor,

@@ -1,6 +1,7 @@
 #include "glide/training/trainer.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <fmt/format.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/torch.h>
@@ -54,6 +55,28 @@ double learning_rate_at(const TrainOptions& o, int64_t step) {
   const double cosine = 0.5 * (1.0 + std::cos(M_PI * progress));
   return o.learning_rate * (o.min_lr_ratio + (1.0 - o.min_lr_ratio) * cosine);
 }
+
+// CPU autocast to bfloat16 for the forward pass while alive (the backward pass follows the
+// recorded dtypes). Its cache of bfloat16 weight copies is dropped on exit, as the weights change
+// at every step.
+class MixedPrecision {
+ public:
+  explicit MixedPrecision(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  }
+  ~MixedPrecision() {
+    if (!enabled_) return;
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+  MixedPrecision(const MixedPrecision&) = delete;
+  MixedPrecision& operator=(const MixedPrecision&) = delete;
+
+ private:
+  bool enabled_;
+};
 
 struct Batch {
   torch::Tensor images;   // (B, 3, S, S) the denoising target x_0
@@ -158,6 +181,10 @@ void TrainOptions::validate() const {
   require(std::isfinite(x0_weight_cap) && x0_weight_cap >= 1,
           fmt::format("x0_weight_cap={} must be a finite number >= 1 (1: GLIDE's unweighted loss)",
                       x0_weight_cap));
+  require(precision == "float32" || precision == "bfloat16",
+          fmt::format("precision=\"{}\" is unknown; expected float32 or bfloat16 (mixed "
+                      "precision on the CPU)",
+                      precision));
   require(high_noise_fraction >= 0 && high_noise_fraction <= 1,
           fmt::format("high_noise_fraction={} must be in [0, 1]", high_noise_fraction));
   require(caption_dropout >= 0 && caption_dropout <= 1,
@@ -198,6 +225,7 @@ std::string TrainOptions::recipe_json() const {
   // Only when set, so checkpoints written before the option existed still resume.
   if (x0_weight_cap != 1.0) j["x0_weight_cap"] = x0_weight_cap;
   if (high_noise_fraction != 0.0) j["high_noise_fraction"] = high_noise_fraction;
+  if (precision != "float32") j["precision"] = precision;
   j["upsample_factor"] = upsample_factor;
   j["crop_size"] = crop_size;
   j["seed"] = seed;
@@ -261,10 +289,14 @@ TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>*
     const torch::Tensor noise = torch::randn(batch.images.sizes(), generator);
     const torch::Tensor x_t = s.diffusion.q_sample(batch.images, t, noise);
 
-    const TextEmbedding text = pipeline::encode_prompts(s.model, batch.captions, torch::kCPU);
     Conditioning cond;
     cond.low_res = batch.low_res;
-    const torch::Tensor out = s.model->forward(x_t, t, text, cond);
+    torch::Tensor out;
+    {
+      const MixedPrecision autocast(o.precision == "bfloat16");
+      const TextEmbedding text = pipeline::encode_prompts(s.model, batch.captions, torch::kCPU);
+      out = s.model->forward(x_t, t, text, cond).to(torch::kFloat);
+    }
     const DiffusionLoss losses = diffusion_loss(s.diffusion, out, batch.images, x_t, t, noise);
     const torch::Tensor loss =
         o.x0_weight_cap == 1.0

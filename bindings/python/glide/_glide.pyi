@@ -107,6 +107,7 @@ class _TrainOptions:
     caption_dropout: float
     x0_weight_cap: float
     high_noise_fraction: float
+    precision: str
     freeze_text_encoder: bool
     upsample_factor: int
     crop_size: int

@@ -165,6 +165,7 @@ void bind_train(py::module_& m) {
       .def_readwrite("caption_dropout", &TrainOptions::caption_dropout)
       .def_readwrite("x0_weight_cap", &TrainOptions::x0_weight_cap)
       .def_readwrite("high_noise_fraction", &TrainOptions::high_noise_fraction)
+      .def_readwrite("precision", &TrainOptions::precision)
       .def_readwrite("freeze_text_encoder", &TrainOptions::freeze_text_encoder)
       .def_readwrite("upsample_factor", &TrainOptions::upsample_factor)
       .def_readwrite("crop_size", &TrainOptions::crop_size)

@@ -159,6 +159,14 @@ def test_a_config_may_name_its_diffusion(tmp_path: Path) -> None:
                     steps=1, **FAST)
 
 
+def test_bfloat16_mixed_precision_trains_and_is_part_of_the_recipe(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "run.ckpt.safetensors"
+    result = glide.train(TINY, checkpoint, steps=3, precision="bfloat16", **FAST)
+    assert result.steps == 3 and all(math.isfinite(x) for x in result.loss_history)
+    with pytest.raises(ValueError, match="precision"):
+        glide.train(TINY, checkpoint, steps=3, **FAST)
+
+
 def test_bad_options_raise_value_error_naming_them(tmp_path: Path) -> None:
     checkpoint = tmp_path / "run.ckpt.safetensors"
     cases = [
@@ -170,6 +178,7 @@ def test_bad_options_raise_value_error_naming_them(tmp_path: Path) -> None:
         ({"ema_decay": 1.0}, "ema_decay=1"),
         ({"crop_size": 4}, "crop_size=4"),
         ({"checkpoint_every": 0}, "checkpoint_every=0"),
+        ({"precision": "float16"}, "precision=\"float16\""),
         ({"export_dtype": "int8"}, "export_dtype is \"int8\""),
         ({"threads": -1}, "threads is -1"),
         ({"dataset": "mnist"}, "dataset \"mnist\""),
@@ -353,7 +362,7 @@ def test_keyword_defaults_are_the_cpp_defaults() -> None:
     cpp = glide._glide._TrainOptions()
     sig = inspect.signature(glide.train).parameters
     names = [n for n in dir(cpp) if not n.startswith("_")]
-    assert len(names) == 17
+    assert len(names) == 18
     for name in names:
         assert sig[name].default == getattr(cpp, name), name
     assert (sig["dataset"].default, sig["export_dtype"].default, sig["threads"].default) == (

@@ -39,8 +39,12 @@ struct TrainOptions {
   // it (0: GLIDE's uniform t). Those steps decide an image's colors and layout from the prompt.
   double high_noise_fraction = 0.0;
   bool freeze_text_encoder = false;  // keep the transformer and token embeddings fixed
-  int64_t upsample_factor = 4;       // super-resolution: low_res = image average-pooled by it
-  int64_t crop_size = 0;             // super-resolution: train on random crops of this size
+  // "float32", or "bfloat16": mixed precision, the forward and backward passes' convolutions and
+  // matrix products in bfloat16 under LibTorch's CPU autocast while weights, optimizer state,
+  // norms and the loss stay float32 (fast on CPUs with avx512_bf16 or AMX).
+  std::string precision = "float32";
+  int64_t upsample_factor = 4;  // super-resolution: low_res = image average-pooled by it
+  int64_t crop_size = 0;        // super-resolution: train on random crops of this size
   uint64_t seed = 0;
   int64_t checkpoint_every = 250;  // steps between checkpoints (and at the end)
   std::string checkpoint_path;     // required; resumed from when the file exists
