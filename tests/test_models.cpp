@@ -12,6 +12,7 @@
 #include "parity/parity.hpp"
 #include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
+#include "support/require_error.hpp"
 
 using glide::ModelConfig;
 
@@ -166,7 +167,8 @@ TEST_CASE("bind_network evaluates the bound model on each call's input", "[model
   }
 }
 
-TEST_CASE("GLIDE_CUDA_GRAPHS=0 turns CUDA graphs off", "[models]") {
+TEST_CASE("GLIDE_CUDA_GRAPHS=0 turns CUDA graphs off; other values than 0 and 1 are refused",
+          "[models]") {
   const char* saved = std::getenv("GLIDE_CUDA_GRAPHS");
   const std::string before = saved ? saved : "";
   ::unsetenv("GLIDE_CUDA_GRAPHS");
@@ -174,6 +176,12 @@ TEST_CASE("GLIDE_CUDA_GRAPHS=0 turns CUDA graphs off", "[models]") {
   ::setenv("GLIDE_CUDA_GRAPHS", "0", 1);
   CHECK_FALSE(glide::cuda_graphs_enabled());
   ::setenv("GLIDE_CUDA_GRAPHS", "1", 1);
+  CHECK(glide::cuda_graphs_enabled());
+  // Anything else is refused by name, not guessed.
+  ::setenv("GLIDE_CUDA_GRAPHS", "off", 1);
+  glide::test::require_error([] { glide::cuda_graphs_enabled(); }, "GLIDE_CUDA_GRAPHS=\"off\"",
+                             glide::Status::invalid_argument);
+  ::setenv("GLIDE_CUDA_GRAPHS", "", 1);
   CHECK(glide::cuda_graphs_enabled());
   if (saved) {
     ::setenv("GLIDE_CUDA_GRAPHS", before.c_str(), 1);

@@ -12,4 +12,9 @@ int num_threads();
 // Sets the default once per process, unless set_num_threads() was called first.
 void ensure_threads();
 
+// An on/off environment variable such as GLIDE_CUDA_GRAPHS: unset or empty gives
+// `default_value`, "0" false, "1" true; any other value throws glide::Error(invalid_argument)
+// naming the variable, its value and the two allowed ones, rather than guessing.
+bool env_switch(const char* name, bool default_value);
+
 }  // namespace glide

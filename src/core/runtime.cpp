@@ -51,14 +51,7 @@ void tune_allocator() {
 #ifdef __GLIBC__
   static std::once_flag once;
   std::call_once(once, [] {
-    const char* env = std::getenv("GLIDE_MALLOC_TUNING");
-    const std::string value = env ? env : "1";
-    if (value != "0" && value != "1") {
-      throw Error(
-          Status::invalid_argument,
-          fmt::format("GLIDE_MALLOC_TUNING=\"{}\" must be 0 (glibc's defaults) or 1", value));
-    }
-    if (value == "0") return;
+    if (!env_switch("GLIDE_MALLOC_TUNING", true)) return;
     constexpr int kOneGiB = 1 << 30;
     mallopt(M_MMAP_THRESHOLD, kOneGiB);
     mallopt(M_TRIM_THRESHOLD, kOneGiB);
@@ -67,6 +60,17 @@ void tune_allocator() {
 }
 
 }  // namespace
+
+bool env_switch(const char* name, bool default_value) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return default_value;
+  const std::string text = value;
+  if (text == "0") return false;
+  if (text == "1") return true;
+  throw Error(Status::invalid_argument,
+              fmt::format("{}=\"{}\" must be 0 (off) or 1 (on); unset, it is {}", name, text,
+                          default_value ? 1 : 0));
+}
 
 void set_num_threads(int threads) {
   const int n = threads > 0 ? threads : default_threads();

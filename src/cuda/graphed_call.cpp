@@ -11,11 +11,11 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <utility>
 
 #include "glide/error.hpp"
+#include "glide/runtime.hpp"
 
 namespace glide::cuda {
 namespace {
@@ -23,10 +23,7 @@ namespace {
 // GLIDE_CUDA_GRAPHS_DEBUG=1: the caching allocator's allocated bytes (now / peak) around each
 // phase of a capture on stderr, to see where a graph's memory goes.
 void report_memory(const char* phase, c10::DeviceIndex device) {
-  static const bool on = [] {
-    const char* value = std::getenv("GLIDE_CUDA_GRAPHS_DEBUG");
-    return value != nullptr && std::strcmp(value, "1") == 0;
-  }();
+  static const bool on = env_switch("GLIDE_CUDA_GRAPHS_DEBUG", false);
   if (!on) return;
   const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
   const auto& allocated = stats.allocated_bytes[0];  // StatType::AGGREGATE

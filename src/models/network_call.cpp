@@ -1,8 +1,8 @@
 #include "glide/models/network_call.hpp"
 
-#include <cstdlib>
-#include <cstring>
 #include <utility>
+
+#include "glide/runtime.hpp"
 
 #ifdef GLIDE_WITH_CUDA
 #include "cuda/graphed_call.hpp"
@@ -11,8 +11,7 @@
 namespace glide {
 
 bool cuda_graphs_enabled() {
-  const char* value = std::getenv("GLIDE_CUDA_GRAPHS");
-  return value == nullptr || std::strcmp(value, "0") != 0;
+  return env_switch("GLIDE_CUDA_GRAPHS", true);
 }
 
 NetworkFn bind_network(Text2ImUNet model, TextEmbedding text, Conditioning cond) {

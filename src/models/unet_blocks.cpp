@@ -1,16 +1,17 @@
 #include "models/unet_blocks.hpp"
 
 #include <ATen/ATen.h>
+#include <fmt/format.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/version.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <string>
 
 #include "glide/error.hpp"
+#include "glide/runtime.hpp"
 
 namespace glide::models {
 namespace {
@@ -69,12 +70,16 @@ torch::Tensor attend_fused(const torch::Tensor& qkv, const torch::Tensor& ekv, i
 #endif
 
 torch::Tensor attend(const torch::Tensor& qkv, const torch::Tensor& ekv, int64_t ch) {
+  static const bool fused = env_switch("GLIDE_FUSED_ATTENTION", false);
 #if TORCH_VERSION_MAJOR >= 2
-  static const bool fused = [] {
-    const char* value = std::getenv("GLIDE_FUSED_ATTENTION");
-    return value != nullptr && std::string(value) == "1";
-  }();
   if (fused) return attend_fused(qkv, ekv, ch);
+#else
+  if (fused) {
+    throw Error(Status::invalid_argument,
+                fmt::format("GLIDE_FUSED_ATTENTION=1 needs LibTorch 2 or newer (fused "
+                            "scaled-dot-product attention); this build has LibTorch {}",
+                            TORCH_VERSION));
+  }
 #endif
   return attend_unfused(qkv, ekv, ch);
 }
