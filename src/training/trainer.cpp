@@ -61,14 +61,18 @@ double learning_rate_at(const TrainOptions& o, int64_t step) {
 // at every step.
 class MixedPrecision {
  public:
-  explicit MixedPrecision(bool enabled) : enabled_(enabled) {
+  explicit MixedPrecision(bool enabled)
+      : enabled_(enabled),
+        was_enabled_(at::autocast::is_cpu_enabled()),
+        previous_dtype_(at::autocast::get_autocast_cpu_dtype()) {
     if (!enabled_) return;
     at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
     at::autocast::set_cpu_enabled(true);
   }
-  ~MixedPrecision() {
+  ~MixedPrecision() {  // restores the caller's autocast state
     if (!enabled_) return;
-    at::autocast::set_cpu_enabled(false);
+    at::autocast::set_cpu_enabled(was_enabled_);
+    at::autocast::set_autocast_cpu_dtype(previous_dtype_);
     at::autocast::clear_cache();
   }
   MixedPrecision(const MixedPrecision&) = delete;
@@ -76,6 +80,8 @@ class MixedPrecision {
 
  private:
   bool enabled_;
+  bool was_enabled_;
+  at::ScalarType previous_dtype_;
 };
 
 struct Batch {
