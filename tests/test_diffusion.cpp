@@ -237,6 +237,54 @@ TEST_CASE("x0 and eps predictions invert q_sample", "[diffusion]") {
   CHECK(post.variance.sizes() == x0.sizes());
 }
 
+TEST_CASE("v-prediction's target and eps conversion follow Salimans & Ho's definitions",
+          "[diffusion]") {
+  const glide::DiffusionConfig config{1000, "linear", "", "v"};
+  const auto diffusion = GaussianDiffusion::from_config(config);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(4);
+  const auto x0 = torch::rand({4, 3, 5, 5}, gen, torch::kDouble) * 2 - 1;
+  const auto eps = torch::randn({4, 3, 5, 5}, gen, torch::kDouble);
+  const auto t = torch::tensor({0, 300, 700, 999}, torch::kLong);
+  const auto x_t = diffusion.q_sample(x0, t, eps);
+  // v = √ᾱ·eps − √(1−ᾱ)·x0, from the ᾱ table directly.
+  const auto abar = torch::tensor(diffusion.alphas_cumprod(), torch::kDouble)
+                        .index_select(0, t)
+                        .view({4, 1, 1, 1});
+  const auto v = abar.sqrt() * eps - (1 - abar).sqrt() * x0;
+  CHECK(max_abs_diff(diffusion.v_target(x0, t, eps), v) < 1e-12);
+  CHECK(max_abs_diff(diffusion.predict_eps_from_v(x_t, t, v), eps) < 1e-9);
+  // Through eps, x0 comes back even at the last step, where x0 = x_t/√ᾱ − √(1/ᾱ−1)·eps
+  // multiplies eps by about 158.
+  const auto back =
+      diffusion.predict_xstart_from_eps(x_t, t, diffusion.predict_eps_from_v(x_t, t, v));
+  CHECK(max_abs_diff(back, x0) < 1e-9);
+
+  // eps_prediction(): a network returning v at the ORIGINAL timesteps of a respaced process.
+  glide::DiffusionConfig respaced = config;
+  respaced.timestep_respacing = "fast27";
+  const glide::DenoiseFn v_network = [&](const torch::Tensor&, const torch::Tensor&) {
+    return glide::ModelOutput{v.to(torch::kFloat), torch::zeros_like(v)};
+  };
+  const auto as_eps = glide::eps_prediction(v_network, respaced)(x_t.to(torch::kFloat), t);
+  CHECK(as_eps.eps.scalar_type() == torch::kFloat);
+  CHECK(max_abs_diff(as_eps.eps, eps) < 1e-5);
+  // An eps model's network is passed through untouched.
+  glide::DiffusionConfig eps_config = respaced;
+  eps_config.prediction = "epsilon";
+  CHECK(
+      torch::equal(glide::eps_prediction(v_network, eps_config)(x_t, t).eps, v.to(torch::kFloat)));
+
+  glide::DiffusionConfig bad = config;
+  bad.prediction = "x0";
+  try {
+    bad.validate();
+    FAIL("prediction \"x0\" was accepted");
+  } catch (const glide::Error& e) {
+    CHECK(e.status() == glide::Status::invalid_argument);
+    CHECK_THAT(e.what(), Contains("prediction \"x0\"") && Contains("\"v\""));
+  }
+}
+
 TEST_CASE("p_mean_variance maps indices, interpolates the log-variance and applies hooks",
           "[diffusion]") {
   const auto diffusion = GaussianDiffusion::from_config({1000, "squaredcos_cap_v2", "10"});

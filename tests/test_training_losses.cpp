@@ -68,6 +68,29 @@ TEST_CASE("the hybrid loss vanishes for the true noise and the posterior varianc
   CHECK(torch::allclose(worse.loss, worse.mse + worse.vb));
 }
 
+TEST_CASE("a v-prediction loss is the MSE on v and vanishes for the true v", "[training][losses]") {
+  const GaussianDiffusion diffusion(named_beta_schedule("linear", 1000));
+  torch::manual_seed(1);
+  const torch::Tensor x0 = torch::rand({4, 3, 8, 8}) * 2 - 1;
+  const torch::Tensor noise = torch::randn({4, 3, 8, 8});
+  const torch::Tensor t = torch::tensor({5, 100, 500, 999}, torch::kLong);
+  const torch::Tensor x_t = diffusion.q_sample(x0, t, noise);
+  const torch::Tensor v = diffusion.v_target(x0, t, noise);
+  const torch::Tensor perfect = torch::cat({v, -torch::ones_like(noise)}, 1);
+  const auto best = training::diffusion_loss(diffusion, perfect, x0, x_t, t, noise, true);
+  CHECK(best.mse.abs().max().item<double>() < 1e-10);
+  // The vb term sees the eps implied by v: the true noise, so the posterior matches too.
+  CHECK(best.vb.abs().max().item<double>() < 1e-3);
+  // Read as eps, the same output is wrong where v and eps differ, at high noise (v ≈ −x0 at
+  // t = 999); an error of 0.5 in v costs 0.25.
+  const auto as_eps = training::diffusion_loss(diffusion, perfect, x0, x_t, t, noise);
+  CHECK(as_eps.mse[3].item<double>() > 0.1);
+  const torch::Tensor off = torch::cat({v + 0.5, -torch::ones_like(noise)}, 1);
+  CHECK(
+      training::diffusion_loss(diffusion, off, x0, x_t, t, noise, true).mse.mean().item<double>() ==
+      Approx(0.25).epsilon(1e-4));
+}
+
 TEST_CASE("the vb term only trains the variance channels", "[training][losses]") {
   const GaussianDiffusion diffusion(named_beta_schedule("linear", 1000));
   torch::manual_seed(1);

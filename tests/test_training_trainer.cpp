@@ -12,6 +12,7 @@
 
 #include "glide/image/png.hpp"
 #include "glide/io/checkpoint.hpp"
+#include "glide/pipeline/guided_sampler.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/training/shapes.hpp"
 #include "glide/training/train_job.hpp"
@@ -68,8 +69,8 @@ void require_same_parameters(training::Trainer& a, training::Trainer& b) {
   }
 }
 
-// The mean loss of the last 10 steps is below 0.6x that of the first 10.
-void check_loss_fell(const std::vector<double>& losses) {
+// The mean loss of the last 10 steps is below `ratio` times that of the first 10.
+void check_loss_fell(const std::vector<double>& losses, double ratio = 0.6) {
   REQUIRE(losses.size() >= 20);
   double first = 0, last = 0;
   for (size_t i = 0; i < 10; ++i) {
@@ -77,7 +78,7 @@ void check_loss_fell(const std::vector<double>& losses) {
     last += losses[losses.size() - 1 - i] / 10;
   }
   INFO("mean loss of the first 10 steps " << first << ", of the last 10 " << last);
-  CHECK(last < 0.6 * first);
+  CHECK(last < ratio * first);
 }
 
 }  // namespace
@@ -223,6 +224,36 @@ TEST_CASE("an exported model loads as a stage model with its configs", "[trainin
   CHECK(stage.model->config().to_json() == options.model.to_json());
   CHECK(stage.diffusion.noise_schedule == "squaredcos_cap_v2");
   CHECK(stage.diffusion.diffusion_steps == 1000);
+  CHECK(stage.diffusion.prediction == "epsilon");
+}
+
+TEST_CASE("a v-prediction model trains, exports as one and samples", "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  auto options = tiny_options(dir.file("run.safetensors"));
+  options.diffusion.prediction = "v";
+  options.steps = 80;
+  options.model.dropout = 0;
+  training::Trainer trainer(options, tiny_shapes());
+  std::vector<double> losses;
+  trainer.run([&](const training::TrainProgress& p) { losses.push_back(p.loss); });
+  // The MSE on v holds x0's error at high noise, which a tiny model lowers more slowly than the
+  // eps MSE (0.70 to 0.52 here when written).
+  check_loss_fell(losses, 0.8);
+  const std::string path = dir.file("model.safetensors");
+  trainer.export_model(path);
+  const StageModel stage = load_stage_model(path);
+  CHECK(stage.diffusion.prediction == "v");
+  GuidedSampler sampler(stage, {nullptr});
+  GenerationParams params;
+  params.prompts = {"a red circle on a blue background"};
+  params.base.respacing = "10";
+  params.upsample = false;
+  const torch::Tensor image = sampler.generate(params).base;
+  CHECK(image.sizes() == torch::IntArrayRef({1, 8, 8, 3}));
+  // A v model's output is not read as eps: the images differ when the model is taken for one.
+  StageModel as_eps = stage;
+  as_eps.diffusion.prediction = "epsilon";
+  CHECK_FALSE(torch::equal(GuidedSampler(as_eps, {nullptr}).generate(params).base, image));
 }
 
 TEST_CASE("training options are validated with the option's name", "[training][trainer]") {
@@ -239,6 +270,13 @@ TEST_CASE("training options are validated with the option's name", "[training][t
   bad([](auto& o) { o.x0_weight_cap = 0.5; }, "x0_weight_cap=0.5");
   bad([](auto& o) { o.high_noise_fraction = -0.1; }, "high_noise_fraction=-0.1");
   bad([](auto& o) { o.precision = "float16"; }, "precision=\"float16\"");
+  bad(
+      [](auto& o) {
+        o.diffusion.prediction = "v";
+        o.x0_weight_cap = 20;
+      },
+      "x0_weight_cap=20");
+  bad([](auto& o) { o.diffusion.prediction = "x0"; }, "prediction \"x0\"");
   bad([](auto& o) { o.ema_decay = 1.0; }, "ema_decay");
   bad([](auto& o) { o.crop_size = 4; }, "crop_size");
   bad([](auto& o) { o.checkpoint_path.clear(); }, "checkpoint_path");

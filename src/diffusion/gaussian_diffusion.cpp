@@ -38,6 +38,12 @@ void check_same_shape(const torch::Tensor& value, const torch::Tensor& x, const 
 void DiffusionConfig::validate() const {
   named_beta_schedule(noise_schedule, diffusion_steps);
   space_timesteps(diffusion_steps, timestep_respacing);
+  if (prediction != "epsilon" && prediction != "v") {
+    throw Error(Status::invalid_argument,
+                fmt::format("prediction \"{}\" is unknown; expected \"epsilon\" (the noise, "
+                            "GLIDE's) or \"v\" (v-prediction)",
+                            prediction));
+  }
 }
 
 ModelOutput split_model_output(const torch::Tensor& output, int64_t channels) {
@@ -215,6 +221,35 @@ torch::Tensor GaussianDiffusion::predict_eps_from_xstart(const torch::Tensor& x_
                                                          const torch::Tensor& pred_xstart) const {
   return (extract(sqrt_recip_alphas_cumprod_, t, x_t) * x_t - pred_xstart) /
          extract(sqrt_recipm1_alphas_cumprod_, t, x_t);
+}
+
+torch::Tensor GaussianDiffusion::v_target(const torch::Tensor& x_start, const torch::Tensor& t,
+                                          const torch::Tensor& noise) const {
+  return extract(sqrt_alphas_cumprod_, t, x_start) * noise -
+         extract(sqrt_one_minus_alphas_cumprod_, t, x_start) * x_start;
+}
+
+torch::Tensor GaussianDiffusion::predict_eps_from_v(const torch::Tensor& x_t,
+                                                    const torch::Tensor& t,
+                                                    const torch::Tensor& v) const {
+  return extract(sqrt_alphas_cumprod_, t, x_t) * v +
+         extract(sqrt_one_minus_alphas_cumprod_, t, x_t) * x_t;
+}
+
+DenoiseFn eps_prediction(DenoiseFn network, const DiffusionConfig& config) {
+  config.validate();
+  if (config.prediction == "epsilon") return network;
+  DiffusionConfig unspaced = config;
+  unspaced.timestep_respacing.clear();
+  return [network = std::move(network), process = GaussianDiffusion::from_config(unspaced)](
+             const torch::Tensor& x_t, const torch::Tensor& t) {
+    ModelOutput out = network(x_t, t);
+    // float32 at least: with half-precision eps, x_0 = (x_t − √(1−ᾱ)·eps)/√ᾱ would lose the
+    // accuracy v-prediction is for.
+    const auto dtype = x_t.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
+    out.eps = process.predict_eps_from_v(x_t.to(dtype), t, out.eps.to(dtype));
+    return out;
+  };
 }
 
 MeanVariance GaussianDiffusion::p_mean_variance(const DenoiseFn& denoise_fn, const torch::Tensor& x,

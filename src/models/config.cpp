@@ -207,7 +207,7 @@ ModelConfig ModelConfig::from_json(const std::string& json_text) {
   };
   // Diffusion and runtime options the reference keeps in the same dict; read elsewhere.
   static const char* ignored[] = {"diffusion_steps", "noise_schedule", "timestep_respacing",
-                                  "use_fp16", "cache_text_emb"};
+                                  "prediction",      "use_fp16",       "cache_text_emb"};
   for (const auto& [key, value] : j.items()) {
     if (key == "image_size")
       read(key, value, c.image_size);

@@ -89,10 +89,11 @@ torch::Tensor run_stage(const StageRun& run, NoiseSource& noise, const ProgressC
     known_mask = doubled(known_mask);
   }
   const TextEmbedding text = encode_prompts(model, prompts, run.device);
-  DenoiseFn denoise = [network = bind_network(model, text, cond)](const torch::Tensor& x,
-                                                                  const torch::Tensor& t) {
-    return split_model_output(network(x, t));
-  };
+  DenoiseFn denoise = eps_prediction(
+      [network = bind_network(model, text, cond)](const torch::Tensor& x, const torch::Tensor& t) {
+        return split_model_output(network(x, t));
+      },
+      run.stage.diffusion);
   if (p.guided) denoise = classifier_free_guidance(denoise, p.guidance_scale, p.guidance_rescale);
 
   // Thresholding first, then the known region (so it is kept exactly), then the preview's view.

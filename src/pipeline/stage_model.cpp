@@ -38,18 +38,20 @@ DiffusionConfig diffusion_config_from_json(const std::string& json_text) {
     const bool ok = key == "diffusion_steps"      ? value.is_number_integer()
                     : key == "noise_schedule"     ? value.is_string()
                     : key == "timestep_respacing" ? value.is_string()
+                    : key == "prediction"         ? value.is_string()
                                                   : false;
     if (!ok) {
       throw Error(
           Status::invalid_format,
           fmt::format("diffusion config option \"{}\" = {} is unknown or of the wrong type; "
                       "expected diffusion_steps (integer), noise_schedule, "
-                      "timestep_respacing (strings)",
+                      "timestep_respacing, prediction (strings)",
                       key, value.dump()));
     }
     if (key == "diffusion_steps") d.diffusion_steps = value.get<int64_t>();
     if (key == "noise_schedule") d.noise_schedule = value.get<std::string>();
     if (key == "timestep_respacing") d.timestep_respacing = value.get<std::string>();
+    if (key == "prediction") d.prediction = value.get<std::string>();
   }
   try {
     d.validate();
@@ -64,7 +66,7 @@ std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& op
       parse_json(options_json, "model options", Status::invalid_argument);
   nlohmann::json diffusion = nlohmann::json::object();
   if (options.is_object()) {
-    for (const char* key : {"diffusion_steps", "noise_schedule"}) {
+    for (const char* key : {"diffusion_steps", "noise_schedule", "prediction"}) {
       if (options.contains(key)) diffusion[key] = options[key];
     }
   }
@@ -82,6 +84,8 @@ std::string diffusion_config_to_json(const DiffusionConfig& config) {
   j["diffusion_steps"] = config.diffusion_steps;
   j["noise_schedule"] = config.noise_schedule;
   if (!config.timestep_respacing.empty()) j["timestep_respacing"] = config.timestep_respacing;
+  // Written only when it is not GLIDE's, so eps models' metadata and recipes stay as they were.
+  if (config.prediction != "epsilon") j["prediction"] = config.prediction;
   return j.dump();
 }
 

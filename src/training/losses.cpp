@@ -44,7 +44,7 @@ torch::Tensor discretized_gaussian_log_likelihood(const torch::Tensor& x, const 
 
 DiffusionLoss diffusion_loss(const GaussianDiffusion& diffusion, const torch::Tensor& model_output,
                              const torch::Tensor& x_start, const torch::Tensor& x_t,
-                             const torch::Tensor& t, const torch::Tensor& noise) {
+                             const torch::Tensor& t, const torch::Tensor& noise, bool predicts_v) {
   if (model_output.dim() != 4 || model_output.size(1) != 2 * x_t.size(1) ||
       model_output.size(0) != x_t.size(0) || model_output.size(2) != x_t.size(2) ||
       model_output.size(3) != x_t.size(3)) {
@@ -53,8 +53,10 @@ DiffusionLoss diffusion_loss(const GaussianDiffusion& diffusion, const torch::Te
                             c10::str(model_output.sizes()), c10::str(x_t.sizes())));
   }
   const auto parts = model_output.to(torch::kFloat32).chunk(2, /*dim=*/1);
-  const torch::Tensor& eps = parts[0];
-  const torch::Tensor& v = parts[1];
+  const torch::Tensor& prediction = parts[0];  // eps, or v for a v-prediction model
+  const torch::Tensor& v = parts[1];           // the variance interpolation
+  const torch::Tensor eps =
+      predicts_v ? diffusion.predict_eps_from_v(x_t, t, prediction) : prediction;
 
   // Σ_θ = exp(v' log β_t + (1 − v') log β̃_t) with v' = (v + 1) / 2 (improved DDPM eq. 15).
   std::vector<double> log_betas;
@@ -79,7 +81,8 @@ DiffusionLoss diffusion_loss(const GaussianDiffusion& diffusion, const torch::Te
                                     bits;
   const double scale = static_cast<double>(diffusion.num_timesteps()) / 1000.0;
   const torch::Tensor vb = torch::where(t == 0, decoder_nll, kl) * scale;
-  const torch::Tensor mse = mean_over_pixels((noise - eps).pow(2));
+  const torch::Tensor target = predicts_v ? diffusion.v_target(x_start, t, noise) : noise;
+  const torch::Tensor mse = mean_over_pixels((target - prediction).pow(2));
   return {mse + vb, mse, vb};
 }
 

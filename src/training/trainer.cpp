@@ -187,6 +187,10 @@ void TrainOptions::validate() const {
   require(std::isfinite(x0_weight_cap) && x0_weight_cap >= 1,
           fmt::format("x0_weight_cap={} must be a finite number >= 1 (1: GLIDE's unweighted loss)",
                       x0_weight_cap));
+  require(x0_weight_cap == 1 || diffusion.prediction == "epsilon",
+          fmt::format("x0_weight_cap={} weights an eps MSE; a v-prediction model's loss (on v) "
+                      "already weighs the x0 error at high noise, so it takes 1",
+                      x0_weight_cap));
   require(precision == "float32" || precision == "bfloat16",
           fmt::format("precision=\"{}\" is unknown; expected float32 or bfloat16 (mixed "
                       "precision on the CPU)",
@@ -303,7 +307,8 @@ TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>*
       const TextEmbedding text = pipeline::encode_prompts(s.model, batch.captions, torch::kCPU);
       out = s.model->forward(x_t, t, text, cond).to(torch::kFloat);
     }
-    const DiffusionLoss losses = diffusion_loss(s.diffusion, out, batch.images, x_t, t, noise);
+    const DiffusionLoss losses = diffusion_loss(s.diffusion, out, batch.images, x_t, t, noise,
+                                                o.diffusion.prediction == "v");
     const torch::Tensor loss =
         o.x0_weight_cap == 1.0
             ? losses.loss.mean()

@@ -15,11 +15,12 @@ from ._progress import ProgressArg
 PathLike = Union[str, "os.PathLike[str]"]
 #: A model config: a preset name ("base", "upsampler", "base-inpaint", "upsampler-inpaint"), a
 #: dict of the reference's option names (as in model_and_diffusion_defaults()), or its JSON text.
-#: diffusion_steps / noise_schedule / timestep_respacing in it set the model's diffusion.
+#: diffusion_steps / noise_schedule / timestep_respacing / prediction in it set the model's
+#: diffusion.
 Config = Union[str, Dict[str, Any], None]
 Prompt = Union[str, Sequence[str]]
 
-_DIFFUSION_KEYS = ("diffusion_steps", "noise_schedule", "timestep_respacing")
+_DIFFUSION_KEYS = ("diffusion_steps", "noise_schedule", "timestep_respacing", "prediction")
 _STAGE_FIELDS = (
     "sampler",
     "respacing",
@@ -189,12 +190,14 @@ class Pipeline:
 
     @property
     def base_config(self) -> Optional[Dict[str, Any]]:
-        """The base model's options (and diffusion_steps, noise_schedule); None without one."""
+        """The base model's options (and diffusion_steps, noise_schedule, prediction); None without
+        one."""
         return self._impl.base_config  # type: ignore[no-any-return]
 
     @property
     def upsampler_config(self) -> Optional[Dict[str, Any]]:
-        """The upsampler's options (and diffusion_steps, noise_schedule); None without one."""
+        """The upsampler's options (and diffusion_steps, noise_schedule, prediction); None without
+        one."""
         return self._impl.upsampler_config  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:

@@ -23,11 +23,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string diffusion_json(const DiffusionConfig& d) {
-  return "{\"diffusion_steps\": " + std::to_string(d.diffusion_steps) + ", \"noise_schedule\": \"" +
-         d.noise_schedule + "\", \"timestep_respacing\": \"" + d.timestep_respacing + "\"}";
-}
-
 void convert_checkpoint(const std::string& source, const std::string& destination,
                         const std::optional<std::string>& config,
                         const std::optional<std::string>& diffusion, bool overwrite) {
@@ -48,7 +43,7 @@ void convert_checkpoint(const std::string& source, const std::string& destinatio
     metadata[kDiffusionConfigMetadataKey] = *diffusion;
   } else if (!metadata.count(kDiffusionConfigMetadataKey)) {
     metadata[kDiffusionConfigMetadataKey] =
-        diffusion_json(default_diffusion_config(model->config()));
+        diffusion_config_to_json(default_diffusion_config(model->config()));
   }
   io::save_safetensors(checkpoint.tensors, destination, metadata, overwrite);
 }

@@ -37,6 +37,7 @@ py::object config_dict(const StageModel& stage) {
   py::dict d = py::module_::import("json").attr("loads")(stage.model->config().to_json());
   d["diffusion_steps"] = stage.diffusion.diffusion_steps;
   d["noise_schedule"] = stage.diffusion.noise_schedule;
+  d["prediction"] = stage.diffusion.prediction;
   return std::move(d);
 }
 

@@ -154,6 +154,13 @@ def test_a_config_may_name_its_diffusion(tmp_path: Path) -> None:
         assert loaded is not None
         assert loaded["noise_schedule"] == "shifted_cosine_4", form
         assert loaded["diffusion_steps"] == 200, form
+    v_model = tmp_path / "v.safetensors"
+    glide.train(dict(TINY, prediction="v"), tmp_path / "v.ckpt.safetensors", steps=1,
+                export=v_model, **FAST)
+    v_config = glide.Pipeline(base=v_model).base_config
+    assert v_config is not None and v_config["prediction"] == "v"
+    with pytest.raises(ValueError, match="prediction"):
+        glide.train(dict(TINY, prediction="x0"), tmp_path / "bad.safetensors", steps=1, **FAST)
     with pytest.raises(ValueError, match="shifted_cosine_x"):
         glide.train(dict(TINY, noise_schedule="shifted_cosine_x"), tmp_path / "bad.safetensors",
                     steps=1, **FAST)

@@ -15,6 +15,11 @@ struct DiffusionConfig {
   int64_t diffusion_steps = 1000;
   std::string noise_schedule = "squaredcos_cap_v2";
   std::string timestep_respacing = "";  // see space_timesteps(); "" keeps every step
+  // What the network's first output channels predict (not a reference option): "epsilon", the
+  // noise (GLIDE's), or "v" = √ᾱ_t·eps − √(1−ᾱ_t)·x_0 (Salimans & Ho 2022, sec. 4), whose error
+  // maps one to one onto x_0's at high noise where eps's is amplified by √(1/ᾱ_t − 1) (about 158×
+  // at the linear schedule's last step): small eps-prediction upsamplers shift colors there.
+  std::string prediction = "epsilon";
 
   void validate() const;  // glide::Error(invalid_argument) naming the option
 };
@@ -67,6 +72,12 @@ class GaussianDiffusion {
                                         const torch::Tensor& eps) const;
   torch::Tensor predict_eps_from_xstart(const torch::Tensor& x_t, const torch::Tensor& t,
                                         const torch::Tensor& pred_xstart) const;
+  // v-prediction: the training target v = √ᾱ_t·noise − √(1−ᾱ_t)·x_0, and the eps a predicted v
+  // implies, eps = √ᾱ_t·v + √(1−ᾱ_t)·x_t (so x_0 = √ᾱ_t·x_t − √(1−ᾱ_t)·v).
+  torch::Tensor v_target(const torch::Tensor& x_start, const torch::Tensor& t,
+                         const torch::Tensor& noise) const;
+  torch::Tensor predict_eps_from_v(const torch::Tensor& x_t, const torch::Tensor& t,
+                                   const torch::Tensor& v) const;
 
   // Runs the network once at respaced indices `t` (int64, shape (B)) and returns p(x_{t-1} | x_t)
   // with the learned-range variance, and x_0 from eps after `denoised_fn`, then clipping to
@@ -98,5 +109,11 @@ class GaussianDiffusion {
   std::vector<int64_t> timestep_map_;
   int64_t original_num_steps_ = 0;
 };
+
+// The eps-predicting view of a network run as `network` (its output split by
+// split_model_output()): for config.prediction == "v" its first channels are converted with
+// predict_eps_from_v() at the original timesteps the DenoiseFn is given, in float32 at least;
+// for "epsilon" `network` itself.
+DenoiseFn eps_prediction(DenoiseFn network, const DiffusionConfig& config);
 
 }  // namespace glide

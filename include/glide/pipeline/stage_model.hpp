@@ -15,7 +15,8 @@ struct StageModel {
 };
 
 // The safetensors metadata key holding a DiffusionConfig as JSON with the reference's option
-// names ("diffusion_steps", "noise_schedule", optionally "timestep_respacing").
+// names ("diffusion_steps", "noise_schedule", optionally "timestep_respacing") and glide's
+// "prediction" (when not "epsilon").
 inline constexpr const char* kDiffusionConfigMetadataKey = "glide.diffusion_config";
 
 // The official models' diffusion: 1000 steps, squaredcos_cap_v2 for base and inpainting models,
@@ -25,10 +26,12 @@ DiffusionConfig default_diffusion_config(const ModelConfig& config);
 // Parses the JSON of kDiffusionConfigMetadataKey; unknown names are glide::Error(invalid_format).
 DiffusionConfig diffusion_config_from_json(const std::string& json_text);
 // The diffusion named inside a model-options JSON object (the recipes' and models.json's style)
-// by its "diffusion_steps" and/or "noise_schedule" keys, other keys ignored; nullopt when it names
-// neither. glide::Error(invalid_argument) for a value diffusion_config_from_json() refuses.
+// by its "diffusion_steps", "noise_schedule" and "prediction" keys, other keys ignored; nullopt
+// when it names none of them. glide::Error(invalid_argument) for a value
+// diffusion_config_from_json() refuses.
 std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& options_json);
-// The JSON diffusion_config_from_json() reads (timestep_respacing only when set).
+// The JSON diffusion_config_from_json() reads (timestep_respacing only when set, prediction only
+// when not "epsilon").
 std::string diffusion_config_to_json(const DiffusionConfig& config);
 
 // load_model() (glide/models/loading.hpp) plus the diffusion: `diffusion` when given, else the

@@ -12,16 +12,18 @@ namespace glide::training {
 // for T = 1000; the vb term is therefore L_t itself, scaled by T / 1000 for other process lengths.
 struct DiffusionLoss {
   torch::Tensor loss;  // (B) mse + vb
-  torch::Tensor mse;   // (B) mean over pixels of (eps − eps_θ)²
-  torch::Tensor vb;    // (B) L_t in bits per dimension, with eps_θ frozen so it only trains Σ_θ
+  torch::Tensor mse;  // (B) mean over pixels of (eps − eps_θ)², or (v − v_θ)² when predicting v
+  torch::Tensor vb;  // (B) L_t in bits per dimension, with eps_θ frozen so it only trains Σ_θ
 };
 
-// model_output: (B, 6, H, W) network output at x_t (eps and the variance interpolation v);
-// x_start, noise: (B, 3, H, W) with x_t = q_sample(x_start, t, noise); t: int64 (B) indices of
-// `diffusion` (not respaced).
+// model_output: (B, 6, H, W) network output at x_t (eps, or v when `predicts_v`, then the
+// variance interpolation); x_start, noise: (B, 3, H, W) with x_t = q_sample(x_start, t, noise);
+// t: int64 (B) indices of `diffusion` (not respaced). With v-prediction the MSE is on v, which
+// weighs the eps error by 1/ᾱ_t = 1 + 1/SNR(t) (Salimans & Ho 2022, sec. 4).
 DiffusionLoss diffusion_loss(const GaussianDiffusion& diffusion, const torch::Tensor& model_output,
                              const torch::Tensor& x_start, const torch::Tensor& x_t,
-                             const torch::Tensor& t, const torch::Tensor& noise);
+                             const torch::Tensor& t, const torch::Tensor& noise,
+                             bool predicts_v = false);
 
 // Per-example weights min(max(1, 1/SNR(t)), cap) for the eps MSE, SNR(t) = ᾱ_t / (1 − ᾱ_t).
 // Since ‖eps − eps_θ‖² = SNR(t)·‖x0 − x0_θ‖², a weight of 1/SNR where the SNR is below 1 makes the
