@@ -115,4 +115,23 @@ TEST_CASE("load_stage_model reads both configs from safetensors metadata", "[pip
   CHECK_THROWS_WITH(load_stage_model(bad.path.string()),
                     Catch::Contains(kDiffusionConfigMetadataKey) && Catch::Contains("cubic"));
   CHECK_THROWS_WITH(diffusion_config_from_json(R"({"steps": 10})"), Catch::Contains("steps"));
+  CHECK_THROWS_WITH(diffusion_config_from_json(R"({"prediction": "x0"})"),
+                    Catch::Contains("prediction \"x0\""));
+}
+
+TEST_CASE("a model's options naming part of its diffusion keep the model's defaults for the rest",
+          "[pipeline][loading]") {
+  const DiffusionConfig upsampler = default_diffusion_config(ModelConfig::upsampler());
+  const auto v =
+      diffusion_config_in_options(R"({"super_res": true, "prediction": "v"})", upsampler);
+  REQUIRE(v.has_value());
+  CHECK(v->noise_schedule == "linear");  // not DiffusionConfig's own default, cosine
+  CHECK(v->prediction == "v");
+  CHECK(v->diffusion_steps == 1000);
+  CHECK_FALSE(diffusion_config_in_options(R"({"super_res": true})", upsampler).has_value());
+  // Round trip through the metadata JSON, which names prediction only when it is not epsilon.
+  CHECK(diffusion_config_from_json(diffusion_config_to_json(*v)).prediction == "v");
+  CHECK(diffusion_config_to_json(upsampler).find("prediction") == std::string::npos);
+  CHECK_THROWS_WITH(diffusion_config_in_options(R"({"prediction": 1})", upsampler),
+                    Catch::Contains("prediction"));
 }

@@ -20,7 +20,8 @@ void add_model_flags(CLI::App* cmd, ModelFlags& flags, bool base, bool upsampler
                                    : "";
   const char* config_help =
       "A JSON file of the model's options with the reference's names (image_size, "
-      "num_channels, ...; diffusion_steps and noise_schedule set the diffusion). Needed for "
+      "num_channels, ...; diffusion_steps, noise_schedule and prediction set the diffusion). "
+      "Needed for "
       ".pt checkpoints that are neither official GLIDE models nor carry their config";
   if (base) {
     cmd->add_option("--model", flags.base,
@@ -43,7 +44,8 @@ ConfigFile read_config_file(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   try {
-    ConfigFile out{ModelConfig::from_json(text.str()), diffusion_config_in_options(text.str())};
+    const ModelConfig model = ModelConfig::from_json(text.str());
+    ConfigFile out{model, diffusion_config_in_options(text.str(), default_diffusion_config(model))};
     out.model.validate();
     return out;
   } catch (const Error& e) {

@@ -28,12 +28,13 @@ nlohmann::json parse_json(const std::string& text, const char* what, Status stat
 
 }  // namespace
 
-DiffusionConfig diffusion_config_from_json(const std::string& json_text) {
+DiffusionConfig diffusion_config_from_json(const std::string& json_text,
+                                           const DiffusionConfig& defaults) {
   const nlohmann::json j = parse_json(json_text, "diffusion config", Status::invalid_format);
   if (!j.is_object()) {
     throw Error(Status::invalid_format, "diffusion config JSON must be an object of option names");
   }
-  DiffusionConfig d;
+  DiffusionConfig d = defaults;
   for (const auto& [key, value] : j.items()) {
     const bool ok = key == "diffusion_steps"      ? value.is_number_integer()
                     : key == "noise_schedule"     ? value.is_string()
@@ -61,7 +62,8 @@ DiffusionConfig diffusion_config_from_json(const std::string& json_text) {
   return d;
 }
 
-std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& options_json) {
+std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& options_json,
+                                                           const DiffusionConfig& defaults) {
   const nlohmann::json options =
       parse_json(options_json, "model options", Status::invalid_argument);
   nlohmann::json diffusion = nlohmann::json::object();
@@ -72,7 +74,7 @@ std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& op
   }
   if (diffusion.empty()) return std::nullopt;
   try {
-    return diffusion_config_from_json(diffusion.dump());
+    return diffusion_config_from_json(diffusion.dump(), defaults);
   } catch (const Error& e) {
     // Options are the caller's input, not a file's metadata: a bad value is a bad argument.
     throw Error(Status::invalid_argument, e.what());

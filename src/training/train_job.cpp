@@ -21,8 +21,8 @@ Recipe read_recipe(const std::string& path) {
   }
   try {
     Recipe recipe{ModelConfig::from_json(text), {}};
-    recipe.diffusion =
-        diffusion_config_in_options(text).value_or(default_diffusion_config(recipe.model));
+    const DiffusionConfig defaults = default_diffusion_config(recipe.model);
+    recipe.diffusion = diffusion_config_in_options(text, defaults).value_or(defaults);
     return recipe;
   } catch (const Error& e) {
     throw Error(e.status(), fmt::format("model config '{}': {}", path, e.what()));

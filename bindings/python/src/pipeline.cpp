@@ -22,11 +22,14 @@ namespace py = pybind11;
 namespace glide::python {
 namespace {
 
+// Options the JSON does not name are the model's defaults (an upsampler's schedule is linear).
 std::optional<DiffusionConfig> diffusion_config(const std::optional<std::string>& json,
+                                                const std::optional<ModelConfig>& model,
                                                 const char* argument) {
   if (!json) return std::nullopt;
   try {
-    return diffusion_config_from_json(*json);
+    return diffusion_config_from_json(*json,
+                                      model ? default_diffusion_config(*model) : DiffusionConfig{});
   } catch (const Error& e) {
     throw Error(Status::invalid_argument, std::string(argument) + ": " + e.what());
   }
@@ -93,8 +96,8 @@ class Pipeline {
     }
     auto base_cfg = model_config(base_config, "base_config");
     auto upsampler_cfg = model_config(upsampler_config, "upsampler_config");
-    auto base_diff = diffusion_config(base_diffusion, "base_config");
-    auto upsampler_diff = diffusion_config(upsampler_diffusion, "upsampler_config");
+    auto base_diff = diffusion_config(base_diffusion, base_cfg, "base_config");
+    auto upsampler_diff = diffusion_config(upsampler_diffusion, upsampler_cfg, "upsampler_config");
     py::gil_scoped_release release;
     if (threads) set_num_threads(*threads);
     ensure_threads();

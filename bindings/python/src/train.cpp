@@ -115,8 +115,9 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
       const size_t first = config->find_first_not_of(" \t\r\n");
       const bool is_json = first != std::string::npos && (*config)[first] == '{';
       options.model = *model;
-      options.diffusion = (is_json ? diffusion_config_in_options(*config) : std::nullopt)
-                              .value_or(default_diffusion_config(options.model));
+      const DiffusionConfig defaults = default_diffusion_config(options.model);
+      options.diffusion = (is_json ? diffusion_config_in_options(*config, defaults) : std::nullopt)
+                              .value_or(defaults);
     } else {
       const training::Recipe recipe = training::read_recipe(*config_file);
       options.model = recipe.model;

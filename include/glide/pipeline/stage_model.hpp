@@ -24,12 +24,16 @@ inline constexpr const char* kDiffusionConfigMetadataKey = "glide.diffusion_conf
 DiffusionConfig default_diffusion_config(const ModelConfig& config);
 
 // Parses the JSON of kDiffusionConfigMetadataKey; unknown names are glide::Error(invalid_format).
-DiffusionConfig diffusion_config_from_json(const std::string& json_text);
+// Options it does not name keep their values in `defaults`.
+DiffusionConfig diffusion_config_from_json(const std::string& json_text,
+                                           const DiffusionConfig& defaults = {});
 // The diffusion named inside a model-options JSON object (the recipes' and models.json's style)
 // by its "diffusion_steps", "noise_schedule" and "prediction" keys, other keys ignored; nullopt
-// when it names none of them. glide::Error(invalid_argument) for a value
-// diffusion_config_from_json() refuses.
-std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& options_json);
+// when it names none of them. Options it does not name keep their values in `defaults` (pass the
+// model's default_diffusion_config(): an upsampler naming only "prediction" stays linear).
+// glide::Error(invalid_argument) for a value diffusion_config_from_json() refuses.
+std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& options_json,
+                                                           const DiffusionConfig& defaults);
 // The JSON diffusion_config_from_json() reads (timestep_respacing only when set, prediction only
 // when not "epsilon").
 std::string diffusion_config_to_json(const DiffusionConfig& config);
