@@ -26,7 +26,7 @@ echo "== upsampler (32x32 -> 128x128) =="
   --checkpoint "$out/shapes-upsampler.ckpt.safetensors" \
   --dataset shapes --dataset-seed 1 --seed 2 \
   --steps 2200 --batch-size 16 --crop-size 64 --upsample-factor 4 --precision bfloat16 \
-  --lr 5e-4 --warmup-steps 100 --lr-schedule cosine --x0-weight-cap 20 \
+  --lr 5e-4 --warmup-steps 100 --lr-schedule cosine \
   --ema-decay 0.995 --grad-clip 1 --caption-dropout 0.2 --checkpoint-every 100 \
   --export "$models/shapes-upsampler.safetensors" --export-dtype float16 \
   --loss-curve "$out/shapes-upsampler-loss.png" "${overwrite[@]}"

@@ -90,9 +90,9 @@ TEST_CASE("the analyser reads the dataset's own images", "[semantic]") {
   }
 }
 
-// Hidden ([.]): the shipped pair does not reach the bar yet (2026-11-27: colors 85% and 90%,
-// shapes 65% with the reference's sampling; docs/shapes-model.md). About 7 minutes at 2 threads;
-// run it with `build/tests/test_semantic "[slow]"`.
+// Hidden ([.]): the shipped pair does not reach the bar for shapes yet (2026-11-27, reference
+// sampling: colors 100% and 100%, shapes 71%; docs/shapes-model.md). About 6 minutes at 2
+// threads; run it with `build/tests/test_semantic "[slow]"`.
 TEST_CASE("the shipped shapes models draw what the prompt names", "[semantic][slow][.]") {
   DefaultModelPaths paths;
   try {

@@ -43,6 +43,33 @@ Rgb median(std::vector<Rgb>& pixels) {
   return out;
 }
 
+// Indices (y·w + x) of the largest 8-connected set of marked pixels; empty when none is marked.
+std::vector<int64_t> largest_region(std::vector<uint8_t> marked, int64_t h, int64_t w) {
+  std::vector<int64_t> best, region, stack;
+  for (int64_t start = 0; start < h * w; ++start) {
+    if (!marked[start]) continue;
+    region.clear();
+    stack.assign(1, start);
+    marked[start] = 0;
+    while (!stack.empty()) {
+      const int64_t index = stack.back();
+      stack.pop_back();
+      region.push_back(index);
+      const int64_t y = index / w, x = index % w;
+      for (int64_t dy = -1; dy <= 1; ++dy) {
+        for (int64_t dx = -1; dx <= 1; ++dx) {
+          const int64_t ny = y + dy, nx = x + dx;
+          if (ny < 0 || ny >= h || nx < 0 || nx >= w || !marked[ny * w + nx]) continue;
+          marked[ny * w + nx] = 0;
+          stack.push_back(ny * w + nx);
+        }
+      }
+    }
+    if (region.size() > best.size()) best = region;
+  }
+  return best;
+}
+
 }  // namespace
 
 ShapeReading read_shape(const torch::Tensor& image) {
@@ -69,18 +96,22 @@ ShapeReading read_shape(const torch::Tensor& image) {
   // Foreground: farther from the background than 45 RGB levels. The closest palette pair (yellow
   // and orange) is 81 apart, so this keeps pixels at least about half covered by the shape.
   constexpr double kThreshold2 = 45.0 * 45.0;
+  std::vector<uint8_t> far(static_cast<size_t>(h * w), 0);
+  for (int64_t y = 0; y < h; ++y) {
+    for (int64_t x = 0; x < w; ++x) far[y * w + x] = distance2(at(y, x), background) > kThreshold2;
+  }
+  // The shape is the largest 8-connected region of such pixels: a stray pixel elsewhere (a
+  // generated image's corner, a speck) would otherwise stretch the bounding box.
+  const std::vector<int64_t> region = largest_region(far, h, w);
   std::vector<Rgb> foreground;
   int64_t top = h, bottom = -1, left = w, right = -1;
-  for (int64_t y = 0; y < h; ++y) {
-    for (int64_t x = 0; x < w; ++x) {
-      const Rgb p = at(y, x);
-      if (distance2(p, background) <= kThreshold2) continue;
-      foreground.push_back(p);
-      top = std::min(top, y);
-      bottom = std::max(bottom, y);
-      left = std::min(left, x);
-      right = std::max(right, x);
-    }
+  for (const int64_t index : region) {
+    const int64_t y = index / w, x = index % w;
+    foreground.push_back(at(y, x));
+    top = std::min(top, y);
+    bottom = std::max(bottom, y);
+    left = std::min(left, x);
+    right = std::max(right, x);
   }
   reading.foreground_pixels = static_cast<int64_t>(foreground.size());
   if (foreground.empty()) {

@@ -17,8 +17,9 @@ struct ShapeReading {
   int64_t foreground_pixels = 0;
 };
 
-// image: uint8 (H, W, 3). The foreground is every pixel farther than a threshold from the
-// background color; a square fills its box (1.0), a circle π/4 of it, an upright triangle half.
+// image: uint8 (H, W, 3). The foreground is the largest 8-connected region of pixels farther
+// than a threshold from the background color; a square fills its box (1.0), a circle π/4 of it,
+// an upright triangle half.
 ShapeReading read_shape(const torch::Tensor& image);
 
 }  // namespace glide::test
