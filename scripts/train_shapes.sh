@@ -16,7 +16,7 @@ echo "== base model (32x32) =="
 "$glide" train --model-config "$models/recipes/shapes-base.json" \
   --checkpoint "$out/shapes-base.ckpt.safetensors" \
   --dataset shapes --dataset-seed 0 --seed 1 \
-  --steps 3000 --batch-size 32 --lr 5e-4 --warmup-steps 100 --lr-schedule cosine --x0-weight-cap 20 \
+  --steps 3000 --batch-size 32 --lr 1e-3 --warmup-steps 100 --lr-schedule cosine --x0-weight-cap 20 \
   --ema-decay 0.995 --grad-clip 1 --caption-dropout 0.2 --checkpoint-every 100 \
   --export "$models/shapes-base.safetensors" --export-dtype float16 \
   --loss-curve "$out/shapes-base-loss.png" "${overwrite[@]}"

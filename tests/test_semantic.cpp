@@ -90,10 +90,10 @@ TEST_CASE("the analyser reads the dataset's own images", "[semantic]") {
   }
 }
 
-// Hidden ([.]): the shipped pair does not reach the bar for shapes yet (2026-11-27, reference
-// sampling: colors 100% and 100%, shapes 71%; docs/shapes-model.md). About 6 minutes at 2
-// threads; run it with `build/tests/test_semantic "[slow]"`.
-TEST_CASE("the shipped shapes models draw what the prompt names", "[semantic][slow][.]") {
+// About 5 minutes at 2 threads. On these seeds the shipped pair reads 93.8% / 95.8% / 81.2% with
+// the reference's sampling; over 6 seeds (144 images) 95.8% / 97.2% / 74.3%, so a retrained
+// model can land on either side of the shape bar (docs/shapes-model.md).
+TEST_CASE("the shipped shapes models draw what the prompt names", "[semantic][slow]") {
   DefaultModelPaths paths;
   try {
     paths = default_model_paths();
@@ -116,14 +116,17 @@ TEST_CASE("the shipped shapes models draw what the prompt names", "[semantic][sl
     CHECK(acc.rate(acc.background) >= 0.90);
     CHECK(acc.rate(acc.shape) >= 0.75);
   }
-  SECTION("with DPM-Solver++(2M): 25 base steps, 10 upsampler steps") {
+  // The fast path of docs/performance.md. The base takes the SDE solver: with the ODE one
+  // (dpm++2m) its squares come out with rounded corners (shapes 70% against 78% over 144 images).
+  SECTION("with DPM-Solver++(2M): 25 SDE base steps, 10 ODE upsampler steps") {
     GenerationParams params;
-    params.base.sampler = "dpm++2m";
+    params.base.sampler = "dpm++2m_sde";
     params.base.respacing = "25";
     params.upsampler.sampler = "dpm++2m";
     params.upsampler.respacing = "10";
     const Accuracy acc = judge(sampler, trained, params, {0, 1000});
-    std::cout << "semantic, dpm++2m 25+10 steps, trained pairs: " << acc.summary() << "\n";
+    std::cout << "semantic, dpm++2m_sde 25 + dpm++2m 10 steps, trained pairs: " << acc.summary()
+              << "\n";
     CHECK(acc.rate(acc.color) >= 0.90);
     CHECK(acc.rate(acc.background) >= 0.90);
     CHECK(acc.rate(acc.shape) >= 0.75);
