@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
 # Regenerates the contact sheets of docs/hyperparameters.md with `glide sweep` on the shipped shapes
-# models (docs/shapes-model.md). Each sheet varies one or two hyperparameters at fixed seeds.
-# Needs a built glide (scripts/build.sh); writes docs/images/sweep-*.png and .csv, replacing them.
-# About 4 minutes on one core ($GLIDE_THREADS, default 1: the cells are small).
+# models (docs/shapes-model.md), and the model card's sample sheet. Each guide sheet varies one or
+# two hyperparameters at fixed seeds. Needs a built glide (scripts/build.sh); writes
+# docs/images/sweep-*.png and shapes-samples.png with their CSVs, replacing them.
+# About 6 minutes on one core ($GLIDE_THREADS, default 1: the cells are small).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 glide="${GLIDE:-$root/build/src/cli/glide}"
 out="$root/docs/images"
 mkdir -p "$out"
 
+sheet() {
+  local file="$1"
+  shift
+  echo "== $file"
+  "$glide" sweep --overwrite --threads "${GLIDE_THREADS:-1}" -o "$out/$file" "$@"
+}
 sweep() {
   local name="$1"
   shift
-  echo "== $name"
-  "$glide" sweep --overwrite --threads "${GLIDE_THREADS:-1}" -o "$out/sweep-$name.png" "$@"
+  sheet "sweep-$name.png" "$@"
 }
+
+# The model card's samples: six prompts at the reference's default sampling, three seeds.
+sheet shapes-samples.png -p "x" --vary "prompt=a red circle on a blue background;\
+a green triangle on a yellow background;a white square on a black background;\
+a yellow circle on a purple background;a blue square on a orange background;\
+a orange triangle on a green background" --vary seed=0,1,2
 
 # Classifier-free guidance: 0 is the unconditional model, 1 the conditional one alone.
 sweep guidance -p "a red circle on a blue background" \
@@ -22,7 +34,7 @@ sweep guidance -p "a red circle on a blue background" \
 
 # Samplers and step counts at the reference's scale 3.
 sweep samplers -p "a yellow triangle on a purple background" --no-upsample \
-  --vary 'base.sampler=ddpm;ddim;dpm++2m;euler_a' --vary 'base.steps=10;25;100' --vary seed=3
+  --vary 'base.sampler=ddpm;ddim;dpm++2m;dpm++2m_sde;euler_a' --vary 'base.steps=10;25;100' --vary seed=3
 
 # Thresholding at growing guidance scales.
 sweep thresholding -p "a green square on a white background" --no-upsample \
