@@ -134,4 +134,10 @@ TEST_CASE("a model's options naming part of its diffusion keep the model's defau
   CHECK(diffusion_config_to_json(upsampler).find("prediction") == std::string::npos);
   CHECK_THROWS_WITH(diffusion_config_in_options(R"({"prediction": 1})", upsampler),
                     Catch::Contains("prediction"));
+  // diffusion_config_for: the same, falling back on the model's defaults when nothing is named.
+  const DiffusionConfig for_v =
+      diffusion_config_for(ModelConfig::upsampler(), R"({"super_res": true, "prediction": "v"})");
+  CHECK((for_v.noise_schedule == "linear" && for_v.prediction == "v"));
+  const DiffusionConfig for_base = diffusion_config_for(ModelConfig::base(), "{}");
+  CHECK((for_base.noise_schedule == "squaredcos_cap_v2" && for_base.prediction == "epsilon"));
 }

@@ -81,6 +81,11 @@ std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& op
   }
 }
 
+DiffusionConfig diffusion_config_for(const ModelConfig& model, const std::string& options_json) {
+  const DiffusionConfig defaults = default_diffusion_config(model);
+  return diffusion_config_in_options(options_json, defaults).value_or(defaults);
+}
+
 std::string diffusion_config_to_json(const DiffusionConfig& config) {
   nlohmann::ordered_json j;
   j["diffusion_steps"] = config.diffusion_steps;

@@ -20,10 +20,8 @@ Recipe read_recipe(const std::string& path) {
     throw Error(e.status(), fmt::format("model config: {}", e.what()));
   }
   try {
-    Recipe recipe{ModelConfig::from_json(text), {}};
-    const DiffusionConfig defaults = default_diffusion_config(recipe.model);
-    recipe.diffusion = diffusion_config_in_options(text, defaults).value_or(defaults);
-    return recipe;
+    const ModelConfig model = ModelConfig::from_json(text);
+    return Recipe{model, diffusion_config_for(model, text)};
   } catch (const Error& e) {
     throw Error(e.status(), fmt::format("model config '{}': {}", path, e.what()));
   }

@@ -22,14 +22,13 @@ namespace py = pybind11;
 namespace glide::python {
 namespace {
 
-// Options the JSON does not name are the model's defaults (an upsampler's schedule is linear).
-std::optional<DiffusionConfig> diffusion_config(const std::optional<std::string>& json,
-                                                const std::optional<ModelConfig>& model,
-                                                const char* argument) {
-  if (!json) return std::nullopt;
+// A diffusion JSON given with the model laid over the diffusion the model would otherwise run
+// with (its checkpoint's metadata, else the official one for its kind): an upsampler given only
+// {"prediction": "v"} keeps its linear schedule.
+DiffusionConfig overlay_diffusion(const std::string& json, const DiffusionConfig& under,
+                                  const char* argument) {
   try {
-    return diffusion_config_from_json(*json,
-                                      model ? default_diffusion_config(*model) : DiffusionConfig{});
+    return diffusion_config_from_json(json, under);
   } catch (const Error& e) {
     throw Error(Status::invalid_argument, std::string(argument) + ": " + e.what());
   }
@@ -96,22 +95,26 @@ class Pipeline {
     }
     auto base_cfg = model_config(base_config, "base_config");
     auto upsampler_cfg = model_config(upsampler_config, "upsampler_config");
-    auto base_diff = diffusion_config(base_diffusion, base_cfg, "base_config");
-    auto upsampler_diff = diffusion_config(upsampler_diffusion, upsampler_cfg, "upsampler_config");
+    // Checked before the (slow) loading so that a bad value fails at once.
+    for (const auto& [json, argument] : {std::pair{&base_diffusion, "base_config"},
+                                         std::pair{&upsampler_diffusion, "upsampler_config"}}) {
+      if (*json) overlay_diffusion(**json, DiffusionConfig{}, argument);
+    }
     py::gil_scoped_release release;
     if (threads) set_num_threads(*threads);
     ensure_threads();
     const auto load = [&](const std::optional<std::string>& path, std::optional<ModelConfig> config,
-                          std::optional<DiffusionConfig> diffusion) {
+                          const std::optional<std::string>& diffusion, const char* argument) {
       if (!path) return StageModel{};
-      StageModel stage = load_stage_model(*path, std::move(config), std::move(diffusion));
+      StageModel stage = load_stage_model(*path, std::move(config));
+      if (diffusion) stage.diffusion = overlay_diffusion(*diffusion, stage.diffusion, argument);
       stage.model->to(device_);
       stage.model->set_compute_dtype(dtype_);
       return stage;
     };
     sampler_ = std::make_unique<GuidedSampler>(
-        load(base, std::move(base_cfg), std::move(base_diff)),
-        load(upsampler, std::move(upsampler_cfg), std::move(upsampler_diff)));
+        load(base, std::move(base_cfg), base_diffusion, "base_config"),
+        load(upsampler, std::move(upsampler_cfg), upsampler_diffusion, "upsampler_config"));
   }
 
   py::tuple generate(const GenerationParams& params, const py::object& progress) {

@@ -115,9 +115,8 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
       const size_t first = config->find_first_not_of(" \t\r\n");
       const bool is_json = first != std::string::npos && (*config)[first] == '{';
       options.model = *model;
-      const DiffusionConfig defaults = default_diffusion_config(options.model);
-      options.diffusion = (is_json ? diffusion_config_in_options(*config, defaults) : std::nullopt)
-                              .value_or(defaults);
+      options.diffusion = is_json ? diffusion_config_for(options.model, *config)
+                                  : default_diffusion_config(options.model);
     } else {
       const training::Recipe recipe = training::read_recipe(*config_file);
       options.model = recipe.model;

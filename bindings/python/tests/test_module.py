@@ -161,6 +161,23 @@ def test_converted_checkpoint_loads_without_a_config(default_model_dir: Path) ->
     assert converted.upsampler_config["noise_schedule"] == "linear"
 
 
+def test_a_config_naming_part_of_the_diffusion_keeps_the_rest_of_the_checkpoints(
+    tmp_path: Path, goldens: Path, golden_options: Dict[str, Any]
+) -> None:
+    options = {**golden_options["superres"], "diffusion_steps": 200}
+    converted = tmp_path / "upsampler-200.safetensors"
+    glide.convert_checkpoint(goldens / "model_superres.pt", converted, options)
+    model_only = {k: v for k, v in options.items()
+                  if k not in ("diffusion_steps", "noise_schedule", "timestep_respacing")}
+    pipe = glide.Pipeline(upsampler=converted, upsampler_config={**model_only, "prediction": "v"})
+    assert pipe.upsampler_config is not None
+    # prediction from the config; steps (metadata) and schedule (the upsampler's) kept
+    assert (pipe.upsampler_config["prediction"], pipe.upsampler_config["diffusion_steps"],
+            pipe.upsampler_config["noise_schedule"]) == ("v", 200, "linear")
+    with pytest.raises(ValueError, match="upsampler_config.*prediction"):
+        glide.Pipeline(upsampler=converted, upsampler_config={**model_only, "prediction": "x"})
+
+
 def test_convert_checkpoint_refuses_to_overwrite(default_model_dir: Path, goldens: Path,
                                                  golden_options: Dict[str, Any]) -> None:
     target = default_model_dir / "shapes-base.safetensors"

@@ -34,6 +34,10 @@ DiffusionConfig diffusion_config_from_json(const std::string& json_text,
 // glide::Error(invalid_argument) for a value diffusion_config_from_json() refuses.
 std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& options_json,
                                                            const DiffusionConfig& defaults);
+// The diffusion to train or run `model` with when its options JSON is all there is (recipes,
+// glide.train): what the JSON names by diffusion_config_in_options(), the rest, or all of it
+// when it names nothing, from default_diffusion_config(model).
+DiffusionConfig diffusion_config_for(const ModelConfig& model, const std::string& options_json);
 // The JSON diffusion_config_from_json() reads (timestep_respacing only when set, prediction only
 // when not "epsilon").
 std::string diffusion_config_to_json(const DiffusionConfig& config);
