@@ -27,7 +27,7 @@ struct BenchOptions {
   std::string dtype = "float32";
   std::vector<int64_t> batches;  // empty: 1, 4, 16
   int repeats = 5;
-  std::string only;  // "", "base", "upsampler" or "pipeline"
+  std::vector<std::string> only;  // of "base", "upsampler" and "pipeline"; empty: all three
   int threads = 0;
   bool json = false;
   bench::ModelChoice models;
@@ -164,9 +164,12 @@ void run_bench(BenchOptions& o) {
   ensure_threads();
   if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
 
-  const bool base = o.only.empty() || o.only == "base";
-  const bool upsampler = o.only.empty() || o.only == "upsampler";
-  const bool pipeline = o.only.empty() || o.only == "pipeline";
+  const auto measured = [&](const char* what) {
+    return o.only.empty() || std::find(o.only.begin(), o.only.end(), what) != o.only.end();
+  };
+  const bool base = measured("base");
+  const bool upsampler = measured("upsampler");
+  const bool pipeline = measured("pipeline");
   o.models.need_base = base || pipeline;
   o.models.need_upsampler = upsampler || pipeline;
 
@@ -234,7 +237,9 @@ void add_bench_command(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--repeats", o->repeats, "Timed runs of each measurement (the median is kept)")
       ->capture_default_str();
-  cmd->add_option("--only", o->only, "Measure only this: base, upsampler or pipeline")
+  cmd->add_option("--only", o->only,
+                  "Measure only these: base, upsampler and/or pipeline, e.g. base,upsampler")
+      ->delimiter(',')
       ->check(CLI::IsMember({"base", "upsampler", "pipeline"}));
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");

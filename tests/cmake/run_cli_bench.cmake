@@ -68,6 +68,13 @@ require("${table}" "peak memory [0-9]+ MiB")
 if(table MATCHES "upsampler +1|whole pipeline")
   message(FATAL_ERROR "--only base measured more than the base model:\n${table}")
 endif()
+# A list: both networks' steps, no pipeline.
+glide_run_stdout(ok table all bench --preset tiny --repeats 1 --batch 1 --only base,upsampler)
+require("${table}" "\n  base +1 +2 ")
+require("${table}" "\n  upsampler +1 +1 ")
+if(table MATCHES "whole pipeline")
+  message(FATAL_ERROR "--only base,upsampler ran the pipeline:\n${table}")
+endif()
 
 # The pipeline's sampling can be chosen, e.g. the fast path of docs/performance.md.
 glide_run_stdout(ok json all bench --preset tiny --repeats 1 --batch 1 --threads 1 --only pipeline
