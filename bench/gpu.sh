@@ -3,8 +3,10 @@
 # package), checks parity on CUDA (float32 within 1e-4; float16 and bfloat16 within their bounds)
 # through the CUDA-graph path that sampling uses, times the full-size networks and the whole
 # pipeline with `glide bench`, and the reference's pipeline on the same card when its package was
-# carried (bench/reference_gpu.py). Results go to $OUT (or gpu-out/): gpu.log, bench-*.json,
-# reference-float16.json. See docs/performance.md.
+# carried (bench/reference_gpu.py). It also checks glide's own CUDA kernels (glide-cuda-check)
+# and times the opt-in switches side by side (GLIDE_FUSED_NORM, GLIDE_CHANNELS_LAST). Results go
+# to $OUT (or gpu-out/): gpu.log, bench-*.json, reference-float16.json, and a summary table last
+# (bench/gpu_summary.py). See docs/performance.md.
 #
 # The GPU machine has no package registry: Debian packages glide builds with (fmt, spdlog, ICU,
 # CLI11, Catch2, nlohmann-json, libpng) travel as .deb files in .gpu-deps/ (scripts/gpu_deps.sh
@@ -21,12 +23,19 @@ build=/tmp/glide-gpu-build
 mkdir -p "$out" "$prefix"
 exec > >(tee "$out/gpu.log") 2>&1
 
-step() { echo; echo "=== $* ($(date +%T))"; }
+step() { echo; echo "=== $* ($(date +%T), ${SECONDS} s in)"; }
+# Steps past the first checks run only while the budget (seconds, GLIDE_GPU_BUDGET) leaves room
+# for them, so that the summary still prints inside the lease.
+budget="${GLIDE_GPU_BUDGET:-480}"
+room_for() {  # room_for SECONDS
+  (( SECONDS + $1 <= budget )) && return 0
+  echo "skipped: needs about $1 s, $(( budget - SECONDS )) s of the budget left"; return 1
+}
 glide="$build/src/cli/glide"
 bench() {  # bench NAME ARGS...: glide bench on CUDA, JSON to $out/bench-NAME.json
   local name="$1"; shift
   timeout 240 "$glide" bench --device cuda --json "$@" >"$out/bench-$name.json"
-  echo "exit $?"; cat "$out/bench-$name.json"
+  echo "bench-$name: exit $?"
 }
 
 step "machine"
@@ -46,50 +55,97 @@ command -v nvcc >/dev/null && export CUDACXX="$(command -v nvcc)"
 zlib="$(ldconfig -p | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')"
 rm -f "$prefix"/usr/lib/x86_64-linux-gnu/libz.a
 [[ -n "$zlib" ]] && ln -sf "$zlib" "$prefix/usr/lib/x86_64-linux-gnu/libz.so"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${zlib:+-DZLIB_LIBRARY="$zlib" -DZLIB_LIBRARY_RELEASE="$zlib"} \
-  -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix/usr" -DICU_ROOT="$prefix/usr" \
-  -DGLIDE_BUILD_EXAMPLES=OFF -DGLIDE_BUILD_PYTHON=OFF >/tmp/glide-gpu-configure.log 2>&1 || { tail -30 /tmp/glide-gpu-configure.log; exit 1; }
+configure() {  # configure KERNELS(ON|OFF)
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${zlib:+-DZLIB_LIBRARY="$zlib" -DZLIB_LIBRARY_RELEASE="$zlib"} \
+    -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix/usr" -DICU_ROOT="$prefix/usr" \
+    -DCMAKE_CUDA_ARCHITECTURES=90 -DGLIDE_CUDA_KERNELS="$1" \
+    -DGLIDE_BUILD_EXAMPLES=OFF -DGLIDE_BUILD_PYTHON=OFF >/tmp/glide-gpu-configure.log 2>&1
+}
+build_all() {
+  local targets=(glide_parity glide_cli)
+  [[ "$1" == ON ]] && targets+=(glide_cuda_check)
+  cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]}" 2>&1 | tail -15
+  [[ -x "$glide" && -x "$build/tests/glide-parity" ]]
+}
+# glide's own kernels need nvcc through CMake's CUDA language: should that fail here, build
+# without them rather than lose the lease.
+kernels=ON
+if ! configure ON; then
+  tail -30 /tmp/glide-gpu-configure.log
+  echo "configure with GLIDE_CUDA_KERNELS=ON failed; again without the kernels"
+  kernels=OFF
+  rm -rf "$build"
+  configure OFF || { tail -30 /tmp/glide-gpu-configure.log; exit 1; }
+fi
 
-step "build"
-cmake --build "$build" --parallel "$(nproc)" --target glide_parity glide_cli 2>&1 | tail -5
-[[ -x "$glide" && -x "$build/tests/glide-parity" ]] || exit 1
+step "build (CUDA kernels $kernels)"
+if ! build_all "$kernels"; then
+  [[ "$kernels" == ON ]] || exit 1
+  echo "build with the kernels failed; again without them"
+  kernels=OFF
+  rm -rf "$build"
+  configure OFF && build_all OFF || exit 1
+fi
 # --build-only: stop here; to run the programs afterwards, set LD_LIBRARY_PATH as above.
 [[ "${1:-}" == "--build-only" ]] && exit 0
 
 goldens="$deps/goldens"
+if [[ "$kernels" == ON ]]; then
+  step "glide's CUDA kernels against float64 (glide-cuda-check)"
+  timeout 120 "$build/tests/glide-cuda-check"
+  echo "exit $?"
+fi
+
 for dtype in float16 float32; do
   step "parity on cuda, $dtype"
   timeout 120 "$build/tests/glide-parity" "$goldens" --device cuda --dtype "$dtype"
 done
 
+# The opt-in switches, each against the defaults on the same card: one network evaluation of
+# each model at batch 1 and 16 (CUDA graphs on), after a parity check with the switch on.
+switches=("fused-norm:GLIDE_FUSED_NORM=1" "channels-last:GLIDE_CHANNELS_LAST=1"
+          "fused-norm-channels-last:GLIDE_FUSED_NORM=1 GLIDE_CHANNELS_LAST=1")
+[[ "$kernels" == ON ]] || switches=("channels-last:GLIDE_CHANNELS_LAST=1")
+step "per-step A/B, float16: defaults"
+bench steps-defaults --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler
+for switch in "${switches[@]}"; do
+  name="${switch%%:*}" vars="${switch#*:}"
+  room_for 60 || break
+  for dtype in float32 float16; do
+    step "parity on cuda, $dtype, $vars"
+    env $vars timeout 120 "$build/tests/glide-parity" "$goldens" --device cuda --dtype "$dtype"
+  done
+  step "per-step A/B, float16: $vars"
+  (export $vars; bench "steps-$name" --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler)
+done
+
 step "glide bench, float16 (CUDA graphs)"
-bench float16 --dtype float16 --batch 1,4,16 --repeats 3
-
-step "where a graph's memory goes: allocator figures around each capture, pipeline at batch 1"
-GLIDE_CUDA_GRAPHS_DEBUG=1 timeout 120 "$glide" bench --device cuda --dtype float16 --batch 1 \
-  --repeats 1 --only pipeline
-
-step "glide bench, float16 pipeline with DPM-Solver++ (25 base + 10 upsampler steps)"
-bench float16-dpm --dtype float16 --batch 1,16 --repeats 3 --only pipeline \
-  --base-sampler dpm++2m --base-steps 25 --upsampler-sampler dpm++2m --upsampler-steps 10
+room_for 120 && bench float16 --dtype float16 --batch 1,4,16 --repeats 3
+if [[ "$kernels" == ON ]]; then
+  step "glide bench, float16 pipeline with GLIDE_FUSED_NORM=1"
+  room_for 90 && GLIDE_FUSED_NORM=1 bench float16-fused-norm --dtype float16 --batch 1,16 \
+    --repeats 3 --only pipeline
+fi
 
 if [[ -d "$deps/glide-text2im/glide_text2im" ]]; then
   step "reference pipeline, float16, same card"
-  timeout 240 python3 "$root/bench/reference_gpu.py" --reference "$deps/glide-text2im" \
-    --batch 1,4,16 --json "$out/reference-float16.json"
+  room_for 120 && timeout 240 python3 "$root/bench/reference_gpu.py" \
+    --reference "$deps/glide-text2im" --batch 1,4,16 --json "$out/reference-float16.json"
 fi
 
-step "glide bench, float16 base step with fused attention (GLIDE_FUSED_ATTENTION=1)"
-GLIDE_FUSED_ATTENTION=1 bench float16-fused-attention --dtype float16 --batch 1,16 --repeats 3 \
-  --only base
+step "glide bench, float16 pipeline with DPM-Solver++ (25 base + 10 upsampler steps)"
+room_for 60 && bench float16-dpm --dtype float16 --batch 1,16 --repeats 3 --only pipeline \
+  --base-sampler dpm++2m_sde --base-steps 25 --upsampler-sampler dpm++2m --upsampler-steps 10
 
-step "glide bench, float16 steps without CUDA graphs (GLIDE_CUDA_GRAPHS=0)"
-GLIDE_CUDA_GRAPHS=0 bench float16-no-graphs --dtype float16 --batch 1,16 --repeats 3 --only base
-GLIDE_CUDA_GRAPHS=0 bench float16-no-graphs-up --dtype float16 --batch 1,16 --repeats 3 \
-  --only upsampler
+step "where a graph's memory goes: allocator figures around each capture, pipeline at batch 1"
+room_for 40 && GLIDE_CUDA_GRAPHS_DEBUG=1 timeout 120 "$glide" bench --device cuda \
+  --dtype float16 --batch 1 --repeats 1 --only pipeline
 
 step "parity on cuda, bfloat16"
-timeout 120 "$build/tests/glide-parity" "$goldens" --device cuda --dtype bfloat16
+room_for 30 && timeout 120 "$build/tests/glide-parity" "$goldens" --device cuda --dtype bfloat16
 step "glide bench, bfloat16"
-bench bfloat16 --dtype bfloat16 --batch 1,16 --repeats 3
+room_for 60 && bench bfloat16 --dtype bfloat16 --batch 1,16 --repeats 3
+
+step "summary"
+python3 "$root/bench/gpu_summary.py" "$out"
 step "done"

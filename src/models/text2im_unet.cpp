@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "glide/error.hpp"
+#include "glide/runtime.hpp"
 #include "models/text_transformer.hpp"
 #include "models/unet_blocks.hpp"
 
@@ -161,11 +162,18 @@ void Text2ImUNetImpl::set_compute_dtype(torch::Dtype dtype) {
                             "bfloat16",
                             c10::toString(dtype)));
   }
+  // GLIDE_CHANNELS_LAST=1 stores convolution weights in channels-last (NHWC) order; LibTorch then
+  // runs the convolutions, and the ops after them, on NHWC activations (docs/performance.md).
+  static const bool channels_last = env_switch("GLIDE_CHANNELS_LAST", false);
   torch::NoGradGuard no_grad;
   for (const auto& module : modules(/*include_self=*/true)) {
     // Normalization parameters stay float32: norms are computed in float32 (see group_norm32).
     if (module->as<nn::GroupNormImpl>() || module->as<nn::LayerNormImpl>()) continue;
-    for (auto& p : module->parameters(/*recurse=*/false)) p.set_data(p.to(dtype));
+    for (auto& p : module->parameters(/*recurse=*/false)) {
+      p.set_data(channels_last && p.dim() == 4
+                     ? p.to(dtype).contiguous(at::MemoryFormat::ChannelsLast)
+                     : p.to(dtype));
+    }
   }
   dtype_ = dtype;
 }
@@ -281,8 +289,8 @@ torch::Tensor Text2ImUNetImpl::forward(const torch::Tensor& x, const torch::Tens
     h = block->forward(at::cat({h, skips.back()}, 1), emb, xf_out);
     skips.pop_back();
   }
-  h = out_conv_->forward(at::silu(models::group_norm32(h, out_norm_)));
-  return h.to(x.scalar_type());
+  h = out_conv_->forward(models::norm_act(h, out_norm_, models::Activation::silu));
+  return h.to(x.scalar_type()).contiguous();  // NCHW also after channels-last convolutions
 }
 
 }  // namespace glide

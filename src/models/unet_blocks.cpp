@@ -13,6 +13,12 @@
 #include "glide/error.hpp"
 #include "glide/runtime.hpp"
 
+#ifdef GLIDE_WITH_CUDA_KERNELS
+#include <ATen/core/grad_mode.h>
+
+#include "cuda/kernels/fused_group_norm.hpp"
+#endif
+
 namespace glide::models {
 namespace {
 
@@ -92,6 +98,21 @@ torch::Tensor group_norm32(const torch::Tensor& x, const nn::GroupNorm& norm) {
       .to(x.scalar_type());
 }
 
+torch::Tensor norm_act(const torch::Tensor& x, const nn::GroupNorm& norm, Activation act,
+                       const torch::Tensor& scale, const torch::Tensor& shift) {
+#ifdef GLIDE_WITH_CUDA_KERNELS
+  static const bool fused = env_switch("GLIDE_FUSED_NORM", false);
+  if (fused && !at::GradMode::is_enabled() && cuda::fused_group_norm_takes(x)) {
+    const auto& o = norm->options;
+    return cuda::fused_group_norm(x, o.num_groups(), norm->weight, norm->bias, o.eps(), scale,
+                                  shift, act == Activation::silu);
+  }
+#endif
+  auto h = group_norm32(x, norm);
+  if (scale.defined()) h = h * (1 + scale) + shift;
+  return act == Activation::silu ? at::silu(h) : h;
+}
+
 ConvLayerImpl::ConvLayerImpl(int64_t in_channels, int64_t out_channels, int64_t stride)
     : stride_(stride) {
   auto init = conv3x3(in_channels, out_channels, stride);
@@ -159,18 +180,17 @@ torch::Tensor ResBlockImpl::resample(const torch::Tensor& x) const {
 torch::Tensor ResBlockImpl::run(const torch::Tensor& x_in, const torch::Tensor& emb,
                                 const torch::Tensor&) {
   // With up/down sampling, both paths are resampled after the first norm + activation.
-  auto h = at::silu(group_norm32(x_in, in_norm_));
+  auto h = norm_act(x_in, in_norm_, Activation::silu);
   h = in_conv_->forward(resample(h));
   const auto x = resample(x_in);
 
   auto emb_out =
       emb_linear_->forward(at::silu(emb)).to(h.scalar_type()).unsqueeze(-1).unsqueeze(-1);
   if (use_scale_shift_norm_) {
-    auto scale_shift = emb_out.chunk(2, 1);
-    h = group_norm32(h, out_norm_) * (1 + scale_shift[0]) + scale_shift[1];
-    h = at::silu(h);
+    const auto scale_shift = emb_out.chunk(2, 1);
+    h = norm_act(h, out_norm_, Activation::silu, scale_shift[0], scale_shift[1]);
   } else {
-    h = at::silu(group_norm32(h + emb_out, out_norm_));
+    h = norm_act(h + emb_out, out_norm_, Activation::silu);
   }
   if (is_training() && dropout_ > 0) h = at::dropout(h, dropout_, /*train=*/true);
   h = out_conv_->forward(h);
@@ -191,8 +211,9 @@ torch::Tensor AttentionBlockImpl::run(const torch::Tensor& x, const torch::Tenso
   const int64_t batch = x.size(0), channels = x.size(1);
   const int64_t length = x.size(2) * x.size(3);
   const int64_t head_channels = channels / num_heads_;
-  const auto qkv = qkv_->forward(group_norm32(x, norm_).reshape({batch, channels, length}))
-                       .reshape({batch * num_heads_, 3 * head_channels, length});
+  const auto qkv =
+      qkv_->forward(norm_act(x, norm_, Activation::none).reshape({batch, channels, length}))
+          .reshape({batch * num_heads_, 3 * head_channels, length});
   const auto ekv = encoder_kv_->forward(encoder_out.to(x.scalar_type()))
                        .reshape({batch * num_heads_, 2 * head_channels, -1});
   const auto attended = attend(qkv, ekv, head_channels);  // (B*heads, ch, T)

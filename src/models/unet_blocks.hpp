@@ -17,6 +17,14 @@ namespace glide::models {
 // GroupNorm with 32 groups computed in float32 whatever the activations' dtype, as GLIDE does.
 torch::Tensor group_norm32(const torch::Tensor& x, const torch::nn::GroupNorm& norm);
 
+enum class Activation { none, silu };
+// act(group_norm32(x) * (1 + scale) + shift), scale and shift (N, C, 1, 1) both given or both
+// not: every norm of the UNet with what follows it. Computed as that composition of LibTorch
+// ops, except on CUDA without autograd when GLIDE_FUSED_NORM=1: one fused kernel
+// (src/cuda/fused_group_norm.hpp) that reads x twice and writes once, rounding once.
+torch::Tensor norm_act(const torch::Tensor& x, const torch::nn::GroupNorm& norm, Activation act,
+                       const torch::Tensor& scale = {}, const torch::Tensor& shift = {});
+
 // A layer of a TimestepEmbedSequential: each kind takes what it needs of (x, emb, text).
 class UNetLayerImpl : public torch::nn::Module {
  public:

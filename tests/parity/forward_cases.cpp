@@ -17,6 +17,17 @@ torch::Tensor optional_tensor(const io::Value& file, const char* key) {
   return v && v->is_tensor() ? v->as_tensor() : torch::Tensor();
 }
 
+// Whether the model's convolution weights are in channels-last order (GLIDE_CHANNELS_LAST=1).
+bool channels_last(torch::nn::Module& model) {
+  for (const auto& p : model.parameters()) {
+    if (p.dim() == 4 && p.size(1) > 1 && !p.is_contiguous() &&
+        p.is_contiguous(at::MemoryFormat::ChannelsLast)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // forward_<case>.pt: the UNet's output and the text encoder's two outputs.
 CaseResult run_forward_case(const std::string& dir, const std::string& case_name,
                             const RunOptions& options) {
@@ -28,6 +39,7 @@ CaseResult run_forward_case(const std::string& dir, const std::string& case_name
   auto model = load_golden_model(dir, case_name).model;
   model->to(options.device);
   model->set_compute_dtype(options.dtype);
+  if (channels_last(*model)) result.name += "[channels-last]";
   const auto file =
       io::load_torch_file((std::filesystem::path(dir) / ("forward_" + case_name + ".pt")).string());
   const auto input = [&](const torch::Tensor& t) { return t.defined() ? t.to(options.device) : t; };

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""One table of the figures bench/gpu.sh collected: each `glide bench --json` file
+(bench-NAME.json) and the reference's (reference-float16.json) in a folder.
+
+Usage: bench/gpu_summary.py FOLDER
+"""
+
+import json
+import sys
+from pathlib import Path
+
+
+def cell(value, digits=1):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def step_ms(report, network, batch):
+    return report.get(f"{network}_step", {}).get(str(batch), {}).get("ms")
+
+
+def main(folder: Path) -> int:
+    rows = []
+    for path in sorted(folder.glob("bench-*.json")):
+        try:
+            report = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            rows.append((path.stem[len("bench-"):], None))
+            continue
+        rows.append((path.stem[len("bench-"):], report))
+    header = (f"{'run':<30} {'dtype':<9} {'base1 ms':>9} {'base16 ms':>10} {'up1 ms':>8} "
+              f"{'up16 ms':>8} {'pipe1 s':>8} {'pipe4 s':>8} {'pipe16 s':>9} {'img/s16':>8} "
+              f"{'peak MiB':>9}")
+    print(header)
+    for name, r in rows:
+        if r is None:
+            print(f"{name:<30} (no readable JSON: the run failed or was cut off)")
+            continue
+        pipe = r.get("pipeline_s", {})
+        print(f"{name:<30} {r.get('dtype', '?'):<9} {cell(step_ms(r, 'base', 1)):>9} "
+              f"{cell(step_ms(r, 'base', 16)):>10} {cell(step_ms(r, 'upsampler', 1)):>8} "
+              f"{cell(step_ms(r, 'upsampler', 16)):>8} {cell(pipe.get('1'), 2):>8} "
+              f"{cell(pipe.get('4'), 2):>8} {cell(pipe.get('16'), 2):>9} "
+              f"{cell(r.get('images_per_s', {}).get('16'), 2):>8} "
+              f"{cell(r.get('peak_memory_mib'), 0):>9}")
+    reference = folder / "reference-float16.json"
+    if reference.is_file():
+        print(f"\nreference ({reference.name}):")
+        print(reference.read_text().strip())
+    if rows:
+        device = next((r.get("device") for _, r in rows if r), None)
+        print(f"\ndevice: {device}")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    sys.exit(main(Path(sys.argv[1])))

@@ -1,0 +1,227 @@
+// Fused group norm (+ scale/shift + SiLU) for the UNet's float16/bfloat16 activations.
+//
+// GLIDE normalizes in float32 whatever the activations' dtype (the reference's GroupNorm32), and
+// the composition of LibTorch ops that does so reads and writes each activation about six times
+// (to float32, the norm's two passes, back to half, scale and shift, SiLU). These kernels read
+// it twice and write it once: partial sums per group, then per-channel coefficients, then one
+// elementwise pass y = act(x * a[n, c] + b[n, c]).
+//
+// The variance comes from sums shifted by the group's first element (the "shifted data"
+// algorithm): the cancellation of E[x^2] - E[x]^2 is the shift's distance from the mean, not the
+// mean itself.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+
+#include "cuda/kernels/group_norm_kernels.cuh"
+
+namespace glide::cuda::kernels {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kMaxSplits = 64;
+
+__device__ __forceinline__ float to_float(float v) {
+  return v;
+}
+__device__ __forceinline__ float to_float(__half v) {
+  return __half2float(v);
+}
+__device__ __forceinline__ float to_float(__nv_bfloat16 v) {
+  return __bfloat162float(v);
+}
+
+template <typename T>
+__device__ __forceinline__ T from_float(float v);
+template <>
+__device__ __forceinline__ float from_float<float>(float v) {
+  return v;
+}
+template <>
+__device__ __forceinline__ __half from_float<__half>(float v) {
+  return __float2half_rn(v);
+}
+template <>
+__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
+  return __float2bfloat16_rn(v);
+}
+
+// Where channel `channel` of pixel `pixel` of sample `sample` lies.
+template <typename Index>
+__device__ __forceinline__ Index element_at(Index sample, Index channel, Index pixel, Index c,
+                                            Index hw, bool channels_last) {
+  return channels_last ? (sample * hw + pixel) * c + channel : (sample * c + channel) * hw + pixel;
+}
+
+// Sums over the block's threads of two values; thread 0 gets the totals.
+__device__ __forceinline__ void block_sum(float& a, float& b) {
+  __shared__ float shared[2][kThreads / 32];
+  for (int offset = 16; offset > 0; offset /= 2) {
+    a += __shfl_down_sync(0xffffffffu, a, offset);
+    b += __shfl_down_sync(0xffffffffu, b, offset);
+  }
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (lane == 0) {
+    shared[0][warp] = a;
+    shared[1][warp] = b;
+  }
+  __syncthreads();
+  if (warp == 0) {
+    a = lane < kThreads / 32 ? shared[0][lane] : 0.0f;
+    b = lane < kThreads / 32 ? shared[1][lane] : 0.0f;
+    for (int offset = 16; offset > 0; offset /= 2) {
+      a += __shfl_down_sync(0xffffffffu, a, offset);
+      b += __shfl_down_sync(0xffffffffu, b, offset);
+    }
+  }
+}
+
+// Block (group ng = sample * groups + g, split s) sums x - pivot and (x - pivot)^2 over its
+// share of the group's cg * hw elements, the pivot being the group's first element.
+template <typename T, typename Index>
+__global__ void __launch_bounds__(kThreads)
+    partial_sums_kernel(const T* __restrict__ x, Index c, Index hw, Index groups,
+                        bool channels_last, float* __restrict__ partials) {
+  const Index ng = blockIdx.x, sample = ng / groups, g = ng % groups;
+  const Index cg = c / groups, first_channel = g * cg;
+  const float pivot =
+      to_float(x[element_at<Index>(sample, first_channel, 0, c, hw, channels_last)]);
+  const Index length = cg * hw;
+  const Index chunk = (length + gridDim.y - 1) / gridDim.y;
+  const Index begin = blockIdx.y * chunk;
+  const Index end = min(length, begin + chunk);
+  float s1 = 0.0f, s2 = 0.0f;
+  if (channels_last) {
+    // Element e is channel e % cg of pixel e / cg: the group's channels are contiguous per pixel.
+    for (Index e = begin + threadIdx.x; e < end; e += kThreads) {
+      const float v =
+          to_float(x[element_at<Index>(sample, first_channel + e % cg, e / cg, c, hw, true)]) -
+          pivot;
+      s1 += v;
+      s2 += v * v;
+    }
+  } else {
+    // The group is one contiguous run of cg * hw elements.
+    const T* group = x + element_at<Index>(sample, first_channel, 0, c, hw, false);
+    for (Index e = begin + threadIdx.x; e < end; e += kThreads) {
+      const float v = to_float(group[e]) - pivot;
+      s1 += v;
+      s2 += v * v;
+    }
+  }
+  block_sum(s1, s2);
+  if (threadIdx.x == 0) {
+    float* out = partials + 2 * (static_cast<int64_t>(ng) * gridDim.y + blockIdx.y);
+    out[0] = s1;
+    out[1] = s2;
+  }
+}
+
+// One thread per (sample, channel): the group's mean and 1/std from the partial sums, folded with
+// gamma, beta and the optional scale and shift into y = x * a + b.
+template <typename T>
+__global__ void coefficients_kernel(const T* __restrict__ x, const float* __restrict__ gamma,
+                                    const float* __restrict__ beta, const T* __restrict__ scale,
+                                    const T* __restrict__ shift, int64_t scale_row_stride,
+                                    const float* __restrict__ partials, int64_t n, int64_t c,
+                                    int64_t hw, int64_t groups, int splits, float eps,
+                                    bool channels_last, float2* __restrict__ coefficients) {
+  const int64_t index = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (index >= n * c) return;
+  const int64_t sample = index / c, channel = index % c;
+  const int64_t cg = c / groups, g = channel / cg;
+  const float* sums = partials + 2 * (sample * groups + g) * splits;
+  float s1 = 0.0f, s2 = 0.0f;
+  for (int s = 0; s < splits; ++s) {
+    s1 += sums[2 * s];
+    s2 += sums[2 * s + 1];
+  }
+  const float count = static_cast<float>(cg * hw);
+  const float shifted_mean = s1 / count;
+  const float variance = fmaxf(s2 / count - shifted_mean * shifted_mean, 0.0f);
+  const float mean =
+      to_float(x[element_at<int64_t>(sample, g * cg, 0, c, hw, channels_last)]) + shifted_mean;
+  float a = gamma[channel] / sqrtf(variance + eps);
+  float b = beta[channel] - mean * a;
+  if (scale != nullptr) {
+    const float factor = 1.0f + to_float(scale[sample * scale_row_stride + channel]);
+    a *= factor;
+    b = b * factor + to_float(shift[sample * scale_row_stride + channel]);
+  }
+  coefficients[index] = make_float2(a, b);
+}
+
+template <typename T, typename Index>
+__global__ void __launch_bounds__(kThreads)
+    apply_kernel(const T* __restrict__ x, T* __restrict__ y,
+                 const float2* __restrict__ coefficients, Index total, Index c, Index hw,
+                 bool channels_last, bool silu) {
+  const Index stride = static_cast<Index>(gridDim.x) * kThreads;
+  for (Index i = static_cast<Index>(blockIdx.x) * kThreads + threadIdx.x; i < total; i += stride) {
+    const Index nc = channels_last ? (i / (hw * c)) * c + i % c : i / hw;
+    const float2 ab = coefficients[nc];
+    float v = to_float(x[i]) * ab.x + ab.y;
+    if (silu) v = v / (1.0f + expf(-v));
+    y[i] = from_float<T>(v);
+  }
+}
+
+template <typename T, typename Index>
+cudaError_t launch_typed(const GroupNormArgs& a, cudaStream_t stream) {
+  const T* x = static_cast<const T*>(a.x);
+  const Index total = static_cast<Index>(a.n * a.c * a.hw);
+  const dim3 sums_grid(static_cast<unsigned>(a.n * a.groups), static_cast<unsigned>(a.splits));
+  partial_sums_kernel<T, Index><<<sums_grid, kThreads, 0, stream>>>(
+      x, static_cast<Index>(a.c), static_cast<Index>(a.hw), static_cast<Index>(a.groups),
+      a.channels_last, a.workspace);
+  float* partials = a.workspace;
+  auto* coefficients = reinterpret_cast<float2*>(partials + 2 * a.n * a.groups * a.splits);
+  const int64_t rows = a.n * a.c;
+  coefficients_kernel<T>
+      <<<static_cast<unsigned>((rows + kThreads - 1) / kThreads), kThreads, 0, stream>>>(
+          x, a.gamma, a.beta, static_cast<const T*>(a.scale), static_cast<const T*>(a.shift),
+          a.scale_row_stride, partials, a.n, a.c, a.hw, a.groups, a.splits, a.eps, a.channels_last,
+          coefficients);
+  // A few waves of blocks, each thread looping over the rest.
+  const int64_t blocks = std::min<int64_t>((total + kThreads - 1) / kThreads,
+                                           static_cast<int64_t>(a.multiprocessors) * 8);
+  apply_kernel<T, Index><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
+      x, static_cast<T*>(a.y), coefficients, total, static_cast<Index>(a.c),
+      static_cast<Index>(a.hw), a.channels_last, a.silu);
+  return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t launch_for_size(const GroupNormArgs& a, cudaStream_t stream) {
+  // 32-bit indices where they suffice: 64-bit division per element costs several times more.
+  if (a.n * a.c * a.hw < (int64_t{1} << 31)) return launch_typed<T, int32_t>(a, stream);
+  return launch_typed<T, int64_t>(a, stream);
+}
+
+}  // namespace
+
+int group_norm_splits(const GroupNormArgs& a) {
+  const int64_t group_blocks = a.n * a.groups;
+  const int64_t length = (a.c / a.groups) * a.hw;
+  // Two blocks per multiprocessor in all, each thread summing at least 8 elements.
+  const int64_t wanted =
+      (2 * static_cast<int64_t>(a.multiprocessors) + group_blocks - 1) / group_blocks;
+  const int64_t most = std::max<int64_t>(1, length / (8 * kThreads));
+  return static_cast<int>(std::clamp<int64_t>(std::min(wanted, most), 1, kMaxSplits));
+}
+
+int64_t group_norm_workspace_floats(const GroupNormArgs& a) {
+  return 2 * a.n * a.groups * a.splits + 2 * a.n * a.c;
+}
+
+cudaError_t launch_group_norm(const GroupNormArgs& a, cudaStream_t stream) {
+  switch (a.element) {
+    case Element::float32: return launch_for_size<float>(a, stream);
+    case Element::float16: return launch_for_size<__half>(a, stream);
+    case Element::bfloat16: return launch_for_size<__nv_bfloat16>(a, stream);
+  }
+  return cudaErrorInvalidValue;
+}
+
+}  // namespace glide::cuda::kernels

@@ -1,0 +1,41 @@
+#pragma once
+
+// Launchers of the fused group-norm kernels (group_norm_kernels.cu). Plain C++ types only, so
+// that fused_group_norm.cpp, compiled by the C++ compiler against LibTorch, can call them.
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace glide::cuda::kernels {
+
+enum class Element { float32, float16, bfloat16 };
+
+// y = act(GroupNorm(x) * (1 + scale) + shift) for a 4-D tensor (n, c, h, w) in NCHW or NHWC
+// (channels-last) order; statistics and arithmetic in float32, one rounding at the store.
+struct GroupNormArgs {
+  Element element;
+  const void* x;
+  void* y;                       // same shape, dtype and layout as x
+  const float* gamma;            // (c)
+  const float* beta;             // (c)
+  const void* scale = nullptr;   // (n, c) rows of x's dtype, or null
+  const void* shift = nullptr;   // likewise; given together with scale
+  int64_t scale_row_stride = 0;  // elements between the rows of scale and of shift
+  int64_t n, c, hw, groups;
+  float eps;
+  bool silu;
+  bool channels_last;
+  // Scratch of group_norm_workspace_floats() floats on the device.
+  float* workspace;
+  int splits;           // blocks per group for the statistics, from group_norm_splits()
+  int multiprocessors;  // the device's, to size the elementwise launch
+};
+
+// How many blocks share one group's statistics so that the launch fills `multiprocessors`.
+int group_norm_splits(const GroupNormArgs& args);
+int64_t group_norm_workspace_floats(const GroupNormArgs& args);
+
+// Launches the three kernels (partial sums, per-channel coefficients, apply) on `stream`.
+cudaError_t launch_group_norm(const GroupNormArgs& args, cudaStream_t stream);
+
+}  // namespace glide::cuda::kernels
