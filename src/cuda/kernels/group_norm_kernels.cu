@@ -9,8 +9,12 @@
 // The variance comes from sums shifted by the group's first element (the "shifted data"
 // algorithm): the cancellation of E[x^2] - E[x]^2 is the shift's distance from the mean, not the
 // mean itself.
+#ifndef GLIDE_CUDA_EMULATION  // tests/cuda/emulation.hpp runs these kernels on the CPU
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#define GLIDE_LAUNCH(kernel, grid, block, stream, ...) \
+  kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
+#endif
 
 #include <algorithm>
 
@@ -19,7 +23,12 @@
 namespace glide::cuda::kernels {
 namespace {
 
-constexpr int kThreads = 256;
+// Threads per block. The CPU emulation (tests/cuda) builds these kernels with smaller blocks, as
+// its cost grows with them; the code holds for any multiple of 32 up to 1024.
+#ifndef GLIDE_GROUP_NORM_THREADS
+#define GLIDE_GROUP_NORM_THREADS 256
+#endif
+constexpr int kThreads = GLIDE_GROUP_NORM_THREADS;
 constexpr int kMaxSplits = 64;
 
 __device__ __forceinline__ float to_float(float v) {
@@ -171,31 +180,33 @@ template <typename T, typename Index>
 cudaError_t launch_typed(const GroupNormArgs& a, cudaStream_t stream) {
   const T* x = static_cast<const T*>(a.x);
   const Index total = static_cast<Index>(a.n * a.c * a.hw);
+  // Named first: a template's comma would split the launch macro's arguments.
+  const auto sums = partial_sums_kernel<T, Index>;
+  const auto fold = coefficients_kernel<T>;
+  const auto apply = apply_kernel<T, Index>;
   const dim3 sums_grid(static_cast<unsigned>(a.n * a.groups), static_cast<unsigned>(a.splits));
-  partial_sums_kernel<T, Index><<<sums_grid, kThreads, 0, stream>>>(
-      x, static_cast<Index>(a.c), static_cast<Index>(a.hw), static_cast<Index>(a.groups),
-      a.channels_last, a.workspace);
+  GLIDE_LAUNCH(sums, sums_grid, kThreads, stream, x, static_cast<Index>(a.c),
+               static_cast<Index>(a.hw), static_cast<Index>(a.groups), a.channels_last,
+               a.workspace);
   float* partials = a.workspace;
   auto* coefficients = reinterpret_cast<float2*>(partials + 2 * a.n * a.groups * a.splits);
-  const int64_t rows = a.n * a.c;
-  coefficients_kernel<T>
-      <<<static_cast<unsigned>((rows + kThreads - 1) / kThreads), kThreads, 0, stream>>>(
-          x, a.gamma, a.beta, static_cast<const T*>(a.scale), static_cast<const T*>(a.shift),
-          a.scale_row_stride, partials, a.n, a.c, a.hw, a.groups, a.splits, a.eps, a.channels_last,
-          coefficients);
+  const auto rows_grid = static_cast<unsigned>((a.n * a.c + kThreads - 1) / kThreads);
+  GLIDE_LAUNCH(fold, rows_grid, kThreads, stream, x, a.gamma, a.beta,
+               static_cast<const T*>(a.scale), static_cast<const T*>(a.shift), a.scale_row_stride,
+               partials, a.n, a.c, a.hw, a.groups, a.splits, a.eps, a.channels_last, coefficients);
   // A few waves of blocks, each thread looping over the rest.
-  const int64_t blocks = std::min<int64_t>((total + kThreads - 1) / kThreads,
-                                           static_cast<int64_t>(a.multiprocessors) * 8);
-  apply_kernel<T, Index><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
-      x, static_cast<T*>(a.y), coefficients, total, static_cast<Index>(a.c),
-      static_cast<Index>(a.hw), a.channels_last, a.silu);
+  const auto apply_grid = static_cast<unsigned>(std::min<int64_t>(
+      (total + kThreads - 1) / kThreads, static_cast<int64_t>(a.multiprocessors) * 8));
+  GLIDE_LAUNCH(apply, apply_grid, kThreads, stream, x, static_cast<T*>(a.y), coefficients, total,
+               static_cast<Index>(a.c), static_cast<Index>(a.hw), a.channels_last, a.silu);
   return cudaGetLastError();
 }
 
 template <typename T>
 cudaError_t launch_for_size(const GroupNormArgs& a, cudaStream_t stream) {
-  // 32-bit indices where they suffice: 64-bit division per element costs several times more.
-  if (a.n * a.c * a.hw < (int64_t{1} << 31)) return launch_typed<T, int32_t>(a, stream);
+  // 32-bit indices where they suffice (with room for the grid-stride loop's last step past the
+  // end): 64-bit division per element costs several times more.
+  if (a.n * a.c * a.hw < (int64_t{1} << 30)) return launch_typed<T, int32_t>(a, stream);
   return launch_typed<T, int64_t>(a, stream);
 }
 

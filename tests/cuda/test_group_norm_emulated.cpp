@@ -1,0 +1,164 @@
+// The fused group-norm kernels (src/cuda/kernels/group_norm_kernels.cu) run on the CPU through
+// tests/cuda/emulation.hpp, against float64: their indexing in both layouts, the split partial
+// sums, the coefficient folding and the roundings are tested on every machine, not only where a
+// GPU is (there glide-cuda-check runs the same comparison on the device).
+#include "cuda/emulation.hpp"
+// The kernels themselves, compiled as C++ on the emulation above, with blocks of 2 warps instead
+// of 8 (the emulation's cost grows with the block; the reduction across warps is the same code).
+#define GLIDE_GROUP_NORM_THREADS 64
+#include "cuda/kernels/group_norm_kernels.cu"
+// (emulation.hpp's macros stay defined; nothing after this line needs CUDA's names.)
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+namespace kernels = glide::cuda::kernels;
+
+namespace {
+
+struct Case {
+  int64_t n, c, h, w;
+  int splits;
+};
+
+kernels::Element element_of(at::ScalarType type) {
+  return type == at::kHalf       ? kernels::Element::float16
+         : type == at::kBFloat16 ? kernels::Element::bfloat16
+                                 : kernels::Element::float32;
+}
+
+// Runs the three kernels on CPU tensors as fused_group_norm() does on CUDA ones.
+at::Tensor run_kernels(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta,
+                       const at::Tensor& scale, const at::Tensor& shift, bool silu, int splits) {
+  const bool channels_last = !x.is_contiguous();
+  auto y = at::empty_like(x).fill_(NAN);  // an output the kernels leave unwritten stays NaN
+  kernels::GroupNormArgs args;
+  args.element = element_of(x.scalar_type());
+  args.x = x.data_ptr();
+  args.y = y.data_ptr();
+  args.gamma = gamma.data_ptr<float>();
+  args.beta = beta.data_ptr<float>();
+  if (scale.defined()) {
+    args.scale = scale.data_ptr();
+    args.shift = shift.data_ptr();
+    args.scale_row_stride = scale.stride(0);
+  }
+  args.n = x.size(0);
+  args.c = x.size(1);
+  args.hw = x.size(2) * x.size(3);
+  args.groups = 32;
+  args.eps = 1e-5f;
+  args.silu = silu;
+  args.channels_last = channels_last;
+  args.multiprocessors = 2;  // a small grid for the elementwise pass: its loop covers the rest
+  args.splits = splits;
+  auto workspace = at::full({kernels::group_norm_workspace_floats(args)}, NAN, at::kFloat);
+  args.workspace = workspace.data_ptr<float>();
+  REQUIRE(kernels::launch_group_norm(args, nullptr) == cudaSuccess);
+  return y;
+}
+
+// a op b computed in float32 and rounded to a's dtype, as CUDA's float16 and bfloat16 ops do
+// (LibTorch 1.13 has no CPU SiLU for float16).
+at::Tensor rounded(const at::Tensor& result_in_float, const at::Tensor& like) {
+  return result_in_float.to(like.scalar_type());
+}
+
+// The reference's composition: float32 norm rounded to x's dtype, then scale, shift and SiLU,
+// each rounded.
+at::Tensor composed(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta,
+                    const at::Tensor& scale, const at::Tensor& shift) {
+  auto h = rounded(at::group_norm(x.to(at::kFloat), 32, gamma, beta, 1e-5), x);
+  if (!scale.defined()) return h;
+  const auto factor = rounded(1 + scale.to(at::kFloat), x);
+  h = rounded(h.to(at::kFloat) * factor.to(at::kFloat), x);
+  h = rounded(h.to(at::kFloat) + shift.to(at::kFloat), x);
+  return rounded(at::silu(h.to(at::kFloat)), x);
+}
+
+double relative_error(const at::Tensor& out, const at::Tensor& exact) {
+  return ((out.to(at::kDouble) - exact).norm() / exact.norm()).item<double>();
+}
+
+}  // namespace
+
+TEST_CASE("the fused group norm kernels match float64 in every layout and dtype",
+          "[cuda][emulated]") {
+  at::manual_seed(7);
+  // Two channels per group; three channels and an odd pixel count; a 1x1 image; a group long
+  // enough to be summed by three blocks.
+  const Case cases[] = {{2, 64, 4, 4, 1}, {1, 96, 5, 7, 2}, {3, 64, 1, 1, 1}, {1, 64, 40, 40, 3}};
+  const at::ScalarType dtypes[] = {at::kFloat, at::kHalf, at::kBFloat16};
+  const double bounds[] = {1e-5, 1e-3, 8e-3};
+  for (const Case& k : cases) {
+    for (int d = 0; d < 3; ++d) {
+      // Every shape in float16; float32 and bfloat16 (another load and store) on one.
+      if (dtypes[d] != at::kHalf && k.c != 96) continue;
+      for (bool channels_last : {false, true}) {
+        for (bool scaled : {false, true}) {
+          // Offset activations (mean 3, std 2): shifted sums must keep the variance.
+          auto x = (at::randn({k.n, k.c, k.h, k.w}, at::kFloat) * 2 + 3).to(dtypes[d]);
+          if (channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+          const auto gamma = at::rand({k.c}, at::kFloat) + 0.5;
+          const auto beta = at::randn({k.c}, at::kFloat) * 0.1;
+          at::Tensor scale, shift, scale_rows, shift_rows;
+          if (scaled) {
+            // As in a ResBlock: the halves of one (N, 2C) tensor, rows 2C apart.
+            const auto emb = (at::randn({k.n, 2 * k.c}, at::kFloat) * 0.5).to(dtypes[d]);
+            scale_rows = emb.narrow(1, 0, k.c);
+            shift_rows = emb.narrow(1, k.c, k.c);
+            scale = scale_rows.reshape({k.n, k.c, 1, 1});
+            shift = shift_rows.reshape({k.n, k.c, 1, 1});
+          }
+          const auto out = run_kernels(x, gamma, beta, scale_rows, shift_rows, scaled, k.splits);
+
+          auto exact = at::group_norm(x.to(at::kDouble), 32, gamma.to(at::kDouble),
+                                      beta.to(at::kDouble), 1e-5);
+          if (scaled) {
+            exact = at::silu(exact * (1 + scale.to(at::kDouble)) + shift.to(at::kDouble));
+          }
+          const double err = relative_error(out, exact);
+          const double composed_err = relative_error(composed(x, gamma, beta, scale, shift), exact);
+          INFO(fmt::format("{}x{}x{}x{} {} {} {}: error {:.2e}, LibTorch's composition {:.2e}", k.n,
+                           k.c, k.h, k.w, c10::toString(dtypes[d]),
+                           channels_last ? "channels-last" : "NCHW",
+                           scaled ? "scale/shift + SiLU" : "norm only", err, composed_err));
+          CHECK(out.isfinite().all().item<bool>());
+          CHECK(err <= bounds[d]);
+          // One rounding at the store does no worse than one after each op.
+          if (dtypes[d] != at::kFloat) CHECK(err <= 1.5 * composed_err);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the statistics are split over enough blocks to fill the device, and no more",
+          "[cuda][emulated]") {
+  kernels::GroupNormArgs args;
+  args.groups = 32;
+  args.multiprocessors = 132;  // an H100's or H200's
+  // Guided base at batch 1: 2 rows x 32 groups of 6 x 64 x 64; 264 blocks wanted.
+  args.n = 2;
+  args.c = 192;
+  args.hw = 64 * 64;
+  CHECK(kernels::group_norm_splits(args) == 5);  // ceil(264 / 64) = 5, 24,576 / 2,048 allows 12
+  // 32 rows already give 1,024 blocks.
+  args.n = 32;
+  CHECK(kernels::group_norm_splits(args) == 1);
+  // A tiny group is never split below 8 elements a thread.
+  args.n = 1;
+  args.c = 64;
+  args.hw = 4;
+  CHECK(kernels::group_norm_splits(args) == 1);
+  // The upsampler's 256 x 256 at batch 1: 9 blocks per group, under the cap of 64.
+  args.c = 192;
+  args.hw = 256 * 256;
+  args.splits = kernels::group_norm_splits(args);
+  CHECK(args.splits == 9);
+  // Two partial sums per group and split, then (a, b) per channel.
+  CHECK(kernels::group_norm_workspace_floats(args) == 2 * 1 * 32 * 9 + 2 * 1 * 192);
+}
