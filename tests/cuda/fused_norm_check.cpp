@@ -1,20 +1,23 @@
 // glide-cuda-check: the fused group norm (src/cuda/kernels) against float64 on the GPU, for the
 // UNet's shapes in both memory layouts and every dtype, and its time against the composition of
-// LibTorch ops it replaces (models::norm_act without GLIDE_FUSED_NORM). Built only when glide
-// has its CUDA kernels; bench/gpu.sh runs it. Exits 1 when an error bound is exceeded.
+// LibTorch ops it replaces (models::norm_act; run it without GLIDE_FUSED_NORM). Built only when
+// glide has its CUDA kernels; bench/gpu.sh runs it. Exits 1 when an error bound is exceeded.
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <fmt/format.h>
-#include <torch/nn/modules/normalization.h>
+#include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "cuda/kernels/fused_group_norm.hpp"
+#include "cuda/norm_reference.hpp"
+#include "models/unet_blocks.hpp"
 
 namespace {
 
@@ -22,25 +25,18 @@ struct Shape {
   int64_t n, c, h, w;
 };
 
-// The reference's composition: float32 norm, rounded to x's dtype, then scale/shift and SiLU in
-// x's dtype.
+// LibTorch's composition, as the UNet runs it without GLIDE_FUSED_NORM.
 torch::Tensor composed(const torch::Tensor& x, const torch::Tensor& gamma,
                        const torch::Tensor& beta, const torch::Tensor& scale,
                        const torch::Tensor& shift, bool silu) {
-  auto h = at::group_norm(x.to(at::kFloat), 32, gamma, beta, 1e-5).to(x.scalar_type());
-  if (scale.defined()) h = h * (1 + scale) + shift;
-  return silu ? at::silu(h) : h;
-}
-
-torch::Tensor exact(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta,
-                    const torch::Tensor& scale, const torch::Tensor& shift, bool silu) {
-  auto h = at::group_norm(x.to(at::kDouble), 32, gamma.to(at::kDouble), beta.to(at::kDouble), 1e-5);
-  if (scale.defined()) h = h * (1 + scale.to(at::kDouble)) + shift.to(at::kDouble);
-  return silu ? at::silu(h) : h;
-}
-
-double relative_error(const torch::Tensor& out, const torch::Tensor& ref) {
-  return ((out.to(at::kDouble) - ref).norm() / ref.norm()).item<double>();
+  torch::nn::GroupNorm norm(torch::nn::GroupNormOptions(32, x.size(1)).eps(1e-5));
+  norm->to(x.device());
+  torch::NoGradGuard no_grad;
+  norm->weight.copy_(gamma);
+  norm->bias.copy_(beta);
+  return glide::models::norm_act(
+      x, norm, silu ? glide::models::Activation::silu : glide::models::Activation::none, scale,
+      shift);
 }
 
 template <typename F>
@@ -102,9 +98,10 @@ int main() try {
           { auto poison = torch::full({x.numel() * 4}, NAN, options); }
           const auto out =
               glide::cuda::fused_group_norm(x, 32, gamma, beta, 1e-5, scale, shift, silu);
-          const auto ref = exact(x, gamma, beta, scale, shift, silu);
+          const auto ref = glide::test::exact_norm_act(x, gamma, beta, scale, shift, silu);
           const auto baseline = composed(x, gamma, beta, scale, shift, silu);
-          const double err = relative_error(out, ref), base_err = relative_error(baseline, ref);
+          const double err = glide::test::relative_error(out, ref);
+          const double base_err = glide::test::relative_error(baseline, ref);
           const bool layout_kept = out.is_contiguous(channels_last ? at::MemoryFormat::ChannelsLast
                                                                    : at::MemoryFormat::Contiguous);
           const bool finite = out.isfinite().all().item<bool>();

@@ -15,6 +15,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "cuda/norm_reference.hpp"
+
 namespace kernels = glide::cuda::kernels;
 
 namespace {
@@ -61,14 +63,15 @@ at::Tensor run_kernels(const at::Tensor& x, const at::Tensor& gamma, const at::T
   return y;
 }
 
-// a op b computed in float32 and rounded to a's dtype, as CUDA's float16 and bfloat16 ops do
-// (LibTorch 1.13 has no CPU SiLU for float16).
+// A float32 result rounded to like's dtype: CUDA's float16 and bfloat16 ops compute in float32
+// and round each result. (models::norm_act itself cannot run here: LibTorch 1.13 has no CPU SiLU
+// for float16.)
 at::Tensor rounded(const at::Tensor& result_in_float, const at::Tensor& like) {
   return result_in_float.to(like.scalar_type());
 }
 
-// The reference's composition: float32 norm rounded to x's dtype, then scale, shift and SiLU,
-// each rounded.
+// LibTorch's composition as CUDA computes it: the float32 norm rounded to x's dtype, then scale,
+// shift and SiLU, each rounded.
 at::Tensor composed(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta,
                     const at::Tensor& scale, const at::Tensor& shift) {
   auto h = rounded(at::group_norm(x.to(at::kFloat), 32, gamma, beta, 1e-5), x);
@@ -77,10 +80,6 @@ at::Tensor composed(const at::Tensor& x, const at::Tensor& gamma, const at::Tens
   h = rounded(h.to(at::kFloat) * factor.to(at::kFloat), x);
   h = rounded(h.to(at::kFloat) + shift.to(at::kFloat), x);
   return rounded(at::silu(h.to(at::kFloat)), x);
-}
-
-double relative_error(const at::Tensor& out, const at::Tensor& exact) {
-  return ((out.to(at::kDouble) - exact).norm() / exact.norm()).item<double>();
 }
 
 }  // namespace
@@ -115,13 +114,10 @@ TEST_CASE("the fused group norm kernels match float64 in every layout and dtype"
           }
           const auto out = run_kernels(x, gamma, beta, scale_rows, shift_rows, scaled, k.splits);
 
-          auto exact = at::group_norm(x.to(at::kDouble), 32, gamma.to(at::kDouble),
-                                      beta.to(at::kDouble), 1e-5);
-          if (scaled) {
-            exact = at::silu(exact * (1 + scale.to(at::kDouble)) + shift.to(at::kDouble));
-          }
-          const double err = relative_error(out, exact);
-          const double composed_err = relative_error(composed(x, gamma, beta, scale, shift), exact);
+          const auto exact = glide::test::exact_norm_act(x, gamma, beta, scale, shift, scaled);
+          const double err = glide::test::relative_error(out, exact);
+          const double composed_err =
+              glide::test::relative_error(composed(x, gamma, beta, scale, shift), exact);
           INFO(fmt::format("{}x{}x{}x{} {} {} {}: error {:.2e}, LibTorch's composition {:.2e}", k.n,
                            k.c, k.h, k.w, c10::toString(dtypes[d]),
                            channels_last ? "channels-last" : "NCHW",
