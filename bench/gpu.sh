@@ -9,7 +9,7 @@
 # (bench/gpu_summary.py). See docs/performance.md.
 #
 # The GPU machine has no package registry: Debian packages glide builds with (fmt, spdlog, ICU,
-# CLI11, Catch2, nlohmann-json, libpng) travel as .deb files in .gpu-deps/ (scripts/gpu_deps.sh
+# CLI11, Catch2, nlohmann-json, libpng) travel as .gpu-deps/prefix.tar.xz (scripts/gpu_deps.sh
 # fills it) and are unpacked into a private prefix; the GPT-2 vocabulary travels in third_party/,
 # the golden files in .gpu-deps/goldens, the reference's package in .gpu-deps/glide-text2im.
 # Steps run in order of importance, each under a time limit, so a short lease still returns the
@@ -43,7 +43,10 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
 
 step "dependencies"
-for f in "$deps"/*.deb; do dpkg -x "$f" "$prefix"; done
+# (Python's tarfile where tar lacks xz.)
+tar -xJf "$deps/prefix.tar.xz" -C "$prefix" 2>/dev/null ||
+  python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \
+    "$deps/prefix.tar.xz" "$prefix" || exit 1
 export LD_LIBRARY_PATH="$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 torch_prefix="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')"
 
