@@ -16,7 +16,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 #: A model config: a preset name ("base", "upsampler", "base-inpaint", "upsampler-inpaint"), a
 #: dict of the reference's option names (as in model_and_diffusion_defaults()), or its JSON text.
 #: diffusion_steps / noise_schedule / timestep_respacing / prediction in it set the model's
-#: diffusion.
+#: diffusion; those it leaves out keep the checkpoint's.
 Config = Union[str, Dict[str, Any], None]
 Prompt = Union[str, Sequence[str]]
 
