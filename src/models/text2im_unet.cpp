@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "glide/error.hpp"
 #include "glide/runtime.hpp"
@@ -286,8 +287,13 @@ torch::Tensor Text2ImUNetImpl::forward(const torch::Tensor& x, const torch::Tens
   }
   h = middle_block_->forward(h, emb, xf_out);
   for (auto& block : output_blocks_) {
-    h = block->forward(at::cat({h, skips.back()}, 1), emb, xf_out);
+    // Only the concatenation is kept: the skip and the previous output are released before the
+    // block runs, and the block releases its input after its first layer (it takes it by
+    // value). Holding them through the block would keep two more activations at the peak.
+    torch::Tensor input = at::cat({h, skips.back()}, 1);
     skips.pop_back();
+    h.reset();
+    h = block->forward(std::move(input), emb, xf_out);
   }
   h = out_conv_->forward(models::norm_act(h, out_norm_, models::Activation::silu));
   return h.to(x.scalar_type()).contiguous();  // NCHW also after channels-last convolutions
