@@ -5,8 +5,10 @@
 # pipeline with `glide bench`, and the reference's pipeline on the same card when its package was
 # carried (bench/reference_gpu.py). It also checks glide's own CUDA kernels (glide-cuda-check)
 # and times the opt-in switches side by side (GLIDE_FUSED_NORM, GLIDE_CHANNELS_LAST). Results go
-# to $OUT (or gpu-out/): gpu.log, bench-*.json, reference-float16.json, and a summary table last
-# (bench/gpu_summary.py). See docs/performance.md.
+# to $OUT (or gpu-out/): gpu.log, bench.jsonl (one line per `glide bench` run: its name, exit
+# status and report), cuda-check.txt, reference-float16.json, and a summary table last
+# (bench/gpu_summary.py); few files, as the device tool returns at most 8. See
+# docs/performance.md.
 #
 # The GPU machine has no package registry: Debian packages glide builds with (fmt, spdlog, ICU,
 # CLI11, Catch2, nlohmann-json, libpng) travel as .gpu-deps/prefix.tar.xz (scripts/gpu_deps.sh
@@ -32,10 +34,20 @@ room_for() {  # room_for SECONDS
   echo "skipped: needs about $1 s, $(( budget - SECONDS )) s of the budget left"; return 1
 }
 glide="$build/src/cli/glide"
-bench() {  # bench NAME ARGS...: glide bench on CUDA, JSON to $out/bench-NAME.json
+bench() {  # bench NAME ARGS...: glide bench on CUDA, its report appended to $out/bench.jsonl
   local name="$1"; shift
-  timeout 240 "$glide" bench --device cuda --json "$@" >"$out/bench-$name.json"
-  echo "bench-$name: exit $?"
+  timeout 240 "$glide" bench --device cuda --json "$@" >/tmp/glide-bench.json
+  local status=$?
+  echo "bench $name: exit $status"
+  python3 - "$name" "$status" /tmp/glide-bench.json >>"$out/bench.jsonl" <<'PY'
+import json, sys
+name, status, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+try:
+    report = json.load(open(path))
+except (OSError, ValueError):
+    report = None
+print(json.dumps({"name": name, "exit": status, "report": report}))
+PY
 }
 
 step "machine"
@@ -95,8 +107,8 @@ fi
 goldens="$deps/goldens"
 if [[ "$kernels" == ON ]]; then
   step "glide's CUDA kernels against float64 (glide-cuda-check)"
-  timeout 120 "$build/tests/glide-cuda-check"
-  echo "exit $?"
+  timeout 120 "$build/tests/glide-cuda-check" | tee "$out/cuda-check.txt"
+  echo "exit ${PIPESTATUS[0]}"
 fi
 
 for dtype in float16 float32; do

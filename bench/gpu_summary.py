@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""One table of the figures bench/gpu.sh collected: each `glide bench --json` file
-(bench-NAME.json) and the reference's (reference-float16.json) in a folder.
+"""One table of the figures bench/gpu.sh collected in a folder: the `glide bench --json` reports
+in bench.jsonl (one line each: name, exit status, report) and the reference's
+(reference-float16.json).
 
 Usage: bench/gpu_summary.py FOLDER
 """
@@ -20,13 +21,13 @@ def step_ms(report, network, batch):
 
 def main(folder: Path) -> int:
     rows = []
-    for path in sorted(folder.glob("bench-*.json")):
+    lines = folder / "bench.jsonl"
+    for line in (lines.read_text().splitlines() if lines.is_file() else []):
         try:
-            report = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            rows.append((path.stem[len("bench-"):], None))
+            entry = json.loads(line)
+        except json.JSONDecodeError:
             continue
-        rows.append((path.stem[len("bench-"):], report))
+        rows.append((entry.get("name", "?"), entry.get("report")))
     header = (f"{'run':<30} {'dtype':<9} {'base1 ms':>9} {'base16 ms':>10} {'up1 ms':>8} "
               f"{'up16 ms':>8} {'pipe1 s':>8} {'pipe4 s':>8} {'pipe16 s':>9} {'img/s16':>8} "
               f"{'peak MiB':>9}")
