@@ -65,10 +65,9 @@ torch_prefix="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 step "configure"
 export TORCH_CUDA_ARCH_LIST="9.0"
 command -v nvcc >/dev/null && export CUDACXX="$(command -v nvcc)"
-# The carried zlib1g-dev holds libz.a (not built for shared objects) and a libz.so link to a
-# library it does not carry: link the machine's own libz.so.1 instead.
+# The carried zlib1g-dev has a libz.so link to a library it does not carry (gpu_deps.sh drops its
+# libz.a, not built for shared objects): link the machine's own libz.so.1 instead.
 zlib="$(ldconfig -p | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')"
-rm -f "$prefix"/usr/lib/x86_64-linux-gnu/libz.a
 [[ -n "$zlib" ]] && ln -sf "$zlib" "$prefix/usr/lib/x86_64-linux-gnu/libz.so"
 configure() {  # configure KERNELS(ON|OFF)
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${zlib:+-DZLIB_LIBRARY="$zlib" -DZLIB_LIBRARY_RELEASE="$zlib"} \

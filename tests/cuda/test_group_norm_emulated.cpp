@@ -6,6 +6,7 @@
 // The kernels themselves, compiled as C++ on the emulation above, with blocks of 2 warps instead
 // of 8 (the emulation's cost grows with the block; the reduction across warps is the same code).
 #define GLIDE_GROUP_NORM_THREADS 64
+#include "cuda/kernels/group_norm_args.hpp"
 #include "cuda/kernels/group_norm_kernels.cu"
 // (emulation.hpp's macros stay defined; nothing after this line needs CUDA's names.)
 
@@ -26,35 +27,12 @@ struct Case {
   int splits;
 };
 
-kernels::Element element_of(at::ScalarType type) {
-  return type == at::kHalf       ? kernels::Element::float16
-         : type == at::kBFloat16 ? kernels::Element::bfloat16
-                                 : kernels::Element::float32;
-}
-
 // Runs the three kernels on CPU tensors as fused_group_norm() does on CUDA ones.
 at::Tensor run_kernels(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta,
                        const at::Tensor& scale, const at::Tensor& shift, bool silu, int splits) {
-  const bool channels_last = !x.is_contiguous();
   auto y = at::empty_like(x).fill_(NAN);  // an output the kernels leave unwritten stays NaN
-  kernels::GroupNormArgs args;
-  args.element = element_of(x.scalar_type());
-  args.x = x.data_ptr();
-  args.y = y.data_ptr();
-  args.gamma = gamma.data_ptr<float>();
-  args.beta = beta.data_ptr<float>();
-  if (scale.defined()) {
-    args.scale = scale.data_ptr();
-    args.shift = shift.data_ptr();
-    args.scale_row_stride = scale.stride(0);
-  }
-  args.n = x.size(0);
-  args.c = x.size(1);
-  args.hw = x.size(2) * x.size(3);
-  args.groups = 32;
-  args.eps = 1e-5f;
-  args.silu = silu;
-  args.channels_last = channels_last;
+  kernels::GroupNormArgs args =
+      kernels::group_norm_args(x, y, gamma, beta, scale, shift, 32, 1e-5, silu);
   args.multiprocessors = 2;  // a small grid for the elementwise pass: its loop covers the rest
   args.splits = splits;
   auto workspace = at::full({kernels::group_norm_workspace_floats(args)}, NAN, at::kFloat);

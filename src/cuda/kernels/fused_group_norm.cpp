@@ -5,24 +5,11 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <fmt/format.h>
 
-#include "cuda/kernels/group_norm_kernels.cuh"
+#include "cuda/kernels/group_norm_args.hpp"
 #include "glide/error.hpp"
 
 namespace glide::cuda {
 namespace {
-
-kernels::Element element_of(const torch::Tensor& x) {
-  switch (x.scalar_type()) {
-    case at::kFloat: return kernels::Element::float32;
-    case at::kHalf: return kernels::Element::float16;
-    case at::kBFloat16: return kernels::Element::bfloat16;
-    default: break;
-  }
-  throw Error(Status::invalid_argument,
-              fmt::format("fused group norm: dtype {} is not supported; expected float32, float16 "
-                          "or bfloat16",
-                          c10::toString(x.scalar_type())));
-}
 
 // scale or shift as rows of x's dtype with unit channel stride, and the rows' stride.
 torch::Tensor as_rows(const torch::Tensor& t, const torch::Tensor& x, const char* name) {
@@ -52,10 +39,10 @@ torch::Tensor fused_group_norm(const torch::Tensor& x_in, int64_t groups,
   if (!fused_group_norm_takes(x_in)) {
     throw Error(Status::invalid_argument,
                 fmt::format("fused group norm: x is a {}-D {} tensor on {}; expected a 4-D CUDA "
-                            "tensor",
+                            "tensor of float32, float16 or bfloat16",
                             x_in.dim(), c10::toString(x_in.scalar_type()), x_in.device().str()));
   }
-  const int64_t n = x_in.size(0), c = x_in.size(1);
+  const int64_t c = x_in.size(1);
   if (groups <= 0 || c % groups != 0 || gamma.numel() != c || beta.numel() != c) {
     throw Error(Status::invalid_argument,
                 fmt::format("fused group norm: {} channels, {} groups, gamma of {} and beta of {} "
@@ -84,24 +71,8 @@ torch::Tensor fused_group_norm(const torch::Tensor& x_in, int64_t groups,
   torch::Tensor y = at::empty_like(
       x, channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
 
-  kernels::GroupNormArgs args;
-  args.element = element_of(x);
-  args.x = x.data_ptr();
-  args.y = y.data_ptr();
-  args.gamma = gamma32.data_ptr<float>();
-  args.beta = beta32.data_ptr<float>();
-  if (scale_rows.defined()) {
-    args.scale = scale_rows.data_ptr();
-    args.shift = shift_rows.data_ptr();
-    args.scale_row_stride = scale_rows.stride(0);
-  }
-  args.n = n;
-  args.c = c;
-  args.hw = x.size(2) * x.size(3);
-  args.groups = groups;
-  args.eps = static_cast<float>(eps);
-  args.silu = silu;
-  args.channels_last = channels_last;
+  kernels::GroupNormArgs args =
+      kernels::group_norm_args(x, y, gamma32, beta32, scale_rows, shift_rows, groups, eps, silu);
   args.multiprocessors = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   args.splits = kernels::group_norm_splits(args);
   // From the caching allocator, so that it is part of a CUDA graph's pool when captured.
