@@ -135,6 +135,10 @@ done
 
 step "glide bench, float16 (CUDA graphs)"
 room_for 120 && bench float16 --dtype float16 --batch 1,4,16 --repeats 3
+# The timed runs above reuse the graphs the warm-up captured, as repeated calls on one sampler
+# do; --rebind pays the warm-up and capture in every run, as a one-shot `glide generate` does.
+step "glide bench, float16 pipeline at batch 1, networks bound afresh in every run (--rebind)"
+room_for 40 && bench float16-rebind --dtype float16 --batch 1 --repeats 3 --only pipeline --rebind
 if [[ "$kernels" == ON ]]; then
   step "glide bench, float16 pipeline with GLIDE_FUSED_NORM=1"
   room_for 90 && GLIDE_FUSED_NORM=1 bench float16-fused-norm --dtype float16 --batch 1,16 \

@@ -332,6 +332,13 @@ void glide_pipeline_free(glide_pipeline* pipeline) {
   delete pipeline;
 }
 
+int glide_pipeline_release_cache(glide_pipeline* pipeline) {
+  return guarded(__func__, [&] {
+    require_arg(pipeline, "pipeline");
+    pipeline->sampler->release_cached_networks();
+  });
+}
+
 int glide_generate(glide_pipeline* pipeline, const glide_generate_params* params,
                    glide_images** images) {
   if (images) *images = nullptr;

@@ -225,12 +225,16 @@ GLIDE_API int glide_generate_params_validate(const glide_generate_params* params
 
 typedef struct glide_pipeline glide_pipeline;
 
-/* Loads the models. *pipeline is NULL on failure. A pipeline may be used by one thread at a
- * time. This build has no generation pipeline yet: GLIDE_ERROR_UNSUPPORTED after the arguments
- * are checked. */
+/* Loads the models (with no checkpoint named, the shipped shapes pair). *pipeline is NULL on
+ * failure. A pipeline may be used by one thread at a time. */
 GLIDE_API int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** pipeline);
 /* NULL is allowed and does nothing. */
 GLIDE_API void glide_pipeline_free(glide_pipeline* pipeline);
+
+/* A pipeline keeps each stage's network bound from one call to the next; on CUDA a call with the
+ * previous call's batch size replays the graphs that call captured. This frees them and the
+ * device memory they hold; the next call captures afresh. */
+GLIDE_API int glide_pipeline_release_cache(glide_pipeline* pipeline);
 
 /* Text to images: the upsampler's output when params->upsample, else the base stage's. *images
  * is NULL on failure; free it with glide_images_free. */

@@ -372,6 +372,13 @@ TEST_CASE("a pipeline without checkpoints uses the shipped default models", "[ca
   CHECK(images->count == 1);
   CHECK(images->width == 128);
   CHECK(images->height == 128);
+  // Releasing the networks kept from that call changes nothing in the next one's images.
+  REQUIRE(glide_pipeline_release_cache(pipeline) == GLIDE_OK);
+  glide_images* again = nullptr;
+  REQUIRE(glide_generate(pipeline, &gp, &again) == GLIDE_OK);
+  const auto bytes = static_cast<size_t>(images->count * images->height * images->width * 3);
+  CHECK(std::equal(images->pixels, images->pixels + bytes, again->pixels));
+  glide_images_free(again);
   glide_images_free(images);
   glide_pipeline_free(pipeline);
 }
@@ -409,6 +416,8 @@ TEST_CASE("pipeline and generation calls check their arguments", "[capi]") {
   require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_VERSION,
                   {"params->version is 0"});
   glide_pipeline_free(nullptr);
+  require_failure(glide_pipeline_release_cache(nullptr), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"'pipeline' is NULL"});
 
   glide_generate_params gp;
   REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);

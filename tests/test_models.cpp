@@ -7,6 +7,7 @@
 
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
+#include "glide/models/bound_network.hpp"
 #include "glide/models/network_call.hpp"
 #include "glide/models/text2im_unet.hpp"
 #include "parity/parity.hpp"
@@ -27,6 +28,27 @@ int64_t parameter_count(torch::nn::Module& m) {
   int64_t n = 0;
   for (const auto& p : m.parameters()) n += p.numel();
   return n;
+}
+
+// A 16x16 upsampler small enough for unit tests, in eval mode (no dropout), seeded weights.
+glide::Text2ImUNet small_superres_model() {
+  glide::Text2ImUNet model(ModelConfig::from_json(
+      R"({"image_size": 16, "num_channels": 32, "num_res_blocks": 1, "channel_mult": "1,2",
+          "attention_resolutions": "8", "num_head_channels": 16, "text_ctx": 4, "xf_width": 32,
+          "xf_layers": 1, "xf_heads": 2, "super_res": true})"));
+  model->eval();
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(3);
+  // The output layers start at zero; give them weights so that the output depends on the input.
+  for (auto& p : model->parameters()) {
+    if (p.abs().max().item<double>() == 0) p.normal_(0, 0.05);
+  }
+  return model;
+}
+
+glide::TextEmbedding random_text(glide::Text2ImUNet& model, int64_t batch) {
+  return model->encode_text(torch::randint(0, 1000, {batch, 4}, torch::kLong),
+                            torch::ones({batch, 4}, torch::kBool));
 }
 
 }  // namespace
@@ -143,19 +165,9 @@ TEST_CASE("forward rejects inputs of the wrong shape with a clear error", "[mode
 }
 
 TEST_CASE("bind_network evaluates the bound model on each call's input", "[models]") {
-  glide::Text2ImUNet model(ModelConfig::from_json(
-      R"({"image_size": 16, "num_channels": 32, "num_res_blocks": 1, "channel_mult": "1,2",
-          "attention_resolutions": "8", "num_head_channels": 16, "text_ctx": 4, "xf_width": 32,
-          "xf_layers": 1, "xf_heads": 2, "super_res": true})"));
-  model->eval();  // no dropout
+  glide::Text2ImUNet model = small_superres_model();
   torch::InferenceMode guard;
-  torch::manual_seed(3);
-  // The output layers start at zero; give them weights so that the output depends on the input.
-  for (auto& p : model->parameters()) {
-    if (p.abs().max().item<double>() == 0) p.normal_(0, 0.05);
-  }
-  const auto text = model->encode_text(torch::randint(0, 1000, {2, 4}, torch::kLong),
-                                       torch::ones({2, 4}, torch::kBool));
+  const auto text = random_text(model, 2);
   const glide::Conditioning cond{torch::randn({2, 3, 4, 4})};
   const glide::NetworkFn network = glide::bind_network(model, text, cond);
   for (int call = 0; call < 2; ++call) {
@@ -164,6 +176,69 @@ TEST_CASE("bind_network evaluates the bound model on each call's input", "[model
     const auto expected = model->forward(x, t, text, cond);
     const auto got = network(x, t);
     CHECK(torch::allclose(got, expected, 0, 1e-6));
+  }
+}
+
+TEST_CASE("BoundNetwork reuses its binding for inputs of the same layout, with their values",
+          "[models]") {
+  glide::Text2ImUNet model = small_superres_model();
+  torch::InferenceMode guard;
+  const auto x = torch::randn({2, 3, 16, 16});
+  const auto t = torch::tensor({10, 500}, torch::kLong);
+  const auto first_text = random_text(model, 2);
+  const glide::Conditioning first_cond{torch::randn({2, 3, 4, 4})};
+  const auto first_low_res = first_cond.low_res.clone();
+  const auto first_xf_out = first_text.xf_out.clone();
+  glide::BoundNetwork bound;
+  CHECK(torch::equal(bound.bind(model, first_text, first_cond)(x, t),
+                     model->forward(x, t, first_text, first_cond)));
+  CHECK_FALSE(bound.reused_last());
+
+  // New values of the same shapes: the kept binding, evaluating the new inputs.
+  const auto text = random_text(model, 2);
+  const glide::Conditioning cond{torch::randn({2, 3, 4, 4})};
+  glide::NetworkFn network = bound.bind(model, text, cond);
+  CHECK(bound.reused_last());
+  CHECK(torch::equal(network(x, t), model->forward(x, t, text, cond)));
+  // ... without writing into the tensors the first call gave.
+  CHECK(torch::equal(first_cond.low_res, first_low_res));
+  CHECK(torch::equal(first_text.xf_out, first_xf_out));
+
+  SECTION("another batch size binds afresh") {
+    const auto text3 = random_text(model, 3);
+    const glide::Conditioning cond3{torch::randn({3, 3, 4, 4})};
+    const auto x3 = torch::randn({3, 3, 16, 16});
+    const auto t3 = torch::tensor({1, 2, 3}, torch::kLong);
+    CHECK(torch::equal(bound.bind(model, text3, cond3)(x3, t3),
+                       model->forward(x3, t3, text3, cond3)));
+    CHECK_FALSE(bound.reused_last());
+  }
+  SECTION("a conditioning input given or left out binds afresh") {
+    glide::Conditioning more = cond;
+    more.inpaint_mask = torch::ones({2, 1, 16, 16});
+    bound.bind(model, text, more);
+    CHECK_FALSE(bound.reused_last());
+  }
+  SECTION("weights moved to another dtype bind afresh") {
+    model->set_compute_dtype(torch::kBFloat16);
+    const auto half_text = random_text(model, 2);
+    const glide::Conditioning half_cond{cond.low_res.to(torch::kBFloat16)};
+    const auto half_x = x.to(torch::kBFloat16);
+    CHECK(torch::equal(bound.bind(model, half_text, half_cond)(half_x, t),
+                       model->forward(half_x, t, half_text, half_cond)));
+    CHECK_FALSE(bound.reused_last());
+  }
+  SECTION("another model binds afresh") {
+    bound.bind(small_superres_model(), text, cond);
+    CHECK_FALSE(bound.reused_last());
+  }
+  SECTION("reset() and copies keep nothing") {
+    glide::BoundNetwork copy = bound;
+    copy.bind(model, text, cond);
+    CHECK_FALSE(copy.reused_last());
+    bound.reset();
+    bound.bind(model, text, cond);
+    CHECK_FALSE(bound.reused_last());
   }
 }
 

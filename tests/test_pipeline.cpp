@@ -122,6 +122,31 @@ TEST_CASE("the same seed gives bit-identical images; another seed does not", "[p
   CHECK_FALSE(sampler.generate(p).base.equal(first.base));
 }
 
+TEST_CASE("calls on one sampler give what a fresh sampler gives for each call", "[pipeline]") {
+  // The sampler keeps each stage's network bound between calls and copies each call's prompts
+  // and conditioning into it: no call may see an earlier call's inputs.
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  auto sampler = text2im_sampler();
+  GenerationParams first = quick_params();
+  first.prompts = {"a red cube"};
+  first.negative_prompt = "blurry";
+  sampler.generate(first);
+  GenerationParams second = first;
+  second.prompts = {"a blue sphere"};
+  second.negative_prompt = "";
+  second.seed = first.seed + 1;
+  const auto reused = sampler.generate(second);
+  const auto fresh = text2im_sampler().generate(second);
+  CHECK(reused.base.equal(fresh.base));
+  CHECK(reused.upsampled.equal(fresh.upsampled));
+
+  // upsample() binds the same upsampler network to other low-resolution images.
+  const torch::Tensor images = at::randint(0, 256, {1, 16, 16, 3}, at::kByte);
+  CHECK(sampler.upsample(images, second).equal(text2im_sampler().upsample(images, second)));
+  sampler.release_cached_networks();
+  CHECK(sampler.generate(second).base.equal(fresh.base));
+}
+
 TEST_CASE("image k of a batch matches a single generation with seed + k", "[pipeline]") {
   GLIDE_REQUIRE_GOLDEN(models, "models.json");
   auto sampler = text2im_sampler();

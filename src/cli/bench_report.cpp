@@ -80,9 +80,11 @@ std::string format_table(const BenchReport& r) {
     const PipelineTiming& t = r.pipelines.front().timing;
     out += fmt::format(
         "\nwhole pipeline (GuidedSampler::generate): base {} {} steps{}, upsampler {} {} "
-        "steps\n",
+        "steps; {}\n",
         r.base_sampler, t.base_steps, r.base_guided ? " guided" : "", r.upsampler_sampler,
-        t.upsampler_steps);
+        t.upsampler_steps,
+        r.pipeline_rebind ? "networks bound afresh in every run (--rebind)"
+                          : "networks kept bound from the warm-up");
     out += fmt::format("  {:>5} {:>10} {:>10} {:>10} {:>9} {:>8} {:>10}\n", "batch", "seconds",
                        "min s", "max s", "images/s", "TFLOP/s", "peak MiB");
     for (const PipelineResult& p : r.pipelines) {
@@ -118,7 +120,8 @@ std::string format_json(const BenchReport& r) {
     const PipelineTiming& t = r.pipelines.front().timing;
     j["pipeline"] = {
         {"base", {{"sampler", r.base_sampler}, {"steps", t.base_steps}, {"guided", r.base_guided}}},
-        {"upsampler", {{"sampler", r.upsampler_sampler}, {"steps", t.upsampler_steps}}}};
+        {"upsampler", {{"sampler", r.upsampler_sampler}, {"steps", t.upsampler_steps}}},
+        {"rebind", r.pipeline_rebind}};
     Json seconds = Json::object(), images = Json::object(), tflops = Json::object(),
          memory = Json::object();
     for (const PipelineResult& p : r.pipelines) {

@@ -35,6 +35,7 @@ struct BenchReport {
   std::string base_model, upsampler_model;      // where the weights came from; "" when not used
   std::string base_sampler, upsampler_sampler;  // the pipeline's samplers ("ddpm", "ddim")
   bool base_guided = true;                      // classifier-free guidance in the base stage
+  bool pipeline_rebind = false;                 // networks bound afresh in every timed run
   std::vector<StepResult> base_steps, upsampler_steps;
   std::vector<PipelineResult> pipelines;
   std::string memory_source;

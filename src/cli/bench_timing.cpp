@@ -59,7 +59,8 @@ Timing time_network_step(const Text2ImUNet& model, int64_t rows, const torch::De
   return summarize(ms);
 }
 
-PipelineTiming time_pipeline(GuidedSampler& sampler, const GenerationParams& params, int repeats) {
+PipelineTiming time_pipeline(GuidedSampler& sampler, const GenerationParams& params, int repeats,
+                             bool rebind) {
   GenerationParams warm = params;
   warm.base.respacing = "2";
   warm.upsampler.respacing = "2";
@@ -73,6 +74,7 @@ PipelineTiming time_pipeline(GuidedSampler& sampler, const GenerationParams& par
   };
   std::vector<double> seconds;
   for (int i = 0; i < repeats; ++i) {
+    if (rebind) sampler.release_cached_networks();
     const auto start = Clock::now();
     sampler.generate(params, count_steps);  // returns images on the CPU: the work is done
     seconds.push_back(elapsed_ms(start) / 1000.0);

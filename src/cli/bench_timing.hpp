@@ -34,7 +34,10 @@ struct PipelineTiming {
 };
 
 // Seconds of GuidedSampler::generate(params); the warm-up runs 2 steps per stage at the same
-// batch size (shapes, allocator pools and cuDNN's algorithm choice are what it warms).
-PipelineTiming time_pipeline(GuidedSampler& sampler, const GenerationParams& params, int repeats);
+// batch size (shapes, allocator pools and cuDNN's algorithm choice are what it warms). The timed
+// runs reuse the networks the warm-up left bound (on CUDA, its graphs), as repeated calls on one
+// sampler do; with `rebind` each timed run binds them afresh, as a one-shot generation does.
+PipelineTiming time_pipeline(GuidedSampler& sampler, const GenerationParams& params, int repeats,
+                             bool rebind);
 
 }  // namespace glide::cli::bench

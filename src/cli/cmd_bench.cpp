@@ -30,6 +30,7 @@ struct BenchOptions {
   std::vector<std::string> only;  // of "base", "upsampler" and "pipeline"; empty: all three
   int threads = 0;
   bool json = false;
+  bool rebind = false;  // bind each stage's network afresh in every timed pipeline run
   bench::ModelChoice models;
   std::unique_ptr<ParamFlags> stages;  // --base-* / --upsampler-*: the pipeline's sampling
 };
@@ -127,7 +128,8 @@ std::vector<bench::PipelineResult> time_pipelines(const bench::BenchModels& mode
                                                   const GenerationParams& sampling,
                                                   const std::vector<int64_t>& batches,
                                                   const torch::Device& device, torch::Dtype dtype,
-                                                  int repeats, bench::MemoryMeter& meter) {
+                                                  int repeats, bool rebind,
+                                                  bench::MemoryMeter& meter) {
   GuidedSampler sampler(models.base.stage, models.upsampler.stage);
   std::vector<bench::PipelineResult> results;
   for (int64_t batch : batches) {
@@ -139,7 +141,7 @@ std::vector<bench::PipelineResult> time_pipelines(const bench::BenchModels& mode
     meter.reset_peak();
     bench::PipelineResult r;
     r.batch = batch;
-    r.timing = bench::time_pipeline(sampler, params, repeats);
+    r.timing = bench::time_pipeline(sampler, params, repeats, rebind);
     r.peak_mib = meter.peak_mib();
     r.images_per_s = static_cast<double>(batch) / r.timing.seconds.median;
     if (models.base.gflop_per_image && models.upsampler.gflop_per_image) {
@@ -209,7 +211,9 @@ void run_bench(BenchOptions& o) {
     report.base_sampler = sampling.base.sampler;
     report.base_guided = sampling.base.guided;
     report.upsampler_sampler = sampling.upsampler.sampler;
-    report.pipelines = time_pipelines(models, sampling, batches, device, dtype, o.repeats, meter);
+    report.pipeline_rebind = o.rebind;
+    report.pipelines =
+        time_pipelines(models, sampling, batches, device, dtype, o.repeats, o.rebind, meter);
   }
   for (const auto& s : report.base_steps) report.peak_mib = std::max(report.peak_mib, s.peak_mib);
   for (const auto& s : report.upsampler_steps) {
@@ -243,6 +247,10 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::IsMember({"base", "upsampler", "pipeline"}));
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");
+  cmd->add_flag("--rebind", o->rebind,
+                "Bind each stage's network afresh in every timed pipeline run (on CUDA: warm-up "
+                "and graph capture included, as in a one-shot glide generate) instead of "
+                "reusing the warm-up's");
   cmd->add_option("--preset", o->models.preset,
                   "Shapes of the random-weight models: official (full size) or tiny (seconds "
                   "on a CPU)")

@@ -92,11 +92,13 @@ class GenerationNoise {
   std::unique_ptr<NoiseSource> replaced_;
 };
 
-StageRun make_run(std::string name, const StageModel& stage, const StageParams& stage_params,
-                  const GenerationParams& params, std::vector<std::string> prompts) {
+StageRun make_run(std::string name, const StageModel& stage, BoundNetwork& network,
+                  const StageParams& stage_params, const GenerationParams& params,
+                  std::vector<std::string> prompts) {
   StageRun run;
   run.name = std::move(name);
   run.stage = stage;
+  run.network = &network;
   run.params = stage_params;
   run.prompts = std::move(prompts);
   run.negative_prompt = params.negative_prompt;
@@ -127,15 +129,21 @@ GenerationResult GuidedSampler::generate(const GenerationParams& params,
   const std::vector<std::string> prompts = params.expanded_prompts();
   GenerationNoise noise(params.seed, params.batch_size, noise_factory_);
   GenerationResult result;
-  const StageRun base = make_run("base", base_, params.base, params, prompts);
+  const StageRun base = make_run("base", base_, base_network_, params.base, params, prompts);
   const torch::Tensor x = pipeline::run_stage(base, noise.for_stage(base.name), progress);
   result.base = to_uint8_images(x);
   if (params.upsample) {
-    StageRun up = make_run("upsampler", upsampler_, params.upsampler, params, prompts);
+    StageRun up =
+        make_run("upsampler", upsampler_, upsampler_network_, params.upsampler, params, prompts);
     up.cond.low_res = pipeline::quantize_8bit(x);
     result.upsampled = to_uint8_images(pipeline::run_stage(up, noise.for_stage(up.name), progress));
   }
   return result;
+}
+
+void GuidedSampler::release_cached_networks() {
+  base_network_.reset();
+  upsampler_network_.reset();
 }
 
 torch::Tensor GuidedSampler::upsample(const torch::Tensor& images, const GenerationParams& params,
@@ -150,7 +158,8 @@ torch::Tensor GuidedSampler::upsample(const torch::Tensor& images, const Generat
 
   torch::InferenceMode inference;
   GenerationNoise noise(p.seed, p.batch_size, noise_factory_);
-  StageRun up = make_run("upsampler", upsampler_, p.upsampler, p, p.expanded_prompts());
+  StageRun up =
+      make_run("upsampler", upsampler_, upsampler_network_, p.upsampler, p, p.expanded_prompts());
   up.cond.low_res = low_res.to(device);
   return to_uint8_images(pipeline::run_stage(up, noise.for_stage(up.name), progress));
 }
@@ -185,7 +194,7 @@ GenerationResult GuidedSampler::inpaint(const torch::Tensor& image, const torch:
   const std::vector<std::string> prompts = params.expanded_prompts();
   GenerationNoise noise(params.seed, batch, noise_factory_);
   GenerationResult result;
-  StageRun base = make_run("inpaint", base_, params.base, params, prompts);
+  StageRun base = make_run("inpaint", base_, base_network_, params.base, params, prompts);
   std::tie(base.known_image, base.known_mask) = std::move(base_known);
   base.cond.inpaint_image = base.known_image * base.known_mask;
   base.cond.inpaint_mask = base.known_mask;
@@ -193,7 +202,8 @@ GenerationResult GuidedSampler::inpaint(const torch::Tensor& image, const torch:
   result.base = to_uint8_images(x);
   if (params.upsample) {
     const int64_t size = upsampler_.model->config().image_size;
-    StageRun up = make_run("upsampler-inpaint", upsampler_, params.upsampler, params, prompts);
+    StageRun up = make_run("upsampler-inpaint", upsampler_, upsampler_network_, params.upsampler,
+                           params, prompts);
     std::tie(up.known_image, up.known_mask) =
         known(size, pipeline::prepare_mask(base_mask.squeeze(1), batch, size, "mask"));
     up.cond.low_res = pipeline::quantize_8bit(x);

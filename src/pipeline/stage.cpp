@@ -9,6 +9,7 @@
 #include "glide/error.hpp"
 #include "glide/guidance/classifier_free.hpp"
 #include "glide/guidance/denoised.hpp"
+#include "glide/models/bound_network.hpp"
 #include "glide/models/network_call.hpp"
 #include "glide/samplers/sampler.hpp"
 #include "glide/tokenizer.hpp"
@@ -89,8 +90,10 @@ torch::Tensor run_stage(const StageRun& run, NoiseSource& noise, const ProgressC
     known_mask = doubled(known_mask);
   }
   const TextEmbedding text = encode_prompts(model, prompts, run.device);
+  NetworkFn network =
+      run.network ? run.network->bind(model, text, cond) : bind_network(model, text, cond);
   DenoiseFn denoise = eps_prediction(
-      [network = bind_network(model, text, cond)](const torch::Tensor& x, const torch::Tensor& t) {
+      [network = std::move(network)](const torch::Tensor& x, const torch::Tensor& t) {
         return split_model_output(network(x, t));
       },
       run.stage.diffusion);

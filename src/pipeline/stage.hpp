@@ -16,6 +16,7 @@ namespace glide::pipeline {
 struct StageRun {
   std::string name;  // what Progress::stage reports
   StageModel stage;
+  BoundNetwork* network = nullptr;  // kept across calls when given; else bound for this run only
   StageParams params;
   std::vector<std::string> prompts;  // one per image
   std::string negative_prompt;       // the unconditional half's prompt when guided

@@ -54,6 +54,7 @@ require_equal("${json}" "100" pipeline base steps)
 require_equal("${json}" "ddpm" pipeline base sampler)
 require_equal("${json}" "27" pipeline upsampler steps)
 require_equal("${json}" "ddim" pipeline upsampler sampler)
+require_equal("${json}" "OFF" pipeline rebind)  # timed runs reuse the warm-up's networks
 require_absent("${json}" pipeline_s 4)
 # No FLOP count for the tiny shapes, and no peak on a CPU.
 require_absent("${json}" base_step 1 tflops)
@@ -79,12 +80,13 @@ endif()
 # The pipeline's sampling can be chosen, e.g. the fast path of docs/performance.md.
 glide_run_stdout(ok json all bench --preset tiny --repeats 1 --batch 1 --threads 1 --only pipeline
   --base-sampler dpm++2m --base-steps 25 --upsampler-sampler dpm++2m
-  --upsampler-steps 10 --no-base-guided --json)
+  --upsampler-steps 10 --no-base-guided --rebind --json)
 require_equal("${json}" "25" pipeline base steps)
 require_equal("${json}" "dpm++2m" pipeline base sampler)
 require_equal("${json}" "OFF" pipeline base guided)  # CMake reads JSON false as OFF
 require_equal("${json}" "10" pipeline upsampler steps)
 require_equal("${json}" "dpm++2m" pipeline upsampler sampler)
+require_equal("${json}" "ON" pipeline rebind)
 require_positive("${json}" pipeline_s 1)
 
 # Bad flags fail, naming the flag.

@@ -381,3 +381,13 @@ class Pipeline:
         base, upsampled = self._run("inpaint", progress, image, mask, params)
         images = upsampled if upsampled is not None else base
         return (images, base) if return_base else images
+
+    def release_cached_networks(self) -> None:
+        """Frees the networks the last call left bound.
+
+        Each stage's network stays bound from one call to the next, so that on CUDA a call with
+        the previous call's batch size, dtype and device replays the CUDA graphs that call
+        captured. This frees those graphs and the GPU memory they hold; the next call captures
+        afresh. Images are the same either way.
+        """
+        self._impl.release_cached_networks()

@@ -144,6 +144,12 @@ class Pipeline {
                           r.upsampled.defined() ? py::object(to_numpy(r.upsampled)) : py::none());
   }
 
+  void release_cached_networks() {
+    py::gil_scoped_release release;
+    const std::lock_guard<std::mutex> lock(mutex_);
+    sampler_->release_cached_networks();
+  }
+
   py::object base_config() const { return config_dict(sampler_->base()); }
   py::object upsampler_config() const { return config_dict(sampler_->upsampler()); }
   std::string device() const { return device_.str(); }
@@ -196,6 +202,8 @@ void bind_pipeline(py::module_& m) {
            py::arg("progress"), "The upsampled images, uint8 (B, H, W, 3).")
       .def("inpaint", &Pipeline::inpaint, py::arg("image"), py::arg("mask"), py::arg("params"),
            py::arg("progress"), "(base, upsampled or None) as uint8 (B, H, W, 3) arrays.")
+      .def("release_cached_networks", &Pipeline::release_cached_networks,
+           "Frees each stage's network kept bound from the last call (on CUDA: its graphs).")
       .def_property_readonly("base_config", &Pipeline::base_config)
       .def_property_readonly("upsampler_config", &Pipeline::upsampler_config)
       .def_property_readonly("device", &Pipeline::device)

@@ -26,6 +26,15 @@ def test_same_seed_same_images_other_seed_other_images(pipe: glide.Pipeline) -> 
     assert np.abs(a.astype(int) - c.astype(int)).max() > 10
 
 
+def test_calls_see_their_own_prompts_and_releasing_the_networks_changes_nothing(
+        pipe: glide.Pipeline) -> None:
+    first = pipe.generate("a blue square", seed=7, **FAST)
+    other = pipe.generate("a yellow star", seed=7, **FAST)
+    assert np.abs(first.astype(int) - other.astype(int)).max() > 10
+    pipe.release_cached_networks()
+    np.testing.assert_array_equal(pipe.generate("a blue square", seed=7, **FAST), first)
+
+
 def test_batch_image_k_equals_single_run_with_seed_plus_k(pipe: glide.Pipeline) -> None:
     batch = pipe.generate("a green triangle", batch_size=2, seed=40, **FAST)
     first = pipe.generate("a green triangle", seed=40, **FAST)

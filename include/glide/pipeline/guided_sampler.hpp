@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "glide/models/bound_network.hpp"
 #include "glide/models/text2im_unet.hpp"
 #include "glide/pipeline/generation_params.hpp"
 #include "glide/pipeline/stage_model.hpp"
@@ -39,7 +40,10 @@ using NoiseFactory =
 // The text encoder runs once per stage and generation, never once per step. Every call validates
 // all of `params` (and that the models fit the call) before any work, runs under
 // torch::InferenceMode, and moves the models to params.device and params.dtype when they are not
-// there already; they stay there (the models are shared with the caller). Not thread-safe.
+// there already; they stay there (the models are shared with the caller). Each model's network
+// stays bound from one call to the next (BoundNetwork): on CUDA, a call with the batch size,
+// dtype and device of the one before replays the CUDA graphs that call captured instead of
+// capturing new ones. Not thread-safe; a copy shares the models but keeps no bound networks.
 class GuidedSampler {
  public:
   // Either model may be absent ({nullptr}) when its stages are not used. Models are put in eval
@@ -67,12 +71,17 @@ class GuidedSampler {
   // Replaces the seeded per-image noise (tests replay recorded noise with it); empty restores it.
   void set_noise_factory(NoiseFactory factory) { noise_factory_ = std::move(factory); }
 
+  // Frees what the last call left bound: on CUDA, each stage's captured graphs and the activation
+  // memory they hold. The next call binds and captures afresh.
+  void release_cached_networks();
+
   const StageModel& base() const { return base_; }
   const StageModel& upsampler() const { return upsampler_; }
 
  private:
   StageModel base_, upsampler_;
   NoiseFactory noise_factory_;
+  BoundNetwork base_network_, upsampler_network_;  // for the base and inpaint stages; upsamplers
 };
 
 // [-1, 1] float (B, 3, H, W) ↔ uint8 (B, H, W, 3), rounding as GLIDE does ((x + 1) * 127.5).
