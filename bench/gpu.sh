@@ -4,7 +4,8 @@
 # through the CUDA-graph path that sampling uses, times the full-size networks and the whole
 # pipeline with `glide bench`, and the reference's pipeline on the same card when its package was
 # carried (bench/reference_gpu.py). It also checks glide's own CUDA kernels (glide-cuda-check)
-# and times the opt-in switches side by side (GLIDE_FUSED_NORM, GLIDE_CHANNELS_LAST). Results go
+# and times the opt-in switches side by side (GLIDE_FUSED_NORM, GLIDE_CHANNELS_LAST), and lists
+# the kernels a step spends its time in (`glide bench --profile`). Results go
 # to $OUT (or gpu-out/): gpu.log, bench.jsonl (one line per `glide bench` run: its name, exit
 # status and report), cuda-check.txt, reference-float16.json, and a summary table last
 # (bench/gpu_summary.py); few files, as the device tool returns at most 8. See
@@ -122,6 +123,14 @@ switches=("fused-norm:GLIDE_FUSED_NORM=1" "channels-last:GLIDE_CHANNELS_LAST=1"
 [[ "$kernels" == ON ]] || switches=("channels-last:GLIDE_CHANNELS_LAST=1")
 step "per-step A/B, float16: defaults"
 bench steps-defaults --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler
+# Where a step's GPU time goes: 3 evaluations under LibTorch's profiler (Kineto), the kernels
+# that took longest (gpu_summary.py prints them). A run of its own, so that a profiler failure
+# costs no timing.
+step "kernel profile, float16: defaults"
+bench profile-defaults --dtype float16 --batch 1,16 --repeats 1 --only base,upsampler --profile=20
+# The same kernels launched one by one, should the profiler see none inside graph replays.
+room_for 40 && GLIDE_CUDA_GRAPHS=0 bench profile-defaults-eager --dtype float16 --batch 1 \
+  --repeats 1 --only base,upsampler --profile=20
 for switch in "${switches[@]}"; do
   name="${switch%%:*}" vars="${switch#*:}"
   room_for 60 || break
@@ -132,6 +141,12 @@ for switch in "${switches[@]}"; do
   step "per-step A/B, float16: $vars"
   (export $vars; bench "steps-$name" --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler)
 done
+
+if [[ "$kernels" == ON ]]; then
+  step "kernel profile, float16: GLIDE_FUSED_NORM=1 GLIDE_CHANNELS_LAST=1"
+  room_for 60 && GLIDE_FUSED_NORM=1 GLIDE_CHANNELS_LAST=1 bench profile-fused-norm-channels-last \
+    --dtype float16 --batch 1,16 --repeats 1 --only base,upsampler --profile=20
+fi
 
 step "glide bench, float16 (CUDA graphs)"
 room_for 120 && bench float16 --dtype float16 --batch 1,4,16 --repeats 3

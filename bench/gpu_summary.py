@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """One table of the figures bench/gpu.sh collected in a folder: the `glide bench --json` reports
 in bench.jsonl (one line each: name, exit status, report) and the reference's
-(reference-float16.json).
+(reference-float16.json). Before it, the kernel profiles of the runs that have them (--profile),
+so that the table ends the output.
 
 Usage: bench/gpu_summary.py FOLDER
 """
@@ -19,6 +20,20 @@ def step_ms(report, network, batch):
     return report.get(f"{network}_step", {}).get(str(batch), {}).get("ms")
 
 
+def print_profiles(name, report, most=12):
+    for network in ("base", "upsampler"):
+        for batch, step in sorted(report.get(f"{network}_step", {}).items(), key=lambda b: int(b[0])):
+            profile = step.get("profile")
+            if not profile:
+                continue
+            total = profile.get("total_ms", 0) or 0
+            print(f"\n{name}: one {network} step, batch {batch}, {step.get('ms', 0):.2f} ms timed; "
+                  f"{profile.get('what')}: {total:.2f} ms per run")
+            for op in profile.get("ops", [])[:most]:
+                share = 100 * op["ms"] / total if total else 0
+                print(f"  {op['ms']:8.3f} ms {share:5.1f}% {op['calls']:6.0f}x  {op['name'][:90]}")
+
+
 def main(folder: Path) -> int:
     rows = []
     lines = folder / "bench.jsonl"
@@ -28,6 +43,10 @@ def main(folder: Path) -> int:
         except json.JSONDecodeError:
             continue
         rows.append((entry.get("name", "?"), entry.get("report")))
+    for name, r in rows:
+        if r:
+            print_profiles(name, r)
+    print()
     header = (f"{'run':<30} {'dtype':<9} {'base1 ms':>9} {'base16 ms':>10} {'up1 ms':>8} "
               f"{'up16 ms':>8} {'pipe1 s':>8} {'pipe4 s':>8} {'pipe16 s':>9} {'img/s16':>8} "
               f"{'peak MiB':>9}")

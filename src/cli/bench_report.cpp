@@ -31,6 +31,37 @@ void step_rows(std::string& out, const BenchReport& r, const char* network,
   }
 }
 
+// Kernel names can run to hundreds of characters of template arguments.
+std::string shortened(const std::string& name, size_t most) {
+  return name.size() <= most ? name : name.substr(0, most - 3) + "...";
+}
+
+void profile_rows(std::string& out, const char* network, const std::vector<StepResult>& steps) {
+  for (const StepResult& s : steps) {
+    if (!s.profile) continue;
+    const OpProfile& p = *s.profile;
+    out += fmt::format(
+        "\nwhere one {} step goes, batch {} ({} rows): {}, mean of {} profiled runs, {:.2f} ms "
+        "in all\n",
+        network, s.batch, s.rows, p.what, p.runs, p.total_ms);
+    out += fmt::format("  {:>9} {:>6} {:>7}  {}\n", "ms", "share", "calls", "operation");
+    if (p.ops.empty()) out += "  (the profiler recorded no operations)\n";
+    for (const OpTime& op : p.ops) {
+      const double share = p.total_ms > 0 ? 100.0 * op.ms / p.total_ms : 0.0;
+      out += fmt::format("  {:>9.3f} {:>5.1f}% {:>7.0f}  {}\n", op.ms, share, op.calls,
+                         shortened(op.name, 100));
+    }
+  }
+}
+
+Json profile_json(const OpProfile& p) {
+  Json ops = Json::array();
+  for (const OpTime& op : p.ops) {
+    ops.push_back({{"name", shortened(op.name, 200)}, {"calls", op.calls}, {"ms", op.ms}});
+  }
+  return {{"what", p.what}, {"runs", p.runs}, {"total_ms", p.total_ms}, {"ops", ops}};
+}
+
 Json step_json(const BenchReport& r, const std::vector<StepResult>& steps) {
   Json by_batch = Json::object();
   for (const StepResult& s : steps) {
@@ -41,6 +72,7 @@ Json step_json(const BenchReport& r, const std::vector<StepResult>& steps) {
            {"peak_memory_mib", s.peak_mib}};
     if (s.tflops) j["tflops"] = *s.tflops;
     if (s.tflops && r.device.peak) j["fraction_of_peak"] = *s.tflops / r.device.peak->tflops;
+    if (s.profile) j["profile"] = profile_json(*s.profile);
     by_batch[std::to_string(s.batch)] = j;
   }
   return by_batch;
@@ -75,6 +107,8 @@ std::string format_table(const BenchReport& r) {
                        "peak MiB");
     step_rows(out, r, "base", r.base_steps);
     step_rows(out, r, "upsampler", r.upsampler_steps);
+    profile_rows(out, "base", r.base_steps);
+    profile_rows(out, "upsampler", r.upsampler_steps);
   }
   if (!r.pipelines.empty()) {
     const PipelineTiming& t = r.pipelines.front().timing;

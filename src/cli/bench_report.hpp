@@ -17,6 +17,7 @@ struct StepResult {
   Timing ms;
   std::optional<double> tflops;  // when the network's FLOP count is known
   double peak_mib = 0;
+  std::optional<OpProfile> profile;  // --profile
 };
 
 struct PipelineResult {

@@ -29,8 +29,8 @@ void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
 }
 
-Timing time_network_step(const Text2ImUNet& model, int64_t rows, const torch::Device& device,
-                         int repeats) {
+StepTiming time_network_step(const Text2ImUNet& model, int64_t rows, const torch::Device& device,
+                             int repeats, size_t profile_top) {
   torch::InferenceMode inference;
   Text2ImUNet net = model;
   const ModelConfig& c = net->config();
@@ -56,7 +56,11 @@ Timing time_network_step(const Text2ImUNet& model, int64_t rows, const torch::De
     synchronize(device);
     ms.push_back(elapsed_ms(start));
   }
-  return summarize(ms);
+  StepTiming result{summarize(ms), std::nullopt};
+  if (profile_top > 0) {
+    result.profile = profile_calls([&] { network(x, t); }, /*runs=*/3, device, profile_top);
+  }
+  return result;
 }
 
 PipelineTiming time_pipeline(GuidedSampler& sampler, const GenerationParams& params, int repeats,

@@ -3,8 +3,10 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "bench_profile.hpp"
 #include "glide/models/text2im_unet.hpp"
 #include "glide/pipeline/generation_params.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
@@ -22,10 +24,17 @@ Timing summarize(std::vector<double> samples);
 // Waits for queued device work, so a clock read after it covers that work.
 void synchronize(const torch::Device& device);
 
+struct StepTiming {
+  Timing ms;
+  std::optional<OpProfile> profile;
+};
+
 // Milliseconds of one network evaluation over `rows` rows (the text encoder runs once, outside
-// the timing, as in sampling). The model must already be on `device` in its compute dtype.
-Timing time_network_step(const Text2ImUNet& model, int64_t rows, const torch::Device& device,
-                         int repeats);
+// the timing, as in sampling). The model must already be on `device` in its compute dtype. With
+// profile_top > 0, three more evaluations run under the profiler after the timed ones, and the
+// profile keeps that many operations.
+StepTiming time_network_step(const Text2ImUNet& model, int64_t rows, const torch::Device& device,
+                             int repeats, size_t profile_top = 0);
 
 struct PipelineTiming {
   Timing seconds;          // one GuidedSampler::generate call

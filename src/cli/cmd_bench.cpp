@@ -31,6 +31,7 @@ struct BenchOptions {
   int threads = 0;
   bool json = false;
   bool rebind = false;  // bind each stage's network afresh in every timed pipeline run
+  size_t profile = 0;   // operations kept in each per-step profile; 0: no profile
   bench::ModelChoice models;
   std::unique_ptr<ParamFlags> stages;  // --base-* / --upsampler-*: the pipeline's sampling
 };
@@ -106,7 +107,7 @@ void note(const std::string& message) {
 std::vector<bench::StepResult> time_steps(const bench::BenchModel& model, bool guided,
                                           const std::vector<int64_t>& batches,
                                           const torch::Device& device, int repeats,
-                                          bench::MemoryMeter& meter) {
+                                          size_t profile_top, bench::MemoryMeter& meter) {
   const char* name = model.stage.model->config().super_res ? "upsampler" : "base";
   std::vector<bench::StepResult> results;
   for (int64_t batch : batches) {
@@ -115,7 +116,10 @@ std::vector<bench::StepResult> time_steps(const bench::BenchModel& model, bool g
     r.rows = guided ? 2 * batch : batch;
     note(fmt::format("{} step, batch {} ({} row{})", name, batch, r.rows, r.rows == 1 ? "" : "s"));
     meter.reset_peak();
-    r.ms = bench::time_network_step(model.stage.model, r.rows, device, repeats);
+    bench::StepTiming timing =
+        bench::time_network_step(model.stage.model, r.rows, device, repeats, profile_top);
+    r.ms = timing.ms;
+    r.profile = std::move(timing.profile);
     r.peak_mib = meter.peak_mib();
     // GFLOP per millisecond is TFLOP/s.
     if (model.gflop_per_image) r.tflops = *model.gflop_per_image * r.rows / r.ms.median;
@@ -195,11 +199,11 @@ void run_bench(BenchOptions& o) {
   const std::vector<int64_t> per_step = step_batches(batches);
   if (base) {
     report.base_steps =
-        time_steps(models.base, /*guided=*/true, per_step, device, o.repeats, meter);
+        time_steps(models.base, /*guided=*/true, per_step, device, o.repeats, o.profile, meter);
   }
   if (upsampler) {
-    report.upsampler_steps =
-        time_steps(models.upsampler, /*guided=*/false, per_step, device, o.repeats, meter);
+    report.upsampler_steps = time_steps(models.upsampler, /*guided=*/false, per_step, device,
+                                        o.repeats, o.profile, meter);
   }
   if (pipeline) {
     // The reference's defaults (base 100-step guided DDPM, upsampler fast27 DDIM) unless the
@@ -247,6 +251,10 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::IsMember({"base", "upsampler", "pipeline"}));
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");
+  cmd->add_flag("--profile{15}", o->profile,
+                "After each per-step timing, profile 3 more evaluations and list the operations "
+                "that took longest (CUDA kernels, or ATen operators on the CPU); --profile=N "
+                "keeps N");
   cmd->add_flag("--rebind", o->rebind,
                 "Bind each stage's network afresh in every timed pipeline run (on CUDA: warm-up "
                 "and graph capture included, as in a one-shot glide generate) instead of "

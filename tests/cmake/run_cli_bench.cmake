@@ -56,6 +56,7 @@ require_equal("${json}" "27" pipeline upsampler steps)
 require_equal("${json}" "ddim" pipeline upsampler sampler)
 require_equal("${json}" "OFF" pipeline rebind)  # timed runs reuse the warm-up's networks
 require_absent("${json}" pipeline_s 4)
+require_absent("${json}" base_step 1 profile)  # only with --profile
 # No FLOP count for the tiny shapes, and no peak on a CPU.
 require_absent("${json}" base_step 1 tflops)
 require_absent("${json}" device_peak_tflops)
@@ -69,6 +70,29 @@ require("${table}" "peak memory [0-9]+ MiB")
 if(table MATCHES "upsampler +1|whole pipeline")
   message(FATAL_ERROR "--only base measured more than the base model:\n${table}")
 endif()
+# --profile: where each step's time goes, by operation (on the CPU, ATen operators' self time).
+glide_run_stdout(ok json all bench --preset tiny --repeats 1 --batch 1 --threads 1
+  --only base,upsampler --profile=4 --json)
+foreach(network base_step upsampler_step)
+  require_positive("${json}" ${network} 1 profile total_ms)
+  require_equal("${json}" "3" ${network} 1 profile runs)
+  # The 4 longest operations, then one entry for the rest; the longest first.
+  string(JSON count LENGTH "${json}" ${network} 1 profile ops)
+  if(NOT count EQUAL 5)
+    message(FATAL_ERROR "${network} profile lists ${count} entries; expected 4 + others\n${json}")
+  endif()
+  string(JSON first GET "${json}" ${network} 1 profile ops 0 name)
+  require("${first}" "^aten::")
+  require_positive("${json}" ${network} 1 profile ops 0 ms)
+  string(JSON rest GET "${json}" ${network} 1 profile ops 4 name)
+  require("${rest}" "^\\([0-9]+ others\\)$")
+endforeach()
+require_absent("${json}" pipeline)
+glide_run_stdout(ok table all bench --preset tiny --repeats 1 --batch 1 --threads 1 --only base
+  --profile)
+require("${table}" "where one base step goes, batch 1 \\(2 rows\\): ATen operators' self time")
+require("${table}" "aten::[a-z_]*convolution")
+
 # A list: both networks' steps, no pipeline.
 glide_run_stdout(ok table all bench --preset tiny --repeats 1 --batch 1 --only base,upsampler)
 require("${table}" "\n  base +1 +2 ")
