@@ -176,6 +176,10 @@ void run_bench(BenchOptions& o) {
   const bool base = measured("base");
   const bool upsampler = measured("upsampler");
   const bool pipeline = measured("pipeline");
+  if (o.profile > 0 && !base && !upsampler) {
+    invalid("--profile profiles the per-step timings; --only leaves out both base and upsampler");
+  }
+  if (o.rebind && !pipeline) invalid("--rebind applies to the pipeline; --only leaves it out");
   o.models.need_base = base || pipeline;
   o.models.need_upsampler = upsampler || pipeline;
 
