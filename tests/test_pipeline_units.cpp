@@ -1,5 +1,5 @@
 // Pipeline pieces without models: parameter validation (every error names its field), image
-// conversion, per-image noise.
+// conversion, per-image noise, out-of-memory reports.
 #include <ATen/ATen.h>
 
 #include <functional>
@@ -9,6 +9,7 @@
 #include "glide/pipeline/generation_params.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/pipeline/per_image_noise.hpp"
+#include "pipeline/out_of_memory.hpp"
 #include "support/catch_torch.hpp"
 
 namespace {
@@ -176,4 +177,39 @@ TEST_CASE("per-image noise: row k is seed k's stream, whatever the batch", "[pip
   }
   CHECK(batch.next({3, 2}, at::TensorOptions().dtype(at::kDouble)).scalar_type() == at::kDouble);
   CHECK_THROWS_AS(batch.next({6, 3, 8, 8}, options), glide::Error);
+}
+
+TEST_CASE("LibTorch's out-of-memory failures become out_of_memory errors naming the work",
+          "[pipeline]") {
+  using glide::pipeline::translating_out_of_memory;
+  // What the CPU allocator of LibTorch 1.13 throws (a plain c10::Error): a real one.
+  const auto huge_cpu_allocation = [] { return at::empty({int64_t{1} << 50}, at::kByte); };
+  try {
+    translating_out_of_memory("stage base, batch 16 on cpu in float32", false, huge_cpu_allocation);
+    FAIL("a 1 PiB allocation succeeded");
+  } catch (const glide::Error& e) {
+    CHECK(e.status() == glide::Status::out_of_memory);
+    const std::string message = e.what();
+    CHECK_THAT(message,
+               Catch::StartsWith("stage base, batch 16 on cpu in float32: out of memory ("));
+    CHECK_THAT(message, Catch::Contains("smaller batch size"));
+    CHECK_THAT(message, !Catch::Contains("frame #"));  // no LibTorch backtrace
+    CHECK_THAT(message, !Catch::Contains("GPU memory"));
+  }
+  // CUDA's kind: c10::OutOfMemoryError, whatever it says; on CUDA the advice names the graphs.
+  const auto cuda_oom = []() -> int {
+    throw c10::OutOfMemoryError({__func__, __FILE__, __LINE__}, "CUDA out of memory. Tried 2 GiB");
+  };
+  try {
+    translating_out_of_memory("stage upsampler, batch 4 on cuda:0 in float16", true, cuda_oom);
+    FAIL("no error");
+  } catch (const glide::Error& e) {
+    CHECK(e.status() == glide::Status::out_of_memory);
+    CHECK_THAT(std::string(e.what()), Catch::Contains("(CUDA out of memory. Tried 2 GiB)"));
+    CHECK_THAT(std::string(e.what()), Catch::Contains("release_cached_networks"));
+  }
+  // Other failures pass through unchanged, and results come back.
+  const auto other = []() -> int { TORCH_CHECK(false, "shapes do not match"); };
+  CHECK_THROWS_AS(translating_out_of_memory("x", false, other), c10::Error);
+  CHECK(translating_out_of_memory("x", false, [] { return 7; }) == 7);
 }

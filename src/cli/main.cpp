@@ -1,3 +1,4 @@
+#include <c10/util/Exception.h>
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
@@ -31,6 +32,10 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const glide::Error& e) {
     fmt::print(stderr, "glide: error ({}): {}\n", glide::status_name(e.status()), e.what());
+    return 1;
+  } catch (const c10::Error& e) {
+    // A LibTorch failure glide did not foresee: its message, without LibTorch's backtrace.
+    fmt::print(stderr, "glide: error (LibTorch): {}\n", e.what_without_backtrace());
     return 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "glide: error: {}\n", e.what());

@@ -34,6 +34,16 @@ void report_memory(const char* phase, c10::DeviceIndex device) {
                reserved.current / 1048576.0);
 }
 
+// A capture that failed part way (out of memory, say) must still be ended: a stream left capturing
+// fails every later launch on it, and the allocator would keep sending allocations to the graph's
+// pool. Ending an invalidated capture reports an error, which is not the one to pass on.
+void end_failed_capture(at::cuda::CUDAGraph& graph) {
+  try {
+    graph.capture_end();
+  } catch (...) {
+  }
+}
+
 class GraphedCall {
  public:
   explicit GraphedCall(NetworkFn eager) : eager_(std::move(eager)) {}
@@ -77,11 +87,18 @@ class GraphedCall {
     auto graph = std::make_unique<at::cuda::CUDAGraph>();
     try {
       graph->capture_begin();
-      out_ = eager_(x_, t_);
+      try {
+        out_ = eager_(x_, t_);
+      } catch (...) {
+        end_failed_capture(*graph);
+        throw;
+      }
       graph->capture_end();
     } catch (const c10::OutOfMemoryError&) {
+      out_ = torch::Tensor();
       throw;
     } catch (const std::exception& e) {
+      out_ = torch::Tensor();
       throw Error(Status::internal,
                   fmt::format("capturing the network into a CUDA graph failed ({}); set "
                               "GLIDE_CUDA_GRAPHS=0 to run it without graphs",

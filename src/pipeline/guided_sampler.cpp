@@ -8,9 +8,11 @@
 #include <utility>
 
 #include "glide/error.hpp"
+#include "glide/io/checkpoint.hpp"
 #include "glide/pipeline/per_image_noise.hpp"
 #include "glide/runtime.hpp"
 #include "pipeline/images.hpp"
+#include "pipeline/out_of_memory.hpp"
 #include "pipeline/stage.hpp"
 
 namespace glide {
@@ -63,9 +65,14 @@ torch::Device resolve(torch::Device device) {
 // Moves a model where the generation runs; a no-op when it is there already.
 void prepare(const StageModel& stage, torch::Device device, torch::Dtype dtype) {
   Text2ImUNet model = stage.model;
-  const auto parameters = model->parameters();
-  if (!parameters.empty() && parameters.front().device() != device) model->to(device);
-  if (model->compute_dtype() != dtype) model->set_compute_dtype(dtype);
+  const std::string context = fmt::format("moving the {} model to {} in {}",
+                                          model->config().super_res ? "upsampler" : "base",
+                                          device.str(), io::dtype_name(dtype));
+  pipeline::translating_out_of_memory(context, device.is_cuda(), [&] {
+    const auto parameters = model->parameters();
+    if (!parameters.empty() && parameters.front().device() != device) model->to(device);
+    if (model->compute_dtype() != dtype) model->set_compute_dtype(dtype);
+  });
 }
 
 // Each stage's noise: the seeded per-image generators, continued from stage to stage, or the

@@ -9,10 +9,12 @@
 #include "glide/error.hpp"
 #include "glide/guidance/classifier_free.hpp"
 #include "glide/guidance/denoised.hpp"
+#include "glide/io/checkpoint.hpp"
 #include "glide/models/bound_network.hpp"
 #include "glide/models/network_call.hpp"
 #include "glide/samplers/sampler.hpp"
 #include "glide/tokenizer.hpp"
+#include "pipeline/out_of_memory.hpp"
 
 namespace glide::pipeline {
 namespace {
@@ -69,7 +71,10 @@ TextEmbedding encode_prompts(Text2ImUNet& model, const std::vector<std::string>&
   return model->encode_text(tokens, token_mask);
 }
 
-torch::Tensor run_stage(const StageRun& run, NoiseSource& noise, const ProgressCallback& progress) {
+namespace {
+
+torch::Tensor run_stage_unguarded(const StageRun& run, NoiseSource& noise,
+                                  const ProgressCallback& progress) {
   const StageParams& p = run.params;
   Text2ImUNet model = run.stage.model;
   const auto batch = static_cast<int64_t>(run.prompts.size());
@@ -135,6 +140,16 @@ torch::Tensor run_stage(const StageRun& run, NoiseSource& noise, const ProgressC
     throw Error(Status::cancelled, fmt::format("stage {}: {}", run.name, e.what()));
   }
   return p.guided ? out.narrow(0, 0, batch) : out;
+}
+
+}  // namespace
+
+torch::Tensor run_stage(const StageRun& run, NoiseSource& noise, const ProgressCallback& progress) {
+  const std::string context =
+      fmt::format("stage {}, batch {} on {} in {}", run.name, run.prompts.size(), run.device.str(),
+                  io::dtype_name(run.stage.model->compute_dtype()));
+  return translating_out_of_memory(context, run.device.is_cuda(),
+                                   [&] { return run_stage_unguarded(run, noise, progress); });
 }
 
 }  // namespace glide::pipeline
