@@ -21,11 +21,19 @@ endfunction()
 
 glide_c_program(example_c_tokenize ${PROJECT_SOURCE_DIR}/examples/c_tokenize.c)
 glide_c_program(example_c_inspect ${PROJECT_SOURCE_DIR}/examples/c_inspect.c)
+glide_c_program(example_c_generate ${PROJECT_SOURCE_DIR}/examples/c_generate.c)
 glide_c_program(c_abi_test ${CMAKE_CURRENT_SOURCE_DIR}/capi/c_abi_test.c)
 
 add_test(NAME capi_example_tokenize COMMAND example_c_tokenize "a red circle on a blue background")
 set_tests_properties(capi_example_tokenize PROPERTIES LABELS "capi"
   PASS_REGULAR_EXPRESSION "7 tokens: 64 2266 9197 319 257 4171 4469\ndecoded: a red circle on a blue background\n")
+
+# Text to PPM files with the shipped shapes pair, 4 steps a stage, two calls on one pipeline.
+add_test(NAME capi_example_generate
+  COMMAND example_c_generate "a red circle on a blue background"
+          "${CMAKE_CURRENT_BINARY_DIR}/c_generate_test" 4)
+set_tests_properties(capi_example_generate PROPERTIES LABELS "capi"
+  PASS_REGULAR_EXPRESSION "wrote [^\n]*c_generate_test-seed0-0.ppm \\(128x128\\)\nwrote [^\n]*-seed0-1.ppm[^\n]*\nwrote [^\n]*-seed2-0.ppm [^\n]*\nwrote [^\n]*-seed2-1.ppm")
 
 set(capi_checkpoint "")
 if(EXISTS "${GLIDE_DEFAULT_GOLDENS}/model_text2im.pt")
