@@ -10,6 +10,7 @@
 #include "glide/models/bound_network.hpp"
 #include "glide/models/network_call.hpp"
 #include "glide/models/text2im_unet.hpp"
+#include "models/layer_init.hpp"
 #include "parity/parity.hpp"
 #include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
@@ -295,4 +296,58 @@ TEST_CASE("reduced precision stays close to float32 on a golden case", "[models]
   } catch (const c10::Error& e) {
     WARN("float16 is not supported by this LibTorch on CPU: " << e.what_without_backtrace());
   }
+}
+
+TEST_CASE("layers built without init have LibTorch's shapes; with init, LibTorch's weights",
+          "[models]") {
+  namespace nn = torch::nn;
+  const auto conv_options = nn::Conv2dOptions(6, 10, 3).stride(2).padding(1);
+  const auto conv1_options = nn::Conv1dOptions(8, 12, 1);
+  // Outside a SkipWeightInit scope: the numbers LibTorch's own layers draw, in the same order.
+  torch::manual_seed(7);
+  const nn::Conv2d conv = glide::models::make_conv2d(conv_options);
+  const nn::Conv1d conv1 = glide::models::make_conv1d(conv1_options);
+  const nn::Linear linear = glide::models::make_linear(5, 4);
+  torch::manual_seed(7);
+  nn::Conv2d torch_conv(conv_options);
+  const nn::Conv1d torch_conv1(conv1_options);
+  nn::Linear torch_linear(5, 4);
+  CHECK(torch::equal(conv->weight, torch_conv->weight));
+  CHECK(torch::equal(conv->bias, torch_conv->bias));
+  CHECK(torch::equal(conv1->weight, torch_conv1->weight));
+  CHECK(torch::equal(linear->weight, torch_linear->weight));
+  CHECK(torch::equal(linear->bias, torch_linear->bias));
+
+  CHECK_FALSE(glide::models::weight_init_skipped());
+  {
+    const glide::models::SkipWeightInit skip;
+    {
+      const glide::models::SkipWeightInit nested;
+      CHECK(glide::models::weight_init_skipped());
+    }
+    CHECK(glide::models::weight_init_skipped());  // the outer scope still skips
+    nn::Conv2d bare = glide::models::make_conv2d(conv_options);
+    const nn::Conv1d bare1 = glide::models::make_conv1d(conv1_options);
+    nn::Linear bare_linear = glide::models::make_linear(5, 4);
+    CHECK(bare->weight.sizes() == torch_conv->weight.sizes());
+    CHECK(bare->bias.sizes() == torch_conv->bias.sizes());
+    CHECK(bare->options.in_channels() == 6);
+    CHECK(bare->options.out_channels() == 10);
+    CHECK(bare1->weight.sizes() == torch_conv1->weight.sizes());
+    CHECK(bare_linear->weight.sizes() == torch_linear->weight.sizes());
+    CHECK(bare_linear->options.in_features() == 5);
+    // Filled as a checkpoint fills them (through the registered parameters), they compute as
+    // LibTorch's layers do.
+    torch::NoGradGuard no_grad;
+    for (auto& p : bare->named_parameters())
+      p.value().copy_(torch_conv->named_parameters()[p.key()]);
+    for (auto& p : bare_linear->named_parameters()) {
+      p.value().copy_(torch_linear->named_parameters()[p.key()]);
+    }
+    const auto x = torch::randn({2, 6, 9, 9});
+    CHECK(torch::equal(bare->forward(x), torch_conv->forward(x)));
+    const auto v = torch::randn({3, 5});
+    CHECK(torch::equal(bare_linear->forward(v), torch_linear->forward(v)));
+  }
+  CHECK_FALSE(glide::models::weight_init_skipped());
 }

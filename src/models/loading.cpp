@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "glide/error.hpp"
+#include "models/layer_init.hpp"
 
 namespace glide {
 namespace {
@@ -30,7 +31,11 @@ std::string quick_mismatch(const StateDict& state, const ModelConfig& c) {
 }
 
 Text2ImUNet build(const ModelConfig& config, const StateDict& state) {
-  Text2ImUNet model(config);
+  // Every weight is about to be overwritten (load_state_dict requires them all): skip the init.
+  Text2ImUNet model = [&] {
+    const models::SkipWeightInit skip;
+    return Text2ImUNet(config);
+  }();
   load_state_dict(*model, state);
   model->eval();
   return model;

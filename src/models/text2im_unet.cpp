@@ -10,6 +10,7 @@
 
 #include "glide/error.hpp"
 #include "glide/runtime.hpp"
+#include "models/layer_init.hpp"
 #include "models/text_transformer.hpp"
 #include "models/unet_blocks.hpp"
 
@@ -56,9 +57,9 @@ Text2ImUNetImpl::Text2ImUNetImpl(ModelConfig config) : config_(std::move(config)
     padding_embedding_ =
         register_parameter("padding_embedding", torch::randn({c.text_ctx, c.xf_width}) * 0.01);
   }
-  time_embed_ =
-      register_module("time_embed", nn::Sequential(nn::Linear(c.num_channels, emb_dim), nn::SiLU(),
-                                                   nn::Linear(emb_dim, emb_dim)));
+  time_embed_ = register_module(
+      "time_embed", nn::Sequential(models::make_linear(c.num_channels, emb_dim), nn::SiLU(),
+                                   models::make_linear(emb_dim, emb_dim)));
 
   auto make_res = [&](int64_t in, int64_t out, Resample resample) {
     return std::make_shared<ResBlockImpl>(in, emb_dim, c.dropout, out, c.use_scale_shift_norm,
@@ -139,7 +140,7 @@ Text2ImUNetImpl::Text2ImUNetImpl(ModelConfig config) : config_(std::move(config)
   register_module("output_blocks", output_list);
 
   out_norm_ = nn::GroupNorm(nn::GroupNormOptions(32, ch).eps(1e-5));
-  out_conv_ = nn::Conv2d(nn::Conv2dOptions(input_ch, c.out_channels(), 3).padding(1));
+  out_conv_ = models::make_conv2d(nn::Conv2dOptions(input_ch, c.out_channels(), 3).padding(1));
   {
     torch::NoGradGuard no_grad;
     for (auto& p : out_conv_->parameters()) p.zero_();
@@ -153,7 +154,7 @@ Text2ImUNetImpl::Text2ImUNetImpl(ModelConfig config) : config_(std::move(config)
         register_module("final_ln", nn::LayerNorm(nn::LayerNormOptions({c.xf_width}).eps(1e-5)));
   }
   token_embedding_ = register_module("token_embedding", nn::Embedding(c.n_vocab, c.xf_width));
-  transformer_proj_ = register_module("transformer_proj", nn::Linear(c.xf_width, emb_dim));
+  transformer_proj_ = register_module("transformer_proj", models::make_linear(c.xf_width, emb_dim));
 }
 
 void Text2ImUNetImpl::set_compute_dtype(torch::Dtype dtype) {

@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "models/layer_init.hpp"
+
 namespace glide::models {
 
 namespace nn = torch::nn;
@@ -40,10 +42,10 @@ nn::LayerNorm layer_norm(int64_t width) {
 
 ResidualAttentionBlockImpl::ResidualAttentionBlockImpl(int64_t width, int64_t heads)
     : heads_(heads) {
-  c_qkv_ = nn::Linear(width, width * 3);
-  attn_proj_ = nn::Linear(width, width);
-  c_fc_ = nn::Linear(width, width * 4);
-  mlp_proj_ = nn::Linear(width * 4, width);
+  c_qkv_ = make_linear(width, width * 3);
+  attn_proj_ = make_linear(width, width);
+  c_fc_ = make_linear(width, width * 4);
+  mlp_proj_ = make_linear(width * 4, width);
   register_module("attn", std::make_shared<AttentionParamsImpl>(c_qkv_, attn_proj_));
   ln_1_ = register_module("ln_1", layer_norm(width));
   register_module("mlp", std::make_shared<MlpParamsImpl>(c_fc_, mlp_proj_));

@@ -12,6 +12,7 @@
 
 #include "glide/error.hpp"
 #include "glide/runtime.hpp"
+#include "models/layer_init.hpp"
 
 #ifdef GLIDE_WITH_CUDA_KERNELS
 #include <ATen/core/grad_mode.h>
@@ -25,11 +26,11 @@ namespace {
 namespace nn = torch::nn;
 
 nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride = 1) {
-  return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1));
+  return make_conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1));
 }
 
 nn::Conv1d conv1x1(int64_t in, int64_t out) {
-  return nn::Conv1d(nn::Conv1dOptions(in, out, 1));
+  return make_conv1d(nn::Conv1dOptions(in, out, 1));
 }
 
 nn::GroupNorm group_norm(int64_t channels) {
@@ -160,7 +161,7 @@ ResBlockImpl::ResBlockImpl(int64_t channels, int64_t emb_channels, double dropou
   in_conv_ = conv3x3(channels, out_channels);
   register_module("in_layers", nn::Sequential(in_norm_, nn::Identity(), in_conv_));
 
-  emb_linear_ = nn::Linear(emb_channels, use_scale_shift_norm ? 2 * out_channels : out_channels);
+  emb_linear_ = make_linear(emb_channels, use_scale_shift_norm ? 2 * out_channels : out_channels);
   register_module("emb_layers", nn::Sequential(nn::SiLU(), emb_linear_));
 
   out_norm_ = group_norm(out_channels);
@@ -169,7 +170,7 @@ ResBlockImpl::ResBlockImpl(int64_t channels, int64_t emb_channels, double dropou
                   nn::Sequential(out_norm_, nn::Identity(), nn::Dropout(dropout), out_conv_));
   if (out_channels != channels) {
     skip_conv_ = register_module("skip_connection",
-                                 nn::Conv2d(nn::Conv2dOptions(channels, out_channels, 1)));
+                                 make_conv2d(nn::Conv2dOptions(channels, out_channels, 1)));
   }
 }
 
