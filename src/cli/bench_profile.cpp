@@ -42,6 +42,18 @@ template <typename Event>
 double duration_us(const Event& e, long) {
   return static_cast<double>(e.durationUs());
 }
+// The timeline an event ran on: its CUDA stream, or its CPU thread. Should a LibTorch version
+// lack these getters, all events share one timeline (only the calling thread's are recorded).
+template <typename Event>
+auto timeline_of(const Event& e, bool cuda, int)
+    -> decltype(e.deviceResourceId(), e.startThreadId(), int64_t()) {
+  return cuda ? static_cast<int64_t>(e.deviceResourceId())
+              : static_cast<int64_t>(e.startThreadId());
+}
+template <typename Event>
+int64_t timeline_of(const Event&, bool, long) {
+  return 0;
+}
 #endif
 
 }  // namespace
@@ -137,8 +149,7 @@ OpProfile profile_calls(const std::function<void()>& call, int runs, const torch
   std::vector<Span> spans;
   for (const auto& e : result->events()) {
     if (e.deviceType() != kept) continue;
-    const auto timeline = cuda ? e.deviceResourceId() : static_cast<int64_t>(e.startThreadId());
-    spans.push_back({e.name(), timeline, start_us(e, 0), duration_us(e, 0)});
+    spans.push_back({e.name(), timeline_of(e, cuda, 0), start_us(e, 0), duration_us(e, 0)});
   }
   return summarize_spans(
       std::move(spans), runs, top,
