@@ -25,22 +25,15 @@ namespace {
 namespace profiler = torch::autograd::profiler;
 namespace impl = torch::profiler::impl;
 
-// Newer LibTorch times events in ns (startNs, durationNs), 1.13 in µs: use what the version has.
+// Newer LibTorch times events in ns (startNs, durationNs), 1.13 in µs: {start, duration} in µs
+// from what the version has.
 template <typename Event>
-auto start_us(const Event& e, int) -> decltype(e.startNs(), double()) {
-  return static_cast<double>(e.startNs()) / 1000.0;
+auto times_us(const Event& e, int) -> decltype(e.durationNs(), std::pair<double, double>()) {
+  return {static_cast<double>(e.startNs()) / 1000.0, static_cast<double>(e.durationNs()) / 1000.0};
 }
 template <typename Event>
-double start_us(const Event& e, long) {
-  return static_cast<double>(e.startUs());
-}
-template <typename Event>
-auto duration_us(const Event& e, int) -> decltype(e.durationNs(), double()) {
-  return static_cast<double>(e.durationNs()) / 1000.0;
-}
-template <typename Event>
-double duration_us(const Event& e, long) {
-  return static_cast<double>(e.durationUs());
+std::pair<double, double> times_us(const Event& e, long) {
+  return {static_cast<double>(e.startUs()), static_cast<double>(e.durationUs())};
 }
 // The timeline an event ran on: its CUDA stream, or its CPU thread. Should a LibTorch version
 // lack these getters, all events share one timeline (only the calling thread's are recorded).
@@ -149,7 +142,8 @@ OpProfile profile_calls(const std::function<void()>& call, int runs, const torch
   std::vector<Span> spans;
   for (const auto& e : result->events()) {
     if (e.deviceType() != kept) continue;
-    spans.push_back({e.name(), timeline_of(e, cuda, 0), start_us(e, 0), duration_us(e, 0)});
+    const auto [start, duration] = times_us(e, 0);
+    spans.push_back({e.name(), timeline_of(e, cuda, 0), start, duration});
   }
   return summarize_spans(
       std::move(spans), runs, top,

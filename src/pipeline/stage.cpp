@@ -95,8 +95,7 @@ torch::Tensor run_stage_unguarded(const StageRun& run, NoiseSource& noise,
     known_mask = doubled(known_mask);
   }
   const TextEmbedding text = encode_prompts(model, prompts, run.device);
-  NetworkFn network =
-      run.network ? run.network->bind(model, text, cond) : bind_network(model, text, cond);
+  NetworkFn network = run.network->bind(model, text, cond);
   DenoiseFn denoise = eps_prediction(
       [network = std::move(network)](const torch::Tensor& x, const torch::Tensor& t) {
         return split_model_output(network(x, t));

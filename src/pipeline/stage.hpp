@@ -16,7 +16,7 @@ namespace glide::pipeline {
 struct StageRun {
   std::string name;  // what Progress::stage reports
   StageModel stage;
-  BoundNetwork* network = nullptr;  // kept across calls when given; else bound for this run only
+  BoundNetwork* network = nullptr;  // the sampler's, kept across calls for this model; required
   StageParams params;
   std::vector<std::string> prompts;  // one per image
   std::string negative_prompt;       // the unconditional half's prompt when guided
