@@ -4,11 +4,11 @@
 # through the CUDA-graph path that sampling uses, times the full-size networks and the whole
 # pipeline with `glide bench`, and the reference's pipeline on the same card when its package was
 # carried (bench/reference_gpu.py). It also checks glide's own CUDA kernels (glide-cuda-check)
-# and times the opt-in switches side by side (GLIDE_FUSED_NORM, GLIDE_CHANNELS_LAST), and lists
-# the kernels a step spends its time in (`glide bench --profile`). Results go
-# to $OUT (or gpu-out/): gpu.log, bench.jsonl (one line per `glide bench` run: its name, exit
-# status and report), cuda-check.txt, reference-float16.json, and a summary table last
-# (bench/gpu_summary.py); few files, as the device tool returns at most 8. See
+# and times the defaults against their switches turned off (GLIDE_FUSED_NORM=0,
+# GLIDE_CHANNELS_LAST=0), and lists the kernels a step spends its time in (`glide bench
+# --profile`). Results go to $OUT (or gpu-out/): gpu.log, bench.jsonl (one line per `glide bench`
+# run: its name, exit status and report), cuda-check.txt, reference-float16.json, and a summary
+# table last (bench/gpu_summary.py); few files, as the device tool returns at most 8. See
 # docs/performance.md.
 #
 # The GPU machine has no package registry: Debian packages glide builds with (fmt, spdlog, ICU,
@@ -116,24 +116,33 @@ for dtype in float16 float32; do
   timeout 120 "$build/tests/glide-parity" "$goldens" --device cuda --dtype "$dtype"
 done
 
-# The opt-in switches, each against the defaults on the same card: one network evaluation of
-# each model at batch 1 and 16 (CUDA graphs on), after a parity check with the switch on.
-switches=("fused-norm:GLIDE_FUSED_NORM=1" "channels-last:GLIDE_CHANNELS_LAST=1"
-          "fused-norm-channels-last:GLIDE_FUSED_NORM=1 GLIDE_CHANNELS_LAST=1")
+step "glide bench, float16 (CUDA graphs)"
+room_for 120 && bench float16 --dtype float16 --batch 1,4,16 --repeats 3
+
+if [[ -d "$deps/glide-text2im/glide_text2im" ]]; then
+  step "reference pipeline, float16, same card"
+  room_for 120 && timeout 240 python3 "$root/bench/reference_gpu.py" \
+    --reference "$deps/glide-text2im" --batch 1,4,16 --json "$out/reference-float16.json"
+fi
+
+# The timed runs above reuse the graphs the warm-up captured, as repeated calls on one sampler
+# do; --rebind pays the warm-up and capture in every run, as a one-shot `glide generate` does.
+step "glide bench, float16 pipeline at batch 1, networks bound afresh in every run (--rebind)"
+room_for 40 && bench float16-rebind --dtype float16 --batch 1 --repeats 3 --only pipeline --rebind
+
+step "glide bench, float16 pipeline with DPM-Solver++ (25 base + 10 upsampler steps)"
+room_for 60 && bench float16-dpm --dtype float16 --batch 1,16 --repeats 3 --only pipeline \
+  --base-sampler dpm++2m_sde --base-steps 25 --upsampler-sampler dpm++2m --upsampler-steps 10
+
+# The defaults against the switches turned off, one network evaluation of each model at batch 1
+# and 16 (CUDA graphs on), on the same card, each after a parity check with the switches so set.
+switches=("unfused:GLIDE_FUSED_NORM=0 GLIDE_CHANNELS_LAST=0" "fused-norm-nchw:GLIDE_CHANNELS_LAST=0")
 [[ "$kernels" == ON ]] || switches=("channels-last:GLIDE_CHANNELS_LAST=1")
 step "per-step A/B, float16: defaults"
-bench steps-defaults --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler
-# Where a step's GPU time goes: 3 evaluations under LibTorch's profiler (Kineto), the kernels
-# that took longest (gpu_summary.py prints them). A run of its own, so that a profiler failure
-# costs no timing.
-step "kernel profile, float16: defaults"
-bench profile-defaults --dtype float16 --batch 1,16 --repeats 1 --only base,upsampler --profile=20
-# The same kernels launched one by one, should the profiler see none inside graph replays.
-room_for 40 && GLIDE_CUDA_GRAPHS=0 bench profile-defaults-eager --dtype float16 --batch 1 \
-  --repeats 1 --only base,upsampler --profile=20
+room_for 30 && bench steps-defaults --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler
 for switch in "${switches[@]}"; do
   name="${switch%%:*}" vars="${switch#*:}"
-  room_for 60 || break
+  room_for 45 || break
   for dtype in float32 float16; do
     step "parity on cuda, $dtype, $vars"
     env $vars timeout 120 "$build/tests/glide-parity" "$goldens" --device cuda --dtype "$dtype"
@@ -142,33 +151,12 @@ for switch in "${switches[@]}"; do
   (export $vars; bench "steps-$name" --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler)
 done
 
-if [[ "$kernels" == ON ]]; then
-  step "kernel profile, float16: GLIDE_FUSED_NORM=1 GLIDE_CHANNELS_LAST=1"
-  room_for 60 && GLIDE_FUSED_NORM=1 GLIDE_CHANNELS_LAST=1 bench profile-fused-norm-channels-last \
-    --dtype float16 --batch 1,16 --repeats 1 --only base,upsampler --profile=20
-fi
-
-step "glide bench, float16 (CUDA graphs)"
-room_for 120 && bench float16 --dtype float16 --batch 1,4,16 --repeats 3
-# The timed runs above reuse the graphs the warm-up captured, as repeated calls on one sampler
-# do; --rebind pays the warm-up and capture in every run, as a one-shot `glide generate` does.
-step "glide bench, float16 pipeline at batch 1, networks bound afresh in every run (--rebind)"
-room_for 40 && bench float16-rebind --dtype float16 --batch 1 --repeats 3 --only pipeline --rebind
-if [[ "$kernels" == ON ]]; then
-  step "glide bench, float16 pipeline with GLIDE_FUSED_NORM=1"
-  room_for 90 && GLIDE_FUSED_NORM=1 bench float16-fused-norm --dtype float16 --batch 1,16 \
-    --repeats 3 --only pipeline
-fi
-
-if [[ -d "$deps/glide-text2im/glide_text2im" ]]; then
-  step "reference pipeline, float16, same card"
-  room_for 120 && timeout 240 python3 "$root/bench/reference_gpu.py" \
-    --reference "$deps/glide-text2im" --batch 1,4,16 --json "$out/reference-float16.json"
-fi
-
-step "glide bench, float16 pipeline with DPM-Solver++ (25 base + 10 upsampler steps)"
-room_for 60 && bench float16-dpm --dtype float16 --batch 1,16 --repeats 3 --only pipeline \
-  --base-sampler dpm++2m_sde --base-steps 25 --upsampler-sampler dpm++2m --upsampler-steps 10
+# Where a step's GPU time goes: 3 evaluations under LibTorch's profiler (Kineto), the kernels
+# that took longest (gpu_summary.py prints them). A run of its own, so that a profiler failure
+# costs no timing.
+step "kernel profile, float16: defaults"
+room_for 40 && bench profile-defaults --dtype float16 --batch 1,16 --repeats 1 \
+  --only base,upsampler --profile=20
 
 step "where a graph's memory goes: allocator figures around each capture, pipeline at batch 1"
 room_for 40 && GLIDE_CUDA_GRAPHS_DEBUG=1 timeout 120 "$glide" bench --device cuda \

@@ -104,11 +104,19 @@ torch::Tensor group_norm32(const torch::Tensor& x, const nn::GroupNorm& norm) {
       .to(x.scalar_type());
 }
 
+bool fused_norm_enabled() {
+#ifdef GLIDE_WITH_CUDA_KERNELS
+  static const bool on = env_switch("GLIDE_FUSED_NORM", true);
+  return on;
+#else
+  return false;
+#endif
+}
+
 torch::Tensor norm_act(const torch::Tensor& x, const nn::GroupNorm& norm, Activation act,
                        const torch::Tensor& scale, const torch::Tensor& shift) {
 #ifdef GLIDE_WITH_CUDA_KERNELS
-  static const bool fused = env_switch("GLIDE_FUSED_NORM", false);
-  if (fused && !at::GradMode::is_enabled() && cuda::fused_group_norm_takes(x)) {
+  if (fused_norm_enabled() && !at::GradMode::is_enabled() && cuda::fused_group_norm_takes(x)) {
     const auto& o = norm->options;
     return cuda::fused_group_norm(x, o.num_groups(), norm->weight, norm->bias, o.eps(), scale,
                                   shift, act == Activation::silu);

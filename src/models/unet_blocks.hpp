@@ -17,10 +17,15 @@ namespace glide::models {
 // GroupNorm with 32 groups computed in float32 whatever the activations' dtype, as GLIDE does.
 torch::Tensor group_norm32(const torch::Tensor& x, const torch::nn::GroupNorm& norm);
 
+// Whether norm_act uses glide's fused CUDA kernel: when the library was built with its CUDA
+// kernels, unless GLIDE_FUSED_NORM=0 (H200, 2026-11-27: base step 8.0 -> 6.4 ms, upsampler
+// 18.9 -> 9.9 ms at batch 1; docs/performance.md).
+bool fused_norm_enabled();
+
 enum class Activation { none, silu };
 // act(group_norm32(x) * (1 + scale) + shift), scale and shift (N, C, 1, 1) both given or both
 // not: every norm of the UNet with what follows it. Computed as that composition of LibTorch
-// ops, except on CUDA without autograd when GLIDE_FUSED_NORM=1: one fused kernel
+// ops, except on CUDA without autograd where fused_norm_enabled(): one fused kernel
 // (src/cuda/fused_group_norm.hpp) that reads x twice and writes once, rounding once.
 torch::Tensor norm_act(const torch::Tensor& x, const torch::nn::GroupNorm& norm, Activation act,
                        const torch::Tensor& scale = {}, const torch::Tensor& shift = {});

@@ -70,8 +70,10 @@ void prepare(const StageModel& stage, torch::Device device, torch::Dtype dtype) 
                                           device.str(), io::dtype_name(dtype));
   pipeline::translating_out_of_memory(context, device.is_cuda(), [&] {
     const auto parameters = model->parameters();
-    if (!parameters.empty() && parameters.front().device() != device) model->to(device);
-    if (model->compute_dtype() != dtype) model->set_compute_dtype(dtype);
+    const bool moved = !parameters.empty() && parameters.front().device() != device;
+    if (moved) model->to(device);
+    // Again after a move: the weights' layout (channels-last) depends on the device.
+    if (moved || model->compute_dtype() != dtype) model->set_compute_dtype(dtype);
   });
 }
 
