@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/host_to_device.hpp"
 #include "glide/diffusion/schedule.hpp"
 #include "glide/error.hpp"
 
@@ -175,7 +176,7 @@ torch::Tensor GaussianDiffusion::extract(const std::vector<double>& table, const
   const auto dtype = like.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
   std::vector<int64_t> shape(static_cast<size_t>(std::max<int64_t>(like.dim(), 1)), 1);
   shape[0] = index.numel();
-  return values.to(dtype).to(like.device()).view(shape);
+  return to_device_without_sync(values.to(dtype).view(shape), like.device());
 }
 
 torch::Tensor GaussianDiffusion::original_timesteps(const torch::Tensor& t) const {
@@ -258,7 +259,8 @@ MeanVariance GaussianDiffusion::p_mean_variance(const DenoiseFn& denoise_fn, con
   check_sample_tensor(x, "p_mean_variance's x");
   check_indices(t, x, "p_mean_variance");
   if (!denoise_fn) throw Error(Status::invalid_argument, "p_mean_variance: no denoise function");
-  const ModelOutput model = denoise_fn(x, original_timesteps(t));
+  const ModelOutput model =
+      denoise_fn(x, to_device_without_sync(original_timesteps(t), x.device()));
   check_same_shape(model.eps, x, "eps");
   check_same_shape(model.var_values, x, "variance values");
 

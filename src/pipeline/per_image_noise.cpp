@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/host_to_device.hpp"
 #include "glide/error.hpp"
 
 namespace glide {
@@ -28,12 +29,11 @@ torch::Tensor PerImageNoise::next(at::IntArrayRef shape, const at::TensorOptions
                             "requested (dim 0 must equal the number of generators)",
                             rows(), fmt::join(shape, ", ")));
   }
-  std::vector<torch::Tensor> draws;
-  draws.reserve(generators_.size());
-  for (auto& generator : generators_) {
-    draws.push_back(at::randn(shape.slice(1), generator, at::TensorOptions().dtype(at::kFloat)));
-  }
-  return at::stack(draws).to(options.device(), options.dtype().toScalarType());
+  // Row k is what at::randn (empty + normal_) of the row's shape gives with generator k, drawn in
+  // place into memory the device can copy from without synchronizing.
+  at::Tensor draws = at::empty(shape, host_staging_options(options.device(), at::kFloat));
+  for (int64_t k = 0; k < rows(); ++k) draws[k].normal_(0.0, 1.0, generators_[k]);
+  return to_device_without_sync(draws, options.device()).to(options.dtype().toScalarType());
 }
 
 }  // namespace glide

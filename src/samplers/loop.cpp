@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/host_to_device.hpp"
 #include "glide/error.hpp"
 
 namespace glide::detail {
@@ -20,7 +21,10 @@ torch::Tensor run_reverse_loop(const char* sampler, const GaussianDiffusion& dif
     throw Error(Status::invalid_argument, fmt::format("{} sampler: no denoise function", sampler));
   }
   const int64_t total = diffusion.num_timesteps();
-  const auto index_options = at::TensorOptions().dtype(at::kLong).device(x_T.device());
+  // The timesteps stay on the host: what is looked up from them reaches the device without a
+  // synchronizing copy (core/host_to_device.hpp), so the host can queue step k+1 while the device
+  // still runs step k.
+  const auto index_options = at::TensorOptions().dtype(at::kLong);
   torch::Tensor x = std::move(x_T);
   for (int64_t index = total - 1; index >= 0; --index) {
     const torch::Tensor t = at::full({x.size(0)}, index, index_options);
@@ -38,7 +42,7 @@ torch::Tensor run_reverse_loop(const char* sampler, const GaussianDiffusion& dif
 torch::Tensor nonzero_mask(const torch::Tensor& t, const torch::Tensor& x) {
   std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
   shape[0] = t.size(0);
-  return t.ne(0).to(x.scalar_type()).view(shape);
+  return to_device_without_sync(t.ne(0).to(x.scalar_type()).view(shape), x.device());
 }
 
 void require_default_eta(const char* sampler, const SamplerParams& params) {

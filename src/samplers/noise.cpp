@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/host_to_device.hpp"
 #include "glide/error.hpp"
 
 namespace glide {
@@ -12,8 +13,10 @@ GeneratorNoise::GeneratorNoise(uint64_t seed)
     : generator_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
 
 torch::Tensor GeneratorNoise::next(at::IntArrayRef shape, const at::TensorOptions& options) {
-  const at::Tensor draw = at::randn(shape, generator_, at::TensorOptions().dtype(at::kFloat));
-  return draw.to(options.device(), options.dtype().toScalarType());
+  // at::randn is empty + normal_: drawn straight into memory the device can copy from unsynced.
+  at::Tensor draw = at::empty(shape, host_staging_options(options.device(), at::kFloat));
+  draw.normal_(0.0, 1.0, generator_);
+  return to_device_without_sync(draw, options.device()).to(options.dtype().toScalarType());
 }
 
 RecordedNoise::RecordedNoise(std::vector<torch::Tensor> draws) : draws_(std::move(draws)) {
