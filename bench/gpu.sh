@@ -130,6 +130,12 @@ fi
 step "glide bench, float16 pipeline at batch 1, networks bound afresh in every run (--rebind)"
 room_for 40 && bench float16-rebind --dtype float16 --batch 1 --repeats 3 --only pipeline --rebind
 
+# Every wait of the host for the device leaves the GPU idle while the host issues the next
+# work; sampling should make none per step (src/core/host_to_device.hpp). Counted by call site.
+step "synchronizations in one float16 pipeline call at batch 1 (--count-syncs)"
+room_for 30 && bench float16-syncs --dtype float16 --batch 1 --repeats 1 --only pipeline \
+  --count-syncs
+
 step "glide bench, float16 pipeline with DPM-Solver++ (25 base + 10 upsampler steps)"
 room_for 60 && bench float16-dpm --dtype float16 --batch 1,16 --repeats 3 --only pipeline \
   --base-sampler dpm++2m_sde --base-steps 25 --upsampler-sampler dpm++2m --upsampler-steps 10

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """One table of the figures bench/gpu.sh collected in a folder: the `glide bench --json` reports
 in bench.jsonl (one line each: name, exit status, report) and the reference's
-(reference-float16.json). Before it, the kernel profiles of the runs that have them (--profile),
-so that the table ends the output.
+(reference-float16.json). Before it, the kernel profiles of the runs that have them (--profile)
+and the synchronization counts (--count-syncs), so that the table ends the output.
 
 Usage: bench/gpu_summary.py FOLDER
 """
@@ -34,6 +34,14 @@ def print_profiles(name, report, most=12):
                 print(f"  {op['ms']:8.3f} ms {share:5.1f}% {op['calls']:6.0f}x  {op['name'][:90]}")
 
 
+def print_syncs(name, report, most=12):
+    for batch, syncs in sorted(report.get("pipeline_syncs", {}).items(), key=lambda b: int(b[0])):
+        print(f"\n{name}: {syncs.get('total')} synchronizing CUDA operations in one pipeline call "
+              f"at batch {batch}")
+        for site in syncs.get("sites", [])[:most]:
+            print(f"  {site['count']:6d}  {site['site'][:110]}")
+
+
 def main(folder: Path) -> int:
     rows = []
     lines = folder / "bench.jsonl"
@@ -46,6 +54,7 @@ def main(folder: Path) -> int:
     for name, r in rows:
         if r:
             print_profiles(name, r)
+            print_syncs(name, r)
     print()
     header = (f"{'run':<30} {'dtype':<9} {'base1 ms':>9} {'base16 ms':>10} {'up1 ms':>8} "
               f"{'up16 ms':>8} {'pipe1 s':>8} {'pipe4 s':>8} {'pipe16 s':>9} {'img/s16':>8} "

@@ -126,6 +126,9 @@ void reset_peak_memory(int) {
 int64_t peak_allocated_bytes(int) {
   no_cuda();
 }
+SyncCount count_synchronizations(const std::function<void()>&) {
+  no_cuda();
+}
 }  // namespace cuda
 #endif
 

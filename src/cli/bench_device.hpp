@@ -3,8 +3,11 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 // What `glide bench` says about the machine: the device's name, its peak throughput for the
 // dtype (a small table of NVIDIA data-sheet figures), and peak memory.
@@ -42,11 +45,23 @@ class MemoryMeter {
   std::string source_;
 };
 
+// How often work made the host wait for a CUDA device, and from where.
+struct SyncCount {
+  int64_t total = 0;
+  // Each distinct call site (the innermost glide function on the stack, or "unknown" where
+  // symbols are hidden) with its count, most frequent first.
+  std::vector<std::pair<std::string, int64_t>> sites;
+};
+
 // Implemented by bench_cuda.cpp in CUDA builds; CPU builds get stubs that throw.
 namespace cuda {
 std::string device_name(int index);
 void reset_peak_memory(int index);
 int64_t peak_allocated_bytes(int index);
+// Runs `work` with LibTorch's CUDA sync debugging on (a warning at each synchronizing call:
+// a blocking copy, .item(), a stream synchronize) and counts those warnings instead of printing
+// them.
+SyncCount count_synchronizations(const std::function<void()>& work);
 }  // namespace cuda
 
 }  // namespace glide::cli::bench

@@ -126,6 +126,12 @@ std::string format_table(const BenchReport& r) {
                          p.batch, p.timing.seconds.median, p.timing.seconds.min,
                          p.timing.seconds.max, p.images_per_s, tflops_text(p.tflops), p.peak_mib);
     }
+    for (const PipelineResult& p : r.pipelines) {
+      if (!p.syncs) continue;
+      out += fmt::format("  batch {}: {} synchronizing CUDA operation{} in one more call\n",
+                         p.batch, p.syncs->total, plural(p.syncs->total));
+      for (const auto& [site, n] : p.syncs->sites) out += fmt::format("    {:>6}  {}\n", n, site);
+    }
   }
   out += fmt::format("\npeak memory {:.0f} MiB: {}\n", r.peak_mib, r.memory_source);
   return out;
@@ -169,6 +175,14 @@ std::string format_json(const BenchReport& r) {
     j["images_per_s"] = images;
     if (!tflops.empty()) j["pipeline_tflops"] = tflops;
     j["pipeline_peak_memory_mib"] = memory;
+    Json syncs = Json::object();
+    for (const PipelineResult& p : r.pipelines) {
+      if (!p.syncs) continue;
+      Json sites = Json::array();
+      for (const auto& [site, n] : p.syncs->sites) sites.push_back({{"site", site}, {"count", n}});
+      syncs[std::to_string(p.batch)] = {{"total", p.syncs->total}, {"sites", sites}};
+    }
+    if (!syncs.empty()) j["pipeline_syncs"] = syncs;
   }
   j["peak_memory_mib"] = r.peak_mib;
   j["peak_memory_source"] = r.memory_source;

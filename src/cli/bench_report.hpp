@@ -26,6 +26,7 @@ struct PipelineResult {
   double images_per_s = 0;
   std::optional<double> tflops;
   double peak_mib = 0;
+  std::optional<SyncCount> syncs;  // --count-syncs: one more call, counted
 };
 
 struct BenchReport {

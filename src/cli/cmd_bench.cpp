@@ -30,8 +30,9 @@ struct BenchOptions {
   std::vector<std::string> only;  // of "base", "upsampler" and "pipeline"; empty: all three
   int threads = 0;
   bool json = false;
-  bool rebind = false;  // bind each stage's network afresh in every timed pipeline run
-  size_t profile = 0;   // operations kept in each per-step profile; 0: no profile
+  bool rebind = false;       // bind each stage's network afresh in every timed pipeline run
+  bool count_syncs = false;  // count the host's waits for the device in one more pipeline call
+  size_t profile = 0;        // operations kept in each per-step profile; 0: no profile
   bench::ModelChoice models;
   std::unique_ptr<ParamFlags> stages;  // --base-* / --upsampler-*: the pipeline's sampling
 };
@@ -132,7 +133,7 @@ std::vector<bench::PipelineResult> time_pipelines(const bench::BenchModels& mode
                                                   const GenerationParams& sampling,
                                                   const std::vector<int64_t>& batches,
                                                   const torch::Device& device, torch::Dtype dtype,
-                                                  int repeats, bool rebind,
+                                                  int repeats, bool rebind, bool count_syncs,
                                                   bench::MemoryMeter& meter) {
   GuidedSampler sampler(models.base.stage, models.upsampler.stage);
   std::vector<bench::PipelineResult> results;
@@ -147,6 +148,10 @@ std::vector<bench::PipelineResult> time_pipelines(const bench::BenchModels& mode
     r.batch = batch;
     r.timing = bench::time_pipeline(sampler, params, repeats, rebind);
     r.peak_mib = meter.peak_mib();
+    if (count_syncs) {
+      note(fmt::format("pipeline, batch {}: one more call, counting synchronizations", batch));
+      r.syncs = bench::cuda::count_synchronizations([&] { sampler.generate(params); });
+    }
     r.images_per_s = static_cast<double>(batch) / r.timing.seconds.median;
     if (models.base.gflop_per_image && models.upsampler.gflop_per_image) {
       const double gflop =
@@ -180,6 +185,10 @@ void run_bench(BenchOptions& o) {
     invalid("--profile profiles the per-step timings; --only leaves out both base and upsampler");
   }
   if (o.rebind && !pipeline) invalid("--rebind applies to the pipeline; --only leaves it out");
+  if (o.count_syncs && !pipeline) {
+    invalid("--count-syncs counts in the pipeline; --only leaves it out");
+  }
+  if (o.count_syncs && !device.is_cuda()) invalid("--count-syncs needs --device cuda");
   o.models.need_base = base || pipeline;
   o.models.need_upsampler = upsampler || pipeline;
 
@@ -220,8 +229,8 @@ void run_bench(BenchOptions& o) {
     report.base_guided = sampling.base.guided;
     report.upsampler_sampler = sampling.upsampler.sampler;
     report.pipeline_rebind = o.rebind;
-    report.pipelines =
-        time_pipelines(models, sampling, batches, device, dtype, o.repeats, o.rebind, meter);
+    report.pipelines = time_pipelines(models, sampling, batches, device, dtype, o.repeats, o.rebind,
+                                      o.count_syncs, meter);
   }
   for (const auto& s : report.base_steps) report.peak_mib = std::max(report.peak_mib, s.peak_mib);
   for (const auto& s : report.upsampler_steps) {
@@ -263,6 +272,9 @@ void add_bench_command(CLI::App& app) {
                 "Bind each stage's network afresh in every timed pipeline run (on CUDA: warm-up "
                 "and graph capture included, as in a one-shot glide generate) instead of "
                 "reusing the warm-up's");
+  cmd->add_flag("--count-syncs", o->count_syncs,
+                "CUDA: after each pipeline timing, run one more call and count the operations "
+                "that made the host wait for the device, by the glide function that made them");
   cmd->add_option("--preset", o->models.preset,
                   "Shapes of the random-weight models: official (full size) or tiny (seconds "
                   "on a CPU)")
