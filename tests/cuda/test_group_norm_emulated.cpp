@@ -136,3 +136,44 @@ TEST_CASE("the statistics are split over enough blocks to fill the device, and n
   // Two partial sums per group and split, then (a, b) per channel.
   CHECK(kernels::group_norm_workspace_floats(args) == 2 * 1 * 32 * 9 + 2 * 1 * 192);
 }
+
+TEST_CASE("the elementwise pass takes 16-byte packs where the layout allows, with equal results",
+          "[cuda][emulated]") {
+  at::manual_seed(11);
+  const auto gamma = at::rand({64}, at::kFloat) + 0.5;
+  const auto beta = at::randn({64}, at::kFloat) * 0.1;
+  for (bool channels_last : {false, true}) {
+    auto x = (at::randn({2, 64, 4, 4}, at::kFloat) * 2 + 3).to(at::kHalf);
+    if (channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    // The same values one element past a 16-byte boundary: no packs.
+    auto storage = at::empty({x.numel() + 1}, at::kHalf);
+    const auto shifted = storage.narrow(0, 1, x.numel())
+                             .as_strided(x.sizes(), x.strides())
+                             .copy_(x);  // copy_ keeps the strides: same layout, same values
+    auto y = at::empty_like(x);
+    const auto packed_args =
+        kernels::group_norm_args(x, y, gamma, beta, at::Tensor(), at::Tensor(), 32, 1e-5, true);
+    const auto shifted_args = kernels::group_norm_args(shifted, y, gamma, beta, at::Tensor(),
+                                                       at::Tensor(), 32, 1e-5, true);
+    CHECK(kernels::packable<c10::Half>(packed_args));
+    CHECK_FALSE(kernels::packable<c10::Half>(shifted_args));
+    const auto packed = run_kernels(x, gamma, beta, {}, {}, true, 1);
+    const auto one_by_one = run_kernels(shifted, gamma, beta, {}, {}, true, 1);
+    INFO((channels_last ? "channels-last" : "NCHW"));
+    CHECK(at::equal(packed, one_by_one));
+  }
+  // Packs never straddle two channels (NCHW) or two pixels (channels-last).
+  kernels::GroupNormArgs args;
+  auto aligned = at::empty({64}, at::kFloat);
+  args.x = args.y = aligned.data_ptr();
+  args.c = 96;
+  args.hw = 35;
+  args.channels_last = false;
+  CHECK_FALSE(kernels::packable<c10::Half>(args));
+  args.channels_last = true;
+  CHECK(kernels::packable<c10::Half>(args));
+  CHECK(kernels::packable<float>(args));
+  args.c = 36;  // a multiple of float32's 4-element pack, not of float16's 8
+  CHECK(kernels::packable<float>(args));
+  CHECK_FALSE(kernels::packable<c10::Half>(args));
+}
