@@ -11,6 +11,7 @@
 #include "glide/models/network_call.hpp"
 #include "glide/models/text2im_unet.hpp"
 #include "models/layer_init.hpp"
+#include "models/unet_blocks.hpp"
 #include "parity/parity.hpp"
 #include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
@@ -350,4 +351,30 @@ TEST_CASE("layers built without init have LibTorch's shapes; with init, LibTorch
     CHECK(torch::equal(bare_linear->forward(v), torch_linear->forward(v)));
   }
   CHECK_FALSE(glide::models::weight_init_skipped());
+}
+
+TEST_CASE("norm_act with an input bias normalizes x plus the bias, as a convolution's bias would",
+          "[models]") {
+  torch::manual_seed(3);
+  torch::nn::GroupNorm norm(torch::nn::GroupNormOptions(32, 64).eps(1e-5));
+  {
+    torch::NoGradGuard no_grad;
+    norm->weight.uniform_(0.5, 1.5);
+    norm->bias.normal_(0.0, 0.1);
+  }
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({2, 64, 5, 5});
+  const auto bias = torch::randn({64});
+  const auto scale = torch::randn({2, 64, 1, 1}) * 0.3;
+  const auto shift = torch::randn({2, 64, 1, 1}) * 0.3;
+  const auto silu = glide::models::Activation::silu;
+  // On the CPU the unfused composition runs; the fused kernel's bias folding is checked against
+  // float64 by ctest -R cuda_emulated and glide-cuda-check.
+  CHECK_FALSE(glide::models::norm_is_fused(x));
+  const auto folded = glide::models::norm_act(x, norm, silu, scale, shift, bias);
+  const auto added =
+      glide::models::norm_act(x + bias.reshape({1, -1, 1, 1}), norm, silu, scale, shift);
+  CHECK(torch::equal(folded, added));
+  // The bias matters: a norm over groups of 2 channels does not cancel a per-channel shift.
+  CHECK_FALSE(torch::allclose(folded, glide::models::norm_act(x, norm, silu, scale, shift)));
 }

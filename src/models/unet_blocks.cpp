@@ -113,16 +113,32 @@ bool fused_norm_enabled() {
 #endif
 }
 
-torch::Tensor norm_act(const torch::Tensor& x, const nn::GroupNorm& norm, Activation act,
-                       const torch::Tensor& scale, const torch::Tensor& shift) {
+bool norm_is_fused(const torch::Tensor& x) {
 #ifdef GLIDE_WITH_CUDA_KERNELS
-  if (fused_norm_enabled() && !at::GradMode::is_enabled() && cuda::fused_group_norm_takes(x)) {
+  return fused_norm_enabled() && !at::GradMode::is_enabled() && cuda::fused_group_norm_takes(x);
+#else
+  (void)x;
+  return false;
+#endif
+}
+
+torch::Tensor norm_act(const torch::Tensor& x, const nn::GroupNorm& norm, Activation act,
+                       const torch::Tensor& scale, const torch::Tensor& shift,
+                       const torch::Tensor& input_bias) {
+#ifdef GLIDE_WITH_CUDA_KERNELS
+  if (norm_is_fused(x)) {
     const auto& o = norm->options;
     return cuda::fused_group_norm(x, o.num_groups(), norm->weight, norm->bias, o.eps(), scale,
-                                  shift, act == Activation::silu);
+                                  shift, act == Activation::silu, input_bias);
   }
 #endif
-  auto h = group_norm32(x, norm);
+  return norm_act_unfused(x, norm, act, scale, shift, input_bias);
+}
+
+torch::Tensor norm_act_unfused(const torch::Tensor& x, const nn::GroupNorm& norm, Activation act,
+                               const torch::Tensor& scale, const torch::Tensor& shift,
+                               const torch::Tensor& input_bias) {
+  auto h = group_norm32(input_bias.defined() ? x + input_bias.reshape({1, -1, 1, 1}) : x, norm);
   if (scale.defined()) h = h * (1 + scale) + shift;
   return act == Activation::silu ? at::silu(h) : h;
 }
@@ -194,17 +210,24 @@ torch::Tensor ResBlockImpl::resample(const torch::Tensor& x) const {
 torch::Tensor ResBlockImpl::run(const torch::Tensor& x_in, const torch::Tensor& emb,
                                 const torch::Tensor&) {
   // With up/down sampling, both paths are resampled after the first norm + activation.
-  auto h = norm_act(x_in, in_norm_, Activation::silu);
-  h = in_conv_->forward(resample(h));
+  const auto activated = resample(norm_act(x_in, in_norm_, Activation::silu));
   const auto x = resample(x_in);
 
   auto emb_out =
-      emb_linear_->forward(at::silu(emb)).to(h.scalar_type()).unsqueeze(-1).unsqueeze(-1);
+      emb_linear_->forward(at::silu(emb)).to(activated.scalar_type()).unsqueeze(-1).unsqueeze(-1);
+  torch::Tensor h;
   if (use_scale_shift_norm_) {
+    // A fused norm adds in_conv's bias as it reads the convolution's output; LibTorch's cuDNN path
+    // would add it in a pass of its own (docs/performance.md).
+    const bool fold_bias = norm_is_fused(activated);
+    h = fold_bias ? at::conv2d(activated, in_conv_->weight, /*bias=*/{}, /*stride=*/1,
+                               /*padding=*/1)
+                  : in_conv_->forward(activated);
     const auto scale_shift = emb_out.chunk(2, 1);
-    h = norm_act(h, out_norm_, Activation::silu, scale_shift[0], scale_shift[1]);
+    h = norm_act(h, out_norm_, Activation::silu, scale_shift[0], scale_shift[1],
+                 fold_bias ? in_conv_->bias : torch::Tensor());
   } else {
-    h = norm_act(h + emb_out, out_norm_, Activation::silu);
+    h = norm_act(in_conv_->forward(activated) + emb_out, out_norm_, Activation::silu);
   }
   if (is_training() && dropout_ > 0) h = at::dropout(h, dropout_, /*train=*/true);
   h = out_conv_->forward(h);

@@ -22,13 +22,23 @@ torch::Tensor group_norm32(const torch::Tensor& x, const torch::nn::GroupNorm& n
 // 18.9 -> 9.9 ms at batch 1; docs/performance.md).
 bool fused_norm_enabled();
 
+// Whether norm_act(x, ...) runs the fused kernel: fused_norm_enabled(), autograd off, and x a
+// tensor the kernel takes (4-D, on CUDA).
+bool norm_is_fused(const torch::Tensor& x);
+
 enum class Activation { none, silu };
-// act(group_norm32(x) * (1 + scale) + shift), scale and shift (N, C, 1, 1) both given or both
-// not: every norm of the UNet with what follows it. Computed as that composition of LibTorch
-// ops, except on CUDA without autograd where fused_norm_enabled(): one fused kernel
-// (src/cuda/fused_group_norm.hpp) that reads x twice and writes once, rounding once.
+// act(group_norm32(x + input_bias) * (1 + scale) + shift), scale and shift (N, C, 1, 1) both
+// given or both not, input_bias (C) or not: every norm of the UNet with what follows it.
+// Computed as that composition of LibTorch ops (norm_act_unfused), except where
+// norm_is_fused(x): one fused kernel (src/cuda/fused_group_norm.hpp) that reads x twice and
+// writes once, rounding once, and adds input_bias as it reads.
 torch::Tensor norm_act(const torch::Tensor& x, const torch::nn::GroupNorm& norm, Activation act,
-                       const torch::Tensor& scale = {}, const torch::Tensor& shift = {});
+                       const torch::Tensor& scale = {}, const torch::Tensor& shift = {},
+                       const torch::Tensor& input_bias = {});
+torch::Tensor norm_act_unfused(const torch::Tensor& x, const torch::nn::GroupNorm& norm,
+                               Activation act, const torch::Tensor& scale = {},
+                               const torch::Tensor& shift = {},
+                               const torch::Tensor& input_bias = {});
 
 // A layer of a TimestepEmbedSequential: each kind takes what it needs of (x, emb, text).
 class UNetLayerImpl : public torch::nn::Module {

@@ -1,6 +1,6 @@
 // glide-cuda-check: the fused group norm (src/cuda/kernels) against float64 on the GPU, for the
 // UNet's shapes in both memory layouts and every dtype, and its time against the composition of
-// LibTorch ops it replaces (models::norm_act; run it without GLIDE_FUSED_NORM). Built only when
+// LibTorch ops it replaces (models::norm_act_unfused). Built only when
 // glide has its CUDA kernels; bench/gpu.sh runs it. Exits 1 when an error bound is exceeded.
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAEvent.h>
@@ -35,12 +35,13 @@ torch::nn::GroupNorm norm_module(const torch::Tensor& gamma, const torch::Tensor
   return norm;
 }
 
-// LibTorch's composition, as the UNet runs it without GLIDE_FUSED_NORM.
+// LibTorch's composition, as the UNet runs it with GLIDE_FUSED_NORM=0.
 torch::Tensor composed(const torch::Tensor& x, const torch::nn::GroupNorm& norm,
-                       const torch::Tensor& scale, const torch::Tensor& shift, bool silu) {
-  return glide::models::norm_act(
+                       const torch::Tensor& scale, const torch::Tensor& shift, bool silu,
+                       const torch::Tensor& input_bias) {
+  return glide::models::norm_act_unfused(
       x, norm, silu ? glide::models::Activation::silu : glide::models::Activation::none, scale,
-      shift);
+      shift, input_bias);
 }
 
 template <typename F>
@@ -77,12 +78,14 @@ int main() try {
   const double bounds[] = {1e-5, 1e-3, 8e-3};
   const at::ScalarType dtypes[] = {at::kFloat, at::kHalf, at::kBFloat16};
   int failures = 0;
-  std::printf("%-20s %-8s %-4s %-9s %-10s %10s %10s %9s %9s\n", "shape", "dtype", "nhwc", "scale",
-              "act", "fused err", "composed", "fused ms", "comp. ms");
+  std::printf("%-20s %-8s %-4s %-10s %-10s %10s %10s %9s %9s\n", "shape", "dtype", "nhwc",
+              "bias+scale", "act", "fused err", "composed", "fused ms", "comp. ms");
   for (const Shape& s : shapes) {
     for (int d = 0; d < 3; ++d) {
       for (bool channels_last : {false, true}) {
-        for (int variant = 0; variant < 3; ++variant) {  // norm; norm+silu; scale/shift+silu
+        // norm; norm + SiLU; as in a ResBlock's second norm: the first convolution's bias folded
+        // in, scale/shift, SiLU.
+        for (int variant = 0; variant < 3; ++variant) {
           const bool with_scale = variant == 2, silu = variant > 0;
           const auto options = torch::TensorOptions().device(device);
           // Offset activations (mean 3, std 2): the shifted sums must not lose the variance.
@@ -90,8 +93,9 @@ int main() try {
           if (channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
           const auto gamma = torch::rand({s.c}, options) + 0.5;
           const auto beta = torch::randn({s.c}, options) * 0.1;
-          torch::Tensor scale, shift;
+          torch::Tensor scale, shift, input_bias;
           if (with_scale) {
+            input_bias = (torch::randn({s.c}, options) * 0.5).to(dtypes[d]);
             // As the ResBlock has them: the two halves of one (N, 2C, 1, 1) tensor.
             const auto emb = (torch::randn({s.n, 2 * s.c, 1, 1}, options) * 0.5).to(dtypes[d]);
             const auto halves = emb.chunk(2, 1);
@@ -100,11 +104,12 @@ int main() try {
           }
           // Poison the allocator's free blocks so that an unwritten output shows.
           { auto poison = torch::full({x.numel() * 4}, NAN, options); }
-          const auto out =
-              glide::cuda::fused_group_norm(x, 32, gamma, beta, 1e-5, scale, shift, silu);
-          const auto ref = glide::test::exact_norm_act(x, gamma, beta, scale, shift, silu);
+          const auto out = glide::cuda::fused_group_norm(x, 32, gamma, beta, 1e-5, scale, shift,
+                                                         silu, input_bias);
+          const auto ref =
+              glide::test::exact_norm_act(x, gamma, beta, scale, shift, silu, input_bias);
           const auto norm = norm_module(gamma, beta);  // outside the timed calls
-          const auto baseline = composed(x, norm, scale, shift, silu);
+          const auto baseline = composed(x, norm, scale, shift, silu, input_bias);
           const double err = glide::test::relative_error(out, ref);
           const double base_err = glide::test::relative_error(baseline, ref);
           const bool layout_kept = out.is_contiguous(channels_last ? at::MemoryFormat::ChannelsLast
@@ -115,11 +120,12 @@ int main() try {
           double fused_ms = 0, composed_ms = 0;
           if (s.n * s.c * s.h * s.w >= (1 << 20) && variant == 2) {
             fused_ms = median_ms([&] {
-              glide::cuda::fused_group_norm(x, 32, gamma, beta, 1e-5, scale, shift, true);
+              glide::cuda::fused_group_norm(x, 32, gamma, beta, 1e-5, scale, shift, true,
+                                            input_bias);
             });
-            composed_ms = median_ms([&] { composed(x, norm, scale, shift, true); });
+            composed_ms = median_ms([&] { composed(x, norm, scale, shift, true, input_bias); });
           }
-          std::printf("%-20s %-8s %-4s %-9s %-10s %10.2e %10.2e %9.3f %9.3f %s\n",
+          std::printf("%-20s %-8s %-4s %-10s %-10s %10.2e %10.2e %9.3f %9.3f %s\n",
                       fmt::format("{}x{}x{}x{}", s.n, s.c, s.h, s.w).c_str(),
                       c10::toString(dtypes[d]), channels_last ? "yes" : "no",
                       with_scale ? "yes" : "no", silu ? "silu" : "none", err, base_err, fused_ms,

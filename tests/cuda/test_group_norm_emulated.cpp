@@ -29,10 +29,11 @@ struct Case {
 
 // Runs the three kernels on CPU tensors as fused_group_norm() does on CUDA ones.
 at::Tensor run_kernels(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta,
-                       const at::Tensor& scale, const at::Tensor& shift, bool silu, int splits) {
+                       const at::Tensor& scale, const at::Tensor& shift, bool silu, int splits,
+                       const at::Tensor& input_bias = {}) {
   auto y = at::empty_like(x).fill_(NAN);  // an output the kernels leave unwritten stays NaN
   kernels::GroupNormArgs args =
-      kernels::group_norm_args(x, y, gamma, beta, scale, shift, 32, 1e-5, silu);
+      kernels::group_norm_args(x, y, gamma, beta, scale, shift, 32, 1e-5, silu, input_bias);
   args.multiprocessors = 2;  // a small grid for the elementwise pass: its loop covers the rest
   args.splits = splits;
   auto workspace = at::full({kernels::group_norm_workspace_floats(args)}, NAN, at::kFloat);
@@ -48,11 +49,16 @@ at::Tensor rounded(const at::Tensor& result_in_float, const at::Tensor& like) {
   return result_in_float.to(like.scalar_type());
 }
 
-// LibTorch's composition as CUDA computes it: the float32 norm rounded to x's dtype, then scale,
-// shift and SiLU, each rounded.
+// LibTorch's composition as CUDA computes it: the input bias added and rounded, the float32 norm
+// rounded to x's dtype, then scale, shift and SiLU, each rounded.
 at::Tensor composed(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta,
-                    const at::Tensor& scale, const at::Tensor& shift) {
-  auto h = rounded(at::group_norm(x.to(at::kFloat), 32, gamma, beta, 1e-5), x);
+                    const at::Tensor& scale, const at::Tensor& shift,
+                    const at::Tensor& input_bias) {
+  const auto biased =
+      input_bias.defined()
+          ? rounded(x.to(at::kFloat) + input_bias.to(at::kFloat).reshape({1, -1, 1, 1}), x)
+          : x;
+  auto h = rounded(at::group_norm(biased.to(at::kFloat), 32, gamma, beta, 1e-5), x);
   if (!scale.defined()) return h;
   const auto factor = rounded(1 + scale.to(at::kFloat), x);
   h = rounded(h.to(at::kFloat) * factor.to(at::kFloat), x);
@@ -81,8 +87,10 @@ TEST_CASE("the fused group norm kernels match float64 in every layout and dtype"
           if (channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
           const auto gamma = at::rand({k.c}, at::kFloat) + 0.5;
           const auto beta = at::randn({k.c}, at::kFloat) * 0.1;
-          at::Tensor scale, shift, scale_rows, shift_rows;
+          at::Tensor scale, shift, scale_rows, shift_rows, input_bias;
           if (scaled) {
+            // As in a ResBlock's second norm, with its convolution's bias folded in.
+            input_bias = (at::randn({k.c}, at::kFloat) * 0.5).to(dtypes[d]);
             // As in a ResBlock: the halves of one (N, 2C) tensor, rows 2C apart.
             const auto emb = (at::randn({k.n, 2 * k.c}, at::kFloat) * 0.5).to(dtypes[d]);
             scale_rows = emb.narrow(1, 0, k.c);
@@ -90,16 +98,18 @@ TEST_CASE("the fused group norm kernels match float64 in every layout and dtype"
             scale = scale_rows.reshape({k.n, k.c, 1, 1});
             shift = shift_rows.reshape({k.n, k.c, 1, 1});
           }
-          const auto out = run_kernels(x, gamma, beta, scale_rows, shift_rows, scaled, k.splits);
+          const auto out =
+              run_kernels(x, gamma, beta, scale_rows, shift_rows, scaled, k.splits, input_bias);
 
-          const auto exact = glide::test::exact_norm_act(x, gamma, beta, scale, shift, scaled);
+          const auto exact =
+              glide::test::exact_norm_act(x, gamma, beta, scale, shift, scaled, input_bias);
           const double err = glide::test::relative_error(out, exact);
-          const double composed_err =
-              glide::test::relative_error(composed(x, gamma, beta, scale, shift), exact);
-          INFO(fmt::format("{}x{}x{}x{} {} {} {}: error {:.2e}, LibTorch's composition {:.2e}", k.n,
-                           k.c, k.h, k.w, c10::toString(dtypes[d]),
-                           channels_last ? "channels-last" : "NCHW",
-                           scaled ? "scale/shift + SiLU" : "norm only", err, composed_err));
+          const double composed_err = glide::test::relative_error(
+              composed(x, gamma, beta, scale, shift, input_bias), exact);
+          INFO(fmt::format(
+              "{}x{}x{}x{} {} {} {}: error {:.2e}, LibTorch's composition {:.2e}", k.n, k.c, k.h,
+              k.w, c10::toString(dtypes[d]), channels_last ? "channels-last" : "NCHW",
+              scaled ? "input bias, scale/shift + SiLU" : "norm only", err, composed_err));
           CHECK(out.isfinite().all().item<bool>());
           CHECK(err <= bounds[d]);
           // One rounding at the store does no worse than one after each op.

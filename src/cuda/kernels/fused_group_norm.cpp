@@ -35,7 +35,8 @@ bool fused_group_norm_takes(const torch::Tensor& x) {
 
 torch::Tensor fused_group_norm(const torch::Tensor& x_in, int64_t groups,
                                const torch::Tensor& gamma, const torch::Tensor& beta, double eps,
-                               const torch::Tensor& scale, const torch::Tensor& shift, bool silu) {
+                               const torch::Tensor& scale, const torch::Tensor& shift, bool silu,
+                               const torch::Tensor& input_bias) {
   if (!fused_group_norm_takes(x_in)) {
     throw Error(Status::invalid_argument,
                 fmt::format("fused group norm: x is a {}-D {} tensor on {}; expected a 4-D CUDA "
@@ -53,12 +54,20 @@ torch::Tensor fused_group_norm(const torch::Tensor& x_in, int64_t groups,
   if (scale.defined() != shift.defined()) {
     throw Error(Status::invalid_argument, "fused group norm: give scale and shift together");
   }
+  if (input_bias.defined() && input_bias.numel() != c) {
+    throw Error(Status::invalid_argument,
+                fmt::format("fused group norm: an input bias of {} values for {} channels; "
+                            "expected one per channel",
+                            input_bias.numel(), c));
+  }
   const c10::cuda::CUDAGuard guard(x_in.device());
   const bool channels_last =
       !x_in.is_contiguous() && x_in.is_contiguous(at::MemoryFormat::ChannelsLast);
   const torch::Tensor x = channels_last ? x_in : x_in.contiguous();
   const torch::Tensor gamma32 = gamma.to(x.device(), at::kFloat).contiguous();
   const torch::Tensor beta32 = beta.to(x.device(), at::kFloat).contiguous();
+  const torch::Tensor bias_of_x =
+      input_bias.defined() ? input_bias.to(x.device(), x.scalar_type()).contiguous() : input_bias;
   torch::Tensor scale_rows, shift_rows;
   if (scale.defined()) {
     scale_rows = as_rows(scale, x, "scale");
@@ -71,8 +80,8 @@ torch::Tensor fused_group_norm(const torch::Tensor& x_in, int64_t groups,
   torch::Tensor y = at::empty_like(
       x, channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
 
-  kernels::GroupNormArgs args =
-      kernels::group_norm_args(x, y, gamma32, beta32, scale_rows, shift_rows, groups, eps, silu);
+  kernels::GroupNormArgs args = kernels::group_norm_args(x, y, gamma32, beta32, scale_rows,
+                                                         shift_rows, groups, eps, silu, bias_of_x);
   args.multiprocessors = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   args.splits = kernels::group_norm_splits(args);
   // From the caching allocator, so that it is part of a CUDA graph's pool when captured.

@@ -87,16 +87,25 @@ __device__ __forceinline__ void block_sum(float& a, float& b) {
   }
 }
 
+// x's element plus the input bias of its channel, if any.
+template <typename T>
+__device__ __forceinline__ float biased(float v, const T* __restrict__ input_bias,
+                                        int64_t channel) {
+  return input_bias != nullptr ? v + to_float(input_bias[channel]) : v;
+}
+
 // Block (group ng = sample * groups + g, split s) sums x - pivot and (x - pivot)^2 over its
-// share of the group's cg * hw elements, the pivot being the group's first element.
+// share of the group's cg * hw elements (x + input_bias where that is given), the pivot being the
+// group's first element.
 template <typename T, typename Index>
 __global__ void __launch_bounds__(kThreads)
-    partial_sums_kernel(const T* __restrict__ x, Index c, Index hw, Index groups,
-                        bool channels_last, float* __restrict__ partials) {
+    partial_sums_kernel(const T* __restrict__ x, const T* __restrict__ input_bias, Index c,
+                        Index hw, Index groups, bool channels_last, float* __restrict__ partials) {
   const Index ng = blockIdx.x, sample = ng / groups, g = ng % groups;
   const Index cg = c / groups, first_channel = g * cg;
   const float pivot =
-      to_float(x[element_at<Index>(sample, first_channel, 0, c, hw, channels_last)]);
+      biased(to_float(x[element_at<Index>(sample, first_channel, 0, c, hw, channels_last)]),
+             input_bias, first_channel);
   const Index length = cg * hw;
   const Index chunk = (length + gridDim.y - 1) / gridDim.y;
   const Index begin = blockIdx.y * chunk;
@@ -105,9 +114,10 @@ __global__ void __launch_bounds__(kThreads)
   if (channels_last) {
     // Element e is channel e % cg of pixel e / cg: the group's channels are contiguous per pixel.
     for (Index e = begin + threadIdx.x; e < end; e += kThreads) {
-      const float v =
-          to_float(x[element_at<Index>(sample, first_channel + e % cg, e / cg, c, hw, true)]) -
-          pivot;
+      const Index channel = first_channel + e % cg;
+      const float v = biased(to_float(x[element_at<Index>(sample, channel, e / cg, c, hw, true)]),
+                             input_bias, channel) -
+                      pivot;
       s1 += v;
       s2 += v * v;
     }
@@ -115,7 +125,10 @@ __global__ void __launch_bounds__(kThreads)
     // The group is one contiguous run of cg * hw elements.
     const T* group = x + element_at<Index>(sample, first_channel, 0, c, hw, false);
     for (Index e = begin + threadIdx.x; e < end; e += kThreads) {
-      const float v = to_float(group[e]) - pivot;
+      const float v =
+          (input_bias != nullptr ? biased(to_float(group[e]), input_bias, first_channel + e / hw)
+                                 : to_float(group[e])) -
+          pivot;
       s1 += v;
       s2 += v * v;
     }
@@ -129,11 +142,12 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // One thread per (sample, channel): the group's mean and 1/std from the partial sums, folded with
-// gamma, beta and the optional scale and shift into y = x * a + b.
+// gamma, beta, the optional input bias and the optional scale and shift into y = x * a + b.
 template <typename T>
 __global__ void coefficients_kernel(const T* __restrict__ x, const float* __restrict__ gamma,
                                     const float* __restrict__ beta, const T* __restrict__ scale,
                                     const T* __restrict__ shift, int64_t scale_row_stride,
+                                    const T* __restrict__ input_bias,
                                     const float* __restrict__ partials, int64_t n, int64_t c,
                                     int64_t hw, int64_t groups, int splits, float eps,
                                     bool channels_last, float2* __restrict__ coefficients) {
@@ -151,9 +165,12 @@ __global__ void coefficients_kernel(const T* __restrict__ x, const float* __rest
   const float shifted_mean = s1 / count;
   const float variance = fmaxf(s2 / count - shifted_mean * shifted_mean, 0.0f);
   const float mean =
-      to_float(x[element_at<int64_t>(sample, g * cg, 0, c, hw, channels_last)]) + shifted_mean;
+      biased(to_float(x[element_at<int64_t>(sample, g * cg, 0, c, hw, channels_last)]), input_bias,
+             g * cg) +
+      shifted_mean;
   float a = gamma[channel] / sqrtf(variance + eps);
-  float b = beta[channel] - mean * a;
+  // (x + bias - mean) * a + beta: the bias joins the constant term.
+  float b = beta[channel] + (biased(0.0f, input_bias, channel) - mean) * a;
   if (scale != nullptr) {
     const float factor = 1.0f + to_float(scale[sample * scale_row_stride + channel]);
     a *= factor;
@@ -235,7 +252,8 @@ cudaError_t launch_typed(const GroupNormArgs& a, cudaStream_t stream) {
   const auto fold = coefficients_kernel<T>;
   const auto apply = apply_kernel<T, Index>;
   const dim3 sums_grid(static_cast<unsigned>(a.n * a.groups), static_cast<unsigned>(a.splits));
-  GLIDE_LAUNCH(sums, sums_grid, kThreads, stream, x, static_cast<Index>(a.c),
+  const T* input_bias = static_cast<const T*>(a.input_bias);
+  GLIDE_LAUNCH(sums, sums_grid, kThreads, stream, x, input_bias, static_cast<Index>(a.c),
                static_cast<Index>(a.hw), static_cast<Index>(a.groups), a.channels_last,
                a.workspace);
   float* partials = a.workspace;
@@ -243,7 +261,8 @@ cudaError_t launch_typed(const GroupNormArgs& a, cudaStream_t stream) {
   const auto rows_grid = static_cast<unsigned>((a.n * a.c + kThreads - 1) / kThreads);
   GLIDE_LAUNCH(fold, rows_grid, kThreads, stream, x, a.gamma, a.beta,
                static_cast<const T*>(a.scale), static_cast<const T*>(a.shift), a.scale_row_stride,
-               partials, a.n, a.c, a.hw, a.groups, a.splits, a.eps, a.channels_last, coefficients);
+               input_bias, partials, a.n, a.c, a.hw, a.groups, a.splits, a.eps, a.channels_last,
+               coefficients);
   // A few waves of blocks, each thread looping over the rest.
   const auto grid_for = [&](int64_t items) {
     return static_cast<unsigned>(std::min<int64_t>((items + kThreads - 1) / kThreads,

@@ -12,8 +12,8 @@ namespace glide::cuda::kernels {
 
 enum class Element { float32, float16, bfloat16 };
 
-// y = act(GroupNorm(x) * (1 + scale) + shift) for a 4-D tensor (n, c, h, w) in NCHW or NHWC
-// (channels-last) order; statistics and arithmetic in float32, one rounding at the store.
+// y = act(GroupNorm(x + input_bias) * (1 + scale) + shift) for a 4-D tensor (n, c, h, w) in NCHW
+// or NHWC (channels-last) order; statistics and arithmetic in float32, one rounding at the store.
 struct GroupNormArgs {
   Element element;
   const void* x;
@@ -23,6 +23,9 @@ struct GroupNormArgs {
   const void* scale = nullptr;   // (n, c) rows of x's dtype, or null
   const void* shift = nullptr;   // likewise; given together with scale
   int64_t scale_row_stride = 0;  // elements between the rows of scale and of shift
+  // (c) of x's dtype, added to x as it is read (the bias of the convolution that produced x), or
+  // null.
+  const void* input_bias = nullptr;
   int64_t n, c, hw, groups;
   float eps;
   bool silu;
