@@ -17,6 +17,7 @@
 #ifdef GLIDE_WITH_CUDA_KERNELS
 #include <ATen/core/grad_mode.h>
 
+#include "cuda/kernels/bias_residual.hpp"
 #include "cuda/kernels/fused_group_norm.hpp"
 #endif
 
@@ -112,6 +113,36 @@ bool fused_norm_enabled() {
   return false;
 #endif
 }
+
+namespace {
+
+// Whether a ResBlock ends with glide's bias + residual kernel: with glide's CUDA kernels, autograd
+// off and x on CUDA, unless GLIDE_FUSED_RESIDUAL=0.
+bool residual_is_fused(const torch::Tensor& x) {
+#ifdef GLIDE_WITH_CUDA_KERNELS
+  static const bool on = env_switch("GLIDE_FUSED_RESIDUAL", true);
+  return on && !at::GradMode::is_enabled() && x.is_cuda();
+#else
+  (void)x;
+  return false;
+#endif
+}
+
+// skip + out_conv(h) where out_conv's bias is added in the residual pass when the kernel takes
+// the tensors (cuda/kernels/bias_residual.hpp), else as LibTorch adds it, then the sum.
+torch::Tensor conv_plus_residual(nn::Conv2d conv, const torch::Tensor& h,
+                                 const torch::Tensor& skip) {
+  if (!residual_is_fused(h)) return skip + conv->forward(h);
+  const auto unbiased = at::conv2d(h, conv->weight, /*bias=*/{}, /*stride=*/1, /*padding=*/1);
+#ifdef GLIDE_WITH_CUDA_KERNELS
+  if (cuda::bias_residual_takes(unbiased, skip)) {
+    return cuda::add_bias_residual(unbiased, skip, conv->bias);
+  }
+#endif
+  return skip + (unbiased + conv->bias.reshape({1, -1, 1, 1}));
+}
+
+}  // namespace
 
 bool norm_is_fused(const torch::Tensor& x) {
 #ifdef GLIDE_WITH_CUDA_KERNELS
@@ -230,8 +261,7 @@ torch::Tensor ResBlockImpl::run(const torch::Tensor& x_in, const torch::Tensor& 
     h = norm_act(in_conv_->forward(activated) + emb_out, out_norm_, Activation::silu);
   }
   if (is_training() && dropout_ > 0) h = at::dropout(h, dropout_, /*train=*/true);
-  h = out_conv_->forward(h);
-  return (skip_conv_ ? skip_conv_->forward(x) : x) + h;
+  return conv_plus_residual(out_conv_, h, skip_conv_ ? skip_conv_->forward(x) : x);
 }
 
 AttentionBlockImpl::AttentionBlockImpl(int64_t channels, int64_t num_heads,

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "cuda/checks.hpp"
+#include "cuda/cuda_timing.hpp"
 #include "cuda/kernels/fused_group_norm.hpp"
 #include "cuda/norm_reference.hpp"
 #include "models/unet_blocks.hpp"
@@ -42,23 +44,6 @@ torch::Tensor composed(const torch::Tensor& x, const torch::nn::GroupNorm& norm,
   return glide::models::norm_act_unfused(
       x, norm, silu ? glide::models::Activation::silu : glide::models::Activation::none, scale,
       shift, input_bias);
-}
-
-template <typename F>
-double median_ms(F&& f, int repeats = 20) {
-  f();
-  c10::cuda::device_synchronize();
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    at::cuda::CUDAEvent start(cudaEventDefault), stop(cudaEventDefault);
-    start.record();
-    f();
-    stop.record();
-    stop.synchronize();
-    times.push_back(start.elapsed_time(stop));
-  }
-  std::nth_element(times.begin(), times.begin() + repeats / 2, times.end());
-  return times[repeats / 2];
 }
 
 }  // namespace
@@ -119,11 +104,12 @@ int main() try {
                           (dtypes[d] == at::kFloat || err <= 1.5 * base_err);
           double fused_ms = 0, composed_ms = 0;
           if (s.n * s.c * s.h * s.w >= (1 << 20) && variant == 2) {
-            fused_ms = median_ms([&] {
+            fused_ms = glide::test::median_ms([&] {
               glide::cuda::fused_group_norm(x, 32, gamma, beta, 1e-5, scale, shift, true,
                                             input_bias);
             });
-            composed_ms = median_ms([&] { composed(x, norm, scale, shift, true, input_bias); });
+            composed_ms =
+                glide::test::median_ms([&] { composed(x, norm, scale, shift, true, input_bias); });
           }
           std::printf("%-20s %-8s %-4s %-10s %-10s %10.2e %10.2e %9.3f %9.3f %s\n",
                       fmt::format("{}x{}x{}x{}", s.n, s.c, s.h, s.w).c_str(),
@@ -149,6 +135,7 @@ int main() try {
   } catch (const std::exception& e) {
     std::printf("refused as expected: %s\n", e.what());
   }
+  failures += check_bias_residual(device);
   std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "passed", failures);
   return failures ? 1 : 0;
 } catch (const std::exception& e) {

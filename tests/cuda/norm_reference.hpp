@@ -17,6 +17,13 @@ inline at::Tensor exact_norm_act(const at::Tensor& x, const at::Tensor& gamma,
   return silu ? at::silu(h) : h;
 }
 
+// t's values in t's layout, starting one element past a 16-byte boundary: a tensor the kernels'
+// 16-byte packs cannot take.
+inline at::Tensor misaligned_copy(const at::Tensor& t) {
+  auto storage = at::empty({t.numel() + 1}, t.scalar_type());
+  return storage.narrow(0, 1, t.numel()).as_strided(t.sizes(), t.strides()).copy_(t);
+}
+
 // ||out - exact|| / ||exact||
 inline double relative_error(const at::Tensor& out, const at::Tensor& exact) {
   return ((out.to(at::kDouble) - exact).norm() / exact.norm()).item<double>();

@@ -155,11 +155,7 @@ TEST_CASE("the elementwise pass takes 16-byte packs where the layout allows, wit
   for (bool channels_last : {false, true}) {
     auto x = (at::randn({2, 64, 4, 4}, at::kFloat) * 2 + 3).to(at::kHalf);
     if (channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-    // The same values one element past a 16-byte boundary: no packs.
-    auto storage = at::empty({x.numel() + 1}, at::kHalf);
-    const auto shifted = storage.narrow(0, 1, x.numel())
-                             .as_strided(x.sizes(), x.strides())
-                             .copy_(x);  // copy_ keeps the strides: same layout, same values
+    const auto shifted = glide::test::misaligned_copy(x);  // same values, no packs
     auto y = at::empty_like(x);
     const auto packed_args =
         kernels::group_norm_args(x, y, gamma, beta, at::Tensor(), at::Tensor(), 32, 1e-5, true);

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include "cuda/kernels/group_norm_kernels.cuh"
+#include "cuda/kernels/tensor_element.hpp"
 
 namespace glide::cuda::kernels {
 
@@ -18,9 +19,7 @@ inline GroupNormArgs group_norm_args(const at::Tensor& x, const at::Tensor& y,
                                      int64_t groups, double eps, bool silu,
                                      const at::Tensor& input_bias = {}) {
   GroupNormArgs args;
-  args.element = x.scalar_type() == at::kHalf       ? Element::float16
-                 : x.scalar_type() == at::kBFloat16 ? Element::bfloat16
-                                                    : Element::float32;
+  args.element = element_of(x.scalar_type());
   args.x = x.data_ptr();
   args.y = y.data_ptr();
   args.gamma = gamma.data_ptr<float>();

@@ -9,16 +9,10 @@
 // The variance comes from sums shifted by the group's first element (the "shifted data"
 // algorithm): the cancellation of E[x^2] - E[x]^2 is the shift's distance from the mean, not the
 // mean itself.
-#ifndef GLIDE_CUDA_EMULATION  // tests/cuda/emulation.hpp runs these kernels on the CPU
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#define GLIDE_LAUNCH(kernel, grid, block, stream, ...) \
-  kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
-#endif
-
 #include <algorithm>
 #include <cstdint>
 
+#include "cuda/kernels/device_elements.cuh"  // before the launchers' headers: CUDA's types
 #include "cuda/kernels/group_norm_kernels.cuh"
 
 namespace glide::cuda::kernels {
@@ -31,31 +25,6 @@ namespace {
 #endif
 constexpr int kThreads = GLIDE_GROUP_NORM_THREADS;
 constexpr int kMaxSplits = 64;
-
-__device__ __forceinline__ float to_float(float v) {
-  return v;
-}
-__device__ __forceinline__ float to_float(__half v) {
-  return __half2float(v);
-}
-__device__ __forceinline__ float to_float(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-
-template <typename T>
-__device__ __forceinline__ T from_float(float v);
-template <>
-__device__ __forceinline__ float from_float<float>(float v) {
-  return v;
-}
-template <>
-__device__ __forceinline__ __half from_float<__half>(float v) {
-  return __float2half_rn(v);
-}
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
 
 // Where channel `channel` of pixel `pixel` of sample `sample` lies.
 template <typename Index>
@@ -196,15 +165,7 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// 16 bytes of elements, loaded and stored as one.
-template <typename T>
-struct alignas(16) Pack {
-  static constexpr int size = 16 / sizeof(T);
-  T v[size];
-};
-
-// apply_kernel a Pack at a time. With one 2-byte element per load, a full GPU of threads keeps
-// too few bytes in flight to cover HBM's latency: the pass ran at about a tenth of the
+// apply_kernel a Pack at a time. With one element per load the pass ran at about a tenth of the
 // bandwidth, by its traffic (H200, 2026-11-27: 19.7 ms of the upsampler's 89.6 ms step at batch
 // 16). A pack is one channel's pixels in NCHW (hw a multiple of the pack), one pixel's consecutive
 // channels in channels-last (c a multiple of it); x and y 16-byte aligned.
@@ -239,8 +200,7 @@ __global__ void __launch_bounds__(kThreads)
 template <typename T>
 bool packable(const GroupNormArgs& a) {
   constexpr int n = Pack<T>::size;
-  const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
-  return (a.channels_last ? a.c % n == 0 : a.hw % n == 0) && aligned(a.x) && aligned(a.y);
+  return (a.channels_last ? a.c % n == 0 : a.hw % n == 0) && pack_aligned(a.x) && pack_aligned(a.y);
 }
 
 template <typename T, typename Index>

@@ -8,9 +8,9 @@
 
 #include <cstdint>
 
-namespace glide::cuda::kernels {
+#include "cuda/kernels/element.cuh"
 
-enum class Element { float32, float16, bfloat16 };
+namespace glide::cuda::kernels {
 
 // y = act(GroupNorm(x + input_bias) * (1 + scale) + shift) for a 4-D tensor (n, c, h, w) in NCHW
 // or NHWC (channels-last) order; statistics and arithmetic in float32, one rounding at the store.

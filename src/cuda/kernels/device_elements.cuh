@@ -1,0 +1,54 @@
+#pragma once
+
+// What glide's kernels share on the device: conversions between the element types and float32,
+// and 16-byte packs of elements. For .cu files only (tests/cuda/emulation.hpp stands in for CUDA
+// on the CPU, defining GLIDE_CUDA_EMULATION and the launch macro).
+#ifndef GLIDE_CUDA_EMULATION
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#define GLIDE_LAUNCH(kernel, grid, block, stream, ...) \
+  kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
+#endif
+
+#include <cstdint>
+
+namespace glide::cuda::kernels {
+
+__device__ __forceinline__ float to_float(float v) {
+  return v;
+}
+__device__ __forceinline__ float to_float(__half v) {
+  return __half2float(v);
+}
+__device__ __forceinline__ float to_float(__nv_bfloat16 v) {
+  return __bfloat162float(v);
+}
+
+template <typename T>
+__device__ __forceinline__ T from_float(float v);
+template <>
+__device__ __forceinline__ float from_float<float>(float v) {
+  return v;
+}
+template <>
+__device__ __forceinline__ __half from_float<__half>(float v) {
+  return __float2half_rn(v);
+}
+template <>
+__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
+  return __float2bfloat16_rn(v);
+}
+
+// 16 bytes of elements, loaded and stored as one. With one 2-byte element per load, a full GPU
+// of threads keeps too few bytes in flight to cover HBM's latency; a pack per load moves eight.
+template <typename T>
+struct alignas(16) Pack {
+  static constexpr int size = 16 / sizeof(T);
+  T v[size];
+};
+
+inline bool pack_aligned(const void* p) {
+  return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
+}  // namespace glide::cuda::kernels

@@ -1,0 +1,8 @@
+#pragma once
+
+// The parts of glide-cuda-check besides the fused norm (fused_norm_check.cpp holds main()).
+#include <torch/types.h>
+
+// The bias + residual kernel against float64 for the UNets' shapes, both layouts and all three
+// dtypes, and its time against LibTorch's two passes; prints a table, returns the failures.
+int check_bias_residual(const torch::Device& device);
