@@ -11,7 +11,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <utility>
 
 #include "glide/error.hpp"
@@ -32,6 +34,22 @@ void report_memory(const char* phase, c10::DeviceIndex device) {
                "glide cuda graph %-14s allocated %8.1f MiB (peak %8.1f), reserved %8.1f MiB\n",
                phase, allocated.current / 1048576.0, allocated.peak / 1048576.0,
                reserved.current / 1048576.0);
+}
+
+// Every graph on a device is warmed up and captured on one stream, taken from LibTorch's pool
+// once. cuBLAS keeps a workspace per stream (32 MiB on Hopper), so a pool stream per capture
+// gave each stage's graph a workspace of its own: most likely the 33 MiB more allocated after
+// each stage's warm-up in the H200 run of 2026-11-27, whose batch-1 peak was 42 MiB above the
+// reference's. Captures hold the mutex: two at once on one stream would interleave.
+std::mutex capture_mutex;
+
+c10::cuda::CUDAStream capture_stream(c10::DeviceIndex device) {
+  static std::map<c10::DeviceIndex, c10::cuda::CUDAStream> streams;
+  auto found = streams.find(device);
+  if (found == streams.end()) {
+    found = streams.emplace(device, c10::cuda::getStreamFromPool(false, device)).first;
+  }
+  return found->second;
 }
 
 // A capture that failed part way (out of memory, say) must still be ended: a stream left capturing
@@ -67,6 +85,7 @@ class GraphedCall {
   }
 
   void capture(const torch::Tensor& x, const torch::Tensor& t) {
+    const std::lock_guard<std::mutex> lock(capture_mutex);
     graph_.reset();
     out_ = torch::Tensor();
     const c10::cuda::CUDAGuard device_guard(x.device());
@@ -79,7 +98,7 @@ class GraphedCall {
     report_memory("before warm-up", device);
     // Graphs are captured on a stream other than the default one; the warm-up runs on the same
     // stream so that per-stream workspaces (cuBLAS) exist before capture begins.
-    const c10::cuda::CUDAStream stream = c10::cuda::getStreamFromPool(false, device);
+    const c10::cuda::CUDAStream stream = capture_stream(device);
     const c10::cuda::CUDAStreamGuard stream_guard(stream);
     eager_(x_, t_);
     stream.synchronize();
