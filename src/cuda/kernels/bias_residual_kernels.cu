@@ -2,7 +2,6 @@
 // cuDNN path adds a convolution's bias in a pass of its own over the output (for channels-last
 // outputs through its non-vectorized broadcasting kernel), then the residual sum makes another;
 // here the convolution runs without its bias and one pass reads h and skip and writes out.
-#include <algorithm>
 #include <cstdint>
 
 #include "cuda/kernels/bias_residual_kernels.cuh"
@@ -100,13 +99,6 @@ cudaError_t launch_typed(const BiasResidualArgs& a, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
-template <typename T>
-cudaError_t launch_for_size(const BiasResidualArgs& a, cudaStream_t stream) {
-  // 32-bit indices where they suffice (with room for the grid-stride loop's last step).
-  if (a.n * a.c * a.hw < (int64_t{1} << 30)) return launch_typed<T, int32_t>(a, stream);
-  return launch_typed<T, int64_t>(a, stream);
-}
-
 }  // namespace
 
 bool bias_residual_packed(const BiasResidualArgs& a) {
@@ -120,12 +112,9 @@ bool bias_residual_packed(const BiasResidualArgs& a) {
 
 cudaError_t launch_bias_residual(const BiasResidualArgs& a, cudaStream_t stream) {
   if (a.n * a.c * a.hw == 0) return cudaSuccess;
-  switch (a.element) {
-    case Element::float32: return launch_for_size<float>(a, stream);
-    case Element::float16: return launch_for_size<__half>(a, stream);
-    case Element::bfloat16: return launch_for_size<__nv_bfloat16>(a, stream);
-  }
-  return cudaErrorInvalidValue;
+  return with_element_and_index(a.element, a.n * a.c * a.hw, [&](auto element, auto index) {
+    return launch_typed<decltype(element), decltype(index)>(a, stream);
+  });
 }
 
 }  // namespace glide::cuda::kernels

@@ -10,7 +10,10 @@
   kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
 #endif
 
+#include <algorithm>
 #include <cstdint>
+
+#include "cuda/kernels/element.cuh"
 
 namespace glide::cuda::kernels {
 
@@ -49,6 +52,29 @@ struct alignas(16) Pack {
 
 inline bool pack_aligned(const void* p) {
   return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
+// Blocks for a grid-stride pass over `items`: a few waves (8 blocks per multiprocessor), each
+// thread looping over the rest.
+inline unsigned grid_stride_blocks(int64_t items, int threads, int multiprocessors) {
+  return static_cast<unsigned>(std::max<int64_t>(
+      1, std::min<int64_t>((items + threads - 1) / threads, int64_t{8} * multiprocessors)));
+}
+
+// launch(T{}, Index{}) with T the C++ type of `element` and Index int32_t where `elements` leave
+// room for a grid-stride loop's last step past the end (64-bit division per element costs
+// several times more), else int64_t.
+template <typename Launch>
+cudaError_t with_element_and_index(Element element, int64_t elements, Launch&& launch) {
+  const bool narrow = elements < (int64_t{1} << 30);
+  switch (element) {
+    case Element::float32: return narrow ? launch(float{}, int32_t{}) : launch(float{}, int64_t{});
+    case Element::float16:
+      return narrow ? launch(__half{}, int32_t{}) : launch(__half{}, int64_t{});
+    case Element::bfloat16:
+      return narrow ? launch(__nv_bfloat16{}, int32_t{}) : launch(__nv_bfloat16{}, int64_t{});
+  }
+  return cudaErrorInvalidValue;
 }
 
 }  // namespace glide::cuda::kernels

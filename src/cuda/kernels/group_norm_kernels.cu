@@ -223,10 +223,8 @@ cudaError_t launch_typed(const GroupNormArgs& a, cudaStream_t stream) {
                static_cast<const T*>(a.scale), static_cast<const T*>(a.shift), a.scale_row_stride,
                input_bias, partials, a.n, a.c, a.hw, a.groups, a.splits, a.eps, a.channels_last,
                coefficients);
-  // A few waves of blocks, each thread looping over the rest.
   const auto grid_for = [&](int64_t items) {
-    return static_cast<unsigned>(std::min<int64_t>((items + kThreads - 1) / kThreads,
-                                                   static_cast<int64_t>(a.multiprocessors) * 8));
+    return grid_stride_blocks(items, kThreads, a.multiprocessors);
   };
   if (packable<T>(a)) {
     const auto apply_packed = apply_packed_kernel<T, Index>;
@@ -239,14 +237,6 @@ cudaError_t launch_typed(const GroupNormArgs& a, cudaStream_t stream) {
                  total, static_cast<Index>(a.c), static_cast<Index>(a.hw), a.channels_last, a.silu);
   }
   return cudaGetLastError();
-}
-
-template <typename T>
-cudaError_t launch_for_size(const GroupNormArgs& a, cudaStream_t stream) {
-  // 32-bit indices where they suffice (with room for the grid-stride loop's last step past the
-  // end): 64-bit division per element costs several times more.
-  if (a.n * a.c * a.hw < (int64_t{1} << 30)) return launch_typed<T, int32_t>(a, stream);
-  return launch_typed<T, int64_t>(a, stream);
 }
 
 }  // namespace
@@ -266,12 +256,9 @@ int64_t group_norm_workspace_floats(const GroupNormArgs& a) {
 }
 
 cudaError_t launch_group_norm(const GroupNormArgs& a, cudaStream_t stream) {
-  switch (a.element) {
-    case Element::float32: return launch_for_size<float>(a, stream);
-    case Element::float16: return launch_for_size<__half>(a, stream);
-    case Element::bfloat16: return launch_for_size<__nv_bfloat16>(a, stream);
-  }
-  return cudaErrorInvalidValue;
+  return with_element_and_index(a.element, a.n * a.c * a.hw, [&](auto element, auto index) {
+    return launch_typed<decltype(element), decltype(index)>(a, stream);
+  });
 }
 
 }  // namespace glide::cuda::kernels
