@@ -30,12 +30,13 @@ struct Case {
 // Runs the three kernels on CPU tensors as fused_group_norm() does on CUDA ones.
 at::Tensor run_kernels(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta,
                        const at::Tensor& scale, const at::Tensor& shift, bool silu, int splits,
-                       const at::Tensor& input_bias = {}) {
+                       const at::Tensor& input_bias = {}, bool one_block = false) {
   auto y = at::empty_like(x).fill_(NAN);  // an output the kernels leave unwritten stays NaN
   kernels::GroupNormArgs args =
       kernels::group_norm_args(x, y, gamma, beta, scale, shift, 32, 1e-5, silu, input_bias);
   args.multiprocessors = 2;  // a small grid for the elementwise pass: its loop covers the rest
   args.splits = splits;
+  args.one_block = one_block;
   auto workspace = at::full({kernels::group_norm_workspace_floats(args)}, NAN, at::kFloat);
   args.workspace = workspace.data_ptr<float>();
   REQUIRE(kernels::launch_group_norm(args, nullptr) == cudaSuccess);
@@ -98,22 +99,25 @@ TEST_CASE("the fused group norm kernels match float64 in every layout and dtype"
             scale = scale_rows.reshape({k.n, k.c, 1, 1});
             shift = shift_rows.reshape({k.n, k.c, 1, 1});
           }
-          const auto out =
-              run_kernels(x, gamma, beta, scale_rows, shift_rows, scaled, k.splits, input_bias);
-
           const auto exact =
               glide::test::exact_norm_act(x, gamma, beta, scale, shift, scaled, input_bias);
-          const double err = glide::test::relative_error(out, exact);
           const double composed_err = glide::test::relative_error(
               composed(x, gamma, beta, scale, shift, input_bias), exact);
-          INFO(fmt::format(
-              "{}x{}x{}x{} {} {} {}: error {:.2e}, LibTorch's composition {:.2e}", k.n, k.c, k.h,
-              k.w, c10::toString(dtypes[d]), channels_last ? "channels-last" : "NCHW",
-              scaled ? "input bias, scale/shift + SiLU" : "norm only", err, composed_err));
-          CHECK(out.isfinite().all().item<bool>());
-          CHECK(err <= bounds[d]);
-          // One rounding at the store does no worse than one after each op.
-          if (dtypes[d] != at::kFloat) CHECK(err <= 1.5 * composed_err);
+          // The three kernels, and one block per group (every case here is small enough for it).
+          for (bool one_block : {false, true}) {
+            const auto out = run_kernels(x, gamma, beta, scale_rows, shift_rows, scaled, k.splits,
+                                         input_bias, one_block);
+            const double err = glide::test::relative_error(out, exact);
+            INFO(fmt::format("{}x{}x{}x{} {} {} {}{}: error {:.2e}, LibTorch's composition {:.2e}",
+                             k.n, k.c, k.h, k.w, c10::toString(dtypes[d]),
+                             channels_last ? "channels-last" : "NCHW",
+                             scaled ? "input bias, scale/shift + SiLU" : "norm only",
+                             one_block ? ", one block" : "", err, composed_err));
+            CHECK(out.isfinite().all().item<bool>());
+            CHECK(err <= bounds[d]);
+            // One rounding at the store does no worse than one after each op.
+            if (dtypes[d] != at::kFloat) CHECK(err <= 1.5 * composed_err);
+          }
         }
       }
     }
@@ -182,4 +186,33 @@ TEST_CASE("the elementwise pass takes 16-byte packs where the layout allows, wit
   args.c = 36;  // a multiple of float32's 4-element pack, not of float16's 8
   CHECK(kernels::packable<float>(args));
   CHECK_FALSE(kernels::packable<c10::Half>(args));
+}
+
+TEST_CASE("one block per group normalizes the base model's groups, not the upsampler's large ones",
+          "[cuda][emulated]") {
+  kernels::GroupNormArgs args;
+  args.groups = 32;
+  args.n = 2;
+  // The base model at 64 x 64: 6 channels x 4,096 pixels = 24,576 elements a group.
+  args.c = 192;
+  args.hw = 64 * 64;
+  CHECK(kernels::group_norm_one_block(args));
+  // At batch 16 (32 rows) the tensor is large: bandwidth, not launches, decides.
+  args.n = 32;
+  CHECK_FALSE(kernels::group_norm_one_block(args));
+  args.n = 2;
+  // Its deepest level: 24 channels x 64 pixels.
+  args.c = 768;
+  args.hw = 8 * 8;
+  CHECK(kernels::group_norm_one_block(args));
+  // The upsampler at 128 x 128 and 256 x 256: 98,304 and 393,216 elements a group.
+  args.c = 192;
+  args.hw = 128 * 128;
+  CHECK_FALSE(kernels::group_norm_one_block(args));
+  args.hw = 256 * 256;
+  CHECK_FALSE(kernels::group_norm_one_block(args));
+  // More channels a group than the block keeps coefficients for.
+  args.c = 32 * 65;
+  args.hw = 1;
+  CHECK_FALSE(kernels::group_norm_one_block(args));
 }

@@ -25,6 +25,9 @@ namespace {
 #endif
 constexpr int kThreads = GLIDE_GROUP_NORM_THREADS;
 constexpr int kMaxSplits = 64;
+constexpr int kOneBlockMaxChannels = 64;        // channels per group one_block_kernel holds
+constexpr int64_t kOneBlockMaxLength = 32768;   // elements per group it takes
+constexpr int64_t kOneBlockMaxTotal = 1 << 22;  // elements in all: beyond, packs pay more
 
 // Where channel `channel` of pixel `pixel` of sample `sample` lies.
 template <typename Index>
@@ -63,25 +66,28 @@ __device__ __forceinline__ float biased(float v, const T* __restrict__ input_bia
   return input_bias != nullptr ? v + to_float(input_bias[channel]) : v;
 }
 
-// Block (group ng = sample * groups + g, split s) sums x - pivot and (x - pivot)^2 over its
-// share of the group's cg * hw elements (x + input_bias where that is given), the pivot being the
-// group's first element.
+// The group's first element (plus its input bias): the pivot its sums are shifted by.
 template <typename T, typename Index>
-__global__ void __launch_bounds__(kThreads)
-    partial_sums_kernel(const T* __restrict__ x, const T* __restrict__ input_bias, Index c,
-                        Index hw, Index groups, bool channels_last, float* __restrict__ partials) {
-  const Index ng = blockIdx.x, sample = ng / groups, g = ng % groups;
-  const Index cg = c / groups, first_channel = g * cg;
-  const float pivot =
-      biased(to_float(x[element_at<Index>(sample, first_channel, 0, c, hw, channels_last)]),
-             input_bias, first_channel);
-  const Index length = cg * hw;
-  const Index chunk = (length + gridDim.y - 1) / gridDim.y;
-  const Index begin = blockIdx.y * chunk;
-  const Index end = min(length, begin + chunk);
-  float s1 = 0.0f, s2 = 0.0f;
+__device__ __forceinline__ float group_pivot(const T* __restrict__ x,
+                                             const T* __restrict__ input_bias, Index sample,
+                                             Index first_channel, Index c, Index hw,
+                                             bool channels_last) {
+  return biased(to_float(x[element_at<Index>(sample, first_channel, 0, c, hw, channels_last)]),
+                input_bias, first_channel);
+}
+
+// This thread's share (elements begin + threadIdx.x, then every kThreads-th before end) of the
+// sums of x - pivot and (x - pivot)^2 over group g of `sample` (x + input_bias where that is
+// given); element e of the group is channel e / hw, pixel e % hw in NCHW and channel e % cg, pixel
+// e / cg in channels-last.
+template <typename T, typename Index>
+__device__ __forceinline__ void group_sums(const T* __restrict__ x,
+                                           const T* __restrict__ input_bias, Index sample,
+                                           Index first_channel, Index cg, Index c, Index hw,
+                                           bool channels_last, Index begin, Index end, float pivot,
+                                           float& s1, float& s2) {
   if (channels_last) {
-    // Element e is channel e % cg of pixel e / cg: the group's channels are contiguous per pixel.
+    // The group's channels are contiguous per pixel.
     for (Index e = begin + threadIdx.x; e < end; e += kThreads) {
       const Index channel = first_channel + e % cg;
       const float v = biased(to_float(x[element_at<Index>(sample, channel, e / cg, c, hw, true)]),
@@ -102,6 +108,23 @@ __global__ void __launch_bounds__(kThreads)
       s2 += v * v;
     }
   }
+}
+
+// Block (group ng = sample * groups + g, split s) sums its share of the group (group_sums).
+template <typename T, typename Index>
+__global__ void __launch_bounds__(kThreads)
+    partial_sums_kernel(const T* __restrict__ x, const T* __restrict__ input_bias, Index c,
+                        Index hw, Index groups, bool channels_last, float* __restrict__ partials) {
+  const Index ng = blockIdx.x, sample = ng / groups, g = ng % groups;
+  const Index cg = c / groups, first_channel = g * cg;
+  const float pivot = group_pivot(x, input_bias, sample, first_channel, c, hw, channels_last);
+  const Index length = cg * hw;
+  const Index chunk = (length + gridDim.y - 1) / gridDim.y;
+  const Index begin = blockIdx.y * chunk;
+  const Index end = min(length, begin + chunk);
+  float s1 = 0.0f, s2 = 0.0f;
+  group_sums(x, input_bias, sample, first_channel, cg, c, hw, channels_last, begin, end, pivot, s1,
+             s2);
   block_sum(s1, s2);
   if (threadIdx.x == 0) {
     float* out = partials + 2 * (static_cast<int64_t>(ng) * gridDim.y + blockIdx.y);
@@ -110,8 +133,30 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// One thread per (sample, channel): the group's mean and 1/std from the partial sums, folded with
-// gamma, beta, the optional input bias and the optional scale and shift into y = x * a + b.
+// y = x * a + b for one channel of one sample: the group's statistics from its shifted sums s1
+// and s2 over `count` elements, folded with gamma, beta, the optional input bias and the
+// optional scale and shift.
+template <typename T>
+__device__ __forceinline__ float2
+channel_coefficients(float s1, float s2, float count, float pivot, const float* __restrict__ gamma,
+                     const float* __restrict__ beta, const T* __restrict__ scale,
+                     const T* __restrict__ shift, int64_t scale_row_stride,
+                     const T* __restrict__ input_bias, int64_t sample, int64_t channel, float eps) {
+  const float shifted_mean = s1 / count;
+  const float variance = fmaxf(s2 / count - shifted_mean * shifted_mean, 0.0f);
+  const float mean = pivot + shifted_mean;
+  float a = gamma[channel] / sqrtf(variance + eps);
+  // (x + bias - mean) * a + beta: the bias joins the constant term.
+  float b = beta[channel] + (biased(0.0f, input_bias, channel) - mean) * a;
+  if (scale != nullptr) {
+    const float factor = 1.0f + to_float(scale[sample * scale_row_stride + channel]);
+    a *= factor;
+    b = b * factor + to_float(shift[sample * scale_row_stride + channel]);
+  }
+  return make_float2(a, b);
+}
+
+// One thread per (sample, channel): its coefficients from the group's partial sums.
 template <typename T>
 __global__ void coefficients_kernel(const T* __restrict__ x, const float* __restrict__ gamma,
                                     const float* __restrict__ beta, const T* __restrict__ scale,
@@ -130,22 +175,10 @@ __global__ void coefficients_kernel(const T* __restrict__ x, const float* __rest
     s1 += sums[2 * s];
     s2 += sums[2 * s + 1];
   }
-  const float count = static_cast<float>(cg * hw);
-  const float shifted_mean = s1 / count;
-  const float variance = fmaxf(s2 / count - shifted_mean * shifted_mean, 0.0f);
-  const float mean =
-      biased(to_float(x[element_at<int64_t>(sample, g * cg, 0, c, hw, channels_last)]), input_bias,
-             g * cg) +
-      shifted_mean;
-  float a = gamma[channel] / sqrtf(variance + eps);
-  // (x + bias - mean) * a + beta: the bias joins the constant term.
-  float b = beta[channel] + (biased(0.0f, input_bias, channel) - mean) * a;
-  if (scale != nullptr) {
-    const float factor = 1.0f + to_float(scale[sample * scale_row_stride + channel]);
-    a *= factor;
-    b = b * factor + to_float(shift[sample * scale_row_stride + channel]);
-  }
-  coefficients[index] = make_float2(a, b);
+  const float pivot = group_pivot<T, int64_t>(x, input_bias, sample, g * cg, c, hw, channels_last);
+  coefficients[index] =
+      channel_coefficients(s1, s2, static_cast<float>(cg * hw), pivot, gamma, beta, scale, shift,
+                           scale_row_stride, input_bias, sample, channel, eps);
 }
 
 __device__ __forceinline__ float normalized(float x, float2 ab, bool silu) {
@@ -197,6 +230,47 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+// The whole norm of one group in one block (group ng = sample * groups + g): its sums, its
+// statistics, each of its channels' coefficients in shared memory, then its elements. For the
+// small groups of batch 1 the three-kernel path's extra launches and round trips through global
+// memory cost more than the work (H200, 2026-11-27: 1.0 ms for the 95 norms of a 4.8 ms base
+// step at batch 1).
+template <typename T, typename Index>
+__global__ void __launch_bounds__(kThreads)
+    one_block_kernel(const T* __restrict__ x, T* __restrict__ y, const float* __restrict__ gamma,
+                     const float* __restrict__ beta, const T* __restrict__ scale,
+                     const T* __restrict__ shift, int64_t scale_row_stride,
+                     const T* __restrict__ input_bias, Index c, Index hw, Index groups, float eps,
+                     bool channels_last, bool silu) {
+  __shared__ float totals[2];
+  __shared__ float2 coefficients[kOneBlockMaxChannels];
+  const Index ng = blockIdx.x, sample = ng / groups, g = ng % groups;
+  const Index cg = c / groups, first_channel = g * cg, length = cg * hw;
+  const float pivot = group_pivot(x, input_bias, sample, first_channel, c, hw, channels_last);
+  float s1 = 0.0f, s2 = 0.0f;
+  group_sums(x, input_bias, sample, first_channel, cg, c, hw, channels_last, Index{0}, length,
+             pivot, s1, s2);
+  block_sum(s1, s2);
+  if (threadIdx.x == 0) {
+    totals[0] = s1;
+    totals[1] = s2;
+  }
+  __syncthreads();
+  for (Index k = threadIdx.x; k < cg; k += kThreads) {
+    coefficients[k] = channel_coefficients(totals[0], totals[1], static_cast<float>(length), pivot,
+                                           gamma, beta, scale, shift, scale_row_stride, input_bias,
+                                           sample, first_channel + k, eps);
+  }
+  __syncthreads();
+  for (Index e = threadIdx.x; e < length; e += kThreads) {
+    const Index k = channels_last ? e % cg : e / hw;
+    const Index i = channels_last
+                        ? element_at<Index>(sample, first_channel + k, e / cg, c, hw, true)
+                        : element_at<Index>(sample, first_channel + k, e % hw, c, hw, false);
+    y[i] = from_float<T>(normalized(to_float(x[i]), coefficients[k], silu));
+  }
+}
+
 template <typename T>
 bool packable(const GroupNormArgs& a) {
   constexpr int n = Pack<T>::size;
@@ -206,6 +280,16 @@ bool packable(const GroupNormArgs& a) {
 template <typename T, typename Index>
 cudaError_t launch_typed(const GroupNormArgs& a, cudaStream_t stream) {
   const T* x = static_cast<const T*>(a.x);
+  if (a.one_block) {
+    if (a.c / a.groups > kOneBlockMaxChannels) return cudaErrorInvalidValue;  // shared array
+    const auto whole = one_block_kernel<T, Index>;
+    GLIDE_LAUNCH(
+        whole, static_cast<unsigned>(a.n * a.groups), kThreads, stream, x, static_cast<T*>(a.y),
+        a.gamma, a.beta, static_cast<const T*>(a.scale), static_cast<const T*>(a.shift),
+        a.scale_row_stride, static_cast<const T*>(a.input_bias), static_cast<Index>(a.c),
+        static_cast<Index>(a.hw), static_cast<Index>(a.groups), a.eps, a.channels_last, a.silu);
+    return cudaGetLastError();
+  }
   const Index total = static_cast<Index>(a.n * a.c * a.hw);
   // Named first: a template's comma would split the launch macro's arguments.
   const auto sums = partial_sums_kernel<T, Index>;
@@ -240,6 +324,12 @@ cudaError_t launch_typed(const GroupNormArgs& a, cudaStream_t stream) {
 }
 
 }  // namespace
+
+bool group_norm_one_block(const GroupNormArgs& a) {
+  const int64_t cg = a.c / a.groups;
+  return cg <= kOneBlockMaxChannels && cg * a.hw <= kOneBlockMaxLength &&
+         a.n * a.c * a.hw <= kOneBlockMaxTotal;
+}
 
 int group_norm_splits(const GroupNormArgs& a) {
   const int64_t group_blocks = a.n * a.groups;

@@ -30,17 +30,24 @@ struct GroupNormArgs {
   float eps;
   bool silu;
   bool channels_last;
-  // Scratch of group_norm_workspace_floats() floats on the device.
+  // Scratch of group_norm_workspace_floats() floats on the device (unused with one_block).
   float* workspace;
-  int splits;           // blocks per group for the statistics, from group_norm_splits()
-  int multiprocessors;  // the device's, to size the elementwise launch
+  bool one_block = false;  // one block per group does everything, from group_norm_one_block()
+  int splits;              // blocks per group for the statistics, from group_norm_splits()
+  int multiprocessors;     // the device's, to size the elementwise launch
 };
 
+// Whether each group is small enough for one block to normalize it alone (one launch instead of
+// three): at most 64 channels and 32,768 elements a group, as in the base model's norms, and at
+// most 2^22 elements in all (batch 1); larger tensors are bound by bandwidth, where the
+// three-kernel path's packed elementwise pass is faster.
+bool group_norm_one_block(const GroupNormArgs& args);
 // How many blocks share one group's statistics so that the launch fills `multiprocessors`.
 int group_norm_splits(const GroupNormArgs& args);
 int64_t group_norm_workspace_floats(const GroupNormArgs& args);
 
-// Launches the three kernels (partial sums, per-channel coefficients, apply) on `stream`.
+// Launches the three kernels (partial sums, per-channel coefficients, apply) on `stream`, or
+// with one_block the one that does all three.
 cudaError_t launch_group_norm(const GroupNormArgs& args, cudaStream_t stream);
 
 }  // namespace glide::cuda::kernels
