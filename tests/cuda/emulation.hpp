@@ -178,6 +178,13 @@ inline void __syncthreads() {
   glide::cuda_emulation::current_block->block.wait();
 }
 
+// Fibers switch only at barriers, so a plain read-modify-write is atomic here.
+inline float atomicAdd(float* address, float value) {
+  const float old = *address;
+  *address = old + value;
+  return old;
+}
+
 // Every lane of the warp calls it (as the kernels do): lane i gets lane i + offset's value, or its
 // own when that lane is past the warp's end.
 inline float __shfl_down_sync(unsigned, float value, int offset) {

@@ -30,13 +30,16 @@ struct Case {
 // Runs the three kernels on CPU tensors as fused_group_norm() does on CUDA ones.
 at::Tensor run_kernels(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta,
                        const at::Tensor& scale, const at::Tensor& shift, bool silu, int splits,
-                       const at::Tensor& input_bias = {}, bool one_block = false) {
+                       const at::Tensor& input_bias = {}, bool one_block = false,
+                       bool pixel_major = false) {
   auto y = at::empty_like(x).fill_(NAN);  // an output the kernels leave unwritten stays NaN
   kernels::GroupNormArgs args =
       kernels::group_norm_args(x, y, gamma, beta, scale, shift, 32, 1e-5, silu, input_bias);
   args.multiprocessors = 2;  // a small grid for the elementwise pass: its loop covers the rest
   args.splits = splits;
   args.one_block = one_block;
+  if (pixel_major) REQUIRE(kernels::group_norm_pixel_major(args));
+  args.pixel_major = pixel_major;
   auto workspace = at::full({kernels::group_norm_workspace_floats(args)}, NAN, at::kFloat);
   args.workspace = workspace.data_ptr<float>();
   REQUIRE(kernels::launch_group_norm(args, nullptr) == cudaSuccess);
@@ -103,16 +106,23 @@ TEST_CASE("the fused group norm kernels match float64 in every layout and dtype"
               glide::test::exact_norm_act(x, gamma, beta, scale, shift, scaled, input_bias);
           const double composed_err = glide::test::relative_error(
               composed(x, gamma, beta, scale, shift, input_bias), exact);
-          // The three kernels, and one block per group (every case here is small enough for it).
-          for (bool one_block : {false, true}) {
+          // The three kernels with group-major sums, with pixel-major sums (channels-last), and
+          // one block per group (every case here is small enough for it).
+          for (int path = 0; path < 3; ++path) {
+            const bool pixel_major = path == 1, one_block = path == 2;
+            // (A one-pixel channels-last tensor is contiguous: the kernels see NCHW.)
+            if (pixel_major && x.is_contiguous()) continue;
             const auto out = run_kernels(x, gamma, beta, scale_rows, shift_rows, scaled, k.splits,
-                                         input_bias, one_block);
+                                         input_bias, one_block, pixel_major);
             const double err = glide::test::relative_error(out, exact);
             INFO(fmt::format("{}x{}x{}x{} {} {} {}{}: error {:.2e}, LibTorch's composition {:.2e}",
                              k.n, k.c, k.h, k.w, c10::toString(dtypes[d]),
                              channels_last ? "channels-last" : "NCHW",
                              scaled ? "input bias, scale/shift + SiLU" : "norm only",
-                             one_block ? ", one block" : "", err, composed_err));
+                             one_block     ? ", one block"
+                             : pixel_major ? ", pixel-major sums"
+                                           : "",
+                             err, composed_err));
             CHECK(out.isfinite().all().item<bool>());
             CHECK(err <= bounds[d]);
             // One rounding at the store does no worse than one after each op.
@@ -147,6 +157,19 @@ TEST_CASE("the statistics are split over enough blocks to fill the device, and n
   args.hw = 256 * 256;
   args.splits = kernels::group_norm_splits(args);
   CHECK(args.splits == 9);
+  // Channels-last sums a pixel at a time: one block per sample and split, so a single sample
+  // takes 256 splits (its cap; 264 wanted) and 16 samples 17 (272 blocks).
+  args.channels_last = true;
+  args.element = kernels::Element::float16;
+  const auto aligned = at::empty({64}, at::kFloat);
+  args.x = aligned.data_ptr();
+  REQUIRE(kernels::group_norm_pixel_major(args));
+  args.pixel_major = true;
+  CHECK(kernels::group_norm_splits(args) == 256);
+  args.n = 16;
+  CHECK(kernels::group_norm_splits(args) == 17);
+  args.n = 1;
+  args.pixel_major = false;
   // Two partial sums per group and split, then (a, b) per channel.
   CHECK(kernels::group_norm_workspace_floats(args) == 2 * 1 * 32 * 9 + 2 * 1 * 192);
 }
@@ -215,4 +238,33 @@ TEST_CASE("one block per group normalizes the base model's groups, not the upsam
   args.c = 32 * 65;
   args.hw = 1;
   CHECK_FALSE(kernels::group_norm_one_block(args));
+}
+
+TEST_CASE("channels-last sums go a pixel at a time where whole packs fit a pixel's channels",
+          "[cuda][emulated]") {
+  const auto aligned = at::empty({64}, at::kFloat);
+  kernels::GroupNormArgs args;
+  args.x = aligned.data_ptr();
+  args.groups = 32;
+  args.n = 1;
+  args.hw = 256 * 256;
+  args.c = 192;
+  args.element = kernels::Element::float16;
+  args.channels_last = false;
+  CHECK_FALSE(kernels::group_norm_pixel_major(args));  // NCHW: a group is one contiguous run
+  args.channels_last = true;
+  CHECK(kernels::group_norm_pixel_major(args));  // 24 packs a pixel
+  args.c = 12 * 32 / 8;                          // 48 channels: 6 float16 packs
+  CHECK(kernels::group_norm_pixel_major(args));
+  args.c = 36;  // 4.5 float16 packs, 9 float32 ones
+  CHECK_FALSE(kernels::group_norm_pixel_major(args));
+  args.element = kernels::Element::float32;
+  CHECK(kernels::group_norm_pixel_major(args));
+  args.c = 4096;  // more channels than the block sums
+  CHECK_FALSE(kernels::group_norm_pixel_major(args));
+  args.c = 192;
+  const auto misaligned = glide::test::misaligned_copy(at::zeros({8}, at::kHalf));
+  args.element = kernels::Element::float16;
+  args.x = misaligned.data_ptr();
+  CHECK_FALSE(kernels::group_norm_pixel_major(args));
 }

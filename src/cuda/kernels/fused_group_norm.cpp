@@ -84,6 +84,7 @@ torch::Tensor fused_group_norm(const torch::Tensor& x_in, int64_t groups,
                                                          shift_rows, groups, eps, silu, bias_of_x);
   args.multiprocessors = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   args.one_block = kernels::group_norm_one_block(args);
+  args.pixel_major = kernels::group_norm_pixel_major(args);
   args.splits = kernels::group_norm_splits(args);
   // From the caching allocator, so that it is part of a CUDA graph's pool when captured.
   const torch::Tensor workspace =

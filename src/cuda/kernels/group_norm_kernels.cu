@@ -28,6 +28,9 @@ constexpr int kMaxSplits = 64;
 constexpr int kOneBlockMaxChannels = 64;        // channels per group one_block_kernel holds
 constexpr int64_t kOneBlockMaxLength = 32768;   // elements per group it takes
 constexpr int64_t kOneBlockMaxTotal = 1 << 22;  // elements in all: beyond, packs pay more
+constexpr int kPixelMajorMaxChannels = 2048;    // channels pixel_major_sums_kernel sums
+// Its blocks are per sample, not per group: at batch 1 it needs more splits to fill the GPU.
+constexpr int kPixelMajorMaxSplits = 256;
 
 // Where channel `channel` of pixel `pixel` of sample `sample` lies.
 template <typename Index>
@@ -130,6 +133,69 @@ __global__ void __launch_bounds__(kThreads)
     float* out = partials + 2 * (static_cast<int64_t>(ng) * gridDim.y + blockIdx.y);
     out[0] = s1;
     out[1] = s2;
+  }
+}
+
+// Channels-last partial sums a pixel at a time over all of a sample's groups (block: sample, split
+// of its pixels). partial_sums_kernel reads one group's few channels per pixel, a third of each
+// 32-byte sector it fetches when a group has 6 float16 channels; here each thread reads one
+// 16-byte pack of channels per pixel, a warp whole pixels, keeps per-channel sums (shifted by
+// each channel's group pivot) in registers, adds them into shared memory, and the block then
+// sums each group's channels. Needs c a multiple of the pack, at most kPixelMajorMaxChannels
+// and kThreads packs, and x 16-byte aligned (group_norm_pixel_major()).
+template <typename T, typename Index>
+__global__ void __launch_bounds__(kThreads)
+    pixel_major_sums_kernel(const T* __restrict__ x, const T* __restrict__ input_bias, Index c,
+                            Index hw, Index groups, float* __restrict__ partials) {
+  constexpr int n = Pack<T>::size;
+  __shared__ float sums[2][kPixelMajorMaxChannels];
+  const Index sample = blockIdx.x, cg = c / groups;
+  const Index packs_per_pixel = c / n, lanes = kThreads / packs_per_pixel;
+  for (Index k = threadIdx.x; k < c; k += kThreads) {
+    sums[0][k] = 0.0f;
+    sums[1][k] = 0.0f;
+  }
+  __syncthreads();
+  const Index pack = threadIdx.x % packs_per_pixel, lane = threadIdx.x / packs_per_pixel;
+  const Index chunk = (hw + gridDim.y - 1) / gridDim.y;
+  const Index begin = blockIdx.y * chunk;
+  const Index end = min(hw, begin + chunk);
+  if (lane < lanes) {
+    const Index first = pack * n;
+    float pivot[n], bias[n], s1[n], s2[n];
+    for (int k = 0; k < n; ++k) {
+      const Index channel = first + k;
+      pivot[k] = group_pivot(x, input_bias, sample, (channel / cg) * cg, c, hw, true);
+      bias[k] = biased(0.0f, input_bias, channel);
+      s1[k] = 0.0f;
+      s2[k] = 0.0f;
+    }
+    const auto* pixels =
+        reinterpret_cast<const Pack<T>*>(x + static_cast<int64_t>(sample) * hw * c);
+    for (Index p = begin + lane; p < end; p += lanes) {
+      const Pack<T> values = pixels[p * packs_per_pixel + pack];
+      for (int k = 0; k < n; ++k) {
+        const float v = to_float(values.v[k]) + bias[k] - pivot[k];
+        s1[k] += v;
+        s2[k] += v * v;
+      }
+    }
+    for (int k = 0; k < n; ++k) {
+      atomicAdd(&sums[0][first + k], s1[k]);
+      atomicAdd(&sums[1][first + k], s2[k]);
+    }
+  }
+  __syncthreads();
+  for (Index g = threadIdx.x; g < groups; g += kThreads) {
+    float t1 = 0.0f, t2 = 0.0f;
+    for (Index k = g * cg; k < (g + 1) * cg; ++k) {
+      t1 += sums[0][k];
+      t2 += sums[1][k];
+    }
+    float* out =
+        partials + 2 * ((static_cast<int64_t>(sample) * groups + g) * gridDim.y + blockIdx.y);
+    out[0] = t1;
+    out[1] = t2;
   }
 }
 
@@ -292,14 +358,21 @@ cudaError_t launch_typed(const GroupNormArgs& a, cudaStream_t stream) {
   }
   const Index total = static_cast<Index>(a.n * a.c * a.hw);
   // Named first: a template's comma would split the launch macro's arguments.
-  const auto sums = partial_sums_kernel<T, Index>;
   const auto fold = coefficients_kernel<T>;
   const auto apply = apply_kernel<T, Index>;
-  const dim3 sums_grid(static_cast<unsigned>(a.n * a.groups), static_cast<unsigned>(a.splits));
   const T* input_bias = static_cast<const T*>(a.input_bias);
-  GLIDE_LAUNCH(sums, sums_grid, kThreads, stream, x, input_bias, static_cast<Index>(a.c),
-               static_cast<Index>(a.hw), static_cast<Index>(a.groups), a.channels_last,
-               a.workspace);
+  if (a.pixel_major) {
+    const auto sums = pixel_major_sums_kernel<T, Index>;
+    const dim3 grid(static_cast<unsigned>(a.n), static_cast<unsigned>(a.splits));
+    GLIDE_LAUNCH(sums, grid, kThreads, stream, x, input_bias, static_cast<Index>(a.c),
+                 static_cast<Index>(a.hw), static_cast<Index>(a.groups), a.workspace);
+  } else {
+    const auto sums = partial_sums_kernel<T, Index>;
+    const dim3 grid(static_cast<unsigned>(a.n * a.groups), static_cast<unsigned>(a.splits));
+    GLIDE_LAUNCH(sums, grid, kThreads, stream, x, input_bias, static_cast<Index>(a.c),
+                 static_cast<Index>(a.hw), static_cast<Index>(a.groups), a.channels_last,
+                 a.workspace);
+  }
   float* partials = a.workspace;
   auto* coefficients = reinterpret_cast<float2*>(partials + 2 * a.n * a.groups * a.splits);
   const auto rows_grid = static_cast<unsigned>((a.n * a.c + kThreads - 1) / kThreads);
@@ -331,14 +404,23 @@ bool group_norm_one_block(const GroupNormArgs& a) {
          a.n * a.c * a.hw <= kOneBlockMaxTotal;
 }
 
+bool group_norm_pixel_major(const GroupNormArgs& a) {
+  const int64_t n = a.element == Element::float32 ? 4 : 8;  // elements in a 16-byte pack
+  return a.channels_last && a.c % n == 0 && a.c <= kPixelMajorMaxChannels && a.c / n <= kThreads &&
+         pack_aligned(a.x);
+}
+
 int group_norm_splits(const GroupNormArgs& a) {
-  const int64_t group_blocks = a.n * a.groups;
-  const int64_t length = (a.c / a.groups) * a.hw;
-  // Two blocks per multiprocessor in all, each thread summing at least 8 elements.
+  // Blocks per split: one per group, or with pixel_major one per sample.
+  const int64_t split_blocks = a.pixel_major ? a.n : a.n * a.groups;
+  // Elements a block's split covers at least: 8 a thread (the group's, or a sample's pixels).
+  const int64_t length = a.pixel_major ? a.hw * a.c : (a.c / a.groups) * a.hw;
+  // Two blocks per multiprocessor in all.
   const int64_t wanted =
-      (2 * static_cast<int64_t>(a.multiprocessors) + group_blocks - 1) / group_blocks;
+      (2 * static_cast<int64_t>(a.multiprocessors) + split_blocks - 1) / split_blocks;
   const int64_t most = std::max<int64_t>(1, length / (8 * kThreads));
-  return static_cast<int>(std::clamp<int64_t>(std::min(wanted, most), 1, kMaxSplits));
+  return static_cast<int>(std::clamp<int64_t>(std::min(wanted, most), 1,
+                                              a.pixel_major ? kPixelMajorMaxSplits : kMaxSplits));
 }
 
 int64_t group_norm_workspace_floats(const GroupNormArgs& a) {

@@ -33,8 +33,11 @@ struct GroupNormArgs {
   // Scratch of group_norm_workspace_floats() floats on the device (unused with one_block).
   float* workspace;
   bool one_block = false;  // one block per group does everything, from group_norm_one_block()
-  int splits;              // blocks per group for the statistics, from group_norm_splits()
-  int multiprocessors;     // the device's, to size the elementwise launch
+  // Channels-last sums a pixel at a time over all groups, from group_norm_pixel_major(); set it
+  // before group_norm_splits().
+  bool pixel_major = false;
+  int splits;           // blocks per group for the statistics, from group_norm_splits()
+  int multiprocessors;  // the device's, to size the elementwise launch
 };
 
 // Whether each group is small enough for one block to normalize it alone (one launch instead of
@@ -42,7 +45,12 @@ struct GroupNormArgs {
 // most 2^22 elements in all (batch 1); larger tensors are bound by bandwidth, where the
 // three-kernel path's packed elementwise pass is faster.
 bool group_norm_one_block(const GroupNormArgs& args);
-// How many blocks share one group's statistics so that the launch fills `multiprocessors`.
+// Whether the partial sums of channels-last x go a pixel at a time over all groups (whole 16-byte
+// packs per load) rather than a group at a time: c a multiple of the pack, at most 2,048
+// channels, x 16-byte aligned.
+bool group_norm_pixel_major(const GroupNormArgs& args);
+// How many blocks share one group's (or with pixel_major, one sample's) statistics so that the
+// launch fills `multiprocessors`.
 int group_norm_splits(const GroupNormArgs& args);
 int64_t group_norm_workspace_floats(const GroupNormArgs& args);
 
