@@ -142,9 +142,11 @@ room_for 60 && bench float16-dpm --dtype float16 --batch 1,16 --repeats 3 --only
 
 # The defaults against the switches turned off, one network evaluation of each model at batch 1
 # and 16 (CUDA graphs on), on the same card, each after a parity check with the switches so set.
-switches=("unfused:GLIDE_FUSED_NORM=0 GLIDE_FUSED_RESIDUAL=0 GLIDE_CHANNELS_LAST=0"
+switches=("fused-attention:GLIDE_FUSED_ATTENTION=1"
+          "unfused:GLIDE_FUSED_NORM=0 GLIDE_FUSED_RESIDUAL=0 GLIDE_CHANNELS_LAST=0"
           "no-fused-residual:GLIDE_FUSED_RESIDUAL=0" "nchw:GLIDE_CHANNELS_LAST=0")
-[[ "$kernels" == ON ]] || switches=("channels-last:GLIDE_CHANNELS_LAST=1")
+[[ "$kernels" == ON ]] || switches=("fused-attention:GLIDE_FUSED_ATTENTION=1"
+                                     "channels-last:GLIDE_CHANNELS_LAST=1")
 step "per-step A/B, float16: defaults"
 room_for 30 && bench steps-defaults --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler
 for switch in "${switches[@]}"; do

@@ -70,15 +70,18 @@ torch::Tensor attend_unfused(const torch::Tensor& qkv, const torch::Tensor& ekv,
 // The same through LibTorch's fused scaled-dot-product attention (flash or memory-efficient
 // kernels), which never materializes the (T, S) weights. Opt-in (GLIDE_FUSED_ATTENTION=1): on an
 // H200 in float16 it made the official base model's step slower, 10.6 against 8.7 ms at batch 1
-// and 72.6 against 53.4 ms at batch 16 (docs/performance.md). The kernels want the channel
-// dimension last and contiguous; their default scale 1/sqrt(ch) equals ch^-1/4 on q and on k.
+// and 72.6 against 53.4 ms at batch 16 (docs/performance.md), but that version passed 3-D
+// tensors, and LibTorch's flash and memory-efficient kernels take only 4-D (batch, heads, length,
+// channels) ones, so it most likely ran the unfused math fallback. Now the B*heads rows are the
+// heads of a batch of one. The kernels want the channel dimension last and contiguous; their
+// default scale 1/sqrt(ch) equals ch^-1/4 on q and on k.
 torch::Tensor attend_fused(const torch::Tensor& qkv, const torch::Tensor& ekv, int64_t ch) {
-  const auto qkv_t = qkv.transpose(1, 2).contiguous();  // (B*heads, T, 3*ch)
-  const auto ekv_t = ekv.transpose(1, 2);               // (B*heads, S, 2*ch)
-  const auto q = qkv_t.narrow(2, 0, ch);
-  const auto k = at::cat({ekv_t.narrow(2, 0, ch), qkv_t.narrow(2, ch, ch)}, 1);
-  const auto v = at::cat({ekv_t.narrow(2, ch, ch), qkv_t.narrow(2, 2 * ch, ch)}, 1);
-  return at::scaled_dot_product_attention(q, k, v).transpose(1, 2);
+  const auto qkv_t = qkv.transpose(1, 2).contiguous().unsqueeze(0);  // (1, B*heads, T, 3*ch)
+  const auto ekv_t = ekv.transpose(1, 2).unsqueeze(0);               // (1, B*heads, S, 2*ch)
+  const auto q = qkv_t.narrow(3, 0, ch);
+  const auto k = at::cat({ekv_t.narrow(3, 0, ch), qkv_t.narrow(3, ch, ch)}, 2);
+  const auto v = at::cat({ekv_t.narrow(3, ch, ch), qkv_t.narrow(3, 2 * ch, ch)}, 2);
+  return at::scaled_dot_product_attention(q, k, v).squeeze(0).transpose(1, 2);
 }
 #endif
 
