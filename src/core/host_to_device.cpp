@@ -8,6 +8,10 @@ torch::Tensor to_device_without_sync(const torch::Tensor& host, const torch::Dev
   return staged.to(device, /*non_blocking=*/true);
 }
 
+torch::Tensor to_options_without_sync(const torch::Tensor& host, const at::TensorOptions& options) {
+  return to_device_without_sync(host, options.device()).to(options.dtype().toScalarType());
+}
+
 at::TensorOptions host_staging_options(const torch::Device& device, at::ScalarType dtype) {
   return at::TensorOptions().dtype(dtype).pinned_memory(device.is_cuda());
 }

@@ -12,6 +12,9 @@ namespace glide {
 // Anything other than a CPU tensor bound for a CUDA device is moved with a plain `to`.
 torch::Tensor to_device_without_sync(const torch::Tensor& host, const torch::Device& device);
 
+// `host` with `options`' device and dtype: moved by to_device_without_sync, then converted there.
+torch::Tensor to_options_without_sync(const torch::Tensor& host, const at::TensorOptions& options);
+
 // Options for a CPU tensor that will go to `device`: page-locked when that is a CUDA device, so
 // that to_device_without_sync copies it as it is.
 at::TensorOptions host_staging_options(const torch::Device& device, at::ScalarType dtype);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <set>
+#include <type_traits>
 
 #include "core/host_to_device.hpp"
 #include "glide/diffusion/schedule.hpp"
@@ -170,13 +171,19 @@ torch::Tensor GaussianDiffusion::extract(const std::vector<double>& table, const
                                          const torch::Tensor& like) const {
   const torch::Tensor index = t.to(at::kCPU, at::kLong).contiguous();
   const int64_t* ids = index.data_ptr<int64_t>();
-  at::Tensor values = at::empty({index.numel()}, at::TensorOptions().dtype(at::kDouble));
-  double* out = values.data_ptr<double>();
-  for (int64_t i = 0; i < index.numel(); ++i) out[i] = table.at(static_cast<size_t>(ids[i]));
   const auto dtype = like.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  // Written once, in the final dtype, into memory the device copies from without a sync.
+  at::Tensor values = at::empty({index.numel()}, host_staging_options(like.device(), dtype));
+  const auto fill = [&](auto* out) {
+    for (int64_t i = 0; i < index.numel(); ++i) {
+      out[i] =
+          static_cast<std::remove_pointer_t<decltype(out)>>(table.at(static_cast<size_t>(ids[i])));
+    }
+  };
+  dtype == at::kDouble ? fill(values.data_ptr<double>()) : fill(values.data_ptr<float>());
   std::vector<int64_t> shape(static_cast<size_t>(std::max<int64_t>(like.dim(), 1)), 1);
   shape[0] = index.numel();
-  return to_device_without_sync(values.to(dtype).view(shape), like.device());
+  return to_device_without_sync(values.view(shape), like.device());
 }
 
 torch::Tensor GaussianDiffusion::original_timesteps(const torch::Tensor& t) const {

@@ -26,8 +26,10 @@ namespace {
 
 namespace nn = torch::nn;
 
+constexpr int64_t kConv3x3Padding = 1;  // keeps the size at stride 1
+
 nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride = 1) {
-  return make_conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1));
+  return make_conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(kConv3x3Padding));
 }
 
 nn::Conv1d conv1x1(int64_t in, int64_t out) {
@@ -119,16 +121,28 @@ bool fused_norm_enabled() {
 
 namespace {
 
-// Whether a ResBlock ends with glide's bias + residual kernel: with glide's CUDA kernels, autograd
-// off and x on CUDA, unless GLIDE_FUSED_RESIDUAL=0.
-bool residual_is_fused(const torch::Tensor& x) {
+// Whether glide's CUDA kernels may run on x: built with them, autograd off (they have no
+// backward) and x on CUDA.
+bool kernels_may_run(const torch::Tensor& x) {
 #ifdef GLIDE_WITH_CUDA_KERNELS
-  static const bool on = env_switch("GLIDE_FUSED_RESIDUAL", true);
-  return on && !at::GradMode::is_enabled() && x.is_cuda();
+  return !at::GradMode::is_enabled() && x.is_cuda();
 #else
   (void)x;
   return false;
 #endif
+}
+
+// Whether a ResBlock ends with glide's bias + residual kernel: where kernels_may_run, unless
+// GLIDE_FUSED_RESIDUAL=0.
+bool residual_is_fused(const torch::Tensor& x) {
+  static const bool on = env_switch("GLIDE_FUSED_RESIDUAL", true);
+  return on && kernels_may_run(x);
+}
+
+// conv(x) without its bias, for a kernel that adds the bias as it reads the output; conv is one
+// conv3x3 made.
+torch::Tensor conv3x3_without_bias(const nn::Conv2d& conv, const torch::Tensor& x) {
+  return at::conv2d(x, conv->weight, /*bias=*/{}, *conv->options.stride(), kConv3x3Padding);
 }
 
 // skip + out_conv(h) where out_conv's bias is added in the residual pass when the kernel takes
@@ -136,7 +150,7 @@ bool residual_is_fused(const torch::Tensor& x) {
 torch::Tensor conv_plus_residual(nn::Conv2d conv, const torch::Tensor& h,
                                  const torch::Tensor& skip) {
   if (!residual_is_fused(h)) return skip + conv->forward(h);
-  const auto unbiased = at::conv2d(h, conv->weight, /*bias=*/{}, /*stride=*/1, /*padding=*/1);
+  const auto unbiased = conv3x3_without_bias(conv, h);
 #ifdef GLIDE_WITH_CUDA_KERNELS
   if (cuda::bias_residual_takes(unbiased, skip)) {
     return cuda::add_bias_residual(unbiased, skip, conv->bias);
@@ -149,7 +163,7 @@ torch::Tensor conv_plus_residual(nn::Conv2d conv, const torch::Tensor& h,
 
 bool norm_is_fused(const torch::Tensor& x) {
 #ifdef GLIDE_WITH_CUDA_KERNELS
-  return fused_norm_enabled() && !at::GradMode::is_enabled() && cuda::fused_group_norm_takes(x);
+  return fused_norm_enabled() && kernels_may_run(x) && cuda::fused_group_norm_takes(x);
 #else
   (void)x;
   return false;
@@ -254,9 +268,7 @@ torch::Tensor ResBlockImpl::run(const torch::Tensor& x_in, const torch::Tensor& 
     // A fused norm adds in_conv's bias as it reads the convolution's output; LibTorch's cuDNN path
     // would add it in a pass of its own (docs/performance.md).
     const bool fold_bias = norm_is_fused(activated);
-    h = fold_bias ? at::conv2d(activated, in_conv_->weight, /*bias=*/{}, /*stride=*/1,
-                               /*padding=*/1)
-                  : in_conv_->forward(activated);
+    h = fold_bias ? conv3x3_without_bias(in_conv_, activated) : in_conv_->forward(activated);
     const auto scale_shift = emb_out.chunk(2, 1);
     h = norm_act(h, out_norm_, Activation::silu, scale_shift[0], scale_shift[1],
                  fold_bias ? in_conv_->bias : torch::Tensor());

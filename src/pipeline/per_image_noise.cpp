@@ -33,7 +33,7 @@ torch::Tensor PerImageNoise::next(at::IntArrayRef shape, const at::TensorOptions
   // place into memory the device can copy from without synchronizing.
   at::Tensor draws = at::empty(shape, host_staging_options(options.device(), at::kFloat));
   for (int64_t k = 0; k < rows(); ++k) draws[k].normal_(0.0, 1.0, generators_[k]);
-  return to_device_without_sync(draws, options.device()).to(options.dtype().toScalarType());
+  return to_options_without_sync(draws, options);
 }
 
 }  // namespace glide

@@ -16,7 +16,7 @@ torch::Tensor GeneratorNoise::next(at::IntArrayRef shape, const at::TensorOption
   // at::randn is empty + normal_: drawn straight into memory the device can copy from unsynced.
   at::Tensor draw = at::empty(shape, host_staging_options(options.device(), at::kFloat));
   draw.normal_(0.0, 1.0, generator_);
-  return to_device_without_sync(draw, options.device()).to(options.dtype().toScalarType());
+  return to_options_without_sync(draw, options);
 }
 
 RecordedNoise::RecordedNoise(std::vector<torch::Tensor> draws) : draws_(std::move(draws)) {
@@ -51,7 +51,7 @@ torch::Tensor RecordedNoise::next(at::IntArrayRef shape, const at::TensorOptions
                             next_, fmt::join(draw.sizes(), ", "), fmt::join(shape, ", ")));
   }
   ++next_;
-  return draw.to(options.device(), options.dtype().toScalarType());
+  return to_options_without_sync(draw, options);
 }
 
 }  // namespace glide

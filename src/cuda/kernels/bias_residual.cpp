@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cuda/kernels/bias_residual_args.hpp"
+#include "cuda/kernels/launch_check.hpp"
 #include "glide/error.hpp"
 
 namespace glide::cuda {
@@ -39,18 +40,12 @@ torch::Tensor add_bias_residual(const torch::Tensor& h, const torch::Tensor& ski
                             bias.defined() ? bias.numel() : 0, h.size(1)));
   }
   const c10::cuda::CUDAGuard guard(h.device());
-  const bool channels_last = !(h.is_contiguous() && skip.is_contiguous());
   const torch::Tensor bias_of_h = bias.to(h.device(), h.scalar_type()).contiguous();
-  const torch::Tensor out = at::empty_like(
-      h, channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+  const torch::Tensor out = at::empty_like(h);  // h is dense: its layout is kept
   kernels::BiasResidualArgs args = kernels::bias_residual_args(h, skip, bias_of_h, out);
   args.multiprocessors = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const cudaError_t status =
-      kernels::launch_bias_residual(args, at::cuda::getCurrentCUDAStream().stream());
-  if (status != cudaSuccess) {
-    throw Error(Status::internal, fmt::format("bias + residual: kernel launch failed: {}",
-                                              cudaGetErrorString(status)));
-  }
+  check_launch(kernels::launch_bias_residual(args, at::cuda::getCurrentCUDAStream().stream()),
+               "bias + residual");
   return out;
 }
 

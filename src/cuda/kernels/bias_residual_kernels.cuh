@@ -2,12 +2,6 @@
 
 // Launcher of the bias + residual kernel (bias_residual_kernels.cu). Plain C++ types only, so
 // that bias_residual.cpp, compiled by the C++ compiler against LibTorch, can call it.
-#ifndef GLIDE_CUDA_EMULATION  // tests/cuda/emulation.hpp stands in for CUDA on the CPU
-#include <cuda_runtime_api.h>
-#endif
-
-#include <cstdint>
-
 #include "cuda/kernels/element.cuh"
 
 namespace glide::cuda::kernels {

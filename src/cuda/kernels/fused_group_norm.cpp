@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cuda/kernels/group_norm_args.hpp"
+#include "cuda/kernels/launch_check.hpp"
 #include "glide/error.hpp"
 
 namespace glide::cuda {
@@ -90,12 +91,8 @@ torch::Tensor fused_group_norm(const torch::Tensor& x_in, int64_t groups,
   const torch::Tensor workspace =
       at::empty({kernels::group_norm_workspace_floats(args)}, x.options().dtype(at::kFloat));
   args.workspace = workspace.data_ptr<float>();
-  const cudaError_t status =
-      kernels::launch_group_norm(args, at::cuda::getCurrentCUDAStream().stream());
-  if (status != cudaSuccess) {
-    throw Error(Status::internal, fmt::format("fused group norm: kernel launch failed: {}",
-                                              cudaGetErrorString(status)));
-  }
+  check_launch(kernels::launch_group_norm(args, at::cuda::getCurrentCUDAStream().stream()),
+               "fused group norm");
   return y;
 }
 

@@ -2,12 +2,6 @@
 
 // Launchers of the fused group-norm kernels (group_norm_kernels.cu). Plain C++ types only, so
 // that fused_group_norm.cpp, compiled by the C++ compiler against LibTorch, can call them.
-#ifndef GLIDE_CUDA_EMULATION  // tests/cuda/emulation.hpp stands in for CUDA on the CPU
-#include <cuda_runtime_api.h>
-#endif
-
-#include <cstdint>
-
 #include "cuda/kernels/element.cuh"
 
 namespace glide::cuda::kernels {
