@@ -4,9 +4,10 @@
 # through the CUDA-graph path that sampling uses, times the full-size networks and the whole
 # pipeline with `glide bench`, and the reference's pipeline on the same card when its package was
 # carried (bench/reference_gpu.py). It also checks glide's own CUDA kernels (glide-cuda-check)
-# and times the defaults against their switches turned off (GLIDE_FUSED_NORM=0,
-# GLIDE_FUSED_RESIDUAL=0, GLIDE_CHANNELS_LAST=0), and lists the kernels a step spends its time
-# in (`glide bench --profile`). Results go to $OUT (or gpu-out/): gpu.log, bench.jsonl (one line
+# and times the defaults against the other attention paths (GLIDE_ATTENTION=fused, token-major)
+# and against their switches turned off (GLIDE_FUSED_NORM=0, GLIDE_FUSED_RESIDUAL=0,
+# GLIDE_CHANNELS_LAST=0), and lists the kernels a step spends its time in (`glide bench
+# --profile`). Results go to $OUT (or gpu-out/): gpu.log, bench.jsonl (one line
 # per `glide bench` run: its name, exit status and report), cuda-check.txt,
 # reference-float16.json, and a summary table last (bench/gpu_summary.py); few files, as the
 # device tool returns at most 8. See docs/performance.md.
@@ -142,10 +143,11 @@ room_for 60 && bench float16-dpm --dtype float16 --batch 1,16 --repeats 3 --only
 
 # The defaults against the switches turned off, one network evaluation of each model at batch 1
 # and 16 (CUDA graphs on), on the same card, each after a parity check with the switches so set.
-switches=("fused-attention:GLIDE_FUSED_ATTENTION=1"
-          "unfused:GLIDE_FUSED_NORM=0 GLIDE_FUSED_RESIDUAL=0 GLIDE_CHANNELS_LAST=0"
-          "no-fused-residual:GLIDE_FUSED_RESIDUAL=0" "nchw:GLIDE_CHANNELS_LAST=0")
-[[ "$kernels" == ON ]] || switches=("fused-attention:GLIDE_FUSED_ATTENTION=1"
+switches=("fused-attention:GLIDE_ATTENTION=fused" "token-major:GLIDE_ATTENTION=token-major"
+          "no-fused-residual:GLIDE_FUSED_RESIDUAL=0" "nchw:GLIDE_CHANNELS_LAST=0"
+          "unfused:GLIDE_FUSED_NORM=0 GLIDE_FUSED_RESIDUAL=0 GLIDE_CHANNELS_LAST=0")
+[[ "$kernels" == ON ]] || switches=("fused-attention:GLIDE_ATTENTION=fused"
+                                     "token-major:GLIDE_ATTENTION=token-major"
                                      "channels-last:GLIDE_CHANNELS_LAST=1")
 step "per-step A/B, float16: defaults"
 room_for 30 && bench steps-defaults --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace glide {
 
 // LibTorch's CPU thread pools. Debian's LibTorch starts with one thread; glide's entry points
@@ -16,5 +19,11 @@ void ensure_threads();
 // `default_value`, "0" false, "1" true; any other value throws glide::Error(invalid_argument)
 // naming the variable, its value and the two allowed ones, rather than guessing.
 bool env_switch(const char* name, bool default_value);
+
+// A named choice such as GLIDE_ATTENTION: unset or empty gives `default_value`; a value not in
+// `allowed` throws glide::Error(invalid_argument) naming the variable, its value and the allowed
+// ones.
+std::string env_choice(const char* name, const std::vector<std::string>& allowed,
+                       const std::string& default_value);
 
 }  // namespace glide

@@ -3,12 +3,14 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -70,6 +72,18 @@ bool env_switch(const char* name, bool default_value) {
   throw Error(Status::invalid_argument,
               fmt::format("{}=\"{}\" must be 0 (off) or 1 (on); unset, it is {}", name, text,
                           default_value ? 1 : 0));
+}
+
+std::string env_choice(const char* name, const std::vector<std::string>& allowed,
+                       const std::string& default_value) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return default_value;
+  for (const auto& choice : allowed) {
+    if (choice == value) return choice;
+  }
+  throw Error(Status::invalid_argument,
+              fmt::format("{}=\"{}\" must be one of {}; unset, it is {}", name, value,
+                          fmt::join(allowed, ", "), default_value));
 }
 
 void set_num_threads(int threads) {

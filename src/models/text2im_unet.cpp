@@ -10,6 +10,7 @@
 
 #include "glide/error.hpp"
 #include "glide/runtime.hpp"
+#include "models/attention.hpp"
 #include "models/layer_init.hpp"
 #include "models/text_transformer.hpp"
 #include "models/unet_blocks.hpp"
@@ -283,16 +284,17 @@ torch::Tensor Text2ImUNetImpl::forward(const torch::Tensor& x, const torch::Tens
   check_inputs(x, timesteps, text);
   auto emb = time_embed_->forward(timestep_embedding(timesteps, config_.num_channels).to(dtype_));
   emb = emb + text.xf_proj.to(emb.scalar_type());
-  const auto& xf_out = text.xf_out;
+  const auto emb_act = at::silu(emb);  // what every ResBlock's emb_layers starts with
+  const auto xf_out = models::tokens_for_attention(text.xf_out);
 
   auto h = assemble_input(x, cond).to(dtype_);
   std::vector<torch::Tensor> skips;
   skips.reserve(input_blocks_.size());
   for (auto& block : input_blocks_) {
-    h = block->forward(h, emb, xf_out);
+    h = block->forward(h, emb_act, xf_out);
     skips.push_back(h);
   }
-  h = middle_block_->forward(h, emb, xf_out);
+  h = middle_block_->forward(h, emb_act, xf_out);
   for (auto& block : output_blocks_) {
     // Only the concatenation is kept: the skip and the previous output are released before the
     // block runs, and the block releases its input after its first layer (it takes it by
@@ -300,7 +302,7 @@ torch::Tensor Text2ImUNetImpl::forward(const torch::Tensor& x, const torch::Tens
     torch::Tensor input = at::cat({h, skips.back()}, 1);
     skips.pop_back();
     h.reset();
-    h = block->forward(std::move(input), emb, xf_out);
+    h = block->forward(std::move(input), emb_act, xf_out);
   }
   h = out_conv_->forward(models::norm_act(h, out_norm_, models::Activation::silu));
   return h.to(x.scalar_type()).contiguous();  // NCHW also after channels-last convolutions

@@ -1,17 +1,15 @@
 #include "models/unet_blocks.hpp"
 
 #include <ATen/ATen.h>
-#include <fmt/format.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
-#include <torch/version.h>
 
-#include <cmath>
 #include <string>
 
-#include "glide/error.hpp"
+#include "glide/models/attention_path.hpp"
 #include "glide/runtime.hpp"
+#include "models/attention.hpp"
 #include "models/layer_init.hpp"
 
 #ifdef GLIDE_WITH_CUDA_KERNELS
@@ -46,60 +44,6 @@ M zeroed(M module) {
   torch::NoGradGuard no_grad;
   for (auto& p : module->parameters()) p.zero_();
   return module;
-}
-
-// Attention of every position over the text tokens and the positions, per head, computed as the
-// reference does: q k^T, softmax in float32, then v. qkv is (B*heads, 3*ch, T) laid out as
-// [q, k, v] per head (the reference's "legacy" order), ekv is (B*heads, 2*ch, S) as [k, v]; the
-// text tokens' keys and values come first. Returns (B*heads, ch, T).
-torch::Tensor attend_unfused(const torch::Tensor& qkv, const torch::Tensor& ekv, int64_t ch) {
-  const auto q = qkv.narrow(1, 0, ch);
-  const auto k = at::cat({ekv.narrow(1, 0, ch), qkv.narrow(1, ch, ch)}, -1);
-  const auto v = at::cat({ekv.narrow(1, ch, ch), qkv.narrow(1, 2 * ch, ch)}, -1);
-  // Scaling q and k by ch^-1/4 each keeps float16 logits in range.
-  const double scale = 1.0 / std::sqrt(std::sqrt(static_cast<double>(ch)));
-  auto weight = at::bmm((q * scale).transpose(1, 2), k * scale);  // (B*heads, T, S)
-  // The reference takes the softmax in float32 and rounds it to the activations' dtype.
-  // LibTorch's float16/bfloat16 softmax computes in float32 and rounds once, which is the same
-  // (bit for bit for bfloat16 on the CPU, LibTorch 1.13, over 75M random logits) without two
-  // float32 copies of the weights, the step's largest tensors (0.9 GB each for the base model's
-  // 32x32 attention at batch 16).
-  weight = at::softmax(weight, -1);
-  return at::bmm(v, weight.transpose(1, 2));
-}
-
-#if TORCH_VERSION_MAJOR >= 2
-// The same through LibTorch's fused scaled-dot-product attention (flash or memory-efficient
-// kernels), which never materializes the (T, S) weights. Opt-in (GLIDE_FUSED_ATTENTION=1): on an
-// H200 in float16 it made the official base model's step slower, 10.6 against 8.7 ms at batch 1
-// and 72.6 against 53.4 ms at batch 16 (docs/performance.md), but that version passed 3-D
-// tensors, and LibTorch's flash and memory-efficient kernels take only 4-D (batch, heads, length,
-// channels) ones, so it most likely ran the unfused math fallback. Now the B*heads rows are the
-// heads of a batch of one. The kernels want the channel dimension last and contiguous; their
-// default scale 1/sqrt(ch) equals ch^-1/4 on q and on k.
-torch::Tensor attend_fused(const torch::Tensor& qkv, const torch::Tensor& ekv, int64_t ch) {
-  const auto qkv_t = qkv.transpose(1, 2).contiguous().unsqueeze(0);  // (1, B*heads, T, 3*ch)
-  const auto ekv_t = ekv.transpose(1, 2).unsqueeze(0);               // (1, B*heads, S, 2*ch)
-  const auto q = qkv_t.narrow(3, 0, ch);
-  const auto k = at::cat({ekv_t.narrow(3, 0, ch), qkv_t.narrow(3, ch, ch)}, 2);
-  const auto v = at::cat({ekv_t.narrow(3, ch, ch), qkv_t.narrow(3, 2 * ch, ch)}, 2);
-  return at::scaled_dot_product_attention(q, k, v).squeeze(0).transpose(1, 2);
-}
-#endif
-
-torch::Tensor attend(const torch::Tensor& qkv, const torch::Tensor& ekv, int64_t ch) {
-  static const bool fused = env_switch("GLIDE_FUSED_ATTENTION", false);
-#if TORCH_VERSION_MAJOR >= 2
-  if (fused) return attend_fused(qkv, ekv, ch);
-#else
-  if (fused) {
-    throw Error(Status::invalid_argument,
-                fmt::format("GLIDE_FUSED_ATTENTION=1 needs LibTorch 2 or newer (fused "
-                            "scaled-dot-product attention); this build has LibTorch {}",
-                            TORCH_VERSION));
-  }
-#endif
-  return attend_unfused(qkv, ekv, ch);
 }
 
 }  // namespace
@@ -145,21 +89,24 @@ torch::Tensor conv3x3_without_bias(const nn::Conv2d& conv, const torch::Tensor& 
   return at::conv2d(x, conv->weight, /*bias=*/{}, *conv->options.stride(), kConv3x3Padding);
 }
 
-// skip + out_conv(h) where out_conv's bias is added in the residual pass when the kernel takes
-// the tensors (cuda/kernels/bias_residual.hpp), else as LibTorch adds it, then the sum.
+// skip + out_conv(h) where out_conv's bias is added in the residual pass where the kernel runs.
 torch::Tensor conv_plus_residual(nn::Conv2d conv, const torch::Tensor& h,
                                  const torch::Tensor& skip) {
   if (!residual_is_fused(h)) return skip + conv->forward(h);
-  const auto unbiased = conv3x3_without_bias(conv, h);
-#ifdef GLIDE_WITH_CUDA_KERNELS
-  if (cuda::bias_residual_takes(unbiased, skip)) {
-    return cuda::add_bias_residual(unbiased, skip, conv->bias);
-  }
-#endif
-  return skip + (unbiased + conv->bias.reshape({1, -1, 1, 1}));
+  return add_bias_and_residual(conv3x3_without_bias(conv, h), skip, conv->bias);
 }
 
 }  // namespace
+
+torch::Tensor add_bias_and_residual(const torch::Tensor& unbiased, const torch::Tensor& skip,
+                                    const torch::Tensor& bias) {
+#ifdef GLIDE_WITH_CUDA_KERNELS
+  if (residual_is_fused(unbiased) && cuda::bias_residual_takes(unbiased, skip)) {
+    return cuda::add_bias_residual(unbiased, skip, bias);
+  }
+#endif
+  return skip + (unbiased + bias.reshape({1, -1, 1, 1}));
+}
 
 bool norm_is_fused(const torch::Tensor& x) {
 #ifdef GLIDE_WITH_CUDA_KERNELS
@@ -255,14 +202,14 @@ torch::Tensor ResBlockImpl::resample(const torch::Tensor& x) const {
   return x;
 }
 
-torch::Tensor ResBlockImpl::run(const torch::Tensor& x_in, const torch::Tensor& emb,
+torch::Tensor ResBlockImpl::run(const torch::Tensor& x_in, const torch::Tensor& emb_act,
                                 const torch::Tensor&) {
   // With up/down sampling, both paths are resampled after the first norm + activation.
   const auto activated = resample(norm_act(x_in, in_norm_, Activation::silu));
   const auto x = resample(x_in);
 
   auto emb_out =
-      emb_linear_->forward(at::silu(emb)).to(activated.scalar_type()).unsqueeze(-1).unsqueeze(-1);
+      emb_linear_->forward(emb_act).to(activated.scalar_type()).unsqueeze(-1).unsqueeze(-1);
   torch::Tensor h;
   if (use_scale_shift_norm_) {
     // A fused norm adds in_conv's bias as it reads the convolution's output; LibTorch's cuDNN path
@@ -290,17 +237,15 @@ AttentionBlockImpl::AttentionBlockImpl(int64_t channels, int64_t num_heads,
 
 torch::Tensor AttentionBlockImpl::run(const torch::Tensor& x, const torch::Tensor&,
                                       const torch::Tensor& encoder_out) {
-  const int64_t batch = x.size(0), channels = x.size(1);
-  const int64_t length = x.size(2) * x.size(3);
-  const int64_t head_channels = channels / num_heads_;
-  const auto qkv =
-      qkv_->forward(norm_act(x, norm_, Activation::none).reshape({batch, channels, length}))
-          .reshape({batch * num_heads_, 3 * head_channels, length});
-  const auto ekv = encoder_kv_->forward(encoder_out.to(x.scalar_type()))
-                       .reshape({batch * num_heads_, 2 * head_channels, -1});
-  const auto attended = attend(qkv, ekv, head_channels);  // (B*heads, ch, T)
-  const auto h = proj_out_->forward(attended.reshape({batch, channels, length}));
-  return x + h.reshape(x.sizes());
+  const AttentionWeights weights{qkv_->weight,      qkv_->bias,        encoder_kv_->weight,
+                                 encoder_kv_->bias, proj_out_->weight, proj_out_->bias,
+                                 num_heads_};
+  const auto normed = norm_act(x, norm_, Activation::none);
+  const AttentionPath path = attention_path();
+  if (path == AttentionPath::reference) {
+    return attention_channels_first(x, normed, encoder_out, weights);
+  }
+  return attention_token_major(x, normed, encoder_out, weights, path == AttentionPath::fused);
 }
 
 void TimestepEmbedSequentialImpl::append(std::shared_ptr<UNetLayerImpl> layer) {
@@ -308,9 +253,9 @@ void TimestepEmbedSequentialImpl::append(std::shared_ptr<UNetLayerImpl> layer) {
   layers_.push_back(std::move(layer));
 }
 
-torch::Tensor TimestepEmbedSequentialImpl::forward(torch::Tensor x, const torch::Tensor& emb,
+torch::Tensor TimestepEmbedSequentialImpl::forward(torch::Tensor x, const torch::Tensor& emb_act,
                                                    const torch::Tensor& encoder_out) {
-  for (auto& layer : layers_) x = layer->run(x, emb, encoder_out);
+  for (auto& layer : layers_) x = layer->run(x, emb_act, encoder_out);
   return x;
 }
 

@@ -40,10 +40,19 @@ torch::Tensor norm_act_unfused(const torch::Tensor& x, const torch::nn::GroupNor
                                const torch::Tensor& shift = {},
                                const torch::Tensor& input_bias = {});
 
-// A layer of a TimestepEmbedSequential: each kind takes what it needs of (x, emb, text).
+// skip + (unbiased + bias), bias (C) broadcast over unbiased (N, C, H, W): the end of a residual
+// branch whose last layer left its bias out. On CUDA one pass of glide's kernel
+// (cuda/kernels/bias_residual.hpp) where it takes the tensors, unless GLIDE_FUSED_RESIDUAL=0;
+// LibTorch's two adds otherwise.
+torch::Tensor add_bias_and_residual(const torch::Tensor& unbiased, const torch::Tensor& skip,
+                                    const torch::Tensor& bias);
+
+// A layer of a TimestepEmbedSequential: each kind takes what it needs of (x, emb_act, text).
+// emb_act is SiLU(emb) for the timestep + text embedding emb: every ResBlock's emb_layers starts
+// with that SiLU, so the UNet applies it once per evaluation rather than once per block.
 class UNetLayerImpl : public torch::nn::Module {
  public:
-  virtual torch::Tensor run(const torch::Tensor& x, const torch::Tensor& emb,
+  virtual torch::Tensor run(const torch::Tensor& x, const torch::Tensor& emb_act,
                             const torch::Tensor& encoder_out) = 0;
 };
 
@@ -87,7 +96,7 @@ class ResBlockImpl : public UNetLayerImpl {
  public:
   ResBlockImpl(int64_t channels, int64_t emb_channels, double dropout, int64_t out_channels,
                bool use_scale_shift_norm, Resample resample);
-  torch::Tensor run(const torch::Tensor& x, const torch::Tensor& emb,
+  torch::Tensor run(const torch::Tensor& x, const torch::Tensor& emb_act,
                     const torch::Tensor&) override;
 
  private:
@@ -102,7 +111,8 @@ class ResBlockImpl : public UNetLayerImpl {
 };
 
 // Self-attention over the pixels that also attends to the text encoder's tokens (their keys and
-// values are prepended to the pixels' own).
+// values are prepended to the pixels' own), computed by the path attention_path() names
+// (models/attention.hpp).
 class AttentionBlockImpl : public UNetLayerImpl {
  public:
   AttentionBlockImpl(int64_t channels, int64_t num_heads, int64_t encoder_channels);
@@ -119,7 +129,7 @@ class AttentionBlockImpl : public UNetLayerImpl {
 class TimestepEmbedSequentialImpl : public torch::nn::Module {
  public:
   void append(std::shared_ptr<UNetLayerImpl> layer);
-  torch::Tensor forward(torch::Tensor x, const torch::Tensor& emb,
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& emb_act,
                         const torch::Tensor& encoder_out);
 
  private:

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "glide/io/checkpoint.hpp"
+#include "glide/models/attention_path.hpp"
 #include "glide/models/network_call.hpp"
 #include "parity/parity.hpp"
 
@@ -40,6 +41,9 @@ CaseResult run_forward_case(const std::string& dir, const std::string& case_name
   model->to(options.device);
   model->set_compute_dtype(options.dtype);
   if (channels_last(*model)) result.name += "[channels-last]";
+  if (attention_path() != AttentionPath::reference) {
+    result.name += fmt::format("[attention={}]", attention_path_name(attention_path()));
+  }
   const auto file =
       io::load_torch_file((std::filesystem::path(dir) / ("forward_" + case_name + ".pt")).string());
   const auto input = [&](const torch::Tensor& t) { return t.defined() ? t.to(options.device) : t; };
