@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include "glide/error.hpp"
 #include "glide/runtime.hpp"
@@ -52,6 +53,30 @@ c10::cuda::CUDAStream capture_stream(c10::DeviceIndex device) {
   return found->second;
 }
 
+// Graphs replayed on one stream never run at the same time, so they keep their activations in
+// one memory pool, which then needs the memory of the largest graph rather than of all of them
+// together (a pipeline's base and upsampler graphs, or several samplers'). The pool is joined by
+// capturing into the pool of a live graph of the same device and replay stream; a call on another
+// stream captures a graph of its own. Guarded by capture_mutex.
+using PoolKey = std::pair<c10::DeviceIndex, c10::StreamId>;
+std::map<PoolKey, std::vector<std::weak_ptr<at::cuda::CUDAGraph>>> graphs_by_stream;
+
+// A live graph whose pool a new capture for `key` joins; null when there is none.
+std::shared_ptr<at::cuda::CUDAGraph> graph_to_share(const PoolKey& key) {
+  auto& graphs = graphs_by_stream[key];
+  std::shared_ptr<at::cuda::CUDAGraph> live;
+  for (auto it = graphs.begin(); it != graphs.end();) {
+    auto graph = it->lock();
+    it = graph ? std::next(it) : graphs.erase(it);
+    if (graph && !live) live = std::move(graph);
+  }
+  return live;
+}
+
+// A graph's output lies in the shared pool, where another graph's replay may overwrite it: each
+// call clones it right after its replay, and no other replay is queued in between.
+std::mutex replay_mutex;
+
 // A capture that failed part way (out of memory, say) must still be ended: a stream left capturing
 // fails every later launch on it, and the allocator would keep sending allocations to the graph's
 // pool. Ending an invalidated capture reports an error, which is not the one to pass on.
@@ -69,10 +94,11 @@ class GraphedCall {
   torch::Tensor operator()(const torch::Tensor& x, const torch::Tensor& t) {
     if (!x.is_cuda()) return eager_(x, t);
     if (!captured_for(x, t)) capture(x, t);
+    const std::lock_guard<std::mutex> lock(replay_mutex);
     x_.copy_(x);
     t_.copy_(t);
     graph_->replay();
-    return out_.clone();  // the next replay overwrites out_
+    return out_.clone();  // the next replay of a graph in the pool may overwrite out_
   }
 
  private:
@@ -81,7 +107,12 @@ class GraphedCall {
   bool captured_for(const torch::Tensor& x, const torch::Tensor& t) const {
     return graph_ && x.sizes() == x_.sizes() && x.scalar_type() == x_.scalar_type() &&
            x.device() == x_.device() && t.sizes() == t_.sizes() &&
-           t.scalar_type() == t_.scalar_type();
+           t.scalar_type() == t_.scalar_type() &&
+           replay_stream(x.device().index()) == pool_key_.second;
+  }
+
+  static c10::StreamId replay_stream(c10::DeviceIndex device) {
+    return c10::cuda::getCurrentCUDAStream(device).id();
   }
 
   void capture(const torch::Tensor& x, const torch::Tensor& t) {
@@ -95,6 +126,7 @@ class GraphedCall {
     at::globalContext().setBenchmarkCuDNN(true);
     c10::cuda::device_synchronize();
     const c10::DeviceIndex device = x.device().index();
+    pool_key_ = {device, replay_stream(device)};
     report_memory("before warm-up", device);
     // Graphs are captured on a stream other than the default one; the warm-up runs on the same
     // stream so that per-stream workspaces (cuBLAS) exist before capture begins.
@@ -103,9 +135,14 @@ class GraphedCall {
     eager_(x_, t_);
     stream.synchronize();
     report_memory("after warm-up", device);
-    auto graph = std::make_unique<at::cuda::CUDAGraph>();
+    auto graph = std::make_shared<at::cuda::CUDAGraph>();
+    const auto shared = graph_to_share(pool_key_);
     try {
-      graph->capture_begin();
+      if (shared) {
+        graph->capture_begin(shared->pool());
+      } else {
+        graph->capture_begin();
+      }
       try {
         out_ = eager_(x_, t_);
       } catch (...) {
@@ -124,12 +161,14 @@ class GraphedCall {
                               e.what()));
     }
     stream.synchronize();
-    report_memory("after capture", device);
+    report_memory(shared ? "after capture (shared pool)" : "after capture", device);
+    graphs_by_stream[pool_key_].push_back(graph);
     graph_ = std::move(graph);
   }
 
   NetworkFn eager_;
-  std::unique_ptr<at::cuda::CUDAGraph> graph_;
+  std::shared_ptr<at::cuda::CUDAGraph> graph_;
+  PoolKey pool_key_;
   torch::Tensor x_, t_, out_;  // the graph's inputs and output, at fixed addresses
 };
 

@@ -6,3 +6,7 @@
 // The bias + residual kernel against float64 for the UNets' shapes, both layouts and all three
 // dtypes, and its time against LibTorch's two passes; prints a table, returns the failures.
 int check_bias_residual(const torch::Device& device);
+
+// Two models' CUDA graphs, bound at once and replayed in turn (sharing one memory pool), against
+// eager evaluation; prints a line per round, returns the failures.
+int check_shared_graph_pool(const torch::Device& device);

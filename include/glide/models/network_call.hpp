@@ -19,8 +19,9 @@ using NetworkFn = std::function<torch::Tensor(const torch::Tensor& x, const torc
 // runs the network once eagerly, which lets cuDNN choose its algorithms, then captures one
 // evaluation into a CUDA graph; later calls with that shape copy x and t into the graph's inputs
 // and replay it. At small batches a step is bound by launching its ~1,000 kernels one by one
-// from the host, which the replay removes. The graph holds its own activation memory for as long
-// as the returned function lives. Set GLIDE_CUDA_GRAPHS=0 to run every call eagerly.
+// from the host, which the replay removes. The graph holds activation memory for as long as the
+// returned function lives, in a pool that every graph replayed on the same device and stream
+// shares (they never run at once). Set GLIDE_CUDA_GRAPHS=0 to run every call eagerly.
 //
 // Call without autograd (torch::InferenceMode or NoGradGuard), as sampling does.
 NetworkFn bind_network(Text2ImUNet model, TextEmbedding text, Conditioning cond = {});
