@@ -143,24 +143,23 @@ room_for 60 && bench float16-dpm --dtype float16 --batch 1,16 --repeats 3 --only
 
 # The defaults against the switches turned off, one network evaluation of each model at batch 1
 # and 16 (CUDA graphs on), on the same card, each after a parity check with the switches so set.
-switches=("fused-attention:GLIDE_ATTENTION=fused" "token-major:GLIDE_ATTENTION=token-major"
-          "no-fused-residual:GLIDE_FUSED_RESIDUAL=0" "nchw:GLIDE_CHANNELS_LAST=0"
-          "unfused:GLIDE_FUSED_NORM=0 GLIDE_FUSED_RESIDUAL=0 GLIDE_CHANNELS_LAST=0")
-[[ "$kernels" == ON ]] || switches=("fused-attention:GLIDE_ATTENTION=fused"
-                                     "token-major:GLIDE_ATTENTION=token-major"
-                                     "channels-last:GLIDE_CHANNELS_LAST=1")
+# The new attention paths first, then the kernel profile, then the switches measured before.
+ab_switches() {  # ab_switches NAME:VARS...
+  local switch name vars dtype
+  for switch in "$@"; do
+    name="${switch%%:*}" vars="${switch#*:}"
+    room_for 45 || return
+    for dtype in float32 float16; do
+      step "parity on cuda, $dtype, $vars"
+      env $vars timeout 120 "$build/tests/glide-parity" "$goldens" --device cuda --dtype "$dtype"
+    done
+    step "per-step A/B, float16: $vars"
+    (export $vars; bench "steps-$name" --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler)
+  done
+}
 step "per-step A/B, float16: defaults"
 room_for 30 && bench steps-defaults --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler
-for switch in "${switches[@]}"; do
-  name="${switch%%:*}" vars="${switch#*:}"
-  room_for 45 || break
-  for dtype in float32 float16; do
-    step "parity on cuda, $dtype, $vars"
-    env $vars timeout 120 "$build/tests/glide-parity" "$goldens" --device cuda --dtype "$dtype"
-  done
-  step "per-step A/B, float16: $vars"
-  (export $vars; bench "steps-$name" --dtype float16 --batch 1,16 --repeats 5 --only base,upsampler)
-done
+ab_switches "fused-attention:GLIDE_ATTENTION=fused" "token-major:GLIDE_ATTENTION=token-major"
 
 # Where a step's GPU time goes: 3 evaluations under LibTorch's profiler (Kineto), the kernels
 # that took longest (gpu_summary.py prints them). A run of its own, so that a profiler failure
@@ -168,6 +167,13 @@ done
 step "kernel profile, float16: defaults"
 room_for 40 && bench profile-defaults --dtype float16 --batch 1,16 --repeats 1 \
   --only base,upsampler --profile=20
+
+if [[ "$kernels" == ON ]]; then
+  ab_switches "no-fused-residual:GLIDE_FUSED_RESIDUAL=0" "nchw:GLIDE_CHANNELS_LAST=0" \
+    "unfused:GLIDE_FUSED_NORM=0 GLIDE_FUSED_RESIDUAL=0 GLIDE_CHANNELS_LAST=0"
+else
+  ab_switches "channels-last:GLIDE_CHANNELS_LAST=1"
+fi
 
 step "where a graph's memory goes: allocator figures around each capture, pipeline at batch 1"
 room_for 40 && GLIDE_CUDA_GRAPHS_DEBUG=1 timeout 120 "$glide" bench --device cuda \
