@@ -46,30 +46,6 @@ BenchModel checkpoint_model(const std::string& path, const char* flag, bool supe
 
 }  // namespace
 
-ModelConfig tiny_base_config() {
-  ModelConfig c;
-  c.image_size = 16;
-  c.num_channels = 32;
-  c.num_res_blocks = 1;
-  c.channel_mult = "1,2";
-  c.num_head_channels = 16;
-  c.attention_resolutions = "8";
-  c.dropout = 0.0;
-  c.text_ctx = 16;
-  c.xf_width = 32;
-  c.xf_layers = 1;
-  c.xf_heads = 1;
-  return c;
-}
-
-ModelConfig tiny_upsampler_config() {
-  ModelConfig c = tiny_base_config();
-  c.image_size = 64;
-  c.channel_mult = "1,1,2,2";
-  c.super_res = true;
-  return c;
-}
-
 std::optional<double> official_gflop_per_image(const ModelConfig& config) {
   // Counted for the full-size networks (DESIGN.md): about 238 GFLOP per image per step at 64×64
   // for the base model, 1,280 at 256×256 for the upsampler.
@@ -86,14 +62,16 @@ BenchModels make_models(const ModelChoice& choice) {
   const bool tiny = choice.preset == "tiny";
   BenchModels models;
   if (choice.need_base) {
-    models.base = choice.base_path.empty()
-                      ? random_model(tiny ? tiny_base_config() : ModelConfig::base(), choice.preset)
-                      : checkpoint_model(choice.base_path, "--model", /*super_res=*/false);
+    models.base =
+        choice.base_path.empty()
+            ? random_model(tiny ? ModelConfig::tiny_base() : ModelConfig::base(), choice.preset)
+            : checkpoint_model(choice.base_path, "--model", /*super_res=*/false);
   }
   if (choice.need_upsampler) {
     models.upsampler =
         choice.upsampler_path.empty()
-            ? random_model(tiny ? tiny_upsampler_config() : ModelConfig::upsampler(), choice.preset)
+            ? random_model(tiny ? ModelConfig::tiny_upsampler() : ModelConfig::upsampler(),
+                           choice.preset)
             : checkpoint_model(choice.upsampler_path, "--upsampler-model", /*super_res=*/true);
   }
   return models;

@@ -28,10 +28,6 @@ struct BenchModels {
   BenchModel base, upsampler;  // a model not needed has stage.model == nullptr
 };
 
-// Small shapes for a run of the whole benchmark in seconds on a CPU (16×16 → 64×64).
-ModelConfig tiny_base_config();
-ModelConfig tiny_upsampler_config();
-
 // GFLOP per image per network evaluation of the official base (64×64) and upsampler (256×256)
 // shapes (the counts in shared DESIGN notes); nullopt for other shapes.
 std::optional<double> official_gflop_per_image(const ModelConfig& config);

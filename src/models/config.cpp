@@ -64,6 +64,30 @@ ModelConfig ModelConfig::upsampler_inpaint() {
   return c;
 }
 
+ModelConfig ModelConfig::tiny_base() {
+  ModelConfig c;
+  c.image_size = 16;
+  c.num_channels = 32;
+  c.num_res_blocks = 1;
+  c.channel_mult = "1,2";
+  c.num_head_channels = 16;
+  c.attention_resolutions = "8";
+  c.dropout = 0.0;
+  c.text_ctx = 16;
+  c.xf_width = 32;
+  c.xf_layers = 1;
+  c.xf_heads = 1;
+  return c;
+}
+
+ModelConfig ModelConfig::tiny_upsampler() {
+  ModelConfig c = tiny_base();
+  c.image_size = 64;
+  c.channel_mult = "1,1,2,2";
+  c.super_res = true;
+  return c;
+}
+
 std::vector<int64_t> ModelConfig::channel_multipliers() const {
   if (!channel_mult.empty()) return parse_int_list("channel_mult", channel_mult);
   // The reference's defaults for its three supported sizes.

@@ -14,23 +14,6 @@
 
 namespace {
 
-glide::ModelConfig small_config(int64_t image_size, bool super_res) {
-  glide::ModelConfig c;
-  c.image_size = image_size;
-  c.num_channels = 32;
-  c.num_res_blocks = 1;
-  c.channel_mult = super_res ? "1,1,2" : "1,2";
-  c.num_head_channels = 16;
-  c.attention_resolutions = "8";
-  c.dropout = 0.0;
-  c.text_ctx = 16;
-  c.xf_width = 32;
-  c.xf_layers = 1;
-  c.xf_heads = 1;
-  c.super_res = super_res;
-  return c;
-}
-
 // A model on the device whose every weight is random: GLIDE zero-initializes its output layers,
 // which would make every output zero and the comparison empty.
 glide::Text2ImUNet random_model(const glide::ModelConfig& config, const torch::Device& device) {
@@ -47,7 +30,8 @@ int check_shared_graph_pool(const torch::Device& device) {
   const c10::InferenceMode inference;
   torch::manual_seed(1);
   const int64_t batch = 2;
-  const auto base_config = small_config(16, false), up_config = small_config(32, true);
+  const auto base_config = glide::ModelConfig::tiny_base();
+  const auto up_config = glide::ModelConfig::tiny_upsampler();
   auto base = random_model(base_config, device), up = random_model(up_config, device);
   const auto tokens_for = [&](const glide::ModelConfig& c) {
     return at::randint(0, c.n_vocab, {batch, c.text_ctx}, at::TensorOptions().device(device));
@@ -64,7 +48,7 @@ int check_shared_graph_pool(const torch::Device& device) {
   std::printf("\nCUDA graphs of two models sharing one memory pool, replayed in turn\n");
   for (int round = 0; round < 3; ++round) {
     const auto base_x = at::randn({batch, 3, 16, 16}, device);
-    const auto up_x = at::randn({batch, 3, 32, 32}, device);
+    const auto up_x = at::randn({batch, 3, 64, 64}, device);
     const auto t = at::randint(0, 1000, {batch}, at::TensorOptions().device(device));
     const auto base_out = base_network(base_x, t);
     const auto up_out = up_network(up_x, t);  // after base_out was taken: it must stay intact

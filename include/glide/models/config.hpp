@@ -35,6 +35,11 @@ struct ModelConfig {
   static ModelConfig upsampler();
   static ModelConfig base_inpaint();
   static ModelConfig upsampler_inpaint();
+  // The same architecture at small sizes (16×16 base, 64×64 upsampler, 32 channels, a one-layer
+  // text encoder): a whole benchmark run in seconds on a CPU (`glide bench --preset tiny`), quick
+  // checks on a GPU.
+  static ModelConfig tiny_base();
+  static ModelConfig tiny_upsampler();
 
   // JSON with the reference's option names; unknown names are an error, missing ones default.
   static ModelConfig from_json(const std::string& json_text);
