@@ -3,9 +3,12 @@
 #include <ATen/Context.h>
 #include <fmt/format.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 #include "glide/error.hpp"
 
@@ -72,6 +75,18 @@ std::optional<PeakThroughput> cuda_peak_throughput(const std::string& name, torc
   if (dtype == torch::kBFloat16) return PeakThroughput{row->half, "dense bfloat16 tensor cores"};
   if (tf32) return PeakThroughput{row->tf32, "dense TF32 tensor cores (cuDNN convolutions)"};
   return PeakThroughput{row->fp32, "float32 CUDA cores"};
+}
+
+std::vector<std::pair<std::string, std::string>> glide_environment() {
+  std::vector<std::pair<std::string, std::string>> variables;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text = *entry;
+    const size_t equals = text.find('=');
+    if (text.rfind("GLIDE_", 0) != 0 || equals == std::string_view::npos) continue;
+    variables.emplace_back(text.substr(0, equals), text.substr(equals + 1));
+  }
+  std::sort(variables.begin(), variables.end());
+  return variables;
 }
 
 DeviceInfo describe_device(const torch::Device& device, torch::Dtype dtype, int threads) {

@@ -31,6 +31,10 @@ struct DeviceInfo {
 
 DeviceInfo describe_device(const torch::Device& device, torch::Dtype dtype, int threads);
 
+// The GLIDE_* environment variables that are set, by name: they choose kernels and code paths
+// (docs/performance.md), so a report says which ran.
+std::vector<std::pair<std::string, std::string>> glide_environment();
+
 // Peak memory of a phase: on CUDA the caching allocator's peak of allocated bytes, on the CPU
 // the process's peak resident set (VmHWM), which Linux lets a process reset.
 class MemoryMeter {

@@ -98,6 +98,8 @@ std::string format_table(const BenchReport& r) {
   }
   if (!r.base_model.empty()) out += fmt::format("base     {}\n", r.base_model);
   if (!r.upsampler_model.empty()) out += fmt::format("upsample {}\n", r.upsampler_model);
+  for (const auto& [name, value] : r.environment)
+    out += fmt::format("env      {}={}\n", name, value);
 
   if (!r.base_steps.empty() || !r.upsampler_steps.empty()) {
     out +=
@@ -152,6 +154,9 @@ std::string format_json(const BenchReport& r) {
   if (!r.base_model.empty()) models["base"] = r.base_model;
   if (!r.upsampler_model.empty()) models["upsampler"] = r.upsampler_model;
   j["models"] = models;
+  Json environment = Json::object();
+  for (const auto& [name, value] : r.environment) environment[name] = value;
+  j["environment"] = environment;
   if (const StepResult* s = batch_one(r.base_steps)) j["base_step_ms"] = s->ms.median;
   if (const StepResult* s = batch_one(r.upsampler_steps)) j["upsampler_step_ms"] = s->ms.median;
   if (!r.base_steps.empty()) j["base_step"] = step_json(r, r.base_steps);

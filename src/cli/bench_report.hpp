@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_device.hpp"
@@ -38,6 +39,7 @@ struct BenchReport {
   std::string base_sampler, upsampler_sampler;  // the pipeline's samplers ("ddpm", "ddim")
   bool base_guided = true;                      // classifier-free guidance in the base stage
   bool pipeline_rebind = false;                 // networks bound afresh in every timed run
+  std::vector<std::pair<std::string, std::string>> environment;  // GLIDE_* variables set
   std::vector<StepResult> base_steps, upsampler_steps;
   std::vector<PipelineResult> pipelines;
   std::string memory_source;

@@ -209,6 +209,7 @@ void run_bench(BenchOptions& o) {
   report.base_model = models.base.source;
   report.upsampler_model = models.upsampler.source;
   report.memory_source = meter.source();
+  report.environment = bench::glide_environment();
   const std::vector<int64_t> per_step = step_batches(batches);
   if (base) {
     report.base_steps =

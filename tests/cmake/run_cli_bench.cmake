@@ -29,6 +29,9 @@ function(require_absent json)
   endif()
 endfunction()
 
+# The defaults, whatever the caller's environment chose.
+unset(ENV{GLIDE_ATTENTION})
+
 # The whole benchmark on the tiny random models, as JSON.
 glide_run_stdout(ok json all bench --preset tiny --repeats 1 --batch 1,2 --threads 1 --json)
 require_equal("${json}" "cpu (1 thread)" device)
@@ -60,6 +63,14 @@ require_absent("${json}" base_step 1 profile)  # only with --profile
 # No FLOP count for the tiny shapes, and no peak on a CPU.
 require_absent("${json}" base_step 1 tflops)
 require_absent("${json}" device_peak_tflops)
+
+# The GLIDE_* switches in effect are part of the report.
+require_absent("${json}" environment GLIDE_ATTENTION)
+set(ENV{GLIDE_ATTENTION} token-major)
+glide_run_stdout(ok json all bench --preset tiny --repeats 1 --batch 1 --threads 1 --only base
+  --json)
+unset(ENV{GLIDE_ATTENTION})
+require_equal("${json}" "token-major" environment GLIDE_ATTENTION)
 
 # The table; --only leaves the other measurements out.
 glide_run_stdout(ok table all bench --preset tiny --repeats 1 --batch 1 --only base)
