@@ -3,6 +3,7 @@
 // and upsampler stages are, must give what eager evaluation gives.
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/utils.h>
 
 #include <cstdio>
 
@@ -20,6 +21,7 @@ glide::Text2ImUNet random_model(const glide::ModelConfig& config, const torch::D
   glide::Text2ImUNet model(config);
   model->eval();
   model->to(device);
+  const torch::NoGradGuard no_grad;
   for (auto& p : model->parameters()) p.normal_(0.0, 0.2);
   return model;
 }
@@ -27,12 +29,12 @@ glide::Text2ImUNet random_model(const glide::ModelConfig& config, const torch::D
 }  // namespace
 
 int check_shared_graph_pool(const torch::Device& device) {
-  const c10::InferenceMode inference;
   torch::manual_seed(1);
   const int64_t batch = 2;
   const auto base_config = glide::ModelConfig::tiny_base();
   const auto up_config = glide::ModelConfig::tiny_upsampler();
   auto base = random_model(base_config, device), up = random_model(up_config, device);
+  const c10::InferenceMode inference;
   const auto tokens_for = [&](const glide::ModelConfig& c) {
     return at::randint(0, c.n_vocab, {batch, c.text_ctx}, at::TensorOptions().device(device));
   };
