@@ -175,6 +175,11 @@ else
   ab_switches "channels-last:GLIDE_CHANNELS_LAST=1"
 fi
 
+# Graphs sharing one memory pool (the default) against a pool per graph: the batch-1 peak.
+step "glide bench, float16 pipeline at batch 1, a memory pool per graph (GLIDE_SHARED_GRAPH_POOL=0)"
+room_for 30 && (export GLIDE_SHARED_GRAPH_POOL=0; bench float16-private-pools --dtype float16 \
+  --batch 1 --repeats 1 --only pipeline)
+
 step "where a graph's memory goes: allocator figures around each capture, pipeline at batch 1"
 room_for 40 && GLIDE_CUDA_GRAPHS_DEBUG=1 timeout 120 "$glide" bench --device cuda \
   --dtype float16 --batch 1 --repeats 1 --only pipeline

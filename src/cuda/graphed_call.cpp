@@ -61,6 +61,13 @@ c10::cuda::CUDAStream capture_stream(c10::DeviceIndex device) {
 using PoolKey = std::pair<c10::DeviceIndex, c10::StreamId>;
 std::map<PoolKey, std::vector<std::weak_ptr<at::cuda::CUDAGraph>>> graphs_by_stream;
 
+// Whether captures join a live graph's pool; GLIDE_SHARED_GRAPH_POOL=0 gives each graph its own,
+// as before.
+bool graph_pool_sharing() {
+  static const bool shared = env_switch("GLIDE_SHARED_GRAPH_POOL", true);
+  return shared;
+}
+
 // A live graph whose pool a new capture for `key` joins; null when there is none.
 std::shared_ptr<at::cuda::CUDAGraph> graph_to_share(const PoolKey& key) {
   auto& graphs = graphs_by_stream[key];
@@ -135,11 +142,37 @@ class GraphedCall {
     eager_(x_, t_);
     stream.synchronize();
     report_memory("after warm-up", device);
-    auto graph = std::make_shared<at::cuda::CUDAGraph>();
-    const auto shared = graph_to_share(pool_key_);
+    auto shared = graph_pool_sharing() ? graph_to_share(pool_key_) : nullptr;
+    std::shared_ptr<at::cuda::CUDAGraph> graph;
     try {
-      if (shared) {
-        graph->capture_begin(shared->pool());
+      graph = capture_graph(shared);
+    } catch (const c10::OutOfMemoryError&) {
+      throw;
+    } catch (const std::exception& e) {
+      if (!shared) throw;
+      // Sharing a pool is newer ground in LibTorch than a private one: fall back rather than
+      // fail the run.
+      std::fprintf(stderr,
+                   "glide: capturing a CUDA graph into a shared memory pool failed (%s); "
+                   "capturing it with a pool of its own\n",
+                   e.what());
+      shared.reset();
+      graph = capture_graph(nullptr);
+    }
+    stream.synchronize();
+    report_memory(shared ? "after capture (shared pool)" : "after capture", device);
+    graphs_by_stream[pool_key_].push_back(graph);
+    graph_ = std::move(graph);
+  }
+
+  // One evaluation captured on the current (capture) stream into a new graph, in the pool of
+  // `share_with` when given; out_ holds its output.
+  std::shared_ptr<at::cuda::CUDAGraph> capture_graph(
+      const std::shared_ptr<at::cuda::CUDAGraph>& share_with) {
+    auto graph = std::make_shared<at::cuda::CUDAGraph>();
+    try {
+      if (share_with) {
+        graph->capture_begin(share_with->pool());
       } else {
         graph->capture_begin();
       }
@@ -160,10 +193,7 @@ class GraphedCall {
                               "GLIDE_CUDA_GRAPHS=0 to run it without graphs",
                               e.what()));
     }
-    stream.synchronize();
-    report_memory(shared ? "after capture (shared pool)" : "after capture", device);
-    graphs_by_stream[pool_key_].push_back(graph);
-    graph_ = std::move(graph);
+    return graph;
   }
 
   NetworkFn eager_;
