@@ -51,24 +51,23 @@ const char* attention_path_name(AttentionPath path) {
 namespace models {
 namespace {
 
-// The reference scales q and k by ch^-1/4 each, rather than the product by ch^-1/2, so that
-// float16 logits stay in range.
-double qk_scale(int64_t head_channels) {
-  return 1.0 / std::sqrt(std::sqrt(static_cast<double>(head_channels)));
-}
-
 // A 1x1 convolution's (out, in, 1) weight as the (in, out) matrix that multiplies rows.
 torch::Tensor as_row_matrix(const torch::Tensor& conv1x1_weight) {
   return conv1x1_weight.reshape({conv1x1_weight.size(0), conv1x1_weight.size(1)}).t();
 }
 
-// q (B, heads, T, ch), k and v (B, heads, S + T, ch), any strides: the arithmetic of
-// attention_channels_first, in this layout.
-torch::Tensor attend_unfused_heads(const torch::Tensor& q, const torch::Tensor& k,
-                                   const torch::Tensor& v) {
-  const double scale = qk_scale(q.size(-1));
-  const auto weight = at::softmax(at::matmul(q * scale, (k * scale).transpose(-1, -2)), -1);
-  return at::matmul(weight, v);
+// softmax(q k^T / sqrt(ch)) over the last dimension for q (..., T, ch) and k (..., S + T, ch),
+// any strides: (..., T, S + T), the attention weights of both layouts. As the reference does, q
+// and k are each scaled by ch^-1/4 rather than their product by ch^-1/2, so that float16 logits
+// stay in range.
+torch::Tensor attention_weights(const torch::Tensor& q, const torch::Tensor& k) {
+  const double scale = 1.0 / std::sqrt(std::sqrt(static_cast<double>(q.size(-1))));
+  // The reference takes the softmax in float32 and rounds it to the activations' dtype.
+  // LibTorch's float16/bfloat16 softmax computes in float32 and rounds once, which is the same
+  // (bit for bit for bfloat16 on the CPU, LibTorch 1.13, over 75M random logits) without two
+  // float32 copies of the weights, the step's largest tensors (0.9 GB each for the base model's
+  // 32x32 attention at batch 16).
+  return at::softmax(at::matmul(q * scale, (k * scale).transpose(-1, -2)), -1);
 }
 
 torch::Tensor attend_fused_heads(const torch::Tensor& q, const torch::Tensor& k,
@@ -100,15 +99,8 @@ torch::Tensor attention_channels_first(const torch::Tensor& x, const torch::Tens
   const auto q = qkv.narrow(1, 0, ch);
   const auto k = at::cat({ekv.narrow(1, 0, ch), qkv.narrow(1, ch, ch)}, -1);
   const auto v = at::cat({ekv.narrow(1, ch, ch), qkv.narrow(1, 2 * ch, ch)}, -1);
-  const double scale = qk_scale(ch);
-  auto weight = at::bmm((q * scale).transpose(1, 2), k * scale);  // (B*heads, T, S + T)
-  // The reference takes the softmax in float32 and rounds it to the activations' dtype.
-  // LibTorch's float16/bfloat16 softmax computes in float32 and rounds once, which is the same
-  // (bit for bit for bfloat16 on the CPU, LibTorch 1.13, over 75M random logits) without two
-  // float32 copies of the weights, the step's largest tensors (0.9 GB each for the base model's
-  // 32x32 attention at batch 16).
-  weight = at::softmax(weight, -1);
-  const auto attended = at::bmm(v, weight.transpose(1, 2));  // (B*heads, ch, T)
+  const auto weight = attention_weights(q.transpose(1, 2), k.transpose(1, 2));  // (B*heads, T, S+T)
+  const auto attended = at::bmm(v, weight.transpose(1, 2));                     // (B*heads, ch, T)
   const auto h =
       at::conv1d(attended.reshape({batch, channels, length}), w.proj_weight, w.proj_bias);
   return x + h.reshape(x.sizes());
@@ -133,7 +125,8 @@ torch::Tensor attention_token_major(const torch::Tensor& x, const torch::Tensor&
   const auto q = qkv.select(3, 0).transpose(1, 2);  // (B, heads, T, ch)
   const auto k = kv.select(3, 0).transpose(1, 2);   // (B, heads, S + T, ch)
   const auto v = kv.select(3, 1).transpose(1, 2);
-  const auto attended = fused ? attend_fused_heads(q, k, v) : attend_unfused_heads(q, k, v);
+  const auto attended =
+      fused ? attend_fused_heads(q, k, v) : at::matmul(attention_weights(q, k), v);
   // Back to rows (a view where the attention wrote (B, T, heads, ch), as the flash kernels do).
   const auto rows = attended.transpose(1, 2).reshape({batch * length, channels});
   const auto unbiased = at::mm(rows, as_row_matrix(w.proj_weight));
