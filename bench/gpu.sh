@@ -7,10 +7,10 @@
 # and times the defaults against the other attention paths (GLIDE_ATTENTION=fused, token-major)
 # and against their switches turned off (GLIDE_FUSED_NORM=0, GLIDE_FUSED_RESIDUAL=0,
 # GLIDE_CHANNELS_LAST=0), and lists the kernels a step spends its time in (`glide bench
-# --profile`). Results go to $OUT (or gpu-out/): gpu.log, bench.jsonl (one line
-# per `glide bench` run: its name, exit status and report), cuda-check.txt,
-# reference-float16.json, and a summary table last (bench/gpu_summary.py); few files, as the
-# device tool returns at most 8. See docs/performance.md.
+# --profile`). Results go to $OUT (or gpu-out/): gpu.log, bench.jsonl (one line per `glide
+# bench` run: its name, exit status and report), cuda-check.txt, reference-float16.json,
+# build.log when the build fails, and a summary table last (bench/gpu_summary.py); few files, as
+# the device tool returns at most 8. See docs/performance.md.
 #
 # The GPU machine has no package registry: Debian packages glide builds with (fmt, spdlog, ICU,
 # CLI11, Catch2, nlohmann-json, libpng) travel as .gpu-deps/prefix.tar.xz (scripts/gpu_deps.sh
@@ -80,8 +80,18 @@ configure() {  # configure KERNELS(ON|OFF)
 build_all() {
   local targets=(glide_parity glide_cli)
   [[ "$1" == ON ]] && targets+=(glide_cuda_check)
-  cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]}" 2>&1 | tail -15
-  [[ -x "$glide" && -x "$build/tests/glide-parity" ]]
+  local log=/tmp/glide-gpu-build.log
+  cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]}" >"$log" 2>&1
+  local status=$?
+  tail -5 "$log"
+  if (( status != 0 )); then
+    # The first errors with their context, which a 12,000-character tail of the whole log loses
+    # behind the later ones; the full log goes back in $out.
+    echo "--- first compiler errors:"
+    grep -n -m 8 -B 2 -A 6 -E "error:|error [A-Z]+[0-9]+|FAILED:" "$log" | cut -c1-300 | head -80
+    cp "$log" "$out/build.log"
+  fi
+  (( status == 0 )) && [[ -x "$glide" && -x "$build/tests/glide-parity" ]]
 }
 # glide's own kernels need nvcc through CMake's CUDA language: should that fail here, build
 # without them rather than lose the lease.
