@@ -5,12 +5,13 @@
 # pipeline with `glide bench`, and the reference's pipeline on the same card when its package was
 # carried (bench/reference_gpu.py). It also checks glide's own CUDA kernels (glide-cuda-check)
 # and times the defaults against the other attention paths (GLIDE_ATTENTION=fused, token-major)
-# and against their switches turned off (GLIDE_FUSED_NORM=0, GLIDE_FUSED_RESIDUAL=0,
-# GLIDE_CHANNELS_LAST=0), and lists the kernels a step spends its time in (`glide bench
-# --profile`). Results go to $OUT (or gpu-out/): gpu.log, bench.jsonl (one line per `glide
-# bench` run: its name, exit status and report), cuda-check.txt, reference-float16.json,
-# build.log when the build fails, and a summary table last (bench/gpu_summary.py); few files, as
-# the device tool returns at most 8. See docs/performance.md.
+# and against their switches turned off (GLIDE_COPY_KERNELS=0, GLIDE_FUSED_NORM=0,
+# GLIDE_FUSED_RESIDUAL=0, GLIDE_CHANNELS_LAST=0), and lists the kernels a step spends its time
+# in (`glide bench --profile`). Results go to $OUT (or gpu-out/): gpu.log, bench.jsonl (one line
+# per `glide bench` run: its name, exit status and report), cuda-check.txt,
+# reference-float16.json, build.log when the build fails, and a summary table last
+# (bench/gpu_summary.py); few files, as the device tool returns at most 8. See
+# docs/performance.md.
 #
 # The GPU machine has no package registry: Debian packages glide builds with (fmt, spdlog, ICU,
 # CLI11, Catch2, nlohmann-json, libpng) travel as .gpu-deps/prefix.tar.xz (scripts/gpu_deps.sh
@@ -179,7 +180,8 @@ room_for 40 && bench profile-defaults --dtype float16 --batch 1,16 --repeats 1 \
   --only base,upsampler --profile=20
 
 if [[ "$kernels" == ON ]]; then
-  ab_switches "no-fused-residual:GLIDE_FUSED_RESIDUAL=0" "nchw:GLIDE_CHANNELS_LAST=0" \
+  ab_switches "no-copy-kernels:GLIDE_COPY_KERNELS=0" \
+    "no-fused-residual:GLIDE_FUSED_RESIDUAL=0" "nchw:GLIDE_CHANNELS_LAST=0" \
     "unfused:GLIDE_FUSED_NORM=0 GLIDE_FUSED_RESIDUAL=0 GLIDE_CHANNELS_LAST=0"
 else
   ab_switches "channels-last:GLIDE_CHANNELS_LAST=1"

@@ -299,7 +299,7 @@ torch::Tensor Text2ImUNetImpl::forward(const torch::Tensor& x, const torch::Tens
     // Only the concatenation is kept: the skip and the previous output are released before the
     // block runs, and the block releases its input after its first layer (it takes it by
     // value). Holding them through the block would keep two more activations at the peak.
-    torch::Tensor input = at::cat({h, skips.back()}, 1);
+    torch::Tensor input = models::concat_channels(h, skips.back());
     skips.pop_back();
     h.reset();
     h = block->forward(std::move(input), emb_act, xf_out);

@@ -16,7 +16,9 @@
 #include <ATen/core/grad_mode.h>
 
 #include "cuda/kernels/bias_residual.hpp"
+#include "cuda/kernels/concat.hpp"
 #include "cuda/kernels/fused_group_norm.hpp"
+#include "cuda/kernels/resample.hpp"
 #endif
 
 namespace glide::models {
@@ -96,7 +98,46 @@ torch::Tensor conv_plus_residual(nn::Conv2d conv, const torch::Tensor& h,
   return add_bias_and_residual(conv3x3_without_bias(conv, h), skip, conv->bias);
 }
 
+#ifdef GLIDE_WITH_CUDA_KERNELS
+// Whether the UNets' resampling and skip concatenation run on glide's kernels: where
+// kernels_may_run, unless GLIDE_COPY_KERNELS=0.
+bool copy_kernels_enabled(const torch::Tensor& x) {
+  static const bool on = env_switch("GLIDE_COPY_KERNELS", true);
+  return on && kernels_may_run(x);
+}
+#endif
+
+// Nearest-neighbour upsampling by 2 and 2x2 average pooling, the UNets' resamplings: glide's
+// kernels for channels-last CUDA tensors (LibTorch's ran at a tenth of the memory's bandwidth
+// there), LibTorch's elsewhere, with the same results.
+torch::Tensor upsample_nearest_2x(const torch::Tensor& x) {
+#ifdef GLIDE_WITH_CUDA_KERNELS
+  if (copy_kernels_enabled(x) && cuda::upsample_nearest_2x_takes(x)) {
+    return cuda::upsample_nearest_2x(x);
+  }
+#endif
+  return at::upsample_nearest2d(x, {x.size(2) * 2, x.size(3) * 2});
+}
+
+torch::Tensor average_pool_2x(const torch::Tensor& x) {
+#ifdef GLIDE_WITH_CUDA_KERNELS
+  if (copy_kernels_enabled(x) && cuda::average_pool_2x_takes(x)) {
+    return cuda::average_pool_2x(x);
+  }
+#endif
+  return at::avg_pool2d(x, {2, 2}, {2, 2});
+}
+
 }  // namespace
+
+torch::Tensor concat_channels(const torch::Tensor& a, const torch::Tensor& b) {
+#ifdef GLIDE_WITH_CUDA_KERNELS
+  if (copy_kernels_enabled(a) && cuda::concat_channels_takes(a, b)) {
+    return cuda::concat_channels(a, b);
+  }
+#endif
+  return at::cat({a, b}, 1);
+}
 
 torch::Tensor add_bias_and_residual(const torch::Tensor& unbiased, const torch::Tensor& skip,
                                     const torch::Tensor& bias) {
@@ -160,7 +201,7 @@ UpsampleImpl::UpsampleImpl(int64_t channels, bool use_conv) {
 
 torch::Tensor UpsampleImpl::run(const torch::Tensor& x, const torch::Tensor&,
                                 const torch::Tensor&) {
-  auto h = at::upsample_nearest2d(x, {x.size(2) * 2, x.size(3) * 2});
+  auto h = upsample_nearest_2x(x);
   return conv_ ? conv_->forward(h) : h;
 }
 
@@ -170,7 +211,7 @@ DownsampleImpl::DownsampleImpl(int64_t channels, bool use_conv) {
 
 torch::Tensor DownsampleImpl::run(const torch::Tensor& x, const torch::Tensor&,
                                   const torch::Tensor&) {
-  return op_ ? op_->forward(x) : at::avg_pool2d(x, {2, 2}, {2, 2});
+  return op_ ? op_->forward(x) : average_pool_2x(x);
 }
 
 ResBlockImpl::ResBlockImpl(int64_t channels, int64_t emb_channels, double dropout,
@@ -195,8 +236,8 @@ ResBlockImpl::ResBlockImpl(int64_t channels, int64_t emb_channels, double dropou
 
 torch::Tensor ResBlockImpl::resample(const torch::Tensor& x) const {
   switch (resample_) {
-    case Resample::up: return at::upsample_nearest2d(x, {x.size(2) * 2, x.size(3) * 2});
-    case Resample::down: return at::avg_pool2d(x, {2, 2}, {2, 2});
+    case Resample::up: return upsample_nearest_2x(x);
+    case Resample::down: return average_pool_2x(x);
     case Resample::none: break;
   }
   return x;

@@ -47,6 +47,11 @@ torch::Tensor norm_act_unfused(const torch::Tensor& x, const torch::nn::GroupNor
 torch::Tensor add_bias_and_residual(const torch::Tensor& unbiased, const torch::Tensor& skip,
                                     const torch::Tensor& bias);
 
+// at::cat({a, b}, 1): a decoder block's input, its predecessor's output and the encoder's skip. On
+// CUDA one pass of glide's kernel (cuda/kernels/concat.hpp) for channels-last tensors, unless
+// GLIDE_COPY_KERNELS=0.
+torch::Tensor concat_channels(const torch::Tensor& a, const torch::Tensor& b);
+
 // A layer of a TimestepEmbedSequential: each kind takes what it needs of (x, emb_act, text).
 // emb_act is SiLU(emb) for the timestep + text embedding emb: every ResBlock's emb_layers starts
 // with that SiLU, so the UNet applies it once per evaluation rather than once per block.

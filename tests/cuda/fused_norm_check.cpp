@@ -1,8 +1,9 @@
 // glide-cuda-check: the fused group norm (src/cuda/kernels) against float64 on the GPU, for the
 // UNet's shapes in both memory layouts and every dtype, and its time against the composition of
-// LibTorch ops it replaces (models::norm_act_unfused); then the bias + residual kernel and CUDA
-// graphs sharing a memory pool (checks.hpp). Built only when glide has its CUDA kernels;
-// bench/gpu.sh runs it. Exits 1 when an error bound is exceeded.
+// LibTorch ops it replaces (models::norm_act_unfused); then the bias + residual kernel, the copy
+// kernels (resampling, concatenation) and CUDA graphs sharing a memory pool (checks.hpp). Built
+// only when glide has its CUDA kernels; bench/gpu.sh runs it. Exits 1 when an error bound is
+// exceeded.
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDAFunctions.h>
@@ -137,6 +138,7 @@ int main() try {
     std::printf("refused as expected: %s\n", e.what());
   }
   failures += check_bias_residual(device);
+  failures += check_copy_kernels(device);
   failures += check_shared_graph_pool(device);
   std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "passed", failures);
   return failures ? 1 : 0;

@@ -50,6 +50,14 @@ struct alignas(16) Pack {
   T v[size];
 };
 
+// One element in a pack's shape, for kernels written once for both packed and one-element
+// access.
+template <typename T>
+struct Single {
+  static constexpr int size = 1;
+  T v[1];
+};
+
 inline bool pack_aligned(const void* p) {
   return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 }
