@@ -65,13 +65,6 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <typename T>
-bool packable(const BiasResidualArgs& a) {
-  constexpr int n = Pack<T>::size;
-  return (a.channels_last ? a.c % n == 0 : a.hw % n == 0) && pack_aligned(a.h) &&
-         pack_aligned(a.skip) && pack_aligned(a.out);
-}
-
 template <typename T, typename Index>
 cudaError_t launch_typed(const BiasResidualArgs& a, cudaStream_t stream) {
   const auto* h = static_cast<const T*>(a.h);
@@ -79,22 +72,18 @@ cudaError_t launch_typed(const BiasResidualArgs& a, cudaStream_t stream) {
   const auto* bias = static_cast<const T*>(a.bias);
   auto* out = static_cast<T*>(a.out);
   const Index total = static_cast<Index>(a.n * a.c * a.hw);
-  // A few waves of blocks, each thread looping over the rest.
-  const auto grid_for = [&](int64_t items) {
-    return static_cast<unsigned>(
-        std::max<int64_t>(1, std::min<int64_t>((items + kThreads - 1) / kThreads,
-                                               static_cast<int64_t>(a.multiprocessors) * 8)));
-  };
   // Named first: a template's comma would split the launch macro's arguments.
-  if (packable<T>(a)) {
+  if (bias_residual_packed(a)) {
     const auto kernel = bias_residual_packed_kernel<T, Index>;
     const Index packs = total / Pack<T>::size;
-    GLIDE_LAUNCH(kernel, grid_for(packs), kThreads, stream, h, skip, bias, out, packs,
-                 static_cast<Index>(a.c), static_cast<Index>(a.hw), a.channels_last);
+    GLIDE_LAUNCH(kernel, grid_stride_blocks(packs, kThreads, a.multiprocessors), kThreads, stream,
+                 h, skip, bias, out, packs, static_cast<Index>(a.c), static_cast<Index>(a.hw),
+                 a.channels_last);
   } else {
     const auto kernel = bias_residual_kernel<T, Index>;
-    GLIDE_LAUNCH(kernel, grid_for(total), kThreads, stream, h, skip, bias, out, total,
-                 static_cast<Index>(a.c), static_cast<Index>(a.hw), a.channels_last);
+    GLIDE_LAUNCH(kernel, grid_stride_blocks(total, kThreads, a.multiprocessors), kThreads, stream,
+                 h, skip, bias, out, total, static_cast<Index>(a.c), static_cast<Index>(a.hw),
+                 a.channels_last);
   }
   return cudaGetLastError();
 }
@@ -102,12 +91,9 @@ cudaError_t launch_typed(const BiasResidualArgs& a, cudaStream_t stream) {
 }  // namespace
 
 bool bias_residual_packed(const BiasResidualArgs& a) {
-  switch (a.element) {
-    case Element::float32: return packable<float>(a);
-    case Element::float16: return packable<__half>(a);
-    case Element::bfloat16: return packable<__nv_bfloat16>(a);
-  }
-  return false;
+  const int64_t n = pack_size(a.element);
+  return (a.channels_last ? a.c % n == 0 : a.hw % n == 0) && pack_aligned(a.h) &&
+         pack_aligned(a.skip) && pack_aligned(a.out);
 }
 
 cudaError_t launch_bias_residual(const BiasResidualArgs& a, cudaStream_t stream) {

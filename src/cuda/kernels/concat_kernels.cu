@@ -33,13 +33,6 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <typename T>
-bool packable(const ConcatArgs& args) {
-  constexpr int n = Pack<T>::size;
-  return args.c_a % n == 0 && args.c_b % n == 0 && pack_aligned(args.a) && pack_aligned(args.b) &&
-         pack_aligned(args.out);
-}
-
 template <typename T, typename Unit, typename Index>
 cudaError_t launch_units(const ConcatArgs& args, cudaStream_t stream) {
   const Index units_a = static_cast<Index>(args.c_a / Unit::size);
@@ -56,12 +49,9 @@ cudaError_t launch_units(const ConcatArgs& args, cudaStream_t stream) {
 }  // namespace
 
 bool concat_packed(const ConcatArgs& args) {
-  switch (args.element) {
-    case Element::float32: return packable<float>(args);
-    case Element::float16: return packable<__half>(args);
-    case Element::bfloat16: return packable<__nv_bfloat16>(args);
-  }
-  return false;
+  const int64_t n = pack_size(args.element);
+  return args.c_a % n == 0 && args.c_b % n == 0 && pack_aligned(args.a) && pack_aligned(args.b) &&
+         pack_aligned(args.out);
 }
 
 cudaError_t launch_concat(const ConcatArgs& args, cudaStream_t stream) {

@@ -58,6 +58,12 @@ struct Single {
   T v[1];
 };
 
+// Elements of `element` in a 16-byte pack: Pack<T>::size for its type.
+inline int64_t pack_size(Element element) {
+  return element == Element::float32 ? 4 : 8;
+}
+static_assert(Pack<float>::size == 4 && Pack<__half>::size == 8 && Pack<__nv_bfloat16>::size == 8);
+
 inline bool pack_aligned(const void* p) {
   return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 }

@@ -63,11 +63,6 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <typename T>
-bool packable(const ResampleArgs& a) {
-  return a.c % Pack<T>::size == 0 && pack_aligned(a.in) && pack_aligned(a.out);
-}
-
 template <typename T, typename Unit, typename Index>
 cudaError_t launch_units(const ResampleArgs& a, cudaStream_t stream) {
   const bool up = a.mode == Resampling::nearest_up2;
@@ -93,12 +88,7 @@ cudaError_t launch_units(const ResampleArgs& a, cudaStream_t stream) {
 }  // namespace
 
 bool resample_packed(const ResampleArgs& a) {
-  switch (a.element) {
-    case Element::float32: return packable<float>(a);
-    case Element::float16: return packable<__half>(a);
-    case Element::bfloat16: return packable<__nv_bfloat16>(a);
-  }
-  return false;
+  return a.c % pack_size(a.element) == 0 && pack_aligned(a.in) && pack_aligned(a.out);
 }
 
 cudaError_t launch_resample(const ResampleArgs& a, cudaStream_t stream) {
