@@ -19,6 +19,8 @@ struct glide_pipeline {
   std::unique_ptr<glide::GuidedSampler> sampler;
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat32;
+  int running_calls = 0;        // calls in progress: 1, or 2 while a callback's call is refused
+  bool free_requested = false;  // glide_pipeline_free was called from a progress callback
 };
 
 namespace glide::capi {
@@ -26,6 +28,25 @@ void to_generation_params(const glide_generate_params& in, GenerationParams& out
 }
 
 namespace {
+
+// Counts a call on a pipeline for the call's lifetime, so that glide_pipeline_free from its
+// progress callback frees the pipeline when the call has returned rather than under it.
+class PipelineCall {
+ public:
+  explicit PipelineCall(glide_pipeline* pipeline) : pipeline_(pipeline) {
+    if (pipeline_) ++pipeline_->running_calls;
+  }
+  ~PipelineCall() {
+    if (pipeline_ && --pipeline_->running_calls == 0 && pipeline_->free_requested) {
+      delete pipeline_;
+    }
+  }
+  PipelineCall(const PipelineCall&) = delete;
+  PipelineCall& operator=(const PipelineCall&) = delete;
+
+ private:
+  glide_pipeline* pipeline_;
+};
 
 using glide::capi::fail;
 using glide::capi::guarded;
@@ -329,10 +350,15 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
 }
 
 void glide_pipeline_free(glide_pipeline* pipeline) {
+  if (pipeline && pipeline->running_calls > 0) {
+    pipeline->free_requested = true;  // PipelineCall frees it when the running call returns
+    return;
+  }
   delete pipeline;
 }
 
 int glide_pipeline_release_cache(glide_pipeline* pipeline) {
+  const PipelineCall call(pipeline);
   return guarded(__func__, [&] {
     require_arg(pipeline, "pipeline");
     pipeline->sampler->release_cached_networks();
@@ -342,6 +368,7 @@ int glide_pipeline_release_cache(glide_pipeline* pipeline) {
 int glide_generate(glide_pipeline* pipeline, const glide_generate_params* params,
                    glide_images** images) {
   if (images) *images = nullptr;
+  const PipelineCall call(pipeline);
   return guarded(__func__, [&] {
     glide::ProgressCallback progress;
     const auto p = prepare_call(pipeline, params, images, &progress);
@@ -353,6 +380,7 @@ int glide_generate(glide_pipeline* pipeline, const glide_generate_params* params
 int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params,
                    const glide_images* input, glide_images** images) {
   if (images) *images = nullptr;
+  const PipelineCall call(pipeline);
   return guarded(__func__, [&] {
     glide::ProgressCallback progress;
     const auto p = prepare_call(pipeline, params, images, &progress);
@@ -365,6 +393,7 @@ int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params
 int glide_inpaint(glide_pipeline* pipeline, const glide_generate_params* params,
                   const glide_images* image, const glide_images* mask, glide_images** images) {
   if (images) *images = nullptr;
+  const PipelineCall call(pipeline);
   return guarded(__func__, [&] {
     glide::ProgressCallback progress;
     const auto p = prepare_call(pipeline, params, images, &progress);

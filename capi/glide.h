@@ -159,7 +159,10 @@ GLIDE_API void glide_images_free(glide_images* images);
 
 /* Called after each denoising step: stage is "base", "upsampler", "inpaint" or
  * "upsampler-inpaint"; step runs 1..total. Return false to cancel: the call then fails with
- * GLIDE_ERROR_CANCELLED. Called on the thread that called glide_generate. */
+ * GLIDE_ERROR_CANCELLED. Called on the thread that called glide_generate. A pipeline runs one
+ * call at a time: from the callback, glide_generate, glide_upsample, glide_inpaint and
+ * glide_pipeline_release_cache on the same pipeline fail with GLIDE_ERROR_UNSUPPORTED, and
+ * glide_pipeline_free takes effect when the running call returns. */
 typedef bool (*glide_progress_fn)(const char* stage, int64_t step, int64_t total, void* user_data);
 
 #define GLIDE_PIPELINE_PARAMS_VERSION 1
@@ -228,7 +231,8 @@ typedef struct glide_pipeline glide_pipeline;
 /* Loads the models (with no checkpoint named, the shipped shapes pair). *pipeline is NULL on
  * failure. A pipeline may be used by one thread at a time. */
 GLIDE_API int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** pipeline);
-/* NULL is allowed and does nothing. */
+/* NULL is allowed and does nothing. From a progress callback of this pipeline's running call,
+ * the pipeline is freed when that call returns. */
 GLIDE_API void glide_pipeline_free(glide_pipeline* pipeline);
 
 /* A pipeline keeps each stage's network bound from one call to the next; on CUDA a call with the

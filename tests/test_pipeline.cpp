@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
@@ -200,6 +203,47 @@ TEST_CASE("progress reports every step and previews; returning false cancels", "
     CHECK_THAT(e.what(), Catch::Contains("upsampler"));
   }
   CHECK(calls == 8);
+}
+
+TEST_CASE("a call from inside a progress callback is refused; the running call goes on",
+          "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  auto sampler = text2im_sampler();
+  GenerationParams p = quick_params();
+  p.upsample = false;
+  const auto alone = sampler.generate(p).base;
+  std::vector<std::string> refusals;
+  const auto refused = [&](const std::function<void()>& call) {
+    try {
+      call();
+    } catch (const Error& e) {
+      CHECK(e.status() == Status::unsupported);
+      refusals.push_back(e.what());
+    }
+  };
+  const auto with_nested_calls = sampler.generate(p, [&](const Progress& progress) {
+    if (progress.step == 2) {
+      refused([&] { sampler.generate(p); });
+      refused([&] { sampler.upsample(alone, p); });
+      refused([&] { sampler.release_cached_networks(); });
+    }
+    return true;
+  });
+  REQUIRE(refusals.size() == 3);
+  CHECK_THAT(refusals[0],
+             Catch::Contains("GuidedSampler::generate") && Catch::Contains("one call at a time"));
+  CHECK_THAT(refusals[2], Catch::Contains("release_cached_networks"));
+  // Nothing of the running call was touched, and the sampler is free again afterwards.
+  CHECK(at::equal(with_nested_calls.base, alone));
+  CHECK(at::equal(sampler.generate(p).base, alone));
+  // A copy of the sampler is another sampler: it may run from the callback.
+  GuidedSampler copy = sampler;
+  bool copy_ran = false;
+  sampler.generate(p, [&](const Progress& progress) {
+    if (progress.step == 1) copy_ran = at::equal(copy.generate(p).base, alone);
+    return true;
+  });
+  CHECK(copy_ran);
 }
 
 TEST_CASE("a negative prompt changes the output", "[pipeline]") {

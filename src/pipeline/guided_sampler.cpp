@@ -116,6 +116,29 @@ StageRun make_run(std::string name, const StageModel& stage, BoundNetwork& netwo
   return run;
 }
 
+// Marks a sampler's call as running for its lifetime; refuses to start while another runs: a
+// call from a progress callback would re-bind or free the networks the running call is using.
+class RunningCall {
+ public:
+  RunningCall(bool& running, const char* call) : running_(running) {
+    if (running_) {
+      throw Error(Status::unsupported,
+                  fmt::format("GuidedSampler::{}: the sampler is already running a call (this "
+                              "one was made from its progress callback, or from another thread); "
+                              "a sampler runs one call at a time: call it after that one "
+                              "returns, or use another sampler (a copy shares the models)",
+                              call));
+    }
+    running_ = true;
+  }
+  ~RunningCall() { running_ = false; }
+  RunningCall(const RunningCall&) = delete;
+  RunningCall& operator=(const RunningCall&) = delete;
+
+ private:
+  bool& running_;
+};
+
 }  // namespace
 
 GuidedSampler::GuidedSampler(StageModel base, StageModel upsampler)
@@ -127,6 +150,7 @@ GuidedSampler::GuidedSampler(StageModel base, StageModel upsampler)
 
 GenerationResult GuidedSampler::generate(const GenerationParams& params,
                                          const ProgressCallback& progress) {
+  const RunningCall running(running_.on, "generate");
   check_model(base_, {"base model", false, false}, "generate");
   if (params.upsample) check_model(upsampler_, {"upsampler model", true, false}, "generate");
   validate_for(params, &base_, params.upsample ? &upsampler_ : nullptr);
@@ -151,12 +175,14 @@ GenerationResult GuidedSampler::generate(const GenerationParams& params,
 }
 
 void GuidedSampler::release_cached_networks() {
+  const RunningCall running(running_.on, "release_cached_networks");
   base_network_.reset();
   upsampler_network_.reset();
 }
 
 torch::Tensor GuidedSampler::upsample(const torch::Tensor& images, const GenerationParams& params,
                                       const ProgressCallback& progress) {
+  const RunningCall running(running_.on, "upsample");
   check_model(upsampler_, {"upsampler model", true, false}, "upsample");
   const torch::Tensor low_res = from_uint8_images(images);  // checks the layout
   GenerationParams p = params;
@@ -176,6 +202,7 @@ torch::Tensor GuidedSampler::upsample(const torch::Tensor& images, const Generat
 GenerationResult GuidedSampler::inpaint(const torch::Tensor& image, const torch::Tensor& mask,
                                         const GenerationParams& params,
                                         const ProgressCallback& progress) {
+  const RunningCall running(running_.on, "inpaint");
   check_model(base_, {"base model", false, true}, "inpaint");
   if (params.upsample) check_model(upsampler_, {"upsampler model", true, true}, "inpaint");
   validate_for(params, &base_, params.upsample ? &upsampler_ : nullptr);

@@ -49,7 +49,7 @@ py::object config_dict(const StageModel& stage) {
 // re-raised once the C++ side has unwound; a callable returning False cancels it with
 // glide.Cancelled.
 template <typename Call>
-auto run_without_gil(std::mutex& mutex, const py::object& callable, Call&& call) {
+auto run_without_gil(std::recursive_mutex& mutex, const py::object& callable, Call&& call) {
   std::exception_ptr python_error;
   ProgressCallback progress = [&](const Progress& p) -> bool {
     py::gil_scoped_acquire gil;
@@ -67,7 +67,9 @@ auto run_without_gil(std::mutex& mutex, const py::object& callable, Call&& call)
   };
   try {
     py::gil_scoped_release release;
-    std::lock_guard<std::mutex> lock(mutex);  // taken without the GIL: no lock-order inversion
+    // Taken without the GIL: no lock-order inversion. Recursive: a call from the progress
+    // callable (same thread) gets GuidedSampler's error rather than waiting for itself.
+    std::lock_guard<std::recursive_mutex> lock(mutex);
     return call(progress);
   } catch (...) {
     if (python_error) std::rethrow_exception(python_error);
@@ -146,7 +148,7 @@ class Pipeline {
 
   void release_cached_networks() {
     py::gil_scoped_release release;
-    const std::lock_guard<std::mutex> lock(mutex_);
+    const std::lock_guard<std::recursive_mutex> lock(mutex_);
     sampler_->release_cached_networks();
   }
 
@@ -159,7 +161,8 @@ class Pipeline {
   torch::Device device_;
   torch::Dtype dtype_;
   std::unique_ptr<GuidedSampler> sampler_;
-  std::mutex mutex_;  // GuidedSampler is not thread-safe, and calls run without the GIL
+  // GuidedSampler is not thread-safe, and calls run without the GIL: one call at a time.
+  std::recursive_mutex mutex_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bindings.hpp"
@@ -28,8 +29,10 @@ namespace {
 using training::TrainOptions;
 
 // Runs train one at a time: every step seeds LibTorch's global generator (dropout), so two
-// interleaved runs would not be reproducible.
+// interleaved runs would not be reproducible. The thread running one, so that a call from its
+// progress callable is refused rather than waiting for itself.
 std::mutex training_mutex;
+std::atomic<std::thread::id> training_thread;
 
 torch::Dtype export_dtype(const std::string& text) {
   try {
@@ -107,8 +110,17 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
   training::TrainResult result;
   std::vector<double> losses;
   {
+    if (training_thread.load() == std::this_thread::get_id()) {
+      throw Error(Status::unsupported,
+                  "glide.train was called from inside the progress callable of a glide.train "
+                  "call; one training runs at a time: start the next after this one returns");
+    }
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(training_mutex);  // taken without the GIL
+    training_thread = std::this_thread::get_id();
+    const struct Clear {
+      ~Clear() { training_thread = std::thread::id(); }
+    } clear_on_exit;
     if (threads > 0) set_num_threads(threads);
     if (model) {
       // A preset has the official diffusion; JSON options may name another (as recipes do).

@@ -58,6 +58,26 @@ def test_an_exception_in_the_callable_propagates_and_stops(pipe: glide.Pipeline)
     assert steps == [1, 2]
 
 
+def test_a_call_from_the_callable_on_the_same_pipeline_is_refused(pipe: glide.Pipeline) -> None:
+    errors: List[BaseException] = []
+
+    def call_back_in(stage: str, step: int, total: int) -> None:
+        for nested in (lambda: pipe.generate("a kite", **FAST),
+                       pipe.release_cached_networks):
+            try:
+                nested()
+            except glide.GlideError as e:
+                errors.append(e)
+
+    images = pipe.generate("a kite", **{**FAST, "progress": call_back_in})
+    assert images.shape == (1, 32, 32, 3)
+    assert len(errors) == 2 * (int(FAST["base_respacing"]) + int(FAST["upsampler_respacing"]))
+    assert all(e.status == "unsupported" for e in errors)  # type: ignore[attr-defined]
+    assert "one call at a time" in str(errors[0])
+    # Not waiting for itself (it used to hang here), and usable afterwards.
+    assert np.array_equal(pipe.generate("a kite", **FAST), images)
+
+
 def test_preview_passes_each_steps_prediction(pipe: glide.Pipeline) -> None:
     shapes = []
     pipe.generate("a kite", batch_size=2, preview=True,

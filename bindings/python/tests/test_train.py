@@ -174,6 +174,17 @@ def test_bfloat16_mixed_precision_trains_and_is_part_of_the_recipe(tmp_path: Pat
         glide.train(TINY, checkpoint, steps=3, **FAST)
 
 
+def test_train_from_its_own_progress_callable_is_refused(tmp_path: Path) -> None:
+    def train_again(progress: glide.TrainProgress) -> None:
+        glide.train(TINY, tmp_path / "inner.ckpt.safetensors", steps=1, **FAST)
+
+    with pytest.raises(glide.GlideError, match="one training runs at a time") as info:
+        glide.train(TINY, tmp_path / "outer.ckpt.safetensors", steps=2,
+                    **{**FAST, "progress": train_again})
+    assert info.value.status == "unsupported"  # type: ignore[attr-defined]
+    assert not (tmp_path / "inner.ckpt.safetensors").exists()
+
+
 def test_bad_options_raise_value_error_naming_them(tmp_path: Path) -> None:
     checkpoint = tmp_path / "run.ckpt.safetensors"
     cases = [

@@ -44,6 +44,8 @@ using NoiseFactory =
 // stays bound from one call to the next (BoundNetwork): on CUDA, a call with the batch size,
 // dtype and device of the one before replays the CUDA graphs that call captured instead of
 // capturing new ones. Not thread-safe; a copy shares the models but keeps no bound networks.
+// One call at a time: a call (release_cached_networks included) made while another runs, from its
+// progress callback say, throws glide::Error(unsupported) and leaves the running call intact.
 class GuidedSampler {
  public:
   // Either model may be absent ({nullptr}) when its stages are not used. Models are put in eval
@@ -82,6 +84,13 @@ class GuidedSampler {
   StageModel base_, upsampler_;
   NoiseFactory noise_factory_;
   BoundNetwork base_network_, upsampler_network_;  // for the base and inpaint stages; upsamplers
+  // Set while a call runs (not copied: a copy starts idle).
+  struct Running {
+    bool on = false;
+    Running() = default;
+    Running(const Running&) {}
+    Running& operator=(const Running&) { return *this; }
+  } running_;
 };
 
 // [-1, 1] float (B, 3, H, W) ↔ uint8 (B, H, W, 3), rounding as GLIDE does ((x + 1) * 127.5).
