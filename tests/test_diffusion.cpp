@@ -178,6 +178,14 @@ TEST_CASE("bad schedule names and step counts are errors that say what is allowe
   }
   CHECK(status_of([] { glide::named_beta_schedule("linear", 0); }) ==
         glide::Status::invalid_argument);
+  // Absurd step counts are refused before building their tables, naming diffusion_steps.
+  CHECK_THROWS_WITH(glide::named_beta_schedule("squaredcos_cap_v2", 100000001),
+                    Contains("diffusion_steps is 100000001") && Contains("1 to 100000"));
+  CHECK(glide::named_beta_schedule("squaredcos_cap_v2", 100000).size() == 100000);
+  // The linear schedule's betas would exceed 1 below 20 steps.
+  CHECK_THROWS_WITH(glide::named_beta_schedule("linear", 3),
+                    Contains("diffusion_steps is 3") && Contains("at least 20"));
+  CHECK(glide::named_beta_schedule("linear", 20).back() == Approx(1.0));
   for (const std::string spec : {"10,,3", "ddim", "ten", "0", "fast28", "-3"}) {
     INFO("spec '" << spec << "'");
     CHECK(status_of([&] { glide::space_timesteps(1000, spec); }) ==

@@ -1,10 +1,14 @@
 // PNG reading and writing, contact sheets and the built-in font.
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "glide/error.hpp"
+#include "glide/image/decode.hpp"
 #include "glide/image/draw.hpp"
 #include "glide/image/png.hpp"
 #include "support/catch_torch.hpp"
@@ -155,6 +159,13 @@ TEST_CASE("reading missing, corrupt and truncated PNGs", "[image]") {
   write_text_file(dir.file("flipped.png"), flipped);
   error_of([&] { load_png(dir.file("flipped.png")); }, Status::invalid_format);
   error_of([&] { glide::image::decode_png(nullptr, 0); }, Status::invalid_format);
+  // A pipe named like an image is refused at once: reading it would wait for a writer forever.
+  REQUIRE(::mkfifo(dir.file("pipe.png").c_str(), 0600) == 0);
+  for (const auto& read : std::vector<std::function<void()>>{
+           [&] { load_png(dir.file("pipe.png")); },
+           [&] { glide::image::load_image(dir.file("pipe.png")); }}) {
+    CHECK(error_of(read, Status::invalid_argument).find("not a regular file") != std::string::npos);
+  }
 }
 
 // Small PNGs of other colour types, written byte by byte (zlib-compressed rows, CRCs).

@@ -246,6 +246,25 @@ TEST_CASE("a call from inside a progress callback is refused; the running call g
   CHECK(copy_ran);
 }
 
+TEST_CASE("a stage whose result is not finite fails instead of writing black images",
+          "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  auto sampler = text2im_sampler();
+  GenerationParams p = quick_params();
+  p.upsample = false;
+  p.base.temperature = 1e30;  // x_T overflows float32 arithmetic in the first step
+  try {
+    sampler.generate(p);
+    FAIL("a NaN result was returned as images");
+  } catch (const Error& e) {
+    CHECK(e.status() == Status::invalid_argument);
+    CHECK_THAT(e.what(), Catch::Contains("stage base: image 0") &&
+                             Catch::Contains("NaN or infinity") && Catch::Contains("temperature"));
+  }
+  p.base.temperature = 1.0;
+  CHECK(sampler.generate(p).base.size(0) == 1);  // finite results pass
+}
+
 TEST_CASE("a negative prompt changes the output", "[pipeline]") {
   GLIDE_REQUIRE_GOLDEN(models, "models.json");
   auto sampler = text2im_sampler();

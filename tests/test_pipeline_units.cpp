@@ -84,7 +84,7 @@ TEST_CASE("every invalid field is rejected by name", "[pipeline]") {
   expect_rejected([](auto& p) { p.base.sampler = "euler"; }, "base.sampler",
                   {"euler", "ddpm", "ddim", "dpm++2m"});
   expect_rejected([](auto& p) { p.upsampler.sampler = ""; }, "upsampler.sampler");
-  expect_rejected([](auto& p) { p.base.respacing = "2000"; }, "base.respacing", {"2000"});
+  expect_rejected([](auto& p) { p.base.respacing = "200000"; }, "base.respacing", {"200000"});
   expect_rejected([](auto& p) { p.upsampler.respacing = "fast"; }, "upsampler.respacing");
   expect_rejected(
       [](auto& p) {
@@ -140,6 +140,14 @@ TEST_CASE("respacing is checked against the model's number of steps", "[pipeline
     CHECK_THAT(e.what(), Catch::Contains("base.respacing"));
     CHECK_THAT(e.what(), Catch::Contains("100"));
   }
+  // Before the model is known only the spec itself is checked: 1001 steps may suit a longer
+  // process (it was refused against an assumed 1000-step one).
+  p.respacing = "1001";
+  CHECK_NOTHROW(p.validate("base"));
+  CHECK_NOTHROW(p.validate("base", 4000));
+  CHECK_THROWS_WITH(p.validate("base", 1000), Catch::Contains("1000-step process"));
+  p.respacing = "abc";
+  CHECK_THROWS_WITH(p.validate("base"), Catch::Contains("base.respacing is \"abc\""));
 }
 
 TEST_CASE("uint8 images and [-1, 1] tensors convert both ways", "[pipeline]") {

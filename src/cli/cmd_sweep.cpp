@@ -110,6 +110,12 @@ void sweep(const SweepOptions& o) {
   const std::string sheet_path = o.output.path.empty() ? "glide-sweep.png" : o.output.path;
   const std::string csv_path =
       o.csv.empty() ? std::filesystem::path(sheet_path).replace_extension(".csv").string() : o.csv;
+  if (o.csv.empty() && std::filesystem::path(sheet_path).extension() == ".csv") {
+    throw UsageError(
+        fmt::format("-o {}: the CSV's name is the sheet's with .csv, the same file; "
+                    "name the sheet .png, or give --csv",
+                    sheet_path));
+  }
   refuse_existing({sheet_path, csv_path}, o.output.overwrite);
 
   const LoadedModel base = load_stage("model", o.models, DefaultModels::shipped, recorded);

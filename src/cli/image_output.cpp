@@ -36,7 +36,28 @@ std::vector<std::string> output_paths(const std::string& path, int64_t batch, bo
   return paths;
 }
 
+namespace {
+
+// The file a path names, symlinks and dots resolved as far as the path exists.
+std::filesystem::path resolved(const std::string& path) {
+  std::error_code ec;
+  auto canonical = std::filesystem::weakly_canonical(path, ec);
+  return ec ? std::filesystem::absolute(path).lexically_normal() : canonical;
+}
+
+}  // namespace
+
 void refuse_existing(const std::vector<std::string>& paths, bool overwrite) {
+  for (size_t i = 0; i < paths.size(); ++i) {
+    for (size_t j = i + 1; j < paths.size(); ++j) {
+      if (resolved(paths[i]) == resolved(paths[j])) {
+        throw Error(Status::invalid_argument,
+                    fmt::format("'{}' and '{}' name the same file, which this command would write "
+                                "twice, the second over the first; give each output its own name",
+                                paths[i], paths[j]));
+      }
+    }
+  }
   if (overwrite) return;
   for (const std::string& path : paths) {
     std::error_code ec;

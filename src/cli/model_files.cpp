@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -39,6 +40,12 @@ void add_model_flags(CLI::App* cmd, ModelFlags& flags, bool base, bool upsampler
 }
 
 ConfigFile read_config_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    // A pipe would block the read (and a folder reads as nothing).
+    throw Error(Status::invalid_argument,
+                fmt::format("model config '{}' is not a regular file", path));
+  }
   std::ifstream in(path);
   if (!in) throw Error(Status::not_found, fmt::format("model config '{}' cannot be opened", path));
   std::stringstream text;

@@ -87,6 +87,15 @@ std::string env_choice(const char* name, const std::vector<std::string>& allowed
 }
 
 void set_num_threads(int threads) {
+  // Beyond this a typo: LibTorch starts every thread it is told to (100,000 of them filled
+  // memory for a minute before the first step).
+  constexpr int kMaxThreads = 1024;
+  if (threads > kMaxThreads) {
+    throw Error(Status::invalid_argument,
+                fmt::format("threads is {}; expected at most {} (this machine has {} cores), or 0 "
+                            "for one per core",
+                            threads, kMaxThreads, std::thread::hardware_concurrency()));
+  }
   const int n = threads > 0 ? threads : default_threads();
   flush_denormals();
   tune_allocator();

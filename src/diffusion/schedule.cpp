@@ -117,9 +117,9 @@ std::vector<int64_t> sections(int64_t num_timesteps, const std::vector<int64_t>&
 }
 
 void check_num_timesteps(int64_t num_timesteps) {
-  if (num_timesteps < 1) {
-    throw Error(Status::invalid_argument,
-                fmt::format("diffusion_steps is {}; it must be at least 1", num_timesteps));
+  if (num_timesteps < 1 || num_timesteps > kMaxDiffusionSteps) {
+    throw Error(Status::invalid_argument, fmt::format("diffusion_steps is {}; expected 1 to {}",
+                                                      num_timesteps, kMaxDiffusionSteps));
   }
 }
 
@@ -132,6 +132,14 @@ std::vector<std::string> beta_schedule_names() {
 std::vector<double> named_beta_schedule(const std::string& name, int64_t num_steps) {
   check_num_timesteps(num_steps);
   if (name == "linear") {
+    // Scaled so that any step count spans the same noise as 1,000 steps: its last beta, 0.02 *
+    // 1000 / steps, is at most 1 only from 20 steps on.
+    if (num_steps < 20) {
+      throw Error(Status::invalid_argument,
+                  fmt::format("diffusion_steps is {}; the linear schedule needs at least 20 (its "
+                              "last beta, 20 / diffusion_steps, must not exceed 1)",
+                              num_steps));
+    }
     const double scale = 1000.0 / static_cast<double>(num_steps);
     return linspace(scale * 0.0001, scale * 0.02, num_steps);
   }

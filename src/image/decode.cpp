@@ -3,12 +3,11 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "glide/error.hpp"
 #include "glide/image/png.hpp"
+#include "image/files.hpp"
 
 #ifdef GLIDE_WITH_JPEG
 #include <jpeglib.h>
@@ -19,12 +18,6 @@
 namespace glide::image {
 
 namespace {
-
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(Status::not_found, fmt::format("cannot open image {}", path));
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 #ifdef GLIDE_WITH_JPEG
 struct JpegErrorManager {
@@ -74,7 +67,8 @@ torch::Tensor decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& 
 }  // namespace
 
 torch::Tensor load_image(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_file(path);
+  const std::string file = read_file(path);
+  const std::vector<uint8_t> bytes(file.begin(), file.end());
   static const uint8_t kPng[] = {0x89, 'P', 'N', 'G'};
   if (bytes.size() >= 4 && std::equal(kPng, kPng + 4, bytes.begin())) {
     return decode_png(bytes.data(), bytes.size(), path).pixels;

@@ -40,6 +40,10 @@ std::string read_file(const std::string& path) {
   if (S_ISDIR(st.st_mode)) {
     throw Error(Status::io_error, "cannot read '" + path + "': it is a folder");
   }
+  // A pipe or device would block or never end (a FIFO given as an image hung the reader).
+  if (!S_ISREG(st.st_mode)) {
+    throw Error(Status::invalid_argument, "cannot read '" + path + "': it is not a regular file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(Status::io_error, "cannot open '" + path + "' for reading");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

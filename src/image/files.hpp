@@ -5,7 +5,8 @@
 // Whole-file reads and atomic writes for the image part.
 namespace glide::image {
 
-// glide::Error: not_found for a missing file, io_error for an unreadable one.
+// glide::Error: not_found for a missing file, io_error for an unreadable one or a folder,
+// invalid_argument for a pipe, socket or device.
 std::string read_file(const std::string& path);
 
 // glide::Error(invalid_argument) when `path` exists and `overwrite` is false.

@@ -63,10 +63,12 @@ void StageParams::validate(const std::string& stage, int64_t diffusion_steps) co
                         eta ? fmt::format("{}", *eta) : "unset", sampler, e.what()));
   }
   try {
-    space_timesteps(diffusion_steps, respacing);
+    space_timesteps(diffusion_steps > 0 ? diffusion_steps : kMaxDiffusionSteps, respacing);
   } catch (const Error& e) {
-    invalid(fmt::format("{}respacing is \"{}\", impossible for a {}-step process: {}", at,
-                        respacing, diffusion_steps, e.what()));
+    invalid(diffusion_steps > 0
+                ? fmt::format("{}respacing is \"{}\", impossible for a {}-step process: {}", at,
+                              respacing, diffusion_steps, e.what())
+                : fmt::format("{}respacing is \"{}\": {}", at, respacing, e.what()));
   }
   if (!std::isfinite(guidance_scale) || guidance_scale < 0) {
     invalid(

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "glide/diffusion/gaussian_diffusion.hpp"
 #include "glide/error.hpp"
@@ -73,6 +75,27 @@ TextEmbedding encode_prompts(Text2ImUNet& model, const std::vector<std::string>&
 
 namespace {
 
+// NaN or infinity in a stage's result would quantize to a black image without a word: overflow in
+// the sampling (a huge temperature, or a huge guidance scale without thresholding) or a model
+// whose weights are not finite. One check per stage, where the images go to the host anyway.
+void require_finite(const torch::Tensor& images, const StageRun& run) {
+  const torch::Tensor finite = at::isfinite(images).flatten(1).all(1).cpu();
+  std::vector<std::string> bad;
+  for (int64_t k = 0; k < finite.size(0); ++k) {
+    if (!finite[k].item<bool>()) bad.push_back(std::to_string(k));
+  }
+  if (bad.empty()) return;
+  const StageParams& p = run.params;
+  throw Error(Status::invalid_argument,
+              fmt::format("stage {}: image {} of the batch came out as NaN or infinity, not an "
+                          "image (temperature {}, guidance_scale {}, thresholding {}): lower the "
+                          "temperature or guidance scale, threshold with \"clip\", or check "
+                          "that the model's weights are finite",
+                          run.name, fmt::join(bad, ", "), p.temperature,
+                          p.guided ? fmt::format("{}", p.guidance_scale) : std::string("off"),
+                          p.thresholding));
+}
+
 torch::Tensor run_stage_unguarded(const StageRun& run, NoiseSource& noise,
                                   const ProgressCallback& progress) {
   const StageParams& p = run.params;
@@ -138,7 +161,9 @@ torch::Tensor run_stage_unguarded(const StageRun& run, NoiseSource& noise,
     if (e.status() != Status::cancelled) throw;
     throw Error(Status::cancelled, fmt::format("stage {}: {}", run.name, e.what()));
   }
-  return p.guided ? out.narrow(0, 0, batch) : out;
+  const torch::Tensor images = p.guided ? out.narrow(0, 0, batch) : out;
+  require_finite(images, run);
+  return images;
 }
 
 }  // namespace

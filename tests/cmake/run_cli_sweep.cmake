@@ -78,6 +78,22 @@ if(NOT before STREQUAL after)
   message(FATAL_ERROR "a refused sweep changed ${csv}")
 endif()
 
+# The sheet and the CSV in one file: refused before any work, even with --overwrite (the CSV
+# used to replace the sheet), and a sheet named .csv (its CSV's default name is itself).
+file(SHA256 "${sheet}" before)
+glide_run(1 out sweep -p "x" ${models} ${quick} --vary seed=0,1 -o "${sheet}" --csv "${sheet}"
+          --overwrite)
+require("${out}" "name the same file")
+file(SHA256 "${sheet}" after)
+if(NOT before STREQUAL after)
+  message(FATAL_ERROR "a refused sweep changed ${sheet}")
+endif()
+glide_run(2 out sweep -p "x" ${models} ${quick} --vary seed=0,1 -o "${WORK_DIR}/named.csv")
+require("${out}" "name the sheet .png, or give --csv")
+if(EXISTS "${WORK_DIR}/named.csv")
+  message(FATAL_ERROR "a refused sweep wrote named.csv")
+endif()
+
 # One axis, a respacing with a comma (quoted in the CSV), no upsampling, the CSV named apart.
 # (The ';' separator is tested in test_cli_params.cpp: CMake lists cannot pass it here.)
 glide_run(ok out sweep -p "x" ${models} --base-steps 2,2 --no-upsample --quiet

@@ -15,8 +15,12 @@ namespace glide {
 //    with SNR(t) divided by k² (Hoogeboom et al. 2023), so low frequencies are destroyed sooner —
 //    for images whose content is mostly flat color, where the plain schedule leaves it readable
 //    in x_t almost to t = T. k = 1 is the cosine schedule itself.
-// Throws glide::Error(invalid_argument) for an unknown name or num_steps < 1.
+// Throws glide::Error(invalid_argument) for an unknown name or num_steps outside 1 to
+// kMaxDiffusionSteps (the linear schedule: below 20, where its last beta would exceed 1).
 std::vector<double> named_beta_schedule(const std::string& name, int64_t num_steps);
+// Far beyond any published schedule (GLIDE's have 1,000 steps, improved DDPM's 4,000); a typo'd
+// count of hundreds of millions would otherwise spend minutes and gigabytes on its tables.
+constexpr int64_t kMaxDiffusionSteps = 100000;
 // The reference's schedule names (the shifted family is not listed).
 std::vector<std::string> beta_schedule_names();
 

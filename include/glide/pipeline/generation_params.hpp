@@ -35,8 +35,9 @@ struct StageParams {
   static StageParams upsampler_inpaint_defaults();
 
   // Throws glide::Error(invalid_argument) naming `stage`.field, the value and the allowed range.
-  // The respacing is checked against a process of `diffusion_steps` steps (the model's).
-  void validate(const std::string& stage, int64_t diffusion_steps = 1000) const;
+  // The respacing is checked against a process of `diffusion_steps` steps (the model's); 0 (the
+  // model not yet known) checks only that some process could meet it.
+  void validate(const std::string& stage, int64_t diffusion_steps = 0) const;
 };
 
 // Everything one generation depends on. Validated as a whole before any work starts.
