@@ -8,6 +8,7 @@
 #include "capi_images.hpp"
 #include "capi_internal.hpp"
 #include "glide.h"
+#include "glide/device_and_dtype.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/default_models.hpp"
 #include "glide/pipeline/generation_params.hpp"
@@ -222,14 +223,6 @@ std::optional<glide::ModelConfig> model_config(const char* text) {
   return glide::ModelConfig::from_json(name);
 }
 
-torch::Dtype parse_dtype(const std::string& d) {
-  if (d == "float32") return torch::kFloat32;
-  if (d == "float16") return torch::kFloat16;
-  if (d == "bfloat16") return torch::kBFloat16;
-  fail(GLIDE_ERROR_INVALID_ARGUMENT,
-       "params->dtype is '" + d + "'; expected float32, float16 or bfloat16");
-}
-
 // Caller-owned pixels as a uint8 (N, H, W, C) tensor (a copy: the library keeps nothing of them).
 torch::Tensor to_tensor(const glide_images& images) {
   return torch::from_blob(images.pixels,
@@ -283,8 +276,8 @@ void to_generation_params(const glide_generate_params& in, GenerationParams& out
   to_stage_params(in.upsampler, out.upsampler);
   out.upsample = in.upsample;
   out.seed = in.seed;
-  if (in.device) out.device = torch::Device(in.device);
-  if (in.dtype) out.dtype = parse_dtype(in.dtype);
+  if (in.device) out.device = parse_device(in.device, "params->device");
+  if (in.dtype) out.dtype = parse_dtype(in.dtype, "params->dtype");
 }
 
 }  // namespace glide::capi
@@ -333,8 +326,10 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
     if (p.num_threads > 0) glide::set_num_threads(p.num_threads);
     glide::ensure_threads();
     auto handle = std::make_unique<glide_pipeline>();
-    handle->device = torch::Device(p.device);
-    handle->dtype = parse_dtype(p.dtype);
+    handle->device = glide::parse_device(p.device, "params->device");
+    handle->dtype = glide::parse_dtype(p.dtype, "params->dtype");
+    // Refused here rather than at the first generation.
+    glide::check_device_and_dtype(handle->device, handle->dtype);
     const auto load = [&](const char* path, const char* config) {
       if (!path) return glide::StageModel{};
       auto stage = glide::load_stage_model(path, model_config(config));

@@ -400,6 +400,15 @@ TEST_CASE("pipeline and generation calls check their arguments", "[capi]") {
   require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"num_threads is -2"});
   pp.num_threads = 0;
+  // Devices and dtypes are checked before any loading (a bad device name was an internal error).
+  pp.device = "tpu";
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"params->device is \"tpu\""});
+  pp.device = "cpu";
+  pp.dtype = "float16";
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"float16 on device cpu"});
+  pp.dtype = "float32";
   pipeline = reinterpret_cast<glide_pipeline*>(&pp);
   require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_NOT_FOUND,
                   {"glide_pipeline_create", "base.pt"});
@@ -424,6 +433,10 @@ TEST_CASE("pipeline and generation calls check their arguments", "[capi]") {
   const char* prompt = "a corgi";
   gp.prompts = &prompt;
   gp.prompt_count = 1;
+  gp.device = "cuda:abc";
+  require_failure(glide_generate_params_validate(&gp), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"params->device is \"cuda:abc\""});
+  gp.device = nullptr;
   glide_images* images = reinterpret_cast<glide_images*>(&gp);
   require_failure(glide_generate(nullptr, &gp, &images), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"glide_generate", "'pipeline' is NULL"});

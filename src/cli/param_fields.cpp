@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "glide/device_and_dtype.hpp"
 #include "glide/error.hpp"
 
 namespace glide::cli {
@@ -54,8 +55,8 @@ bool parse_bool(const std::string& text) {
 
 torch::Device parse_device(const std::string& text) {
   try {
-    return torch::Device(text);
-  } catch (const c10::Error&) {
+    return glide::parse_device(text);
+  } catch (const Error&) {
     expected("a device (cpu, cuda or cuda:N)", text);
   }
 }
@@ -307,10 +308,11 @@ GenerationParams params_from_json(const nlohmann::json& json, GenerationParams s
 }
 
 torch::Dtype parse_dtype(const std::string& text) {
-  if (text == "float32") return torch::kFloat32;
-  if (text == "float16") return torch::kFloat16;
-  if (text == "bfloat16") return torch::kBFloat16;
-  expected("a dtype (float32, float16 or bfloat16)", text);
+  try {
+    return glide::parse_dtype(text);
+  } catch (const Error&) {
+    expected("a dtype (float32, float16 or bfloat16)", text);
+  }
 }
 
 torch::Dtype parse_dtype_flag(const std::string& flag, const std::string& text) {

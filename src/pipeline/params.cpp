@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "glide/device_and_dtype.hpp"
 #include "glide/diffusion/schedule.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/generation_params.hpp"
@@ -111,30 +112,7 @@ void GenerationParams::validate() const {
   base.validate("base");
   upsampler.validate("upsampler");
 
-  if (device.is_cuda()) {
-    if (!at::hasCUDA()) {
-      invalid(
-          fmt::format("device is {}, but this LibTorch has no CUDA support or sees no CUDA "
-                      "device; use cpu",
-                      device.str()));
-    }
-    const int count = at::detail::getCUDAHooks().getNumGPUs();
-    if (device.has_index() && device.index() >= count) {
-      invalid(
-          fmt::format("device is {}, but only {} CUDA device(s) are visible", device.str(), count));
-    }
-  } else if (!device.is_cpu()) {
-    invalid(fmt::format("device is {}; expected cpu or cuda[:N]", device.str()));
-  }
-  if (dtype != torch::kFloat32 && dtype != torch::kFloat16 && dtype != torch::kBFloat16) {
-    invalid(fmt::format("dtype is {}; expected float32, float16 (CUDA only) or bfloat16",
-                        c10::toString(dtype)));
-  }
-  if (dtype == torch::kFloat16 && device.is_cpu()) {
-    invalid(
-        "dtype is float16 on device cpu: LibTorch's CPU kernels lack float16 matrix "
-        "products; use float32 or bfloat16 on the CPU, float16 on CUDA");
-  }
+  check_device_and_dtype(device, dtype);
 }
 
 std::vector<std::string> GenerationParams::expanded_prompts() const {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "glide/device_and_dtype.hpp"
 #include "glide/models/config.hpp"
 
 namespace glide::python {
@@ -22,10 +23,6 @@ void bind_train(pybind11::module_& m);
 std::optional<ModelConfig> model_config(const std::optional<std::string>& text,
                                         const char* argument);
 
-// "cpu", "cuda", "cuda:1"; "float32", "float16", "bfloat16". glide::Error(invalid_argument)
-// naming the value otherwise.
-torch::Device parse_device(const std::string& text);
-torch::Dtype parse_dtype(const std::string& text);
 std::string dtype_name(torch::Dtype dtype);
 
 }  // namespace glide::python

@@ -6,29 +6,13 @@
 #include <string>
 
 #include "bindings.hpp"
+#include "glide/device_and_dtype.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/generation_params.hpp"
 
 namespace py = pybind11;
 
 namespace glide::python {
-
-torch::Device parse_device(const std::string& text) {
-  try {
-    return torch::Device(text);
-  } catch (const c10::Error&) {
-    throw Error(Status::invalid_argument,
-                "device is \"" + text + "\"; expected \"cpu\", \"cuda\" or \"cuda:N\"");
-  }
-}
-
-torch::Dtype parse_dtype(const std::string& text) {
-  if (text == "float32") return torch::kFloat32;
-  if (text == "float16") return torch::kFloat16;
-  if (text == "bfloat16") return torch::kBFloat16;
-  throw Error(Status::invalid_argument,
-              "dtype is \"" + text + "\"; expected \"float32\", \"float16\" or \"bfloat16\"");
-}
 
 std::string dtype_name(torch::Dtype dtype) {
   if (dtype == torch::kFloat16) return "float16";

@@ -87,6 +87,7 @@ class Pipeline {
            std::optional<std::string> upsampler_diffusion, const std::string& device,
            const std::string& dtype, std::optional<int> threads)
       : device_(parse_device(device)), dtype_(parse_dtype(dtype)) {
+    check_device_and_dtype(device_, dtype_);  // before the (slow) loading
     if (!base && !upsampler) {
       throw Error(Status::invalid_argument, "give at least one of base and upsampler");
     }

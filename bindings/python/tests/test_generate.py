@@ -87,6 +87,9 @@ def test_invalid_device_dtype_and_seed(pipe: glide.Pipeline) -> None:
         pipe.generate("x", device="tpu", **FAST)
     with pytest.raises(ValueError, match="dtype is float16 on device cpu"):
         pipe.generate("x", dtype="float16", **FAST)
+    # A pipeline that could never run is refused before its models load.
+    with pytest.raises(ValueError, match="dtype is float16 on device cpu"):
+        glide.Pipeline("no-such-base.pt", dtype="float16")
     with pytest.raises(ValueError, match=r"seed is -1"):
         pipe.generate("x", seed=-1, **FAST)
     with pytest.raises(TypeError, match="base_guided must be a bool"):
