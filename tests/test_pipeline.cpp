@@ -354,6 +354,12 @@ TEST_CASE("models that do not fit the call are refused before any work", "[pipel
   CHECK_NOTHROW(no_upsampler.generate(p));
   p.base.guidance_scale = -2;
   CHECK_THROWS_WITH(no_upsampler.generate(p), Catch::Contains("base.guidance_scale"));
+  // Swapped models could serve no call at all: refused when the sampler is made.
+  CHECK_THROWS_WITH(
+      GuidedSampler(golden_stage("superres"), golden_stage("text2im")),
+      Catch::Contains("the base model is an upsampler") && Catch::Contains("swapped"));
+  CHECK_THROWS_WITH(GuidedSampler(StageModel{}, golden_stage("inpaint")),
+                    Catch::Contains("the upsampler model is an inpainting base model"));
 }
 
 TEST_CASE("full-size base model, 2 steps, batch 1 on the CPU", "[pipeline][slow]") {

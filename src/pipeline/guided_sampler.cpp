@@ -143,6 +143,16 @@ class RunningCall {
 
 GuidedSampler::GuidedSampler(StageModel base, StageModel upsampler)
     : base_(std::move(base)), upsampler_(std::move(upsampler)) {
+  // A model in the other stage's slot could serve no call: refused now, not at the first call.
+  for (const auto& [stage, super_res] : {std::pair{&base_, false}, std::pair{&upsampler_, true}}) {
+    if (!stage->model || stage->model->config().super_res == super_res) continue;
+    const ModelConfig& c = stage->model->config();
+    throw Error(Status::invalid_argument,
+                fmt::format("GuidedSampler: the {} model is {} (super_res={}); give {} there "
+                            "(were the two models swapped?)",
+                            super_res ? "upsampler" : "base", variant_name(c.super_res, c.inpaint),
+                            c.super_res, super_res ? "an upsampler" : "a base model"));
+  }
   ensure_threads();  // Debian's LibTorch starts with one thread; use every core by default
   if (base_.model) base_.model->eval();
   if (upsampler_.model) upsampler_.model->eval();
