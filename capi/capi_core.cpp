@@ -136,9 +136,12 @@ int glide_tokenize_padded(const char* utf8, int64_t text_ctx, int64_t* tokens, b
   return guarded(__func__, [&] {
     require_arg(utf8, "utf8");
     require_arg(tokens, "tokens");
-    if (text_ctx <= 0) {
-      fail(GLIDE_ERROR_INVALID_ARGUMENT,
-           "text_ctx is " + std::to_string(text_ctx) + "; it must be positive (GLIDE's is 128)");
+    // The upper bound only catches sizes no buffer has (2^62 failed inside std::vector).
+    constexpr int64_t kMaxTextCtx = int64_t{1} << 20;
+    if (text_ctx <= 0 || text_ctx > kMaxTextCtx) {
+      fail(GLIDE_ERROR_INVALID_ARGUMENT, "text_ctx is " + std::to_string(text_ctx) +
+                                             "; expected 1 to " + std::to_string(kMaxTextCtx) +
+                                             " (GLIDE's is 128)");
     }
     const auto& tokenizer = glide::Tokenizer::gpt2();
     const auto padded = tokenizer.padded_tokens_and_mask(tokenizer.encode(utf8), text_ctx);
@@ -152,6 +155,12 @@ int glide_detokenize(const int64_t* ids, size_t count, char* text, size_t capaci
   return guarded(__func__, [&] {
     if (count > 0) require_arg(ids, "ids");
     require_arg(length, "length");
+    constexpr size_t kMaxIds = size_t{1} << 24;  // far more than any text; SIZE_MAX is a bug
+    if (count > kMaxIds) {
+      fail(GLIDE_ERROR_INVALID_ARGUMENT, "count is " + std::to_string(count) +
+                                             "; expected at most " + std::to_string(kMaxIds) +
+                                             " ids");
+    }
     if (!text && capacity > 0) {
       fail(GLIDE_ERROR_INVALID_ARGUMENT,
            "argument 'text' is NULL but capacity is " + std::to_string(capacity));

@@ -174,6 +174,16 @@ void check_images(const glide_images* images, const char* name, int64_t channels
                                            std::to_string(images->width) +
                                            "; count, height and width must be positive");
   }
+  // Beyond any image a model takes, and keeps count * height * width * channels in range (an
+  // INT64_MAX / 2 height overflowed it inside LibTorch).
+  constexpr int64_t kMaxSide = 65536, kMaxCount = 4096;
+  if (images->height > kMaxSide || images->width > kMaxSide || images->count > kMaxCount) {
+    fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string(name) + " is " + std::to_string(images->count) +
+                                           " images of " + std::to_string(images->height) + "x" +
+                                           std::to_string(images->width) + "; expected at most " +
+                                           std::to_string(kMaxCount) + " images of at most " +
+                                           std::to_string(kMaxSide) + " pixels a side");
+  }
   if (images->channels != channels) {
     fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string(name) + "->channels is " +
                                            std::to_string(images->channels) + "; expected " +

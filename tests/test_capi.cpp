@@ -120,6 +120,9 @@ TEST_CASE("glide_tokenize_padded, glide_detokenize and glide_tokenizer_vocab", "
   REQUIRE(glide_tokenize_padded(prompt, 128, tokens.data(), nullptr) == GLIDE_OK);
   require_failure(glide_tokenize_padded(prompt, 0, tokens.data(), mask),
                   GLIDE_ERROR_INVALID_ARGUMENT, {"text_ctx is 0"});
+  // Sizes no buffer has are bad arguments, not internal errors (they failed inside std::vector).
+  require_failure(glide_tokenize_padded(prompt, int64_t{1} << 62, tokens.data(), mask),
+                  GLIDE_ERROR_INVALID_ARGUMENT, {"text_ctx is 4611686018427387904"});
   require_failure(glide_tokenize_padded(prompt, 128, nullptr, mask), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"'tokens' is NULL"});
   require_failure(glide_tokenize_padded(nullptr, 128, tokens.data(), mask),
@@ -137,6 +140,8 @@ TEST_CASE("glide_tokenize_padded, glide_detokenize and glide_tokenizer_vocab", "
   CHECK(std::string(text.data()) == prompt);
   REQUIRE(glide_detokenize(nullptr, 0, nullptr, 0, &length) == GLIDE_OK);
   CHECK(length == 0);
+  require_failure(glide_detokenize(ids.data(), SIZE_MAX, nullptr, 0, &length),
+                  GLIDE_ERROR_INVALID_ARGUMENT, {"count is", "at most 16777216"});
   const int64_t bad = 99999999;
   require_failure(glide_detokenize(&bad, 1, nullptr, 0, &length), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"glide_detokenize"});
@@ -443,6 +448,7 @@ TEST_CASE("pipeline and generation calls check their arguments", "[capi]") {
   CHECK(images == nullptr);
   uint8_t pixels[4 * 4 * 3] = {};
   glide_images input{1, 4, 4, 3, pixels};
+
   images = reinterpret_cast<glide_images*>(&gp);
   require_failure(glide_upsample(nullptr, &gp, &input, &images), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"glide_upsample", "'pipeline' is NULL"});
@@ -616,6 +622,10 @@ TEST_CASE("C generation runs the pipeline on the golden models", "[capi][pipelin
   CHECK(upsampled->height == 32);
   CHECK(upsampled->count == 2);
   glide_images_free(upsampled);
+  // A size whose byte count overflows int64 is a bad argument (it was LibTorch's internal error).
+  const glide_images huge{1, INT64_MAX / 2, 16, 3, small.data()};
+  require_failure(glide_upsample(pipeline, &gp, &huge, &upsampled), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"input is 1 images of", "at most 65536 pixels a side"});
 
   // A progress callback returning false cancels with GLIDE_ERROR_CANCELLED.
   log = ProgressLog{};
