@@ -2,7 +2,7 @@
 // tests/cuda/emulation.hpp, against float64: its channel indexing in both layouts, its packed and
 // one-element paths, in every dtype. (glide-cuda-check runs it on a GPU.)
 #include "cuda/emulation.hpp"
-#define GLIDE_BIAS_RESIDUAL_THREADS 64  // the emulation's cost grows with the block
+#define GLIDE_ELEMENTWISE_THREADS 64  // the emulation's cost grows with the block
 #include "cuda/kernels/bias_residual_args.hpp"
 #include "cuda/kernels/bias_residual_kernels.cu"
 // (emulation.hpp's macros stay defined; nothing after this line needs CUDA's names.)

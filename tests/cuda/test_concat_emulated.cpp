@@ -2,7 +2,7 @@
 // tests/cuda/emulation.hpp, against at::cat: the same values, packed or one element at a time,
 // in every dtype. (glide-cuda-check compares it on a GPU.)
 #include "cuda/emulation.hpp"
-#define GLIDE_CONCAT_THREADS 64  // the emulation's cost grows with the block
+#define GLIDE_ELEMENTWISE_THREADS 64  // the emulation's cost grows with the block
 #include "cuda/kernels/concat_args.hpp"
 #include "cuda/kernels/concat_kernels.cu"
 // (emulation.hpp's macros stay defined; nothing after this line needs CUDA's names.)

@@ -3,7 +3,7 @@
 // replace on CUDA: the same values bit for bit, packed or one element at a time, in every dtype.
 // (glide-cuda-check compares them on a GPU.)
 #include "cuda/emulation.hpp"
-#define GLIDE_RESAMPLE_THREADS 64  // the emulation's cost grows with the block
+#define GLIDE_ELEMENTWISE_THREADS 64  // the emulation's cost grows with the block
 #include "cuda/kernels/resample_args.hpp"
 #include "cuda/kernels/resample_kernels.cu"
 // (emulation.hpp's macros stay defined; nothing after this line needs CUDA's names.)

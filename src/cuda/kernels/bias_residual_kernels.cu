@@ -10,10 +10,7 @@
 namespace glide::cuda::kernels {
 namespace {
 
-#ifndef GLIDE_BIAS_RESIDUAL_THREADS  // the CPU emulation (tests/cuda) uses smaller blocks
-#define GLIDE_BIAS_RESIDUAL_THREADS 256
-#endif
-constexpr int kThreads = GLIDE_BIAS_RESIDUAL_THREADS;
+constexpr int kThreads = kElementwiseThreads;
 
 // The reference's order: the bias joins h (inside the convolution), then the skip is added.
 __device__ __forceinline__ float bias_residual(float h, float skip, float bias) {

@@ -11,10 +11,7 @@
 namespace glide::cuda::kernels {
 namespace {
 
-#ifndef GLIDE_CONCAT_THREADS  // the CPU emulation (tests/cuda) uses smaller blocks
-#define GLIDE_CONCAT_THREADS 256
-#endif
-constexpr int kThreads = GLIDE_CONCAT_THREADS;
+constexpr int kThreads = kElementwiseThreads;
 
 // Unit is Pack<T> or Single<T>; a pixel holds units_a of a's units, then units_b of b's.
 template <typename T, typename Unit, typename Index>

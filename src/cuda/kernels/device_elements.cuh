@@ -68,6 +68,13 @@ inline bool pack_aligned(const void* p) {
   return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 }
 
+// Threads per block of the grid-stride elementwise kernels (bias + residual, resampling,
+// concatenation); the CPU emulation (tests/cuda) defines fewer, as its cost grows with the block.
+#ifndef GLIDE_ELEMENTWISE_THREADS
+#define GLIDE_ELEMENTWISE_THREADS 256
+#endif
+constexpr int kElementwiseThreads = GLIDE_ELEMENTWISE_THREADS;
+
 // Blocks for a grid-stride pass over `items`: a few waves (8 blocks per multiprocessor), each
 // thread looping over the rest.
 inline unsigned grid_stride_blocks(int64_t items, int threads, int multiprocessors) {

@@ -11,10 +11,7 @@
 namespace glide::cuda::kernels {
 namespace {
 
-#ifndef GLIDE_RESAMPLE_THREADS  // the CPU emulation (tests/cuda) uses smaller blocks
-#define GLIDE_RESAMPLE_THREADS 256
-#endif
-constexpr int kThreads = GLIDE_RESAMPLE_THREADS;
+constexpr int kThreads = kElementwiseThreads;
 
 // Unit is Pack<T> or Single<T>: `units` per pixel, out_h x out_w output pixels per sample.
 template <typename T, typename Unit, typename Index>
