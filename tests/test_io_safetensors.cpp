@@ -157,7 +157,8 @@ TEST_CASE("safetensors files with bad headers are refused", "[io]") {
   Bytes over = safetensors(R"({"w":{}})");
   over[0] = 200;
   refused(over, "only 8 bytes follow");
-  refused(safetensors("{nope"), "not valid JSON");
+  refused(safetensors("{nope"), "not valid JSON (at byte 10 of the file)");
+  refused(safetensors("{\"w\x01\xff\": 1}"), "not valid JSON (at byte");
   refused(safetensors("[1, 2]"), "not a JSON object");
   refused(safetensors(R"({"w":{"a":{"b":[[1]]}}})"), "nests deeper");
   refused(safetensors(one("3")), "tensor 'w' is not described by a JSON object");
@@ -176,7 +177,7 @@ TEST_CASE("safetensors files with bad headers are refused", "[io]") {
   refused(safetensors(one(R"({"dtype":"F32","shape":[4],"data_offsets":[0,16]})"), eight),
           "tensor 'w' has data_offsets [0, 16] outside the 8 bytes of data");
   refused(safetensors(one(R"({"dtype":"F32","shape":[1],"data_offsets":[8,4]})"), eight),
-          "outside");
+          "[8, 4] that begin after they end");
   refused(safetensors(one(R"({"dtype":"F32","shape":[1],"data_offsets":[0,18446744073709551615]})"),
                       eight),
           "outside");

@@ -64,6 +64,11 @@ TEST_CASE("model config JSON round-trips and ignores diffusion options", "[model
   const auto with_diffusion =
       ModelConfig::from_json(R"({"image_size": 64, "noise_schedule": "linear", "use_fp16": true})");
   CHECK(with_diffusion.image_size == 64);
+  // The reference's default "" is accepted; steps asked for here would never be used.
+  CHECK(ModelConfig::from_json(R"({"timestep_respacing": ""})").image_size == 64);
+  CHECK_THROWS_WITH(
+      ModelConfig::from_json(R"({"timestep_respacing": "100"})"),
+      Catch::Contains("timestep_respacing=\"100\"") && Catch::Contains("chosen per call"));
 }
 
 TEST_CASE("model config rejects impossible shapes with the option's name", "[models]") {
@@ -85,6 +90,15 @@ TEST_CASE("model config rejects impossible shapes with the option's name", "[mod
   expect_error(R"({"attention_resolutions": "32,x"})", "attention_resolutions");
   expect_error(R"({"num_chanels": 32})", "num_chanels");
   expect_error(R"({"dropout": "high"})", "dropout");
+  // Sizes far beyond any GLIDE model are named, not handed to LibTorch's allocator.
+  expect_error(R"({"text_ctx": 1000000000000})", "text_ctx=1000000000000 must be from 1 to");
+  expect_error(R"({"num_res_blocks": 1000000000})", "num_res_blocks=1000000000");
+  expect_error(R"({"xf_layers": 100000})", "xf_layers=100000");
+  expect_error(R"({"n_vocab": 1000000000})", "n_vocab=1000000000");
+  expect_error(R"({"num_channels": 1048576})", "num_channels=1048576");
+  expect_error(
+      R"({"channel_mult": "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1"})",
+      "64 levels");
   CHECK_THROWS_AS(ModelConfig::from_json("{not json"), glide::Error);
 }
 

@@ -96,7 +96,11 @@ SafetensorsEntry parse_entry(const std::string& name, const nlohmann::json& v, u
   }
   e.begin = (*offsets)[0].get<uint64_t>();
   e.end = (*offsets)[1].get<uint64_t>();
-  if (e.begin > e.end || e.end > data_size) {
+  if (e.begin > e.end) {
+    fail("has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+         "] that begin after they end");
+  }
+  if (e.end > data_size) {
     fail("has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
          "] outside the " + std::to_string(data_size) + " bytes of data");
   }
@@ -133,8 +137,12 @@ SafetensorsLayout parse_safetensors(const uint8_t* data, size_t size, const std:
           return true;
         };
     header = nlohmann::json::parse(data + 8, data + 8 + header_size, limit_depth);
-  } catch (const nlohmann::json::exception& e) {
-    fail(std::string("the safetensors header is not valid JSON: ") + e.what());
+  } catch (const nlohmann::json::parse_error& e) {
+    // Not e.what(): it quotes the damaged bytes, which may be anything.
+    fail("the safetensors header is not valid JSON (at byte " + std::to_string(8 + e.byte - 1) +
+         " of the file)");
+  } catch (const nlohmann::json::exception&) {  // a number beyond any double's range
+    fail("the safetensors header is not valid JSON (it holds a number out of range)");
   }
   if (!header.is_object()) fail("the safetensors header is not a JSON object");
 

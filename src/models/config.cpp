@@ -38,6 +38,23 @@ void require(bool ok, const std::string& message) {
   if (!ok) throw Error(Status::invalid_argument, message);
 }
 
+// Upper bounds far above any GLIDE model (the official ones in the comments), so that a typo such
+// as text_ctx=1e12 is named here instead of failing as an allocation deep inside LibTorch, or
+// building a billion layers.
+constexpr int64_t kMaxImageSize = 4096;          // 256
+constexpr int64_t kMaxChannels = 16384;          // 192
+constexpr int64_t kMaxChannelMult = 64;          // 4
+constexpr int64_t kMaxResBlocks = 64;            // 3
+constexpr int64_t kMaxTextCtx = 65536;           // 128
+constexpr int64_t kMaxWidth = 65536;             // 2048
+constexpr int64_t kMaxLayers = 1024;             // 16
+constexpr int64_t kMaxVocab = int64_t{1} << 24;  // 50257
+
+void require_range(const char* option, int64_t value, int64_t low, int64_t high) {
+  require(value >= low && value <= high,
+          fmt::format("model option {}={} must be from {} to {}", option, value, low, high));
+}
+
 }  // namespace
 
 ModelConfig ModelConfig::base() {
@@ -123,15 +140,19 @@ int64_t ModelConfig::in_channels() const {
 }
 
 void ModelConfig::validate() const {
-  require(image_size > 0, fmt::format("model option image_size={} must be positive", image_size));
-  require(num_channels > 0 && num_channels % 32 == 0,
-          fmt::format("model option num_channels={} must be a positive multiple of 32 (GroupNorm "
-                      "uses 32 groups)",
-                      num_channels));
-  require(num_res_blocks > 0,
-          fmt::format("model option num_res_blocks={} must be positive", num_res_blocks));
+  require_range("image_size", image_size, 1, kMaxImageSize);
+  require(num_channels > 0 && num_channels % 32 == 0 && num_channels <= kMaxChannels,
+          fmt::format("model option num_channels={} must be a multiple of 32 (GroupNorm uses 32 "
+                      "groups) from 32 to {}",
+                      num_channels, kMaxChannels));
+  require_range("num_res_blocks", num_res_blocks, 1, kMaxResBlocks);
   const auto mults = channel_multipliers();
+  for (const int64_t mult : mults)
+    require_range("channel_mult's entries", mult, 1, kMaxChannelMult);
   if (!channel_mult.empty()) {
+    require(mults.size() <= 10, fmt::format("model option channel_mult=\"{}\" has {} levels; "
+                                            "expected at most 10 (image_size <= {})",
+                                            channel_mult, mults.size(), kMaxImageSize));
     // The reference requires 2^(levels + 2) == image_size for explicit multipliers.
     require((int64_t{1} << (mults.size() + 2)) == image_size,
             fmt::format("model options channel_mult=\"{}\" ({} levels) and image_size={} do not "
@@ -159,14 +180,15 @@ void ModelConfig::validate() const {
   };
   check_heads(num_heads, "num_heads");
   check_heads(num_heads_upsample == -1 ? num_heads : num_heads_upsample, "num_heads_upsample");
-  require(text_ctx > 0, fmt::format("model option text_ctx={} must be positive", text_ctx));
+  require_range("text_ctx", text_ctx, 1, kMaxTextCtx);
   require(xf_width > 0, fmt::format("model option xf_width={} must be positive (models without "
                                     "a text encoder are not supported)",
                                     xf_width));
-  require(xf_layers >= 0, fmt::format("model option xf_layers={} must be >= 0", xf_layers));
+  require_range("xf_width", xf_width, 1, kMaxWidth);
+  require_range("xf_layers", xf_layers, 0, kMaxLayers);
   require(xf_heads > 0 && xf_width % xf_heads == 0,
           fmt::format("model option xf_heads={} must divide xf_width={}", xf_heads, xf_width));
-  require(n_vocab > 0, fmt::format("model option n_vocab={} must be positive", n_vocab));
+  require_range("n_vocab", n_vocab, 1, kMaxVocab);
 }
 
 std::string ModelConfig::to_json() const {
@@ -273,7 +295,16 @@ ModelConfig ModelConfig::from_json(const std::string& json_text) {
       read(key, value, c.super_res);
     else if (key == "n_vocab")
       read(key, value, c.n_vocab);
-    else if (std::find(std::begin(ignored), std::end(ignored), key) == std::end(ignored)) {
+    else if (key == "timestep_respacing" &&
+             !(value.is_string() && value.get<std::string>().empty())) {
+      // The reference respaces when it builds the diffusion; here the steps are chosen per call.
+      throw Error(Status::invalid_argument,
+                  fmt::format("model option timestep_respacing={} is not read from a model "
+                              "config: the sampling steps are chosen per call (the CLI's "
+                              "--base-steps / --upsampler-steps, Python's base_respacing / "
+                              "upsampler_respacing, StageParams::respacing); remove it or set \"\"",
+                              value.dump()));
+    } else if (std::find(std::begin(ignored), std::end(ignored), key) == std::end(ignored)) {
       throw Error(Status::invalid_argument,
                   fmt::format("unknown model option \"{}\" in model config JSON", key));
     }
