@@ -23,7 +23,7 @@ import os
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import _glide
+from . import _checks, _glide
 from ._glide import (
     Cancelled,
     GenerationParams,
@@ -79,12 +79,14 @@ def tokenize(text: str) -> List[int]:
     >>> glide.tokenize("an oil painting of a corgi")
     [272, 3056, 12036, 286, 257, 1162, 12397]
     """
+    if not isinstance(text, bytes):  # bytes go through: C++ names the first bad UTF-8 byte
+        _checks.utf8_text(text, "text")
     return _glide.tokenize(text)  # type: ignore[no-any-return]
 
 
 def detokenize(ids: List[int]) -> str:
     """The text of GPT-2 token ids (ValueError for an id outside the vocabulary)."""
-    return _glide.detokenize(ids)  # type: ignore[no-any-return]
+    return _glide.detokenize(_checks.token_ids(ids))  # type: ignore[no-any-return]
 
 
 def default_pipeline() -> Pipeline:
@@ -133,14 +135,14 @@ def convert_checkpoint(
 def encode_png(image: Any, text: Optional[Dict[str, str]] = None) -> bytes:
     """The PNG file's bytes of a uint8 (H, W, 3) image (or a batch of one), with optional text
     chunks; for example IPython.display.Image(data=glide.encode_png(images[0]))."""
-    return _glide.encode_png(image, text or {})  # type: ignore[no-any-return]
+    return _glide.encode_png(image, _checks.text_chunks(text))  # type: ignore[no-any-return]
 
 
 def save_png(path: PathLike, image: Any, text: Optional[Dict[str, str]] = None, *,
              overwrite: bool = False) -> None:
     """Writes a uint8 (H, W, 3) image as an RGB PNG. An existing file is kept (ValueError)
     unless ``overwrite``."""
-    _glide.save_png(os.fspath(path), image, text or {}, overwrite)
+    _glide.save_png(os.fspath(path), image, _checks.text_chunks(text), overwrite)
 
 
 def load_png(path: PathLike) -> Tuple[Any, Dict[str, str]]:

@@ -9,14 +9,15 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _glide, _progress
+from . import _checks, _glide, _progress
 from ._progress import ProgressArg
 
 PathLike = Union[str, "os.PathLike[str]"]
 #: A model config: a preset name ("base", "upsampler", "base-inpaint", "upsampler-inpaint"), a
 #: dict of the reference's option names (as in model_and_diffusion_defaults()), or its JSON text.
-#: diffusion_steps / noise_schedule / timestep_respacing / prediction in it set the model's
-#: diffusion; those it leaves out keep the checkpoint's.
+#: diffusion_steps / noise_schedule / prediction in it set the model's diffusion; those it leaves
+#: out keep the checkpoint's. The sampling steps are chosen per call (base_respacing, ...): a
+#: timestep_respacing other than "" is refused.
 Config = Union[str, Dict[str, Any], None]
 Prompt = Union[str, Sequence[str]]
 
@@ -68,15 +69,14 @@ def split_config(config: Config, argument: str) -> Tuple[Optional[str], Optional
 
 def _prompts(prompt: Prompt, argument: str = "prompt") -> List[str]:
     if isinstance(prompt, str):
-        return [prompt]
+        return [_checks.utf8_text(prompt, argument)]
     if isinstance(prompt, (bytes, bytearray)) or not isinstance(prompt, Sequence):
         raise TypeError(f"{argument} must be a str or a list of str, not {type(prompt).__name__}")
     prompts = list(prompt)
     if not prompts:
         raise ValueError(f"{argument} is an empty list; give at least one prompt")
     for i, p in enumerate(prompts):
-        if not isinstance(p, str):
-            raise TypeError(f"{argument}[{i}] must be a str, not {type(p).__name__}")
+        _checks.utf8_text(p, f"{argument}[{i}]")
     return prompts
 
 
@@ -90,10 +90,11 @@ def _python_names(message: str) -> str:
 def _set(target: Any, field: str, keyword: str, value: Any) -> None:
     if field == "respacing" and isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # respacing=50 means "50"
+    expected = _TYPES.get(field, "a number")
+    value = _checks.typed_value(value, keyword, expected)
     try:
         setattr(target, field, value)
     except TypeError:
-        expected = _TYPES.get(field, "a number")
         raise TypeError(f"{keyword} must be {expected}, not {type(value).__name__} "
                         f"({value!r})") from None
 
@@ -107,13 +108,7 @@ def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str
         if stage in ("base", "upsampler") and field in _STAGE_FIELDS:
             _set(getattr(p, stage), field, keyword, value)
         elif keyword == "seed":
-            try:
-                seed = int(value.__index__())
-            except (AttributeError, TypeError):
-                raise TypeError(f"seed must be an int, not {type(value).__name__}") from None
-            if not 0 <= seed < 2**64:
-                raise ValueError(f"seed is {seed}; it must lie in [0, 2**64)")
-            p.seed = seed
+            p.seed = _checks.seed(value)
         elif keyword in ("device", "dtype"):
             _set(p, keyword, keyword, value if value is not None else
                  (device if keyword == "device" else dtype))
@@ -366,7 +361,8 @@ class Pipeline:
         Args:
             image: uint8 RGB (H, W, 3) or (B, H, W, 3), B = 1 or batch_size, any size (resized
                 to each stage's).
-            mask: bool or uint8 (H, W) or (B, H, W): nonzero/True = keep, 0 = fill in.
+            mask: bool or uint8 (H, W) or (B, H, W) of the image's aspect ratio (any scale):
+                nonzero/True = keep, 0 = fill in.
             prompt: what the filled-in image shows.
             Other arguments: as for generate(). The upsampler samples with DDPM by default, as
             GLIDE's inpainting notebook does.

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-from . import _glide, _progress
+from . import _checks, _glide, _progress
 
 PathLike = Union[str, "os.PathLike[str]"]
 #: A model to train: a preset name ("base", "upsampler", "base-inpaint", "upsampler-inpaint"), a
@@ -88,25 +88,15 @@ def _options(values: Dict[str, Any]) -> Any:
     """A _glide._TrainOptions from glide.train's keywords."""
     options = _glide._TrainOptions()
     for name, value in values.items():
-        if name == "seed":
-            value = _seed(value, name)
+        expected = _OPTION_TYPES.get(name, "a number")
+        value = _checks.seed(value, name) if name == "seed" else _checks.typed_value(
+            value, name, expected)
         try:
             setattr(options, name, value)
         except TypeError:
-            expected = _OPTION_TYPES.get(name, "a number")
             raise TypeError(f"{name} must be {expected}, not {type(value).__name__} "
                             f"({value!r})") from None
     return options
-
-
-def _seed(value: Any, name: str) -> int:
-    try:
-        seed = int(value.__index__())
-    except (AttributeError, TypeError):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}") from None
-    if not 0 <= seed < 2**64:
-        raise ValueError(f"{name} is {seed}; it must lie in [0, 2**64)")
-    return seed
 
 
 def _duration(seconds: float) -> str:
@@ -290,7 +280,7 @@ def train(
         "weight_decay", "ema_decay", "grad_clip", "caption_dropout", "x0_weight_cap",
         "high_noise_fraction", "precision", "freeze_text_encoder", "upsample_factor", "crop_size",
         "seed", "checkpoint_every")})
-    dataset_seed = _seed(dataset_seed, "dataset_seed")
+    dataset_seed = _checks.seed(dataset_seed, "dataset_seed")
 
     def path(value: Optional[PathLike]) -> Optional[str]:
         return os.fspath(value) if value is not None else None

@@ -96,6 +96,17 @@ def test_invalid_device_dtype_and_seed(pipe: glide.Pipeline) -> None:
         pipe.generate("x", base_guided="yes", **FAST)
     with pytest.raises(TypeError, match="base_guidance_scale must be a number"):
         pipe.generate("x", base_guidance_scale="3", **FAST)
+    # What pybind11 would take silently (True as 1.0) or reject without a name (2**70).
+    with pytest.raises(TypeError, match="base_guidance_scale must be a number, not bool"):
+        pipe.generate("x", base_guidance_scale=True, **FAST)
+    with pytest.raises(ValueError, match="batch_size is 1180591620717411303424"):
+        pipe.generate("x", batch_size=2**70, **FAST)
+    with pytest.raises(TypeError, match="batch_size must be an int, not bool"):
+        pipe.generate("x", batch_size=True, **FAST)
+    with pytest.raises(ValueError, match=r"prompt\[1\] is not valid Unicode"):
+        pipe.generate(["x", "\udc80"], **FAST)
+    with pytest.raises(ValueError, match="negative_prompt is not valid Unicode"):
+        pipe.generate("x", negative_prompt="\ud800", **FAST)
     with pytest.raises(TypeError, match="progress must be"):
         pipe.generate("x", progress="loud", base_respacing="6", upsampler_respacing="3")
 

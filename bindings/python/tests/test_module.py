@@ -34,6 +34,12 @@ def test_tokenize_rejects_bad_input() -> None:
         glide.tokenize(b"ab\xff")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="50257|vocab|outside"):
         glide.detokenize([10**6])
+    with pytest.raises(ValueError, match=r"text is not valid Unicode.*surrogate.*index 1"):
+        glide.tokenize("a\ud800b")
+    with pytest.raises(ValueError, match=r"ids\[1\] is 1180591620717411303424"):
+        glide.detokenize([1, 2**70])
+    with pytest.raises(TypeError, match=r"ids\[0\] must be an int, not bool"):
+        glide.detokenize([True])
 
 
 def test_version_is_the_projects() -> None:
@@ -202,6 +208,11 @@ def test_png_round_trip(tmp_path: Path) -> None:
         glide.save_png(path, image)
     with pytest.raises(ValueError, match="holds 2 images"):
         glide.encode_png(np.zeros((2, 4, 4, 3), np.uint8))
+    with pytest.raises(TypeError, match=r"text\['a'\] must be a str, not int"):
+        glide.save_png(tmp_path / "y.png", image, {"a": 1})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="text must be a dict"):
+        glide.encode_png(image, ["a"])  # type: ignore[arg-type]
+    assert not (tmp_path / "y.png").exists()
 
 
 def _signature_defaults(function: Any, prefix: str) -> Dict[str, Any]:

@@ -1,0 +1,66 @@
+"""Argument checks done in Python before a call crosses into C++, so that a bad argument is named
+in this module's terms instead of as pybind11's "incompatible function arguments"."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+_INT64_MAX = 2**63 - 1
+
+
+def utf8_text(text: Any, argument: str) -> str:
+    """``text`` when it is a str that UTF-8 can encode (no lone surrogates)."""
+    if not isinstance(text, str):
+        raise TypeError(f"{argument} must be a str, not {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"{argument} is not valid Unicode: it holds a lone surrogate "
+                         f"({text[e.start]!r}) at index {e.start}") from None
+    return text
+
+
+def text_chunks(text: Any, argument: str = "text") -> Dict[str, str]:
+    """A PNG's text chunks: a dict of str keys to str values (None: none)."""
+    if text is None:
+        return {}
+    if not isinstance(text, dict):
+        raise TypeError(f"{argument} must be a dict of str to str, not {type(text).__name__}")
+    for key, value in text.items():
+        utf8_text(key, f"{argument} key {key!r}")
+        utf8_text(value, f"{argument}[{key!r}]")
+    return text
+
+
+def integer(value: Any, argument: str, low: int, high: int = _INT64_MAX) -> int:
+    """``value`` as an int in [low, high]; a bool is not taken for an int."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
+    number = int(value.__index__())
+    if not low <= number <= high:
+        raise ValueError(f"{argument} is {number}; it must lie in [{low}, {high}]")
+    return number
+
+
+def token_ids(ids: Any) -> List[int]:
+    """A list of token ids that fit a 64-bit integer (the vocabulary is checked in C++)."""
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+        raise TypeError(f"ids must be a list of int, not {type(ids).__name__}")
+    return [integer(i, f"ids[{k}]", -_INT64_MAX - 1) for k, i in enumerate(ids)]
+
+
+def typed_value(value: Any, argument: str, expected: str) -> Any:
+    """Checks what pybind11 would let through or reject without naming the argument: a bool for
+    a number ("an int", "a number", ...), a str UTF-8 cannot encode, an int beyond 64 bits."""
+    if isinstance(value, bool) and expected != "a bool":
+        raise TypeError(f"{argument} must be {expected}, not bool ({value!r})")
+    if isinstance(value, str):
+        utf8_text(value, argument)
+    if expected == "an int":
+        return integer(value, argument, -_INT64_MAX - 1)  # the C++ side checks the range
+    return value
+
+
+def seed(value: Any, argument: str = "seed") -> int:
+    """A seed: an int in [0, 2**64)."""
+    return integer(value, argument, 0, 2**64 - 1)
