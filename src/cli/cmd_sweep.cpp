@@ -78,7 +78,7 @@ void sweep(const SweepOptions& o) {
   GenerationParams start;
   std::map<std::string, RecordedFile> recorded;
   if (!o.from.empty()) {
-    LoadedRecord record = read_record(o.from);
+    LoadedRecord record = read_generation_record(o.from);
     start = std::move(record.params);
     recorded = std::move(record.files);
   }
@@ -110,12 +110,6 @@ void sweep(const SweepOptions& o) {
   const std::string sheet_path = o.output.path.empty() ? "glide-sweep.png" : o.output.path;
   const std::string csv_path =
       o.csv.empty() ? std::filesystem::path(sheet_path).replace_extension(".csv").string() : o.csv;
-  if (o.csv.empty() && std::filesystem::path(sheet_path).extension() == ".csv") {
-    throw UsageError(
-        fmt::format("-o {}: the CSV's name is the sheet's with .csv, the same file; "
-                    "name the sheet .png, or give --csv",
-                    sheet_path));
-  }
   refuse_existing({sheet_path, csv_path}, o.output.overwrite);
 
   const LoadedModel base = load_stage("model", o.models, DefaultModels::shipped, recorded);
@@ -126,6 +120,13 @@ void sweep(const SweepOptions& o) {
   check_cells(base.stage.diffusion.diffusion_steps,
               any_upsample ? upsampler.stage.diffusion.diffusion_steps : 0);
 
+  GenerationParams every_prompt = start;  // a sweep may vary the prompt or the negative one
+  for (const SweepCell& cell : plan.cells) {
+    every_prompt.prompts.insert(every_prompt.prompts.end(), cell.params.prompts.begin(),
+                                cell.params.prompts.end());
+    every_prompt.prompts.push_back(cell.params.negative_prompt);
+  }
+  warn_long_prompts(every_prompt, {&base, &upsampler});
   GuidedSampler sampler(base.stage, upsampler.stage);
   ProgressReporter progress(o.run.quiet);
   std::vector<torch::Tensor> images;

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 
@@ -15,7 +16,18 @@ void add_output_flags(CLI::App* cmd, OutputFlags& flags, const std::string& defa
                       bool batch) {
   std::string help = "The PNG file to write (default: " + default_help + ")";
   if (batch) help += ". With --batch-size > 1, one file per image: NAME-0.png, NAME-1.png, ...";
-  cmd->add_option("-o,--output", flags.path, help)->group("Output");
+  const CLI::Validator png_name(
+      [](std::string& name) -> std::string {
+        if (name.empty()) return "an empty name names no file; give one such as out.png";
+        std::string ext = std::filesystem::path(name).extension().string();
+        for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (ext != ".png") {
+          return fmt::format("'{}': glide writes PNG images; give a name that ends in .png", name);
+        }
+        return "";
+      },
+      "FILE.png");
+  cmd->add_option("-o,--output", flags.path, help)->check(png_name)->group("Output");
   cmd->add_flag("--overwrite", flags.overwrite, "Replace output files that exist")->group("Output");
   if (batch) {
     cmd->add_flag("--grid", flags.grid,
@@ -58,14 +70,16 @@ void refuse_existing(const std::vector<std::string>& paths, bool overwrite) {
       }
     }
   }
-  if (overwrite) return;
   for (const std::string& path : paths) {
     std::error_code ec;
-    if (std::filesystem::exists(path, ec)) {
+    // symlink_status: a dangling link is a name that exists too.
+    const auto type = std::filesystem::symlink_status(path, ec).type();
+    if (!overwrite && !ec && type != std::filesystem::file_type::not_found) {
       throw Error(
           Status::invalid_argument,
           fmt::format("'{}' already exists; refusing to overwrite it (pass --overwrite)", path));
     }
+    image::check_output_file(path, overwrite);  // a folder, a device, a read-only file
   }
 }
 

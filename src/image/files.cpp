@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -25,7 +26,42 @@ std::string os_error(int err) {
 
 [[noreturn]] void already_exists(const std::string& path) {
   throw Error(Status::invalid_argument,
-              "'" + path + "' already exists; refusing to overwrite it (pass overwrite)");
+              "'" + path + "' already exists; refusing to replace it unless asked to overwrite");
+}
+
+// Where the bytes go and with which permissions. Replacing a symlink writes its target, so the
+// link stays a link; a replaced file keeps its permission bits; a file nobody may write (mode
+// 0444) is not replaced even when overwriting is allowed, as rm asks before removing one.
+struct WriteTarget {
+  std::string path;
+  mode_t mode = 0644;
+};
+
+WriteTarget write_target(const std::string& path, bool overwrite) {
+  WriteTarget target{path};
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return target;  // a new file
+  if (!overwrite) already_exists(path);
+  if (S_ISLNK(st.st_mode)) {
+    std::error_code ec;
+    const auto resolved = std::filesystem::weakly_canonical(path, ec);
+    if (ec) write_failed(path, "cannot follow the symbolic link", ec.value());
+    target.path = resolved.string();
+    if (::stat(target.path.c_str(), &st) != 0) return target;  // a dangling link's new target
+  }
+  if (S_ISDIR(st.st_mode)) {
+    throw Error(Status::invalid_argument,
+                "cannot write '" + path + "': it is a folder; give a file name in it");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw Error(Status::invalid_argument, "cannot write '" + path + "': it is not a regular file");
+  }
+  if ((st.st_mode & 0222) == 0) {
+    throw Error(Status::invalid_argument,
+                "'" + path + "' is read-only; refusing to replace it (make it writable first)");
+  }
+  target.mode = st.st_mode & 07777;
+  return target;
 }
 
 }  // namespace
@@ -52,12 +88,13 @@ std::string read_file(const std::string& path) {
 }
 
 void refuse_existing(const std::string& path, bool overwrite) {
-  struct stat st;
-  if (!overwrite && ::lstat(path.c_str(), &st) == 0) already_exists(path);
+  write_target(path, overwrite);
 }
 
-void write_file_atomically(const std::string& path, const std::string& bytes, bool overwrite) {
-  refuse_existing(path, overwrite);
+void write_file_atomically(const std::string& requested_path, const std::string& bytes,
+                           bool overwrite) {
+  const WriteTarget target = write_target(requested_path, overwrite);
+  const std::string& path = target.path;
   std::string temp = path + ".tmp-XXXXXX";
   int fd = ::mkstemp(temp.data());
   if (fd < 0) write_failed(path, "cannot create a temporary file next to it", errno);
@@ -69,7 +106,8 @@ void write_file_atomically(const std::string& path, const std::string& bytes, bo
       if (k <= 0) write_failed(path, "writing failed", errno);
       done += static_cast<size_t>(k);
     }
-    if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) write_failed(path, "flushing failed", errno);
+    if (::fchmod(fd, target.mode) != 0 || ::fsync(fd) != 0)
+      write_failed(path, "flushing failed", errno);
     const int closing = fd;
     fd = -1;
     if (::close(closing) != 0) write_failed(path, "closing failed", errno);

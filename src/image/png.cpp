@@ -250,6 +250,10 @@ std::string encode_png(const torch::Tensor& image, const PngText& text) {
   return bytes;
 }
 
+void check_output_file(const std::string& path, bool overwrite) {
+  refuse_existing(path, overwrite);
+}
+
 void save_png(const std::string& path, const torch::Tensor& image, const PngText& text,
               bool overwrite) {
   refuse_existing(path, overwrite);

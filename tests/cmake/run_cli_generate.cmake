@@ -39,6 +39,27 @@ file(SHA256 "${a}" after)
 if(NOT before STREQUAL after)
   message(FATAL_ERROR "a refused generation changed ${a}")
 endif()
+# --overwrite writes through a symlink (the link stays a link); a read-only file and a folder are
+# refused before any work; -o must name a .png file.
+set(target "${WORK_DIR}/target.png")
+configure_file("${a}" "${target}" COPYONLY)
+file(CREATE_LINK "${target}" "${WORK_DIR}/link.png" SYMBOLIC)
+glide_run(ok out generate -p "a green cube" --seed 6 ${models} ${quick} -o "${WORK_DIR}/link.png"
+          --overwrite)
+if(NOT IS_SYMLINK "${WORK_DIR}/link.png")
+  message(FATAL_ERROR "--overwrite replaced the symlink link.png instead of its target")
+endif()
+glide_run(ok info info "${target}")
+require("${info}" "text: seed = 6\n")
+file(CHMOD "${target}" PERMISSIONS OWNER_READ GROUP_READ WORLD_READ)
+glide_run(1 out generate -p "x" ${models} ${quick} -o "${target}" --overwrite)
+require("${out}" "target.png' is read-only; refusing to replace it")
+file(MAKE_DIRECTORY "${WORK_DIR}/folder.png")
+glide_run(1 out generate -p "x" ${models} ${quick} -o "${WORK_DIR}/folder.png" --overwrite)
+require("${out}" "folder.png': it is a folder")
+glide_run(2 out generate -p "x" ${models} ${quick} -o "${WORK_DIR}/x.jpg")
+require("${out}" "x.jpg': glide writes PNG images; give a name that ends in .png")
+
 set(a2 "${WORK_DIR}/a2.png")
 configure_file("${a}" "${a2}" COPYONLY)
 glide_run(ok out generate -p "a blue cube" --seed 4 ${models} ${quick} -o "${a2}" --overwrite)
@@ -56,6 +77,11 @@ glide_run(ok info info "${c}")
 require("${info}" "text: seed = 5\n")
 require("${info}" "text: prompt = a red cube\n")
 require("${info}" "text: base.respacing = 4\n")
+
+# A prompt longer than the models' text context (16 tokens here) gets a note, shortened.
+string(REPEAT "cat " 40 long_prompt)
+glide_run(ok out generate -p "${long_prompt}" ${models} ${quick} -o "${WORK_DIR}/long.png")
+require("${out}" "glide: note: the prompt \"cat cat [a-z ]*\\.\\.\\.\" has 41 tokens; the model reads only the first 16 ")
 
 # A batch: one file per image with that image's prompt and seed; --grid makes one sheet.
 glide_run(ok out generate -n 2 -p "one" -p "two" --seed 10 ${models} ${quick}
