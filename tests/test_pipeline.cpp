@@ -338,6 +338,9 @@ TEST_CASE("inpainting keeps the known pixels in both stages", "[pipeline]") {
   const auto base = sampler.inpaint(small, mask, p).base;
   CHECK(max_level_difference(base.narrow(1, 0, 10), small.narrow(1, 0, 10)) <= 1);
   CHECK(max_level_difference(base.narrow(1, 10, 6), small.narrow(1, 10, 6)) > 8);
+  // A mask of another shape than the image's would be stretched over a different region.
+  CHECK_THROWS_WITH(sampler.inpaint(small, at::ones({16, 12}, at::kBool), p),
+                    Catch::Contains("mask is 16x12 (H x W) but image is 16x16"));
 }
 
 TEST_CASE("models that do not fit the call are refused before any work", "[pipeline]") {

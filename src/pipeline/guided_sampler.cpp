@@ -223,6 +223,19 @@ GenerationResult GuidedSampler::inpaint(const torch::Tensor& image, const torch:
                 fmt::format("image holds {} images; give 1 (for every image) or batch_size = {}",
                             image_batch, batch));
   }
+  // Both are stretched to each stage's square: a mask of another aspect ratio than the image's
+  // would cover another region than the one it was drawn on. A scaled copy is fine.
+  if (image.defined() && mask.defined() && image.dim() >= 3 && mask.dim() >= 2) {
+    const int64_t image_h = image.size(image.dim() - 3), image_w = image.size(image.dim() - 2);
+    const int64_t mask_h = mask.size(-2), mask_w = mask.size(-1);
+    if (image_h * mask_w != image_w * mask_h) {
+      throw Error(Status::invalid_argument,
+                  fmt::format("mask is {}x{} (H x W) but image is {}x{}: give a mask of the "
+                              "image's shape (or a scaled copy of it), so that it covers the "
+                              "region it was drawn on",
+                              mask_h, mask_w, image_h, image_w));
+    }
+  }
   const torch::Device device = resolve(params.device);
   // The known image (resized from the given one) and mask at a stage's size, one row per image.
   const auto known = [&](int64_t size, const torch::Tensor& stage_mask) {

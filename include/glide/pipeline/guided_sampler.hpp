@@ -63,10 +63,11 @@ class GuidedSampler {
 
   // Inpainting needs inpaint models (config.inpaint). image: uint8 (B, H, W, 3) or (H, W, 3) of
   // any size, B = 1 or params.batch_size, resized (bicubic, as PIL) to each stage's size; mask:
-  // (B, H, W) or (H, W) of any size, nonzero = keep, resized to the base size and from there to
-  // the upsampler's with nearest neighbours (GLIDE's inpainting notebook). The known region is
-  // forced into every predicted x_0, in both stages when upsampling. The notebook samples this
-  // upsampler with DDPM: set params.upsampler = StageParams::upsampler_inpaint_defaults() for it.
+  // (B, H, W) or (H, W) of the image's aspect ratio, nonzero = keep, resized to the base size and
+  // from there to the upsampler's with nearest neighbours (GLIDE's inpainting notebook). The known
+  // region is forced into every predicted x_0, in both stages when upsampling. The notebook samples
+  // this upsampler with DDPM: set params.upsampler = StageParams::upsampler_inpaint_defaults() for
+  // it.
   GenerationResult inpaint(const torch::Tensor& image, const torch::Tensor& mask,
                            const GenerationParams& params, const ProgressCallback& progress = {});
 
