@@ -136,6 +136,13 @@ TEST_CASE("parameters survive the JSON round trip exactly", "[cli]") {
   json = params_to_json(p);
   json["base"]["eta"] = nullptr;
   CHECK(!params_from_json(json).base.eta.has_value());
+  json = params_to_json(p);
+  json["base"] = nullptr;
+  CHECK_THROWS_WITH(params_from_json(json),
+                    Catch::Contains("\"base\" is null; expected an object"));
+  json = params_to_json(p);
+  json["batch_size"] = std::numeric_limits<uint64_t>::max();  // would wrap to -1 as an int64
+  CHECK_THROWS_WITH(params_from_json(json), Catch::Contains("batch_size"));
 }
 
 TEST_CASE("flags apply only when given, over the starting parameters", "[cli]") {
@@ -160,6 +167,12 @@ TEST_CASE("bad flag values and invalid parameters name the flag", "[cli]") {
     ParsedFlags parsed({"--base-eta", "abc"});
     CHECK_THAT(usage_error_of([&] { parsed.flags->apply({}); }),
                Catch::Contains("--base-eta") && Catch::Contains("abc"));
+  }
+  {
+    // The library's "" (every step) is refused on the command line: an unset shell variable.
+    ParsedFlags parsed({"--upsampler-steps", ""});
+    CHECK_THAT(usage_error_of([&] { parsed.flags->apply({}); }),
+               Catch::StartsWith("--upsampler-steps: the value is empty"));
   }
   ParsedFlags parsed({"--guidance-scale=-1", "-p", "x"});
   const GenerationParams p = parsed.flags->apply({});
@@ -284,6 +297,62 @@ TEST_CASE("PNG records carry every parameter and read back", "[cli]") {
   const std::string plain = dir.file("plain.png");
   image::save_png(plain, torch::zeros({2, 2, 3}, torch::kUInt8));
   CHECK_THROWS_WITH(read_record(plain), Catch::Contains("glide_parameters"));
+}
+
+TEST_CASE("a damaged or foreign record is named, in the record's terms", "[cli]") {
+  test::ScratchDir dir;
+  const auto chunk_with = [&](const std::string& json) {
+    const std::string path = dir.file("r.png");
+    image::save_png(path, torch::zeros({1, 1, 3}, torch::kUInt8), {{kParametersChunk, json}},
+                    /*overwrite=*/true);
+    return path;
+  };
+  const std::string params = params_to_json(unusual_params()).dump();
+  const std::vector<std::pair<std::string, std::string>> damaged = {
+      {"{\"command\": ", "not valid JSON (at byte"},
+      {"[1, 2]", "it is array; expected a JSON object"},
+      {"{\"parameters\": " + params + "}", "no \"command\""},
+      {"{\"command\": 7, \"parameters\": " + params + "}", "\"command\" is number"},
+      {"{\"command\": \"generate\"}", "no \"parameters\""},
+      {"{\"command\": \"generate\", \"parameters\": " + params + ", \"files\": []}",
+       "\"files\" is array; expected an object"},
+      {"{\"command\": \"generate\", \"parameters\": " + params +
+           ", \"files\": {\"model\": {\"path\": \"/m.pt\"}}}",
+       "files.model: it has no \"sha256\""},
+  };
+  for (const auto& [json, message] : damaged) {
+    INFO(json);
+    CHECK_THROWS_WITH(read_record(chunk_with(json)),
+                      Catch::Contains("chunk is damaged") && Catch::Contains(message));
+  }
+
+  const auto record_of = [&](const std::string& command, const GenerationParams& p) {
+    return chunk_with(
+        nlohmann::json{{"command", command}, {"parameters", params_to_json(p)}}.dump());
+  };
+  CHECK_THROWS_WITH(read_generation_record(record_of("inpaint", unusual_params())),
+                    Catch::Contains("glide inpaint") && Catch::Contains("input image"));
+  CHECK_THROWS_WITH(read_generation_record(record_of("paint", unusual_params())),
+                    Catch::Contains("unknown command \"paint\""));
+  GenerationParams no_prompt = unusual_params();
+  no_prompt.prompts.clear();
+  CHECK_THROWS_WITH(read_generation_record(record_of("generate", no_prompt)),
+                    Catch::Contains("records no prompt"));
+  CHECK(read_generation_record(record_of("sweep", unusual_params())).command == "sweep");
+}
+
+TEST_CASE("-o names a .png file", "[cli]") {
+  const auto parse_output = [](const std::string& name) {
+    CLI::App app;
+    OutputFlags flags;
+    add_output_flags(&app, flags, "out.png", /*batch=*/false);
+    app.parse(std::vector<std::string>{name, "-o"});  // CLI11 takes them last first
+    return flags.path;
+  };
+  CHECK(parse_output("dir/Out.PNG") == "dir/Out.PNG");
+  CHECK_THROWS_WITH(parse_output(""), Catch::Contains("an empty name names no file"));
+  CHECK_THROWS_WITH(parse_output("out.jpg"), Catch::Contains("give a name that ends in .png"));
+  CHECK_THROWS_WITH(parse_output("out"), Catch::Contains("give a name that ends in .png"));
 }
 
 TEST_CASE("image k of a batch and where a batch is written", "[cli]") {

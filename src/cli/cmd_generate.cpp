@@ -29,7 +29,7 @@ void generate(const GenerateOptions& o) {
   GenerationParams params;
   std::map<std::string, RecordedFile> recorded;
   if (!o.from.empty()) {
-    LoadedRecord record = read_record(o.from);
+    LoadedRecord record = read_generation_record(o.from);
     params = std::move(record.params);
     recorded = std::move(record.files);
   }
@@ -51,6 +51,7 @@ void generate(const GenerateOptions& o) {
   o.params->validate(params, base.stage.diffusion.diffusion_steps,
                      params.upsample ? upsampler.stage.diffusion.diffusion_steps : 0);
 
+  warn_long_prompts(params, {&base, &upsampler});
   GuidedSampler sampler(base.stage, upsampler.stage);
   ProgressReporter progress(o.run.quiet);
   const GenerationResult result = sampler.generate(params, progress.callback());

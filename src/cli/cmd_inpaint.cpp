@@ -53,6 +53,7 @@ void inpaint(const InpaintOptions& o) {
   o.params->validate(params, base.stage.diffusion.diffusion_steps,
                      params.upsample ? upsampler.stage.diffusion.diffusion_steps : 0);
 
+  warn_long_prompts(params, {&base, &upsampler});
   GuidedSampler sampler(base.stage, upsampler.stage);
   ProgressReporter progress(o.run.quiet);
   const GenerationResult result = sampler.inpaint(image, mask, params, progress.callback());
@@ -78,8 +79,8 @@ void add_inpaint_command(CLI::App& app) {
       ->check(CLI::ExistingFile)
       ->group("Generation");
   cmd->add_option("--mask", o->mask,
-                  "A PNG of the same picture's shape: white (any non-black pixel) keeps the "
-                  "input, black is redrawn")
+                  "A PNG of the input's shape (or a scaled copy): white (any non-black pixel) "
+                  "keeps the input, black is redrawn")
       ->required()
       ->check(CLI::ExistingFile)
       ->group("Generation");

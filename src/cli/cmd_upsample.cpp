@@ -42,6 +42,7 @@ void upsample(const UpsampleOptions& o) {
   const torch::Tensor low_res = image::load_png(o.input).pixels.unsqueeze(0);
   const LoadedModel upsampler = load_stage("upsampler_model", o.models, DefaultModels::shipped);
   o.params->validate(params, 0, upsampler.stage.diffusion.diffusion_steps);
+  warn_long_prompts(params, {&upsampler});
   GuidedSampler sampler(StageModel{}, upsampler.stage);
   ProgressReporter progress(o.run.quiet);
   const torch::Tensor images = sampler.upsample(low_res, params, progress.callback());

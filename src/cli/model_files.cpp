@@ -3,12 +3,14 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "glide/error.hpp"
 #include "glide/pipeline/default_models.hpp"
+#include "glide/tokenizer.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {
@@ -42,9 +44,12 @@ void add_model_flags(CLI::App* cmd, ModelFlags& flags, bool base, bool upsampler
 ConfigFile read_config_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
-    // A pipe would block the read (and a folder reads as nothing).
+    // A pipe would block the read (and a folder reads as nothing); a pipe from <(...) could not
+    // be read a second time for the SHA-256 the image records.
     throw Error(Status::invalid_argument,
-                fmt::format("model config '{}' is not a regular file", path));
+                fmt::format("model config '{}' is not a regular file (a folder, pipe or device); "
+                            "give a file, which the images record with its SHA-256",
+                            path));
   }
   std::ifstream in(path);
   if (!in) throw Error(Status::not_found, fmt::format("model config '{}' cannot be opened", path));
@@ -106,6 +111,44 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
                role, path, was->sha256, loaded.files.front().sha256);
   }
   return loaded;
+}
+
+namespace {
+
+// The first 60 bytes of `text` and "...", cut between UTF-8 characters.
+std::string shortened(const std::string& text) {
+  constexpr size_t kShown = 60;
+  if (text.size() <= kShown) return text;
+  size_t end = kShown;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end) + "...";
+}
+
+}  // namespace
+
+void warn_long_prompts(const GenerationParams& params,
+                       std::initializer_list<const LoadedModel*> models) {
+  int64_t text_ctx = 0;
+  for (const LoadedModel* m : models) {
+    if (m && !m->stage.model.is_empty()) {
+      const int64_t ctx = m->stage.model->config().text_ctx;
+      text_ctx = text_ctx == 0 ? ctx : std::min(text_ctx, ctx);
+    }
+  }
+  if (text_ctx == 0) return;
+  std::vector<std::string> prompts = params.prompts;
+  prompts.push_back(params.negative_prompt);
+  std::sort(prompts.begin(), prompts.end());
+  prompts.erase(std::unique(prompts.begin(), prompts.end()), prompts.end());
+  for (const std::string& prompt : prompts) {
+    const size_t tokens = Tokenizer::gpt2().encode(prompt).size();
+    if (static_cast<int64_t>(tokens) > text_ctx) {
+      fmt::print(stderr,
+                 "glide: note: the prompt \"{}\" has {} tokens; the model reads only the first "
+                 "{} and ignores the rest\n",
+                 shortened(prompt), tokens, text_ctx);
+    }
+  }
 }
 
 }  // namespace glide::cli

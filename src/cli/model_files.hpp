@@ -2,10 +2,12 @@
 
 // --model / --upsampler-model and their --*-config flags: which checkpoint each stage loads.
 #include <CLI/CLI.hpp>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "glide/pipeline/generation_params.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "png_record.hpp"
 
@@ -34,6 +36,11 @@ struct LoadedModel {
 // model it was given or recorded with. Notes on stderr when a recorded file has changed.
 LoadedModel load_stage(const std::string& role, const ModelFlags& flags, DefaultModels defaults,
                        const std::map<std::string, RecordedFile>& recorded = {});
+
+// A note on stderr for each prompt (and negative prompt) longer than the smallest text context of
+// the loaded models: GLIDE's models read only the first text_ctx tokens (128) and so does glide.
+void warn_long_prompts(const GenerationParams& params,
+                       std::initializer_list<const LoadedModel*> models);
 
 // Reads a JSON file of the reference's model options (models.json's "options" style):
 // the ModelConfig, and the diffusion when it names diffusion_steps or noise_schedule.

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <limits>
 
 #include "glide/device_and_dtype.hpp"
 #include "glide/error.hpp"
@@ -245,7 +246,11 @@ void set_field_json(const ParamField& field, GenerationParams& params,
                    *v = value.get<double>();
                  },
                  [&](int64_t* v) {
-                   if (!value.is_number_integer()) wrong("an integer");
+                   if (!value.is_number_integer() ||
+                       (value.is_number_unsigned() &&
+                        value.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()})) {
+                     wrong("an integer from -2^63 to 2^63-1");
+                   }
                    *v = value.get<int64_t>();
                  },
                  [&](uint64_t* v) {
@@ -287,7 +292,13 @@ GenerationParams params_from_json(const nlohmann::json& json, GenerationParams s
     throw Error(Status::invalid_format, "generation parameters must be a JSON object");
   }
   for (const auto& [key, value] : json.items()) {
-    if ((key == "base" || key == "upsampler") && value.is_object()) {
+    if (key == "base" || key == "upsampler") {
+      if (!value.is_object()) {
+        throw Error(Status::invalid_format,
+                    fmt::format("parameter \"{}\" is {}; expected an object of the {} stage's "
+                                "parameters",
+                                key, value.type_name(), key));
+      }
       for (const auto& [member, v] : value.items()) {
         const ParamField* field = exact_field(key + "." + member);
         if (!field) {

@@ -142,6 +142,15 @@ GenerationParams ParamFlags::apply(GenerationParams params) const {
   for (const auto& flag : flags_) {
     if (flag->option->count() == 0) continue;
     const bool is_bool = std::holds_alternative<bool*>(flag->field->ref(params));
+    // "" is the library's "every step", but on a command line it is far more often an unset
+    // shell variable than a wish for 1000 steps.
+    if (flag->text.empty() && flag->field->name.size() > 10 &&
+        flag->field->name.compare(flag->field->name.size() - 10, 10, ".respacing") == 0) {
+      throw UsageError(
+          fmt::format("{}: the value is empty; give N, 'a,b,c', ddimN or fast27 "
+                      "(every step of a 1000-step model: 1000)",
+                      flag_of(flag->field->name)));
+    }
     try {
       set_field_text(*flag->field, params, is_bool ? (flag->on ? "true" : "false") : flag->text);
     } catch (const Error& e) {

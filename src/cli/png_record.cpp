@@ -8,6 +8,7 @@
 #include "glide/io/sha256.hpp"
 #include "glide/version.hpp"
 #include "param_fields.hpp"
+#include "usage_error.hpp"
 
 namespace glide::cli {
 
@@ -43,6 +44,63 @@ image::PngText png_text(const ImageRecord& record) {
   return text;
 }
 
+namespace {
+
+// The record's JSON is checked member by member so that a damaged chunk is reported in terms of
+// the record ("\"files\" is an array; expected an object"), not as the JSON library's messages.
+[[noreturn]] void damaged(const std::string& what) {
+  throw Error(Status::invalid_format, what);
+}
+
+// `context` prefixes the message for a nested object: "files.model: ".
+const nlohmann::json& member(const nlohmann::json& object, const char* key, const char* expected,
+                             const char* context = "") {
+  const auto it = object.find(key);
+  if (it == object.end()) {
+    damaged(fmt::format("{}it has no \"{}\"; expected {}", context, key, expected));
+  }
+  return *it;
+}
+
+std::string string_member(const nlohmann::json& object, const char* key, const char* context) {
+  const nlohmann::json& value = member(object, key, "a string", context);
+  if (!value.is_string()) {
+    damaged(fmt::format("{}\"{}\" is {}; expected a string", context, key, value.type_name()));
+  }
+  return value.get<std::string>();
+}
+
+LoadedRecord parse_record(const std::string& text) {
+  nlohmann::json all;
+  try {
+    all = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    damaged(fmt::format("it is not valid JSON (at byte {})", e.byte));
+  } catch (const nlohmann::json::exception&) {  // a number beyond any double's range
+    damaged("it is not valid JSON (it holds a number out of range)");
+  }
+  if (!all.is_object()) damaged(fmt::format("it is {}; expected a JSON object", all.type_name()));
+  LoadedRecord record;
+  record.command = string_member(all, "command", "");
+  record.params = params_from_json(member(all, "parameters", "an object"));
+  const auto files = all.find("files");
+  if (files == all.end()) return record;
+  if (!files->is_object()) {
+    damaged(fmt::format("\"files\" is {}; expected an object", files->type_name()));
+  }
+  for (const auto& [role, file] : files->items()) {
+    const std::string context = fmt::format("files.{}: ", role);
+    if (!file.is_object()) {
+      damaged(fmt::format("{}it is {}; expected an object", context, file.type_name()));
+    }
+    record.files[role] = {role, string_member(file, "path", context.c_str()),
+                          string_member(file, "sha256", context.c_str())};
+  }
+  return record;
+}
+
+}  // namespace
+
 LoadedRecord read_record(const std::string& png_path) {
   const image::PngImage png = image::load_png(png_path);
   const auto it = png.text.find(kParametersChunk);
@@ -52,22 +110,31 @@ LoadedRecord read_record(const std::string& png_path) {
                             "metadata was stripped",
                             png_path, kParametersChunk));
   }
-  LoadedRecord record;
   try {
-    const nlohmann::json all = nlohmann::json::parse(it->second);
-    record.command = all.value("command", "");
-    record.params = params_from_json(all.at("parameters"));
-    if (all.contains("files")) {
-      for (const auto& [role, file] : all.at("files").items()) {
-        record.files[role] = {role, file.at("path").get<std::string>(),
-                              file.at("sha256").get<std::string>()};
-      }
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(Status::invalid_format, fmt::format("'{}': the {} chunk is damaged: {}", png_path,
-                                                    kParametersChunk, e.what()));
+    return parse_record(it->second);
   } catch (const Error& e) {
-    throw Error(e.status(), fmt::format("'{}': {}: {}", png_path, kParametersChunk, e.what()));
+    throw Error(e.status(), fmt::format("'{}': the {} chunk is damaged: {}", png_path,
+                                        kParametersChunk, e.what()));
+  }
+}
+
+LoadedRecord read_generation_record(const std::string& png_path) {
+  LoadedRecord record = read_record(png_path);
+  if (record.command == "inpaint" || record.command == "upsample") {
+    throw UsageError(fmt::format(
+        "--from {}: that image was made by `glide {}` from an input image, which its record does "
+        "not hold; start from an image made by `glide generate` or `glide sweep`",
+        png_path, record.command));
+  }
+  if (record.command != "generate" && record.command != "sweep") {
+    throw Error(Status::invalid_format,
+                fmt::format("'{}': the {} chunk names an unknown command \"{}\"; expected "
+                            "generate, sweep, inpaint or upsample",
+                            png_path, kParametersChunk, record.command));
+  }
+  if (record.params.prompts.empty()) {
+    throw UsageError(
+        fmt::format("--from {}: the image records no prompt; give --prompt", png_path));
   }
   return record;
 }

@@ -44,6 +44,10 @@ struct LoadedRecord {
 // Reads the glide_parameters chunk of a PNG glide wrote. Throws glide::Error naming the file:
 // not_found without that chunk, invalid_format when it is damaged.
 LoadedRecord read_record(const std::string& png_path);
+// read_record for `--from` of generate and sweep: also refuses a record of inpaint or upsample
+// (their images came from an input image the record does not hold), an unknown command and a
+// record without a prompt.
+LoadedRecord read_generation_record(const std::string& png_path);
 
 // The parameters that make image k of a batch alone: batch size 1, seed + k, prompt k.
 GenerationParams image_params(const GenerationParams& batch, int64_t k);

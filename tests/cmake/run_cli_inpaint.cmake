@@ -44,4 +44,15 @@ glide_run(1 out inpaint --input "${input}" --mask "${mask}" -p "a door" --no-ups
           --model "${GOLDENS}/model_text2im.pt" --model-config "${text2im_config}"
           -o "${WORK_DIR}/x.png")
 require("${out}" "inpaint")
+
+# A mask of another shape (16x8 for a 16x16 input) would be stretched over another region.
+glide_run(1 out inpaint --input "${input}" --mask "${SOURCE_DIR}/tests/data/mask_wide.png"
+          -p "a door" ${models} --no-upsample --base-steps 4 --quiet -o "${WORK_DIR}/x.png")
+require("${out}" "mask is 8x16 \\(H x W\\) but image is 16x16")
+# --from cannot remake an inpainted image: its record lacks the input image.
+glide_run(2 out generate --from "${WORK_DIR}/input-inpainted.png" -o "${WORK_DIR}/x.png")
+require("${out}" "made by `glide inpaint` from an input image")
+if(EXISTS "${WORK_DIR}/x.png")
+  message(FATAL_ERROR "a refused command wrote x.png")
+endif()
 message("cli_inpaint: all steps passed")

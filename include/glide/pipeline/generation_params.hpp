@@ -44,7 +44,9 @@ struct StageParams {
 struct GenerationParams {
   static constexpr int64_t kMaxBatchSize = 256;
 
-  // One prompt per image, or a single prompt for all `batch_size` images.
+  // One prompt per image, or a single prompt for all `batch_size` images. A model reads only the
+  // first text_ctx tokens (128 for GLIDE's) of each, as the reference does; the rest is ignored
+  // (the CLI notes it; Tokenizer::encode tells how many tokens a prompt has).
   std::vector<std::string> prompts;
   int64_t batch_size = 1;
   // The guidance's unconditional prompt; a non-empty one acts as a negative prompt.
