@@ -249,7 +249,8 @@ TEST_CASE("save_torch_state_dict refuses what it cannot write, and leaves no fil
   StateDict second;
   second.insert("y", torch::zeros({3}));
   require_error([&] { glide::io::save_torch_state_dict(second, path); },
-                "already exists; refusing to overwrite it", Status::invalid_argument);
+                "already exists; refusing to replace it unless asked to overwrite",
+                Status::invalid_argument);
   CHECK(glide::test::read_bytes(path) == before);
   glide::io::save_torch_state_dict(second, path, /*overwrite=*/true);
   require_same(second, glide::io::load_torch_state_dict(path));

@@ -4,13 +4,13 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 
 #include "commands.hpp"
 #include "contact_sheet.hpp"
 #include "glide/error.hpp"
 #include "glide/image/png.hpp"
+#include "glide/io/files.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 #include "image_output.hpp"
 #include "model_files.hpp"
@@ -54,23 +54,6 @@ SheetLabels sheet_labels(const SweepPlan& plan) {
     labels.columns.emplace_back(cell.values.begin() + 1, cell.values.end());
   }
   return labels;
-}
-
-void write_csv(const std::string& path, const std::string& text, bool overwrite) {
-  // Written beside the target and renamed, as save_png does, so a reader never sees half a file.
-  const std::string temporary = path + ".tmp-glide";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw Error(Status::io_error, fmt::format("cannot write '{}'", temporary));
-  }
-  std::error_code ec;
-  if (!overwrite && std::filesystem::exists(path, ec)) {
-    std::filesystem::remove(temporary, ec);
-    refuse_existing({path}, false);
-  }
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) throw Error(Status::io_error, fmt::format("cannot write '{}': {}", path, ec.message()));
 }
 
 void sweep(const SweepOptions& o) {
@@ -156,7 +139,7 @@ void sweep(const SweepOptions& o) {
   record.extra["sweep"] = {{"axes", axes_json}, {"rows", plan.rows}, {"columns", plan.columns}};
   image::save_png(sheet_path, labelled_sheet(images, plan.columns, sheet_labels(plan)),
                   png_text(record), o.output.overwrite);
-  write_csv(csv_path, csv, o.output.overwrite);
+  io::write_file(csv_path, csv, o.output.overwrite);
   fmt::print("wrote {} ({} rows x {} columns) and {}\n", sheet_path, plan.rows, plan.columns,
              csv_path);
 }

@@ -9,6 +9,7 @@
 #include "glide/error.hpp"
 #include "glide/image/draw.hpp"
 #include "glide/image/png.hpp"
+#include "glide/io/files.hpp"
 
 namespace glide::cli {
 
@@ -79,7 +80,7 @@ void refuse_existing(const std::vector<std::string>& paths, bool overwrite) {
           Status::invalid_argument,
           fmt::format("'{}' already exists; refusing to overwrite it (pass --overwrite)", path));
     }
-    image::check_output_file(path, overwrite);  // a folder, a device, a read-only file
+    io::check_output_file(path, overwrite);  // a folder, a device, a read-only file
   }
 }
 

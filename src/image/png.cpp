@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "glide/error.hpp"
+#include "glide/io/files.hpp"
 #include "image/files.hpp"
 #include "image/utf8.hpp"
 
@@ -250,20 +251,16 @@ std::string encode_png(const torch::Tensor& image, const PngText& text) {
   return bytes;
 }
 
-void check_output_file(const std::string& path, bool overwrite) {
-  refuse_existing(path, overwrite);
-}
-
 void save_png(const std::string& path, const torch::Tensor& image, const PngText& text,
               bool overwrite) {
-  refuse_existing(path, overwrite);
+  io::check_output_file(path, overwrite);
   std::string bytes;
   try {
     bytes = encode_png(image, text);
   } catch (const Error& e) {
     throw Error(e.status(), "cannot write '" + path + "': " + e.what());
   }
-  write_file_atomically(path, bytes, overwrite);
+  io::write_file(path, bytes, overwrite);
 }
 
 PngImage decode_png(const uint8_t* data, size_t size, const std::string& what) {

@@ -210,10 +210,7 @@ StateDict load_safetensors(const std::string& path, std::map<std::string, std::s
 
 void save_safetensors(const StateDict& tensors, const std::string& path,
                       const std::map<std::string, std::string>& metadata, bool overwrite) {
-  if (!overwrite && std::filesystem::exists(path)) {
-    throw Error(Status::invalid_argument,
-                "'" + path + "' already exists; refusing to overwrite it (pass overwrite)");
-  }
+  detail::check_destination(path, overwrite);  // refused before any work
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
@@ -246,7 +243,7 @@ void save_safetensors(const StateDict& tensors, const std::string& path,
   }
   text.append((8 - text.size() % 8) % 8, ' ');  // data aligned to 8 bytes, as safetensors does
 
-  detail::TempFile out(path);
+  detail::TempFile out(path, overwrite);
   uint8_t length[8];
   for (int i = 0; i < 8; ++i) length[i] = static_cast<uint8_t>(uint64_t{text.size()} >> (8 * i));
   out.write(length, sizeof length);
@@ -262,7 +259,7 @@ void save_safetensors(const StateDict& tensors, const std::string& path,
     }
     out.write(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size());
   }
-  out.commit(overwrite);
+  out.commit();
 }
 
 }  // namespace glide::io

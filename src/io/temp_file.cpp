@@ -9,12 +9,58 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "glide/error.hpp"
 
 namespace glide::io::detail {
+namespace {
 
-TempFile::TempFile(const std::string& dest) : dest_(dest), path_(dest + ".tmp-XXXXXX") {
+[[noreturn]] void already_exists(const std::string& dest) {
+  throw Error(Status::invalid_argument,
+              "'" + dest + "' already exists; refusing to replace it unless asked to overwrite");
+}
+
+}  // namespace
+
+Destination check_destination(const std::string& dest, bool overwrite) {
+  Destination target{dest};
+  struct stat st;
+  if (::lstat(dest.c_str(), &st) != 0) return target;  // a new file
+  if (!overwrite) already_exists(dest);
+  if (S_ISLNK(st.st_mode)) {
+    // The link's target, resolved as far as it exists (weakly_canonical of a dangling link
+    // would stop at the link itself).
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path pointed = fs::read_symlink(dest, ec);
+    if (!ec && pointed.is_relative()) pointed = fs::path(dest).parent_path() / pointed;
+    const fs::path resolved = ec ? fs::path() : fs::weakly_canonical(pointed, ec);
+    if (ec) {
+      throw Error(Status::io_error,
+                  "cannot write '" + dest + "': cannot follow the symbolic link: " + ec.message());
+    }
+    target.path = resolved.string();
+    if (::stat(target.path.c_str(), &st) != 0) return target;  // a dangling link's new target
+  }
+  if (S_ISDIR(st.st_mode)) {
+    throw Error(Status::invalid_argument,
+                "cannot write '" + dest + "': it is a folder; give a file name in it");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw Error(Status::invalid_argument, "cannot write '" + dest + "': it is not a regular file");
+  }
+  if ((st.st_mode & 0222) == 0) {
+    throw Error(Status::invalid_argument,
+                "'" + dest + "' is read-only; refusing to replace it (make it writable first)");
+  }
+  target.mode = st.st_mode & 07777;
+  return target;
+}
+
+TempFile::TempFile(const std::string& dest, bool overwrite)
+    : dest_(dest), overwrite_(overwrite), target_(check_destination(dest, overwrite)) {
+  path_ = target_.path + ".tmp-XXXXXX";
   fd_ = ::mkstemp(path_.data());
   if (fd_ < 0) fail("cannot create a temporary file next to it", errno);
 }
@@ -40,27 +86,25 @@ void TempFile::write(const void* data, size_t size) {
   }
 }
 
-void TempFile::commit(bool overwrite) {
-  if (::fchmod(fd_, 0644) != 0 || ::fsync(fd_) != 0) fail("flushing failed", errno);
+void TempFile::commit() {
+  if (::fchmod(fd_, target_.mode) != 0 || ::fsync(fd_) != 0) fail("flushing failed", errno);
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) fail("closing failed", errno);
+  const std::string& dest = target_.path;
   int rc;
   bool linked = false;
-  if (overwrite) {
-    rc = ::rename(path_.c_str(), dest_.c_str());
+  if (overwrite_) {
+    rc = ::rename(path_.c_str(), dest.c_str());
   } else {
-    rc = ::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, dest_.c_str(), RENAME_NOREPLACE);
+    rc = ::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, dest.c_str(), RENAME_NOREPLACE);
     if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
       // A file system without RENAME_NOREPLACE: link() also refuses an existing name.
-      rc = ::link(path_.c_str(), dest_.c_str());
+      rc = ::link(path_.c_str(), dest.c_str());
       linked = rc == 0;
     }
   }
-  if (rc != 0 && errno == EEXIST) {
-    throw Error(Status::invalid_argument,
-                "'" + dest_ + "' already exists; refusing to overwrite it (pass overwrite)");
-  }
+  if (rc != 0 && errno == EEXIST) already_exists(dest_);
   if (rc != 0) fail("moving the finished file into place failed", errno);
   committed_ = true;
   if (linked) ::unlink(path_.c_str());

@@ -1,29 +1,47 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
 
 namespace glide::io::detail {
 
-// A file being written next to its destination (`dest` + ".tmp-XXXXXX"), removed unless
-// committed, so a failed or interrupted save never leaves a half-written checkpoint under the
-// destination's name. Every failure is a glide::Error(io_error) naming the destination.
+// Where a file written to `dest` goes and with which permissions. Without `overwrite` an
+// existing name (a dangling symlink included) is refused. With it, a symlink's target is
+// replaced (the link stays a link), a replaced file keeps its permission bits, and a file nobody
+// may write (mode 0444) is refused, as rm asks before removing one. A folder or a device is
+// always refused. glide::Error(invalid_argument) naming `dest`; nothing is written.
+struct Destination {
+  std::string path;  // `dest`, or the target of the symlink `dest`
+  mode_t mode = 0644;
+};
+Destination check_destination(const std::string& dest, bool overwrite);
+
+// A file being written next to its destination (its path + ".tmp-XXXXXX"), removed unless
+// committed, so a failed or interrupted save never leaves a half-written file under the
+// destination's name: the destination is either absent, its old contents or all of the new.
+// The constructor checks the destination (check_destination). Every failure is a
+// glide::Error naming the destination: io_error for the file system's, invalid_argument for a
+// refused destination.
 class TempFile {
  public:
-  explicit TempFile(const std::string& dest);
+  TempFile(const std::string& dest, bool overwrite);
   ~TempFile();
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
 
   void write(const void* data, size_t size);
-  // Flushes, then moves the file into place atomically. Without `overwrite`, an existing
-  // destination is left alone and glide::Error(invalid_argument) says so.
-  void commit(bool overwrite);
+  // Flushes, then moves the file into place atomically. Without `overwrite`, a destination that
+  // appeared while writing is still left alone.
+  void commit();
 
  private:
   [[noreturn]] void fail(const std::string& problem, int err) const;
 
   std::string dest_;
+  bool overwrite_;
+  Destination target_;
   std::string path_;
   int fd_ = -1;
   bool committed_ = false;

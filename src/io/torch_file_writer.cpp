@@ -42,10 +42,7 @@ void save_torch_state_dict(const StateDict& tensors, const std::string& path, bo
   const auto fail = [&](Status status, const std::string& problem) {
     throw Error(status, "cannot write '" + path + "': " + problem);
   };
-  if (!overwrite && std::filesystem::exists(path)) {
-    throw Error(Status::invalid_argument,
-                "'" + path + "' already exists; refusing to overwrite it (pass overwrite)");
-  }
+  detail::check_destination(path, overwrite);  // refused before any work
   // Everything is checked before the file is created.
   std::vector<detail::PickledTensor> plan;
   plan.reserve(tensors.size());
@@ -69,7 +66,7 @@ void save_torch_state_dict(const StateDict& tensors, const std::string& path, bo
   }
   const std::vector<uint8_t> pickle = detail::pickle_state_dict(plan, kind);
 
-  detail::TempFile out(path);
+  detail::TempFile out(path, overwrite);
   detail::ZipWriter zip([&](const void* data, size_t size) { out.write(data, size); });
   const std::string prefix = archive_name(path) + "/";
   zip.add(prefix + "data.pkl", pickle.data(), pickle.size());
@@ -91,7 +88,7 @@ void save_torch_state_dict(const StateDict& tensors, const std::string& path, bo
   static const std::string kVersion = "3\n";
   zip.add(prefix + "version", kVersion.data(), kVersion.size());
   zip.finish();
-  out.commit(overwrite);
+  out.commit();
 }
 
 }  // namespace glide::io

@@ -5,6 +5,7 @@
 #include "glide/error.hpp"
 #include "glide/image/plot.hpp"
 #include "glide/image/png.hpp"
+#include "glide/io/files.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/training/image_folder.hpp"
 #include "glide/training/shapes.hpp"
@@ -38,8 +39,8 @@ std::shared_ptr<const Dataset> make_dataset(const std::string& name,
 }
 
 void TrainOutputs::check() const {
-  if (!export_path.empty()) image::refuse_existing(export_path, overwrite);
-  if (!loss_curve_path.empty()) image::refuse_existing(loss_curve_path, overwrite);
+  if (!export_path.empty()) io::check_output_file(export_path, overwrite);
+  if (!loss_curve_path.empty()) io::check_output_file(loss_curve_path, overwrite);
 }
 
 void write_outputs(const Trainer& trainer, const TrainOutputs& outputs) {

@@ -24,11 +24,6 @@ struct PngImage {
 void save_png(const std::string& path, const torch::Tensor& image, const PngText& text = {},
               bool overwrite = false);
 
-// Throws what save_png would throw about `path` before writing anything: it exists and
-// `overwrite` is false, or it is a folder, a device or a read-only file (with `overwrite`, a
-// symlink's target is replaced and the link kept). For refusing before minutes of work.
-void check_output_file(const std::string& path, bool overwrite);
-
 // Reads any PNG (gray, gray + alpha, RGB, RGBA, palette; 1-16 bits; interlaced) as uint8 RGB:
 // 16-bit samples are scaled to 8, gray is repeated, alpha is dropped. Throws glide::Error naming
 // the file: not_found, io_error, invalid_format for a damaged or non-PNG file, unsupported for

@@ -59,7 +59,8 @@ StateDict load_torch_state_dict(const std::string& path);
 // Reads a .safetensors file; its __metadata__ goes to `metadata` when given.
 StateDict load_safetensors(const std::string& path,
                            std::map<std::string, std::string>* metadata = nullptr);
-// Refuses to replace an existing file unless `overwrite`; writes atomically (temp file + rename).
+// Refuses to replace an existing file unless `overwrite`; writes atomically with the rules of
+// glide/io/files.hpp (a symlink's target replaced, read-only files and folders refused).
 // Tensors on any device and of any layout are written as contiguous little-endian CPU data.
 void save_safetensors(const StateDict& tensors, const std::string& path,
                       const std::map<std::string, std::string>& metadata = {},
@@ -76,7 +77,8 @@ enum class TorchDictKind { ordered_dict, dict };
 // tensor (its data contiguous, 64-byte aligned in the file) and `<stem>/version` ("3"), where
 // <stem> is the file name without its extension. Each tensor gets a storage of its own; tensors
 // on any device and of any layout are written as contiguous CPU data, in the dict's order.
-// Refuses to replace an existing file unless `overwrite`; writes atomically (temp file + rename).
+// Refuses to replace an existing file unless `overwrite`; writes atomically with the rules of
+// glide/io/files.hpp.
 void save_torch_state_dict(const StateDict& tensors, const std::string& path,
                            bool overwrite = false,
                            TorchDictKind kind = TorchDictKind::ordered_dict);

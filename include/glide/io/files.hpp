@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+
+// How glide writes every output file (images, checkpoints, CSV sheets): nothing the user had is
+// replaced without being asked, and no reader ever sees half a file.
+namespace glide::io {
+
+// Writes `bytes` to a temporary file next to `path` and renames it into place, so `path` is
+// either absent, its old contents or all of `bytes`. Without `overwrite` an existing name (a
+// dangling symlink too) is never replaced, even one that appears while writing. With it, a
+// symlink's target is replaced (the link stays a link), a replaced file keeps its permissions,
+// and a read-only file (no write bit for anyone) is refused, as rm asks before removing one. A
+// folder or a device is always refused. Throws glide::Error naming `path`: invalid_argument for
+// a refused destination, io_error when writing fails.
+void write_file(const std::string& path, const std::string& bytes, bool overwrite = false);
+
+// Throws what write_file would refuse about `path` before writing anything, for refusing before
+// minutes of work.
+void check_output_file(const std::string& path, bool overwrite = false);
+
+}  // namespace glide::io

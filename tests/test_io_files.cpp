@@ -1,0 +1,104 @@
+// glide::io::write_file and check_output_file: the rules every output file follows (PNGs,
+// checkpoints, sweep CSVs), checked on the file system.
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "glide/error.hpp"
+#include "glide/io/checkpoint.hpp"
+#include "glide/io/files.hpp"
+#include "io_test_util.hpp"
+#include "support/catch_torch.hpp"
+#include "support/require_error.hpp"
+
+using glide::Status;
+using glide::test::read_bytes;
+using glide::test::require_error;
+using glide::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string text_of(const std::string& path) {
+  const auto bytes = read_bytes(path);
+  return {bytes.begin(), bytes.end()};
+}
+
+mode_t mode_of(const std::string& path) {
+  struct stat st;
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+size_t entries_in(const fs::path& dir) {
+  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("write_file replaces only what it is asked to, and nothing half-written", "[io]") {
+  TempDir dir;
+  const std::string path = dir.file("out.txt");
+  glide::io::write_file(path, "one");
+  CHECK(text_of(path) == "one");
+  require_error([&] { glide::io::write_file(path, "two"); }, "already exists",
+                Status::invalid_argument);
+  CHECK(text_of(path) == "one");
+
+  // Overwriting keeps the file's permissions.
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  glide::io::write_file(path, "two", /*overwrite=*/true);
+  CHECK(text_of(path) == "two");
+  CHECK(mode_of(path) == 0640);
+
+  // A read-only file (no write bit for anyone) is refused even when overwriting.
+  fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  require_error([&] { glide::io::write_file(path, "three", true); }, "is read-only",
+                Status::invalid_argument);
+  CHECK(text_of(path) == "two");
+
+  // A folder is refused, with or without overwrite.
+  fs::create_directory(dir.file("folder"));
+  require_error([&] { glide::io::check_output_file(dir.file("folder"), true); }, "is a folder",
+                Status::invalid_argument);
+  CHECK(entries_in(dir.path()) == 2);  // no temporary file left behind
+}
+
+TEST_CASE("write_file writes a symlink's target and keeps the link", "[io]") {
+  TempDir dir;
+  const std::string target = dir.file("target.txt"), link = dir.file("link.txt");
+  glide::io::write_file(target, "old");
+  fs::create_symlink("target.txt", link);
+  require_error([&] { glide::io::write_file(link, "new"); }, "already exists",
+                Status::invalid_argument);
+  glide::io::write_file(link, "new", /*overwrite=*/true);
+  CHECK(fs::is_symlink(link));
+  CHECK(text_of(target) == "new");
+
+  // A dangling link is a name that exists: refused without overwrite, its target made with it.
+  const std::string dangling = dir.file("dangling.txt");
+  fs::create_symlink("made.txt", dangling);
+  require_error([&] { glide::io::write_file(dangling, "x"); }, "already exists",
+                Status::invalid_argument);
+  glide::io::write_file(dangling, "x", true);
+  CHECK(fs::is_symlink(dangling));
+  CHECK(text_of(dir.file("made.txt")) == "x");
+}
+
+TEST_CASE("checkpoints are written by the same rules", "[io]") {
+  TempDir dir;
+  glide::StateDict state;
+  state.insert("w", torch::ones({2}));
+  const std::string target = dir.file("model.safetensors"), link = dir.file("link.safetensors");
+  glide::io::save_safetensors(state, target);
+  fs::create_symlink("model.safetensors", link);
+  state.insert("b", torch::zeros({1}));
+  glide::io::save_safetensors(state, link, {}, /*overwrite=*/true);
+  CHECK(fs::is_symlink(link));
+  CHECK(glide::io::load_safetensors(target).size() == 2);
+  const std::string pt = dir.file("model.pt");
+  glide::io::save_torch_state_dict(state, pt);
+  fs::permissions(pt, fs::perms::owner_read);
+  require_error([&] { glide::io::save_torch_state_dict(state, pt, true); }, "is read-only",
+                Status::invalid_argument);
+}
