@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -125,4 +126,55 @@ TEST_CASE("glide inpaint keeps the mask's white part of the input", "[cli]") {
   const torch::Tensor out = load_png(dir.file("out.png")).pixels;
   CHECK(max_level_difference(out.narrow(0, 0, 10), input.narrow(0, 0, 10)) <= 1);
   CHECK(max_level_difference(out.narrow(0, 10, 6), input.narrow(0, 10, 6)) > 8);
+}
+
+namespace {
+
+std::string text_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors", "[cli]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  const std::string goldens = *glide::test::goldens_dir();
+  glide::test::ScratchDir dir("glide-cli-run");
+  // The golden text-to-image model's config: a 16x16 model that trains in a second.
+  const std::string config = model_flags(goldens, dir, "--model", "text2im")[3];
+  const std::vector<std::string> train = {"train",
+                                          "--model-config",
+                                          config,
+                                          "--checkpoint",
+                                          dir.file("run.safetensors"),
+                                          "--batch-size",
+                                          "2"};
+  REQUIRE(run_glide(train + std::vector<std::string>{"--steps", "2", "--export",
+                                                     dir.file("model.safetensors")},
+                    dir) == 0);
+  CHECK(text_of(dir.file("log.txt")).find("step 2/2") != std::string::npos);
+  // The export records its config: generate loads it without --model-config.
+  REQUIRE(run_glide({"generate", "-p", "a cube", "--model", dir.file("model.safetensors"),
+                     "--no-upsample", "--base-steps", "2", "--quiet", "-o", dir.file("out.png")},
+                    dir) == 0);
+  CHECK(load_png(dir.file("out.png")).pixels.size(0) == 16);
+
+  // The same command again resumes from the checkpoint (here: finds the run complete); other
+  // options than the checkpoint's are refused.
+  REQUIRE(run_glide(train + std::vector<std::string>{"--steps", "2"}, dir) == 0);
+  CHECK(text_of(dir.file("log.txt")).find("at step 2/2") != std::string::npos);
+  CHECK(run_glide(train + std::vector<std::string>{"--steps", "3"}, dir) == 1);
+  CHECK(text_of(dir.file("log.txt")).find("another recipe (steps: 2") != std::string::npos);
+
+  // A bad value names the flag and exits 2; an existing export is refused before training.
+  const std::string before = text_of(dir.file("run.safetensors"));
+  CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--batch-size", "0"}, dir) == 2);
+  CHECK(text_of(dir.file("log.txt")).find("--batch-size: batch_size=0") != std::string::npos);
+  CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--lr", "-1"}, dir) == 2);
+  CHECK(text_of(dir.file("log.txt")).find("--lr: learning_rate=-1") != std::string::npos);
+  CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--export",
+                                                   dir.file("model.safetensors")},
+                  dir) == 1);
+  CHECK(text_of(dir.file("run.safetensors")) == before);  // not a step was trained
 }

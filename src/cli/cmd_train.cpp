@@ -15,6 +15,7 @@
 #include "glide/training/train_job.hpp"
 #include "glide/training/trainer.hpp"
 #include "param_fields.hpp"
+#include "usage_error.hpp"
 
 namespace glide::cli {
 
@@ -31,7 +32,25 @@ struct TrainCommand {
   std::string loss_curve_path;
   bool overwrite = false;
   int threads = 0;
+  const CLI::App* app = nullptr;  // for naming the flag of an option validate() refuses
 };
+
+// TrainOptions::validate() starts its messages with the option's name ("batch_size=0 must be
+// ..."); on the command line the flag is what the user typed, and a bad value is a usage error.
+void validate_naming_flag(const TrainCommand& cmd) {
+  try {
+    cmd.options.validate();
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    const size_t equals = message.find('=');
+    if (equals == std::string::npos) throw;
+    std::string flag = message.substr(0, equals);
+    if (flag == "learning_rate") flag = "lr";
+    for (char& c : flag) c = c == '_' ? '-' : c;
+    if (!cmd.app->get_option_no_throw("--" + flag)) throw;
+    throw UsageError(fmt::format("--{}: {}", flag, message));
+  }
+}
 
 std::atomic<bool> g_stop_requested{false};
 
@@ -88,7 +107,7 @@ void run_train(TrainCommand& cmd) {
   outputs.export_dtype = parse_dtype_flag("--export-dtype", cmd.export_dtype);
   outputs.loss_curve_path = cmd.loss_curve_path;
   outputs.overwrite = cmd.overwrite;
-  cmd.options.validate();
+  validate_naming_flag(cmd);
   outputs.check();
   training::Trainer trainer(cmd.options,
                             training::make_dataset(cmd.dataset, cmd.image_folder,
@@ -126,6 +145,9 @@ void add_train_command(CLI::App& app) {
       "train",
       "Train or fine-tune a GLIDE model (base or upsampler) with GLIDE's objective. The "
       "checkpoint is resumed when it exists; Ctrl-C saves it and stops.");
+  // As for generate's flags: given twice, the last one wins, so a saved command line can be
+  // extended with overrides.
+  sub->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   sub->add_option("--model-config", cmd->model_config_path,
                   "JSON file with the model's options (the reference's names, see "
                   "models/recipes/)")
@@ -190,6 +212,7 @@ void add_train_command(CLI::App& app) {
   sub->add_option("--loss-curve", cmd->loss_curve_path, "at the end, plot the loss to this PNG");
   sub->add_flag("--overwrite", cmd->overwrite, "replace existing --export and --loss-curve files");
   sub->add_option("--threads", cmd->threads, "CPU threads (default: all cores)");
+  cmd->app = sub;
   sub->callback([cmd]() { run_train(*cmd); });
 }
 
