@@ -62,6 +62,15 @@ TEST_CASE("write_file replaces only what it is asked to, and nothing half-writte
   require_error([&] { glide::io::check_output_file(dir.file("folder"), true); }, "is a folder",
                 Status::invalid_argument);
   CHECK(entries_in(dir.path()) == 2);  // no temporary file left behind
+
+  // A new file's folder must exist and be a folder; found before any work, not at the end.
+  require_error([&] { glide::io::check_output_file(dir.file("absent/out.txt")); },
+                "folder '" + dir.file("absent") + "' does not exist", Status::io_error);
+  require_error([&] { glide::io::check_output_file(path + "/out.txt"); }, "is not a folder",
+                Status::invalid_argument);
+  require_error([&] { glide::io::check_output_file(dir.file("new") + "/"); }, "names a folder",
+                Status::invalid_argument);
+  glide::io::check_output_file("relative-name-in-the-working-folder.txt");
 }
 
 TEST_CASE("write_file writes a symlink's target and keeps the link", "[io]") {

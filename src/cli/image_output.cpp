@@ -49,21 +49,10 @@ std::vector<std::string> output_paths(const std::string& path, int64_t batch, bo
   return paths;
 }
 
-namespace {
-
-// The file a path names, symlinks and dots resolved as far as the path exists.
-std::filesystem::path resolved(const std::string& path) {
-  std::error_code ec;
-  auto canonical = std::filesystem::weakly_canonical(path, ec);
-  return ec ? std::filesystem::absolute(path).lexically_normal() : canonical;
-}
-
-}  // namespace
-
 void refuse_existing(const std::vector<std::string>& paths, bool overwrite) {
   for (size_t i = 0; i < paths.size(); ++i) {
     for (size_t j = i + 1; j < paths.size(); ++j) {
-      if (resolved(paths[i]) == resolved(paths[j])) {
+      if (io::same_file(paths[i], paths[j])) {
         throw Error(Status::invalid_argument,
                     fmt::format("'{}' and '{}' name the same file, which this command would write "
                                 "twice, the second over the first; give each output its own name",
@@ -72,6 +61,9 @@ void refuse_existing(const std::vector<std::string>& paths, bool overwrite) {
     }
   }
   for (const std::string& path : paths) {
+    // What no flag allows first (a folder, a device, a read-only file, a missing folder), so
+    // that a folder is not reported as a file that exists.
+    io::check_output_file(path, /*overwrite=*/true);
     std::error_code ec;
     // symlink_status: a dangling link is a name that exists too.
     const auto type = std::filesystem::symlink_status(path, ec).type();
@@ -80,7 +72,6 @@ void refuse_existing(const std::vector<std::string>& paths, bool overwrite) {
           Status::invalid_argument,
           fmt::format("'{}' already exists; refusing to overwrite it (pass --overwrite)", path));
     }
-    io::check_output_file(path, overwrite);  // a folder, a device, a read-only file
   }
 }
 

@@ -21,9 +21,11 @@ void add_output_flags(CLI::App* cmd, OutputFlags& flags, const std::string& defa
 // Where a batch goes: `path` itself for one image or a grid, else NAME-<k>.EXT for each k.
 std::vector<std::string> output_paths(const std::string& path, int64_t batch, bool grid);
 
-// Throws glide::Error(invalid_argument) naming two paths that are one file (whatever
-// `overwrite`), or the first path that exists, unless `overwrite`; checked before any work so a
-// long generation never ends in a refusal or overwrites its own output.
+// For every command's output files (images, sheets, converted checkpoints): throws
+// glide::Error(invalid_argument) naming two paths that are one file (whatever `overwrite`), a
+// path no write may take (io::check_output_file), or the first path that exists, unless
+// `overwrite`; checked before any work so a long run never ends in a refusal or overwrites its
+// own output.
 void refuse_existing(const std::vector<std::string>& paths, bool overwrite);
 
 // Writes uint8 (B, H, W, 3) images to `paths` (from output_paths). Each file records the

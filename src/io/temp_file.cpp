@@ -21,12 +21,42 @@ namespace {
               "'" + dest + "' already exists; refusing to replace it unless asked to overwrite");
 }
 
+// A new file at `path` (written for `dest`) needs a folder to go into; found out now rather
+// than when the temporary file cannot be created after the work is done.
+void check_folder_of(const std::string& dest, const std::string& path) {
+  if (!dest.empty() && dest.back() == '/') {
+    throw Error(Status::invalid_argument,
+                "cannot write '" + dest + "': it names a folder; give a file name in it");
+  }
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string folder = parent.empty() ? std::string(".") : parent.string();
+  struct stat st;
+  if (::stat(folder.c_str(), &st) != 0) {
+    const int err = errno;
+    throw Error(Status::io_error, "cannot write '" + dest + "': " +
+                                      (err == ENOENT ? "its folder '" + folder + "' does not exist"
+                                                     : "cannot reach its folder '" + folder +
+                                                           "': " + std::strerror(err)));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    throw Error(Status::invalid_argument,
+                "cannot write '" + dest + "': '" + folder + "' is not a folder");
+  }
+  if (::access(folder.c_str(), W_OK) != 0) {
+    throw Error(Status::io_error, "cannot write '" + dest + "': its folder '" + folder +
+                                      "' is not writable: " + std::strerror(errno));
+  }
+}
+
 }  // namespace
 
 Destination check_destination(const std::string& dest, bool overwrite) {
   Destination target{dest};
   struct stat st;
-  if (::lstat(dest.c_str(), &st) != 0) return target;  // a new file
+  if (::lstat(dest.c_str(), &st) != 0) {  // a new file
+    check_folder_of(dest, dest);
+    return target;
+  }
   if (!overwrite) already_exists(dest);
   if (S_ISLNK(st.st_mode)) {
     // The link's target, resolved as far as it exists (weakly_canonical of a dangling link
@@ -41,7 +71,10 @@ Destination check_destination(const std::string& dest, bool overwrite) {
                   "cannot write '" + dest + "': cannot follow the symbolic link: " + ec.message());
     }
     target.path = resolved.string();
-    if (::stat(target.path.c_str(), &st) != 0) return target;  // a dangling link's new target
+    if (::stat(target.path.c_str(), &st) != 0) {  // a dangling link's new target
+      check_folder_of(dest, target.path);
+      return target;
+    }
   }
   if (S_ISDIR(st.st_mode)) {
     throw Error(Status::invalid_argument,

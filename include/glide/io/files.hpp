@@ -11,12 +11,17 @@ namespace glide::io {
 // dangling symlink too) is never replaced, even one that appears while writing. With it, a
 // symlink's target is replaced (the link stays a link), a replaced file keeps its permissions,
 // and a read-only file (no write bit for anyone) is refused, as rm asks before removing one. A
-// folder or a device is always refused. Throws glide::Error naming `path`: invalid_argument for
-// a refused destination, io_error when writing fails.
+// folder or a device is always refused, and so is a new file whose folder does not exist.
+// Throws glide::Error naming `path`: invalid_argument for a refused destination, io_error for a
+// missing folder or when writing fails.
 void write_file(const std::string& path, const std::string& bytes, bool overwrite = false);
 
 // Throws what write_file would refuse about `path` before writing anything, for refusing before
 // minutes of work.
 void check_output_file(const std::string& path, bool overwrite = false);
+
+// Whether `a` and `b` name one file, through "..", symbolic links or hard links, whether or not
+// it exists yet: two outputs of one command must not (the second would replace the first).
+bool same_file(const std::string& a, const std::string& b);
 
 }  // namespace glide::io
