@@ -102,6 +102,29 @@ TEST_CASE("model config rejects impossible shapes with the option's name", "[mod
   CHECK_THROWS_AS(ModelConfig::from_json("{not json"), glide::Error);
 }
 
+TEST_CASE("a model config that is not JSON says where it breaks", "[models]") {
+  const auto error_of = [](const std::string& json) -> std::string {
+    try {
+      ModelConfig::from_json(json);
+    } catch (const glide::Error& e) {
+      CHECK(e.status() == glide::Status::invalid_format);
+      return e.what();
+    }
+    FAIL("accepted " << json);
+    return "";
+  };
+  CHECK_THAT(error_of("{\n  \"image_size\": ,\n}"),
+             Catch::Contains("model config is not valid JSON: it breaks at line 2, column 17"));
+  // A key given twice: which one a reader keeps differs between readers, so neither is kept.
+  CHECK_THAT(error_of(R"({"image_size": 64, "num_channels": 32, "image_size": 32})"),
+             Catch::Contains("gives the key \"image_size\" twice"));
+  // The same key in two objects is fine (none here: a config is flat), and so is a key that
+  // appears as a value.
+  CHECK(ModelConfig::from_json(R"({"channel_mult": "1,2,3,4", "attention_resolutions": "32"})")
+            .attention_resolutions == "32");
+  CHECK_THAT(error_of("{\"image_size\": 1e999}"), Catch::Contains("number out of range"));
+}
+
 TEST_CASE("official presets have the official state-dict keys, shapes and sizes",
           "[models][slow]") {
   GLIDE_REQUIRE_GOLDEN(path, "manifests.json");
@@ -158,7 +181,7 @@ TEST_CASE("forward rejects inputs of the wrong shape with a clear error", "[mode
   ModelConfig c = ModelConfig::from_json(
       R"({"image_size": 16, "num_channels": 32, "num_res_blocks": 1, "channel_mult": "1,2",
           "attention_resolutions": "8", "num_head_channels": 16, "text_ctx": 4, "xf_width": 32,
-          "xf_layers": 1, "xf_heads": 2, "super_res": true, "image_size": 16})");
+          "xf_layers": 1, "xf_heads": 2, "super_res": true})");
   glide::Text2ImUNet model(c);
   torch::InferenceMode guard;
   const auto tokens = torch::zeros({1, 4}, torch::kLong);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glide/error.hpp"
+#include "io/json_text.hpp"
 
 namespace glide {
 namespace {
@@ -45,7 +46,6 @@ constexpr int64_t kMaxImageSize = 4096;          // 256
 constexpr int64_t kMaxChannels = 16384;          // 192
 constexpr int64_t kMaxChannelMult = 64;          // 4
 constexpr int64_t kMaxResBlocks = 64;            // 3
-constexpr int64_t kMaxTextCtx = 65536;           // 128
 constexpr int64_t kMaxWidth = 65536;             // 2048
 constexpr int64_t kMaxLayers = 1024;             // 16
 constexpr int64_t kMaxVocab = int64_t{1} << 24;  // 50257
@@ -180,7 +180,7 @@ void ModelConfig::validate() const {
   };
   check_heads(num_heads, "num_heads");
   check_heads(num_heads_upsample == -1 ? num_heads : num_heads_upsample, "num_heads_upsample");
-  require_range("text_ctx", text_ctx, 1, kMaxTextCtx);
+  require_range("text_ctx", text_ctx, 1, ModelConfig::kMaxTextCtx);
   require(xf_width > 0, fmt::format("model option xf_width={} must be positive (models without "
                                     "a text encoder are not supported)",
                                     xf_width));
@@ -217,13 +217,7 @@ std::string ModelConfig::to_json() const {
 }
 
 ModelConfig ModelConfig::from_json(const std::string& json_text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(Status::invalid_format,
-                fmt::format("model config is not valid JSON: {}", e.what()));
-  }
+  const nlohmann::json j = detail::parse_json(json_text, "model config");
   if (!j.is_object()) {
     throw Error(Status::invalid_format, "model config JSON must be an object of option names");
   }

@@ -6,6 +6,7 @@
 
 #include "glide/error.hpp"
 #include "glide/models/loading.hpp"
+#include "io/json_text.hpp"
 
 namespace glide {
 
@@ -16,21 +17,10 @@ DiffusionConfig default_diffusion_config(const ModelConfig& config) {
   return d;
 }
 
-namespace {
-
-nlohmann::json parse_json(const std::string& text, const char* what, Status status) {
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(status, fmt::format("{} is not valid JSON: {}", what, e.what()));
-  }
-}
-
-}  // namespace
-
 DiffusionConfig diffusion_config_from_json(const std::string& json_text,
                                            const DiffusionConfig& defaults) {
-  const nlohmann::json j = parse_json(json_text, "diffusion config", Status::invalid_format);
+  const nlohmann::json j =
+      detail::parse_json(json_text, "diffusion config", Status::invalid_format);
   if (!j.is_object()) {
     throw Error(Status::invalid_format, "diffusion config JSON must be an object of option names");
   }
@@ -65,7 +55,7 @@ DiffusionConfig diffusion_config_from_json(const std::string& json_text,
 std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& options_json,
                                                            const DiffusionConfig& defaults) {
   const nlohmann::json options =
-      parse_json(options_json, "model options", Status::invalid_argument);
+      detail::parse_json(options_json, "model options", Status::invalid_argument);
   nlohmann::json diffusion = nlohmann::json::object();
   if (options.is_object()) {
     for (const char* key : {"diffusion_steps", "noise_schedule", "prediction"}) {

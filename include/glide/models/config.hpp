@@ -19,6 +19,8 @@ struct ModelConfig {
   std::string attention_resolutions = "32,16,8";
   double dropout = 0.1;
   int64_t text_ctx = 128;
+  // The longest text context validate() accepts (far above GLIDE's 128).
+  static constexpr int64_t kMaxTextCtx = 65536;
   int64_t xf_width = 512;
   int64_t xf_layers = 16;
   int64_t xf_heads = 8;
