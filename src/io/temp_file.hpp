@@ -12,7 +12,8 @@ namespace glide::io::detail {
 // replaced (the link stays a link), a replaced file keeps its permission bits, and a file nobody
 // may write (mode 0444) is refused, as rm asks before removing one. A folder or a device is
 // always refused, and so is a new file whose folder is missing or not writable (io_error, as
-// when writing there fails). glide::Error(invalid_argument) naming `dest` otherwise; nothing is written.
+// when writing there fails). glide::Error(invalid_argument) naming `dest` otherwise; nothing is
+// written.
 struct Destination {
   std::string path;  // `dest`, or the target of the symlink `dest`
   mode_t mode = 0644;
