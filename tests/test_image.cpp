@@ -159,6 +159,16 @@ TEST_CASE("reading missing, corrupt and truncated PNGs", "[image]") {
   write_text_file(dir.file("flipped.png"), flipped);
   error_of([&] { load_png(dir.file("flipped.png")); }, Status::invalid_format);
   error_of([&] { glide::image::decode_png(nullptr, 0); }, Status::invalid_format);
+  // A chunk claiming 2 GiB in a tiny file is refused before anything is allocated for it.
+  const std::string huge_chunk = good.substr(0, 33) + std::string("\x80\x00\x00\x00tEXtab", 10);
+  CHECK(error_of(
+            [&] {
+              glide::image::decode_png(reinterpret_cast<const uint8_t*>(huge_chunk.data()),
+                                       huge_chunk.size());
+            },
+            Status::invalid_format)
+            .find("chunk 1 (tEXt) at byte 33 declares 2147483648 bytes of data and a checksum, "
+                  "but only 2 bytes follow") != std::string::npos);
   // A pipe named like an image is refused at once: reading it would wait for a writer forever.
   REQUIRE(::mkfifo(dir.file("pipe.png").c_str(), 0600) == 0);
   for (const auto& read : std::vector<std::function<void()>>{

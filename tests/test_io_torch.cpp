@@ -12,6 +12,7 @@
 #include "glide/io/checkpoint.hpp"
 #include "io/bytes.hpp"
 #include "io/zip_index.hpp"
+#include "io/zip_writer.hpp"
 #include "io_test_util.hpp"
 #include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
@@ -333,6 +334,19 @@ TEST_CASE("torch.save files that are not what they claim are refused", "[io]") {
     CHECK(glide::io::load_torch_file(dir.file("list.pt")).is_list());
     require_error([&] { glide::io::load_torch_state_dict(dir.file("list.pt")); },
                   "holds a list; expected a dict of tensors");
+  }
+  SECTION("a zip without the version record torch.save writes") {
+    std::string file;
+    {
+      glide::io::detail::ZipWriter zip(
+          [&](const void* p, size_t n) { file.append(static_cast<const char*>(p), n); });
+      const Bytes pkl = simple("FloatStorage", 4);
+      zip.add("archive/data.pkl", pkl.data(), pkl.size());
+      zip.finish();
+    }
+    glide::test::write_bytes(dir.file("no-version.pt"), Bytes(file.begin(), file.end()));
+    require_error([&] { glide::load_checkpoint(dir.file("no-version.pt")); },
+                  "no 'archive/version' record", Status::invalid_format);
   }
   SECTION("the legacy (pre-1.6) torch.save format") {
     glide::test::write_bytes(dir.file("legacy.pt"), {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c});

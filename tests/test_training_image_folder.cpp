@@ -114,6 +114,12 @@ TEST_CASE("image folders without captions, images or valid files are refused cle
                 Status::not_found);
   require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); }, "no .png",
                 Status::not_found);
+  write_text(dir.file("notes.md"), "a file, not a folder");
+  require_error([&] { training::ImageFolderDataset(dir.file("notes.md"), 8); }, "is not a folder",
+                Status::invalid_argument);
+  std::filesystem::create_symlink("loop", dir.file("loop"));
+  require_error([&] { training::ImageFolderDataset(dir.file("loop"), 8); }, "cannot reach",
+                Status::io_error);
   image::save_png(dir.file("x.png"), two_halves());
   require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); }, "x.txt",
                 Status::not_found);
@@ -129,6 +135,13 @@ TEST_CASE("image folders without captions, images or valid files are refused cle
   const training::ImageFolderDataset broken(dir.path().string(), 8);
 #ifdef GLIDE_TEST_WITH_JPEG
   require_error([&] { broken.get(2); }, "damaged JPEG");
+  // Cut after its header and some rows: libjpeg only warns (and fills the rest with gray).
+  write_jpeg(dir.file("cut.jpg"), two_halves());
+  std::ifstream in(dir.file("cut.jpg"), std::ios::binary);
+  const std::string whole{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  write_text(dir.file("cut.jpg"), whole.substr(0, whole.size() * 3 / 4));
+  require_error([&] { image::load_image(dir.file("cut.jpg")); }, "damaged JPEG",
+                Status::invalid_format);
 #else
   require_error([&] { broken.get(2); }, "without libjpeg", Status::unsupported);
 #endif

@@ -11,6 +11,8 @@
 
 #ifdef GLIDE_WITH_JPEG
 #include <jpeglib.h>
+// After jpeglib.h, which it needs.
+#include <jerror.h>
 
 #include <csetjmp>
 #endif
@@ -34,11 +36,19 @@ void on_jpeg_error(j_common_ptr info) {
   std::longjmp(err->jump, 1);
 }
 
+// libjpeg's warnings go to stderr by default. A file that ends early is only a warning there
+// (the missing rows come out gray): refuse it like any damaged image. Other warnings (stray
+// bytes between markers) are common in JPEGs every viewer shows, and are not printed.
+void on_jpeg_message(j_common_ptr info, int level) {
+  if (level == -1 && info->err->msg_code == JWRN_JPEG_EOF) on_jpeg_error(info);
+}
+
 torch::Tensor decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& path) {
   jpeg_decompress_struct info{};
   JpegErrorManager err{};
   info.err = jpeg_std_error(&err.base);
   err.base.error_exit = on_jpeg_error;
+  err.base.emit_message = on_jpeg_message;
   torch::Tensor image;
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&info);

@@ -1,7 +1,9 @@
 #include "glide/image/png.hpp"
 
+#include <fmt/format.h>
 #include <png.h>
 
+#include <cctype>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +21,9 @@ namespace {
 
 // Larger images are refused when reading, so a damaged header cannot ask for gigabytes.
 constexpr png_uint_32 kMaxReadSide = 16384;
+// The most one chunk may take once decompressed (a zTXt/iTXt text): glide's records are a few
+// kilobytes; a larger one is a decompression bomb, not a picture's caption.
+constexpr png_alloc_size_t kMaxChunkBytes = png_alloc_size_t{16} << 20;
 // Values longer than this are written compressed (zTXt, or compressed iTXt).
 constexpr size_t kCompressTextAbove = 1024;
 
@@ -159,6 +164,36 @@ std::string latin1_to_utf8(const char* s, size_t n) {
   return out;
 }
 
+// A chunk type is four ASCII letters (PNG spec section 5.4).
+bool is_chunk_type(const std::string& type) {
+  for (const char c : type) {
+    if (!std::isalpha(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// libpng allocates a chunk's declared length before reading it, so a 44-byte file claiming a
+// 2 GiB text chunk would cost that memory and seconds. Each chunk (length, type, data, CRC;
+// PNG spec section 5.3) must fit in the bytes there are.
+void check_chunk_lengths(const uint8_t* data, size_t size, const std::string& what) {
+  size_t offset = 8;  // after the signature
+  for (int index = 0; offset + 8 <= size; ++index) {
+    const uint64_t length = (uint64_t{data[offset]} << 24) | (uint64_t{data[offset + 1]} << 16) |
+                            (uint64_t{data[offset + 2]} << 8) | uint64_t{data[offset + 3]};
+    const std::string type(reinterpret_cast<const char*>(data + offset + 4), 4);
+    const size_t remaining = size - offset - 8;
+    if (length + 4 > remaining) {
+      throw Error(
+          Status::invalid_format,
+          fmt::format("{} is a damaged PNG file: chunk {} ({}) at byte {} declares {} "
+                      "bytes of data and a checksum, but only {} bytes follow",
+                      what, index, is_chunk_type(type) ? type : "?", offset, length, remaining));
+    }
+    if (type == "IEND") return;
+    offset += 8 + length + 4;
+  }
+}
+
 // False after a libpng error. Throws glide::Error for an image too large to read.
 bool decode_into(png_structp png, png_infop info, Source* src, const std::string* what,
                  PngImage* out, std::vector<png_bytep>* rows) {
@@ -268,8 +303,11 @@ PngImage decode_png(const uint8_t* data, size_t size, const std::string& what) {
     throw Error(Status::invalid_format,
                 what + " is not a PNG file: it does not start with the PNG signature");
   }
+  check_chunk_lengths(data, size, what);
   ErrorSlot slot;
   ReadStruct rs(&slot);
+  // Compressed text chunks expand while read: bound what one may take.
+  png_set_chunk_malloc_max(rs.png, kMaxChunkBytes);
   Source src{data, size, 0};
   PngImage out;
   std::vector<png_bytep> rows;

@@ -166,6 +166,15 @@ void load_state_dict(torch::nn::Module& module, const StateDict& state) {
       throw Error(Status::invalid_argument,
                   "cannot copy '" + name + "' into the module: " + e.what_without_backtrace());
     }
+    // One NaN weight makes every image NaN (black); say which tensor instead.
+    if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) {
+      const int64_t bad = t.numel() - torch::isfinite(t).sum().item<int64_t>();
+      throw Error(Status::invalid_format,
+                  "'" + name + "' holds " + std::to_string(bad) + " NaN or infinite values of " +
+                      std::to_string(t.numel()) +
+                      " (a diverged training run, or a cast to float16 past its range?); such "
+                      "weights make every output NaN");
+    }
   }
 }
 

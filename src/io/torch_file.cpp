@@ -63,6 +63,12 @@ class Archive {
       fail("its records are not inside one folder, as torch.save writes them");
     }
     prefix_ = first.substr(0, slash + 1);
+    // What LibTorch's reader requires, said in the file's terms instead of its enforce messages.
+    if (!find("version") && !find(".data/version")) {
+      fail("it has no '" + prefix_ +
+           "version' record, which torch.save always writes (damaged, "
+           "or not a torch.save archive)");
+    }
     try {
       reader_ = std::make_unique<PyTorchStreamReader>(std::make_shared<MappedAdapter>(file_));
     } catch (const c10::Error& e) {

@@ -6,12 +6,11 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "glide/error.hpp"
 #include "glide/image/decode.hpp"
 #include "glide/tokenizer.hpp"
+#include "image/files.hpp"
 
 namespace glide::training {
 
@@ -27,8 +26,7 @@ bool is_image_file(const fs::path& path) {
 }
 
 std::string read_caption(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::string text = image::read_file(path.string());  // errors name the file
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   try {
     Tokenizer::gpt2().encode(text);  // rejects invalid UTF-8, naming the byte offset
@@ -63,12 +61,32 @@ torch::Tensor resize_center_crop(const torch::Tensor& image, int64_t size) {
 ImageFolderDataset::ImageFolderDataset(const std::string& folder, int64_t image_size)
     : image_size_(image_size) {
   std::error_code ec;
-  if (!fs::is_directory(folder, ec)) {
+  const fs::file_status status = fs::status(folder, ec);
+  if (status.type() == fs::file_type::not_found) {
     throw Error(Status::not_found, fmt::format("image folder {} does not exist", folder));
   }
+  if (ec) {  // a symlink loop, a folder on the way that cannot be entered
+    throw Error(Status::io_error,
+                fmt::format("cannot reach the image folder {}: {}", folder, ec.message()));
+  }
+  if (status.type() != fs::file_type::directory) {
+    throw Error(Status::invalid_argument,
+                fmt::format("{} is not a folder; give the folder holding the images and their "
+                            "captions",
+                            folder));
+  }
   std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(folder)) {
-    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
+  fs::directory_iterator entries(folder, ec);
+  for (; !ec && entries != fs::directory_iterator(); entries.increment(ec)) {
+    // An entry whose type cannot be told (a link looping to itself) is not an image file.
+    std::error_code entry_error;
+    if (entries->is_regular_file(entry_error) && is_image_file(entries->path())) {
+      files.push_back(entries->path());
+    }
+  }
+  if (ec) {
+    throw Error(Status::io_error,
+                fmt::format("cannot list the image folder {}: {}", folder, ec.message()));
   }
   std::sort(files.begin(), files.end());  // a stable order, whatever the file system's
   if (files.empty()) {

@@ -89,6 +89,7 @@ void save_torch_state_dict(const StateDict& tensors, const std::string& path,
 void validate_state_dict(const StateDict& state, const torch::nn::Module& module);
 // Validates, then copies the values into the module (casting to each parameter's dtype and
 // device); the module's tensors keep their identity, so optimizers and views stay valid.
+// Throws glide::Error(invalid_format) naming a floating-point tensor with NaN or infinite values.
 void load_state_dict(torch::nn::Module& module, const StateDict& state);
 
 }  // namespace glide
