@@ -177,4 +177,33 @@ TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors",
                                                    dir.file("model.safetensors")},
                   dir) == 1);
   CHECK(text_of(dir.file("run.safetensors")) == before);  // not a step was trained
+  // One file for the export and the checkpoint would lose the run, even with --overwrite.
+  CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--overwrite", "--export",
+                                                   dir.file("run.safetensors")},
+                  dir) == 1);
+  CHECK(text_of(dir.file("log.txt")).find("the export and the checkpoint are both") !=
+        std::string::npos);
+  CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--export",
+                                                   dir.file("no-folder/model.safetensors")},
+                  dir) == 1);
+  CHECK(text_of(dir.file("log.txt")).find("no-folder' does not exist") != std::string::npos);
+  CHECK(text_of(dir.file("run.safetensors")) == before);
+  // CLI11's refusals are glide's errors too; a negative seed is not read as 2^64 - 1.
+  CHECK(run_glide(train + std::vector<std::string>{"--seed", "-1"}, dir) == 2);
+  CHECK(text_of(dir.file("log.txt")).find("glide: error: --seed: -1 is negative") !=
+        std::string::npos);
+  CHECK(run_glide(train + std::vector<std::string>{"--upsample-factor", "2"}, dir) == 2);
+  CHECK(text_of(dir.file("log.txt")).find("--upsample-factor applies to upsamplers") !=
+        std::string::npos);
+}
+
+TEST_CASE("glide info shows a PNG's text without letting it drive the terminal", "[cli]") {
+  glide::test::ScratchDir dir("glide-cli-run");
+  // Named .PNG: recognized by its signature, not its name.
+  glide::image::save_png(dir.file("note.PNG"), torch::zeros({2, 2, 3}, torch::kUInt8),
+                         {{"Comment", "clear\x1b[2Jscreen\nforged: line"}});
+  REQUIRE(run_glide({"info", dir.file("note.PNG")}, dir) == 0);
+  const std::string log = text_of(dir.file("log.txt"));
+  CHECK(log.find("text: Comment = clear\\x1b[2Jscreen\\nforged: line") != std::string::npos);
+  CHECK(log.find('\x1b') == std::string::npos);
 }

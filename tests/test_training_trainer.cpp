@@ -208,8 +208,20 @@ TEST_CASE("a checkpoint of another recipe, a damaged one or a foreign file is re
   training::Trainer(tiny_options(path), tiny_shapes()).export_model(model_file);
   const std::string model_bytes = file_bytes(model_file);
   require_error([&] { training::Trainer(tiny_options(model_file), tiny_shapes()); },
-                "not a glide training checkpoint");
+                "is a model file, not a glide training checkpoint");
   CHECK(file_bytes(model_file) == model_bytes);
+  // A torch.save file is named as one (it used to be read as a damaged safetensors file).
+  const std::string torch_file = dir.file("model.pt");
+  io::save_torch_state_dict(io::load_safetensors(model_file), torch_file);
+  require_error([&] { training::Trainer(tiny_options(torch_file), tiny_shapes()); },
+                "is a torch.save file, not a glide training checkpoint");
+  // And the other way round: a training checkpoint is not a model to load or fine-tune from.
+  require_error([&] { load_stage_model(path); }, "is a training checkpoint",
+                Status::invalid_argument);
+  auto fine_tune = tiny_options(dir.file("fine-tune.safetensors"));
+  fine_tune.init_from = path;
+  require_error([&] { training::Trainer(fine_tune, tiny_shapes()); }, "--export",
+                Status::invalid_argument);
 }
 
 TEST_CASE("an exported model loads as a stage model with its configs", "[training][trainer]") {
@@ -280,10 +292,17 @@ TEST_CASE("training options are validated with the option's name", "[training][t
   bad([](auto& o) { o.ema_decay = 1.0; }, "ema_decay");
   bad([](auto& o) { o.crop_size = 4; }, "crop_size");
   bad([](auto& o) { o.checkpoint_path.clear(); }, "checkpoint_path");
+  bad([](auto& o) { o.model.inpaint = true; }, "inpaint");
   bad([](auto& o) { o.diffusion.timestep_respacing = "10"; }, "timestep_respacing");
   auto o = tiny_options(dir.file("x.safetensors"));
   require_error([&] { training::Trainer(o, std::make_shared<training::ShapesDataset>(16, 0)); },
                 "16x16", Status::invalid_argument);
+  // A checkpoint path that cannot be written is refused before any step is taken.
+  o.checkpoint_path = dir.file("no-folder/run.safetensors");
+  require_error([&] { training::Trainer(o, tiny_shapes()); }, "does not exist", Status::io_error);
+  o.checkpoint_path = dir.path().string();
+  require_error([&] { training::Trainer(o, tiny_shapes()); }, "is a folder",
+                Status::invalid_argument);
 }
 
 TEST_CASE("a training job's config file, dataset and outputs", "[training][train_job]") {
@@ -333,6 +352,27 @@ TEST_CASE("a training job's config file, dataset and outputs", "[training][train
   CHECK(image::load_png(outputs.loss_curve_path).pixels.size(1) == 640);
   require_error([&] { outputs.check(); }, "already exists", Status::invalid_argument);
   outputs.overwrite = true;
-  outputs.check();
+  outputs.check(options.checkpoint_path);
   training::write_outputs(trainer, outputs);
+
+  // One file for two outputs would replace one by the other, even with overwrite: the
+  // checkpoint by the export, say, losing the run.
+  training::TrainOutputs clash = outputs;
+  clash.export_path = options.checkpoint_path;
+  require_error([&] { clash.check(options.checkpoint_path); },
+                "the export and the checkpoint are both", Status::invalid_argument);
+  clash.export_path = dir.file("sub/../model.safetensors");
+  std::filesystem::create_directory(dir.file("sub"));
+  clash.loss_curve_path = dir.file("model.safetensors");
+  require_error([&] { clash.check(); }, "the export and the loss curve", Status::invalid_argument);
+  // Each output is named for its format: what is written is what the name says.
+  clash = outputs;
+  clash.export_path = dir.file("model.pt");
+  require_error([&] { clash.check(); }, ".safetensors", Status::invalid_argument);
+  clash = outputs;
+  clash.loss_curve_path = dir.file("loss.jpg");
+  require_error([&] { clash.check(); }, ".png", Status::invalid_argument);
+  clash = outputs;
+  clash.export_path = dir.file("Model.SafeTensors");
+  clash.check(options.checkpoint_path);
 }

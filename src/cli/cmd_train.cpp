@@ -52,6 +52,14 @@ void validate_naming_flag(const TrainCommand& cmd) {
   }
 }
 
+// CLI11 would read "-1" into an unsigned seed as 2^64 - 1.
+const CLI::Validator kSeed(
+    [](const std::string& text) -> std::string {
+      if (text.find('-') == std::string::npos) return "";
+      return text + " is negative; seeds are whole numbers from 0 to 18446744073709551615";
+    },
+    "UINT64");
+
 std::atomic<bool> g_stop_requested{false};
 
 // The first Ctrl-C asks the trainer to save and stop after the current step; a second one
@@ -107,8 +115,14 @@ void run_train(TrainCommand& cmd) {
   outputs.export_dtype = parse_dtype_flag("--export-dtype", cmd.export_dtype);
   outputs.loss_curve_path = cmd.loss_curve_path;
   outputs.overwrite = cmd.overwrite;
+  if (!recipe.model.super_res && cmd.app->count("--upsample-factor") > 0) {
+    throw UsageError(
+        fmt::format("--upsample-factor applies to upsamplers (super_res models); {} "
+                    "is a base model",
+                    cmd.model_config_path));
+  }
   validate_naming_flag(cmd);
-  outputs.check();
+  outputs.check(cmd.options.checkpoint_path);
   training::Trainer trainer(cmd.options,
                             training::make_dataset(cmd.dataset, cmd.image_folder,
                                                    cmd.options.model.image_size, cmd.dataset_seed));
@@ -161,6 +175,7 @@ void add_train_command(CLI::App& app) {
   sub->add_option("--images", cmd->image_folder,
                   "train on a folder of PNG/JPEG images, each with a same-named .txt caption");
   sub->add_option("--dataset-seed", cmd->dataset_seed, "seed of the synthetic dataset")
+      ->check(kSeed)
       ->capture_default_str();
   sub->add_option("--steps", o.steps, "optimizer steps in the whole run")->capture_default_str();
   sub->add_option("--batch-size", o.batch_size, "images per step")->capture_default_str();
@@ -202,6 +217,7 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--init-from", o.init_from, "fine-tune: start from this model file's weights");
   sub->add_option("--seed", o.seed, "seed of the initial weights and of every step's randomness")
+      ->check(kSeed)
       ->capture_default_str();
   sub->add_option("--checkpoint-every", o.checkpoint_every, "steps between checkpoints")
       ->capture_default_str();

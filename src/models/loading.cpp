@@ -57,6 +57,13 @@ Text2ImUNet load_model(const std::string& path, std::optional<ModelConfig> confi
 Text2ImUNet load_model(const Checkpoint& checkpoint, const std::string& source,
                        std::optional<ModelConfig> config,
                        const std::vector<NamedModelConfig>& presets) {
+  if (checkpoint.metadata.count(kTrainingMetadataKey) != 0) {
+    throw Error(Status::invalid_argument,
+                fmt::format("{} is a training checkpoint (weights, their averages and the "
+                            "optimizer's state), not a model file; make one from it with glide "
+                            "train ... --export MODEL.safetensors (Trainer::export_model)",
+                            source));
+  }
   const StateDict& state = checkpoint.tensors;
   const auto rethrow = [&](const Error& e, const std::string& config_source) -> Text2ImUNet {
     throw Error(e.status(), fmt::format("{}: the weights do not fit the model config from {}: {}",

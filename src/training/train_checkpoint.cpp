@@ -7,13 +7,13 @@
 #include "glide/io/checkpoint.hpp"
 #include "glide/models/loading.hpp"
 #include "glide/pipeline/stage_model.hpp"
+#include "io/json_text.hpp"
 #include "training/train_state.hpp"
 
 namespace glide::training {
 
 namespace {
 
-constexpr const char* kTrainingMetadataKey = "glide.training";
 constexpr const char* kCheckpointKind = "glide-training-checkpoint";
 constexpr int kCheckpointVersion = 1;
 
@@ -88,23 +88,24 @@ void write_checkpoint(const Trainer::State& state) {
 
 void read_checkpoint(Trainer::State& state) {
   const std::string& path = state.options.checkpoint_path;
-  std::map<std::string, std::string> metadata;
-  const StateDict dict = io::load_safetensors(path, &metadata);
-  const auto it = metadata.find(kTrainingMetadataKey);
-  if (it == metadata.end()) {
+  // Read whatever the file is (a .pt model given by mistake, say) to say what it is not.
+  const Checkpoint checkpoint = load_checkpoint(path);
+  const StateDict& dict = checkpoint.tensors;
+  const auto it = checkpoint.metadata.find(kTrainingMetadataKey);
+  if (it == checkpoint.metadata.end()) {
+    const char* what = checkpoint.format == CheckpointFormat::torch_zip ? "a torch.save file"
+                       : checkpoint.metadata.count(kModelConfigMetadataKey) != 0
+                           ? "a model file"
+                           : "a safetensors file";
     throw Error(Status::invalid_format,
-                fmt::format("{} is not a glide training checkpoint (no \"{}\" metadata); refusing "
-                            "to resume from or overwrite it",
-                            path, kTrainingMetadataKey));
+                fmt::format("{} is {}, not a glide training checkpoint (no \"{}\" metadata); "
+                            "refusing to resume from or overwrite it (to fine-tune a model, "
+                            "give it as --init-from / init_from and a new checkpoint path)",
+                            path, what, kTrainingMetadataKey));
   }
-  nlohmann::json training;
-  try {
-    training = nlohmann::json::parse(it->second);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(Status::invalid_format,
-                fmt::format("training checkpoint {}: metadata \"{}\" is not JSON: {}", path,
-                            kTrainingMetadataKey, e.what()));
-  }
+  const nlohmann::json training = detail::parse_json(
+      it->second,
+      fmt::format("training checkpoint {}: metadata \"{}\"", path, kTrainingMetadataKey));
   if (!training.is_object() || training.value("kind", "") != kCheckpointKind ||
       !training.contains("version") || !training["version"].is_number_integer() ||
       !training.contains("step") || !training["step"].is_number_integer() ||

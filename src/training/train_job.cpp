@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <filesystem>
+#include <iterator>
+#include <utility>
+
 #include "glide/error.hpp"
 #include "glide/image/plot.hpp"
 #include "glide/image/png.hpp"
@@ -38,9 +43,49 @@ std::shared_ptr<const Dataset> make_dataset(const std::string& name,
       fmt::format("dataset \"{}\" is unknown; expected shapes (or a folder of images)", name));
 }
 
-void TrainOutputs::check() const {
-  if (!export_path.empty()) io::check_output_file(export_path, overwrite);
-  if (!loss_curve_path.empty()) io::check_output_file(loss_curve_path, overwrite);
+namespace {
+
+bool has_extension(const std::string& path, const std::string& wanted) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == wanted;
+}
+
+}  // namespace
+
+void TrainOutputs::check(const std::string& checkpoint_path) const {
+  // The files are written in different formats at different times; one name for two of them
+  // would silently replace one with the other (a checkpoint by its export: the run is lost).
+  const std::pair<const char*, const std::string*> named[] = {
+      {"export", &export_path}, {"loss curve", &loss_curve_path}, {"checkpoint", &checkpoint_path}};
+  for (size_t i = 0; i < std::size(named); ++i) {
+    for (size_t j = i + 1; j < std::size(named); ++j) {
+      const std::string& a = *named[i].second;
+      const std::string& b = *named[j].second;
+      if (a.empty() || b.empty() || !io::same_file(a, b)) continue;
+      throw Error(Status::invalid_argument,
+                  fmt::format("the {} and the {} are both '{}'; give each its own file",
+                              named[i].first, named[j].first, a == b ? a : a + "' = '" + b));
+    }
+  }
+  if (!export_path.empty()) {
+    if (!has_extension(export_path, ".safetensors")) {
+      throw Error(Status::invalid_argument,
+                  fmt::format("cannot export to '{}': the exported model is a .safetensors file; "
+                              "name it so (glide convert makes a .pt from it)",
+                              export_path));
+    }
+    io::check_output_file(export_path, overwrite);
+  }
+  if (!loss_curve_path.empty()) {
+    if (!has_extension(loss_curve_path, ".png")) {
+      throw Error(Status::invalid_argument,
+                  fmt::format("cannot plot the loss curve to '{}': it is a PNG image; name it "
+                              "so (.png)",
+                              loss_curve_path));
+    }
+    io::check_output_file(loss_curve_path, overwrite);
+  }
 }
 
 void write_outputs(const Trainer& trainer, const TrainOutputs& outputs) {

@@ -13,6 +13,7 @@
 
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
+#include "glide/io/files.hpp"
 #include "glide/models/loading.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/runtime.hpp"
@@ -202,6 +203,9 @@ void TrainOptions::validate() const {
   require(checkpoint_every > 0,
           fmt::format("checkpoint_every={} must be positive", checkpoint_every));
   require(!checkpoint_path.empty(), "checkpoint_path is required: training always checkpoints");
+  require(!model.inpaint,
+          "model.inpaint=true: glide trains text-to-image base and upsampler models; inpainting "
+          "models (which also read a masked image) are not trainable yet");
   if (model.super_res) {
     require(upsample_factor >= 1 && model.image_size % upsample_factor == 0,
             fmt::format("upsample_factor={} must divide image_size={}", upsample_factor,
@@ -254,6 +258,9 @@ Trainer::Trainer(TrainOptions options, std::shared_ptr<const Dataset> dataset)
                 fmt::format("dataset images are {0}x{0}; the model is trained on {1}x{1}",
                             dataset->image_size(), expected));
   }
+  // The checkpoint is written every checkpoint_every steps: a path that cannot take it (a
+  // folder, a missing folder) is refused now, not after the first steps' work.
+  io::check_output_file(options.checkpoint_path, /*overwrite=*/true);
   ensure_threads();
   State& s = *state_;
   s.options = std::move(options);

@@ -12,6 +12,9 @@ namespace glide {
 
 // The safetensors metadata key holding a ModelConfig as JSON (ModelConfig::to_json()).
 inline constexpr const char* kModelConfigMetadataKey = "glide.model_config";
+// The key that marks a training checkpoint (glide train's, training/trainer.hpp): not a model
+// file, load_model refuses it and points to the export.
+inline constexpr const char* kTrainingMetadataKey = "glide.training";
 
 struct NamedModelConfig {
   std::string name;
@@ -24,7 +27,8 @@ std::vector<NamedModelConfig> official_model_configs();
 // eval mode). The config is `config` when given, else the JSON under kModelConfigMetadataKey in
 // the safetensors metadata, else the one of the official presets whose keys and shapes the state
 // dict has (official .pt files carry no config). A glide::Error names the file and, when no
-// config fits, lists each one tried and why it was rejected.
+// config fits, lists each one tried and why it was rejected; a training checkpoint is refused
+// (invalid_argument) with the way to export its model.
 Text2ImUNet load_model(const std::string& path, std::optional<ModelConfig> config = std::nullopt);
 
 // The same for a checkpoint already read; `source` names it in errors. `presets` are the

@@ -40,9 +40,12 @@ struct TrainOutputs {
   std::string loss_curve_path;  // the loss per step plotted as a PNG; "": none
   bool overwrite = false;       // replace existing files
 
-  // Throws glide::Error(invalid_argument) when a file to write exists and `overwrite` is false.
-  // Called before training, so a long run does not end in that refusal.
-  void check() const;
+  // Throws glide::Error for what writing would refuse (io::check_output_file: an existing file
+  // without `overwrite`, a missing folder, ...), and invalid_argument for an export not named
+  // .safetensors, a loss curve not named .png, or two of the export, the loss curve and the
+  // run's `checkpoint_path` naming one file. Called before training, so a long run does not end
+  // in a refusal.
+  void check(const std::string& checkpoint_path = "") const;
 };
 
 // Writes the loss curve, then the exported model (each when its path is set).
