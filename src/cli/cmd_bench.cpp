@@ -17,6 +17,7 @@
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/runtime.hpp"
 #include "param_flags.hpp"
+#include "usage_error.hpp"
 
 namespace glide::cli {
 
@@ -37,8 +38,9 @@ struct BenchOptions {
   std::unique_ptr<ParamFlags> stages;  // --base-* / --upsampler-*: the pipeline's sampling
 };
 
+// A flag's value or combination the user must change (exit status 2).
 [[noreturn]] void invalid(const std::string& message) {
-  throw Error(Status::invalid_argument, message);
+  throw UsageError(message);
 }
 
 torch::Device parse_device(const std::string& name) {
@@ -189,6 +191,15 @@ void run_bench(BenchOptions& o) {
     invalid("--count-syncs counts in the pipeline; --only leaves it out");
   }
   if (o.count_syncs && !device.is_cuda()) invalid("--count-syncs needs --device cuda");
+  // The pipeline's sampling flags are checked before minutes of model building; their
+  // respacings once the models' process lengths are known.
+  GenerationParams sampling = o.stages->apply(GenerationParams{});
+  sampling.prompts = {"a red cube on a blue floor"};
+  if (pipeline) {
+    o.stages->validate(sampling);
+  } else if (const std::string flag = o.stages->first_given(); !flag.empty()) {
+    invalid(fmt::format("{} sets the pipeline's sampling; --only leaves the pipeline out", flag));
+  }
   o.models.need_base = base || pipeline;
   o.models.need_upsampler = upsampler || pipeline;
 
@@ -222,8 +233,6 @@ void run_bench(BenchOptions& o) {
   if (pipeline) {
     // The reference's defaults (base 100-step guided DDPM, upsampler fast27 DDIM) unless the
     // --base-* / --upsampler-* flags say otherwise.
-    GenerationParams sampling = o.stages->apply(GenerationParams{});
-    sampling.prompts = {"a red cube on a blue floor"};
     o.stages->validate(sampling, models.base.stage.diffusion.diffusion_steps,
                        models.upsampler.stage.diffusion.diffusion_steps);
     report.base_sampler = sampling.base.sampler;

@@ -12,7 +12,9 @@
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
 #include "glide/version.hpp"
+#include "image_output.hpp"
 #include "param_fields.hpp"
+#include "usage_error.hpp"
 
 namespace glide::cli {
 
@@ -51,12 +53,26 @@ std::vector<std::string> non_tensor_entries(const std::string& path) {
   return names;
 }
 
+// `t` cast to `dtype`, refused when the cast turns finite values into infinities (float16 holds
+// magnitudes up to 65504): the file would load, and every image would come out NaN.
+torch::Tensor cast_in_range(const std::string& name, const torch::Tensor& t, torch::Dtype dtype,
+                            const std::string& dtype_name) {
+  torch::Tensor cast = t.to(dtype);
+  const int64_t overflowed =
+      torch::logical_and(torch::isinf(cast), torch::isfinite(t)).sum().item<int64_t>();
+  if (overflowed > 0) {
+    throw UsageError(fmt::format(
+        "--dtype {}: '{}' has {} value{} beyond {}'s range (the largest magnitude is {:g}); "
+        "they would become infinite. Keep float32, or use bfloat16 (float32's range)",
+        dtype_name, name, overflowed, overflowed == 1 ? "" : "s", dtype_name,
+        t.abs().nan_to_num(0, 0, 0).max().item<double>()));
+  }
+  return cast;
+}
+
 void convert(const ConvertOptions& o) {
   const OutputFormat format = output_format(o.output);
-  if (!o.overwrite && std::filesystem::exists(o.output)) {
-    throw Error(Status::invalid_argument,
-                "'" + o.output + "' already exists; refusing to overwrite it (pass --overwrite)");
-  }
+  refuse_existing({o.output}, o.overwrite);
   const Checkpoint source = load_checkpoint(o.input);
 
   std::map<std::string, std::string> metadata = source.metadata;
@@ -74,7 +90,7 @@ void convert(const ConvertOptions& o) {
     const torch::Dtype dtype = parse_dtype_flag("--dtype", o.dtype);
     for (const auto& [name, t] : source.tensors.items()) {
       if (t.is_floating_point() && t.scalar_type() != dtype) {
-        out.insert(name, t.to(dtype));
+        out.insert(name, cast_in_range(name, t, dtype, o.dtype));
         ++cast;
       } else {
         out.insert(name, t);  // integer and bool tensors, and those already in dtype

@@ -1,6 +1,8 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -37,9 +39,34 @@ std::string clip(const std::string& s, size_t limit) {
   return s.substr(0, n) + "...";
 }
 
+// Text from a file, safe to print on a terminal: control characters (an escape sequence could
+// rewrite the screen; a newline would forge a line) shown as \n, \t or \xNN.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte == '\n') {
+      out += "\\n";
+    } else if (byte == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Strings read from a file need not be UTF-8: bytes that are not become U+FFFD instead of
+// failing the dump.
+std::string dump_json(const nlohmann::ordered_json& j) {
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 // One line about a value that is not a tensor; never walks into containers.
 std::string describe(const io::Value& v) {
-  if (v.is_string()) return "'" + clip(v.as_string(), 60) + "'";
+  if (v.is_string()) return "'" + printable(clip(v.as_string(), 60)) + "'";
   if (v.is_int()) return std::to_string(v.as_int());
   if (v.is_float()) return fmt::format("{}", v.as_float());
   if (v.is_bool()) return v.as_bool() ? "True" : "False";
@@ -75,17 +102,18 @@ void print_text(const Info& info) {
   fmt::print("tensors: {}\n", tensors.size());
   fmt::print("parameters: {}\n", with_thousands(tensors.parameter_count()));
   for (const auto& [key, value] : info.checkpoint.metadata) {
-    fmt::print("metadata: {} = {}\n", key, clip(value, 200));
+    fmt::print("metadata: {} = {}\n", printable(key), printable(clip(value, 200)));
   }
   for (const auto& [key, value] : info.others) {
-    fmt::print("value: {} = {}\n", key, describe(value));
+    fmt::print("value: {} = {}\n", printable(key), describe(value));
   }
   size_t width = 0;
   for (const auto& [name, t] : tensors.items()) width = std::max(width, name.size());
   width = std::min<size_t>(width, 64);
   if (tensors.size() > 0) fmt::print("\n");
   for (const auto& [name, t] : tensors.items()) {
-    fmt::print("{:<{}}  {:<8}  {}\n", name, width, io::dtype_name(t.scalar_type()), shape_of(t));
+    fmt::print("{:<{}}  {:<8}  {}\n", printable(name), width, io::dtype_name(t.scalar_type()),
+               shape_of(t));
   }
 }
 
@@ -117,11 +145,18 @@ void print_json(const Info& info) {
     out["tensors"].push_back(
         {{"name", name}, {"dtype", io::dtype_name(t.scalar_type())}, {"shape", t.sizes().vec()}});
   }
-  fmt::print("{}\n", out.dump(2));
+  fmt::print("{}\n", dump_json(out));
 }
 
+// By its signature, whatever its name ("x.PNG", "image").
 bool is_png(const std::string& file) {
-  return file.size() >= 4 && file.compare(file.size() - 4, 4, ".png") == 0;
+  static const char kSignature[8] = {'\x89', 'P', 'N', 'G', '\r', '\n', '\x1a', '\n'};
+  // Opening a pipe would block; the checkpoint reader refuses anything but a regular file.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return false;
+  char start[8] = {};
+  std::ifstream in(file, std::ios::binary);
+  return in.read(start, sizeof start) && std::equal(start, start + 8, kSignature);
 }
 
 // A PNG: its size and text chunks, where glide keeps the parameters that made it.
@@ -132,11 +167,13 @@ void print_png(const std::string& file, bool json) {
     nlohmann::ordered_json out = {
         {"file", file}, {"format", "png"}, {"width", width}, {"height", height}};
     out["text"] = png.text;
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}\n", dump_json(out));
     return;
   }
   fmt::print("file: {}\nformat: png\nsize: {}x{}\n", file, width, height);
-  for (const auto& [key, value] : png.text) fmt::print("text: {} = {}\n", key, value);
+  for (const auto& [key, value] : png.text) {
+    fmt::print("text: {} = {}\n", printable(key), printable(value));
+  }
 }
 
 }  // namespace

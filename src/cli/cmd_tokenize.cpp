@@ -3,6 +3,7 @@
 #include <fmt/ranges.h>
 
 #include "commands.hpp"
+#include "glide/models/config.hpp"
 #include "glide/tokenizer.hpp"
 
 namespace glide::cli {
@@ -14,7 +15,7 @@ void add_tokenize_command(CLI::App& app) {
   cmd->add_option("text", *text, "The prompt (UTF-8)")->required();
   cmd->add_option("--text-ctx", *text_ctx,
                   "The model's text context; longer prompts are truncated to it by GLIDE")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(int64_t{1}, ModelConfig::kMaxTextCtx))
       ->capture_default_str();
   cmd->callback([text, text_ctx] {
     const auto ids = Tokenizer::gpt2().encode(*text);

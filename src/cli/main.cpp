@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <vector>
 
 #include "commands.hpp"
 #include "glide/error.hpp"
@@ -26,7 +27,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;  // --help and --version exit 0
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help and --version
+    // CLI11's own message, in glide's form (every error line starts "glide: error").
+    const std::vector<CLI::App*> commands = app.get_subcommands();
+    fmt::print(stderr, "glide: error: {}\nrun 'glide {}--help' for the flags\n", e.what(),
+               commands.empty() ? "" : commands.back()->get_name() + " ");
+    return 2;
   } catch (const glide::cli::UsageError& e) {
     fmt::print(stderr, "glide: error: {}\n", e.what());
     return 2;

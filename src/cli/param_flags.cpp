@@ -137,6 +137,14 @@ bool ParamFlags::prompt_given() const {
   return prompt_option_ != nullptr && prompt_option_->count() > 0;
 }
 
+std::string ParamFlags::first_given() const {
+  if (prompt_given()) return prompt_option_->get_name();
+  for (const auto& flag : flags_) {
+    if (flag->option->count() > 0) return flag->option->get_name();
+  }
+  return "";
+}
+
 GenerationParams ParamFlags::apply(GenerationParams params) const {
   if (prompt_given()) params.prompts = prompts_;
   for (const auto& flag : flags_) {

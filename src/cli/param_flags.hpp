@@ -34,6 +34,8 @@ class ParamFlags {
   // for a value that does not parse.
   GenerationParams apply(GenerationParams start) const;
   bool prompt_given() const;
+  // The name of the first flag given on the command line (as typed in --help), "" when none.
+  std::string first_given() const;
 
   // GenerationParams::validate(), and each stage's respacing against its model's process length
   // when given (> 0). Errors become UsageError naming the flag of the field at fault.

@@ -86,6 +86,20 @@ if(PYTHON)
 else()
   message("cli_convert: no Python interpreter; the Python layout check was skipped")
 endif()
+# A value float16 cannot hold would become infinity (every image NaN): refused, naming it.
+if(PYTHON)
+  set(big "${WORK_DIR}/big-values.safetensors")
+  execute_process(COMMAND "${PYTHON}" -c "import json, struct, sys
+header = json.dumps({'w': {'dtype': 'F32', 'shape': [2], 'data_offsets': [0, 8]}}).encode()
+open(sys.argv[1], 'wb').write(struct.pack('<Q', len(header)) + header + struct.pack('<2f', 1.0, 1e6))"
+                  "${big}" RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "could not write ${big}")
+  endif()
+  glide_run(2 out convert "${big}" "${WORK_DIR}/big-f16.safetensors" --dtype float16)
+  require("${out}" "'w' has 1 value beyond float16's range \\(the largest magnitude is 1e\\+06\\)")
+  glide_run(ok out convert "${big}" "${WORK_DIR}/big-bf16.safetensors" --dtype bfloat16)
+endif()
 # .pt → .pth with a dtype, then back to .safetensors: the values survive both directions.
 set(half_pth "${WORK_DIR}/model_text2im-f16.pth")
 glide_run(ok out convert "${model}" "${half_pth}" --dtype float16)
