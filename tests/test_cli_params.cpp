@@ -253,6 +253,11 @@ TEST_CASE("CSV fields are quoted only when they need it", "[cli]") {
   CHECK(csv_field("ddim") == "ddim");
   CHECK(csv_field("10,10,5") == "\"10,10,5\"");
   CHECK(csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  // A prompt a spreadsheet would run as a formula stays text; negative numbers stay numbers.
+  CHECK(csv_field("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"");
+  CHECK(csv_field("@SUM(A1)") == "'@SUM(A1)");
+  CHECK(csv_field("-0.5") == "-0.5");
+  CHECK(csv_field("+cmd") == "'+cmd");
   CHECK(csv_line({"a", "b,c", ""}) == "a,\"b,c\",\n");
   CHECK(sweep_csv_header().size() == 3 + param_fields().size() + 10);
 }

@@ -2,9 +2,27 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 namespace glide::cli {
 
-std::string csv_field(const std::string& text) {
+namespace {
+
+bool is_number(const std::string& text) {
+  char* end = nullptr;
+  std::strtod(text.c_str(), &end);
+  return !text.empty() && end == text.c_str() + text.size();
+}
+
+}  // namespace
+
+std::string csv_field(const std::string& raw) {
+  // Spreadsheets run a cell that starts with = + - @ as a formula (a prompt such as
+  // "=HYPERLINK(...)" would); such text is kept as text by a leading apostrophe (OWASP's CSV
+  // injection advice). Numbers such as -0.5 stay numbers.
+  const bool formula_like =
+      !raw.empty() && std::string("=+-@\t\r").find(raw.front()) != std::string::npos;
+  const std::string text = formula_like && !is_number(raw) ? "'" + raw : raw;
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string quoted = "\"";
   for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);

@@ -10,7 +10,8 @@
 
 namespace glide::cli {
 
-// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break.
+// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break; text that a
+// spreadsheet would run as a formula (starting with = + - @, not a number) gets a leading '.
 std::string csv_field(const std::string& text);
 
 // The header line's fields: cell, row, column, every parameter (param_fields() order), seconds,
