@@ -48,6 +48,19 @@ _TYPES = {
 }
 
 
+def _refuse_repeated_keys(argument: str):
+    """A json.loads hook: a key given twice is refused, as the C++ reader does (Python keeps
+    the last silently; other readers keep the first)."""
+    def pairs_to_dict(pairs):
+        result = {}
+        for key, value in pairs:
+            if key in result:
+                raise ValueError(f'{argument} gives the key "{key}" twice in one object; keep one')
+            result[key] = value
+        return result
+    return pairs_to_dict
+
+
 def split_config(config: Config, argument: str) -> Tuple[Optional[str], Optional[str]]:
     """(model config, diffusion config) as the C++ side takes them: a preset name or JSON text,
     and JSON text of the diffusion options when the config names any."""
@@ -57,7 +70,7 @@ def split_config(config: Config, argument: str) -> Tuple[Optional[str], Optional
         if not config.lstrip().startswith("{"):
             return config, None  # a preset name; the C++ side checks it
         try:
-            config = json.loads(config)
+            config = json.loads(config, object_pairs_hook=_refuse_repeated_keys(argument))
         except json.JSONDecodeError as e:
             raise ValueError(f"{argument} is not valid JSON: {e}") from None
     if not isinstance(config, dict):

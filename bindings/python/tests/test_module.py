@@ -77,6 +77,11 @@ def test_bad_pipeline_arguments(goldens: Path, golden_options: Dict[str, Any]) -
         glide.Pipeline(base=model, base_config="huge")
     with pytest.raises(ValueError, match="base_config: .*no_such_option"):
         glide.Pipeline(base=model, base_config={"no_such_option": 1})
+    # JSON text naming a key twice: Python's json would keep the last silently.
+    with pytest.raises(ValueError, match='gives the key "image_size" twice'):
+        glide.Pipeline(base=model, base_config='{"image_size": 16, "image_size": 32}')
+    with pytest.raises(ValueError, match="num_channels has the wrong type \\(null\\)"):
+        glide.Pipeline(base=model, base_config={"num_channels": None})
     with pytest.raises(ValueError, match="threads is 0"):
         glide.Pipeline(base=model, base_config=golden_options["text2im"], threads=0)
     with pytest.raises(ValueError, match="device is \"gpu\""):
