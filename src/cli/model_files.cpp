@@ -4,9 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "glide/error.hpp"
 #include "glide/pipeline/default_models.hpp"
@@ -38,30 +35,6 @@ void add_model_flags(CLI::App* cmd, ModelFlags& flags, bool base, bool upsampler
         ->group("Models");
     cmd->add_option("--upsampler-model-config", flags.upsampler_config, config_help)
         ->group("Models");
-  }
-}
-
-ConfigFile read_config_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
-    // A pipe would block the read (and a folder reads as nothing); a pipe from <(...) could not
-    // be read a second time for the SHA-256 the image records.
-    throw Error(Status::invalid_argument,
-                fmt::format("model config '{}' is not a regular file (a folder, pipe or device); "
-                            "give a file, which the images record with its SHA-256",
-                            path));
-  }
-  std::ifstream in(path);
-  if (!in) throw Error(Status::not_found, fmt::format("model config '{}' cannot be opened", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    const ModelConfig model = ModelConfig::from_json(text.str());
-    ConfigFile out{model, diffusion_config_in_options(text.str(), default_diffusion_config(model))};
-    out.model.validate();
-    return out;
-  } catch (const Error& e) {
-    throw Error(e.status(), fmt::format("model config '{}': {}", path, e.what()));
   }
 }
 
@@ -97,7 +70,7 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
   std::optional<ModelConfig> model_config;
   std::optional<DiffusionConfig> diffusion;
   if (!config.empty()) {
-    ConfigFile file = read_config_file(config);
+    const ModelOptionsFile file = read_model_options_file(config);
     model_config = file.model;
     diffusion = file.diffusion;
   }

@@ -42,12 +42,4 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
 void warn_long_prompts(const GenerationParams& params,
                        std::initializer_list<const LoadedModel*> models);
 
-// Reads a JSON file of the reference's model options (models.json's "options" style):
-// the ModelConfig, and the diffusion when it names diffusion_steps or noise_schedule.
-struct ConfigFile {
-  ModelConfig model;
-  std::optional<DiffusionConfig> diffusion;
-};
-ConfigFile read_config_file(const std::string& path);
-
 }  // namespace glide::cli

@@ -7,7 +7,7 @@
 
 #include "glide/error.hpp"
 #include "glide/image/png.hpp"
-#include "image/files.hpp"
+#include "glide/io/files.hpp"
 
 #ifdef GLIDE_WITH_JPEG
 #include <jpeglib.h>
@@ -77,7 +77,7 @@ torch::Tensor decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& 
 }  // namespace
 
 torch::Tensor load_image(const std::string& path) {
-  const std::string file = read_file(path);
+  const std::string file = io::read_file(path);
   const std::vector<uint8_t> bytes(file.begin(), file.end());
   static const uint8_t kPng[] = {0x89, 'P', 'N', 'G'};
   if (bytes.size() >= 4 && std::equal(kPng, kPng + 4, bytes.begin())) {

@@ -13,7 +13,6 @@
 
 #include "glide/error.hpp"
 #include "glide/io/files.hpp"
-#include "image/files.hpp"
 #include "image/utf8.hpp"
 
 namespace glide::image {
@@ -329,7 +328,7 @@ PngImage decode_png(const uint8_t* data, size_t size, const std::string& what) {
 }
 
 PngImage load_png(const std::string& path) {
-  const std::string bytes = read_file(path);
+  const std::string bytes = io::read_file(path);
   return decode_png(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "'" + path + "'");
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glide/error.hpp"
+#include "glide/io/files.hpp"
 #include "glide/models/loading.hpp"
 #include "io/json_text.hpp"
 
@@ -74,6 +75,24 @@ std::optional<DiffusionConfig> diffusion_config_in_options(const std::string& op
 DiffusionConfig diffusion_config_for(const ModelConfig& model, const std::string& options_json) {
   const DiffusionConfig defaults = default_diffusion_config(model);
   return diffusion_config_in_options(options_json, defaults).value_or(defaults);
+}
+
+ModelOptionsFile read_model_options_file(const std::string& path) {
+  std::string text;
+  try {
+    text = io::read_file(path);
+  } catch (const Error& e) {
+    throw Error(e.status(), fmt::format("model config: {}", e.what()));
+  }
+  try {
+    ModelOptionsFile file;
+    file.model = ModelConfig::from_json(text);
+    file.model.validate();
+    file.diffusion = diffusion_config_in_options(text, default_diffusion_config(file.model));
+    return file;
+  } catch (const Error& e) {
+    throw Error(e.status(), fmt::format("model config '{}': {}", path, e.what()));
+  }
 }
 
 std::string diffusion_config_to_json(const DiffusionConfig& config) {

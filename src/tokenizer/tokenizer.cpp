@@ -8,14 +8,12 @@
 #include <unicode/utf8.h>
 
 #include <climits>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <shared_mutex>
-#include <sstream>
 #include <unordered_map>
 
 #include "glide/error.hpp"
+#include "glide/io/files.hpp"
 #include "tokenizer/vocabulary.hpp"
 
 extern "C" {
@@ -91,20 +89,15 @@ std::string lower(std::string_view text) {
 }
 
 std::string read_file(const std::string& path, const char* what) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw Error(Status::not_found,
-                fmt::format("Tokenizer::from_files: {} file '{}' does not exist; expected GPT-2's "
-                            "{} (scripts/setup.sh fetches it into third_party/gpt2-vocab)",
-                            what, path, what));
+  try {
+    return io::read_file(path);
+  } catch (const Error& e) {
+    throw Error(e.status(), fmt::format("Tokenizer::from_files: {} file: {}{}", what, e.what(),
+                                        e.status() == Status::not_found
+                                            ? "; scripts/setup.sh fetches GPT-2's files into "
+                                              "third_party/gpt2-vocab"
+                                            : ""));
   }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream contents;
-  if (!(in && contents << in.rdbuf())) {
-    throw Error(Status::io_error,
-                fmt::format("Tokenizer::from_files: cannot read {} file '{}'", what, path));
-  }
-  return contents.str();
 }
 
 }  // namespace

@@ -9,8 +9,8 @@
 
 #include "glide/error.hpp"
 #include "glide/image/decode.hpp"
+#include "glide/io/files.hpp"
 #include "glide/tokenizer.hpp"
-#include "image/files.hpp"
 
 namespace glide::training {
 
@@ -26,7 +26,7 @@ bool is_image_file(const fs::path& path) {
 }
 
 std::string read_caption(const fs::path& path) {
-  std::string text = image::read_file(path.string());  // errors name the file
+  std::string text = io::read_file(path.string());  // errors name the file
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   try {
     Tokenizer::gpt2().encode(text);  // rejects invalid UTF-8, naming the byte offset

@@ -14,23 +14,12 @@
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/training/image_folder.hpp"
 #include "glide/training/shapes.hpp"
-#include "image/files.hpp"
 
 namespace glide::training {
 
 Recipe read_recipe(const std::string& path) {
-  std::string text;
-  try {
-    text = image::read_file(path);
-  } catch (const Error& e) {
-    throw Error(e.status(), fmt::format("model config: {}", e.what()));
-  }
-  try {
-    const ModelConfig model = ModelConfig::from_json(text);
-    return Recipe{model, diffusion_config_for(model, text)};
-  } catch (const Error& e) {
-    throw Error(e.status(), fmt::format("model config '{}': {}", path, e.what()));
-  }
+  const ModelOptionsFile file = read_model_options_file(path);
+  return Recipe{file.model, file.diffusion.value_or(default_diffusion_config(file.model))};
 }
 
 std::shared_ptr<const Dataset> make_dataset(const std::string& name,

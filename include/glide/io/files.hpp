@@ -3,8 +3,14 @@
 #include <string>
 
 // How glide writes every output file (images, checkpoints, CSV sheets): nothing the user had is
-// replaced without being asked, and no reader ever sees half a file.
+// replaced without being asked, and no reader ever sees half a file. And how it reads a whole
+// input file (images, config files, captions).
 namespace glide::io {
+
+// The whole file at `path`. glide::Error naming it: not_found for a missing file, io_error for
+// an unreadable one or a folder, invalid_argument for a pipe, socket or device (reading one
+// would block or never end).
+std::string read_file(const std::string& path);
 
 // Writes `bytes` to a temporary file next to `path` and renames it into place, so `path` is
 // either absent, its old contents or all of `bytes`. Without `overwrite` an existing name (a

@@ -42,6 +42,16 @@ DiffusionConfig diffusion_config_for(const ModelConfig& model, const std::string
 // when not "epsilon").
 std::string diffusion_config_to_json(const DiffusionConfig& config);
 
+// A JSON file of a model's options with the reference's names (models/recipes/*.json,
+// --model-config): the ModelConfig, validated, and the diffusion when the file names one
+// (diffusion_config_in_options() over default_diffusion_config(model)). glide::Error naming the
+// file: io::read_file()'s for the file, the JSON readers' for its text.
+struct ModelOptionsFile {
+  ModelConfig model;
+  std::optional<DiffusionConfig> diffusion;  // nullopt: the file names no diffusion option
+};
+ModelOptionsFile read_model_options_file(const std::string& path);
+
 // load_model() (glide/models/loading.hpp) plus the diffusion: `diffusion` when given, else the
 // checkpoint's kDiffusionConfigMetadataKey metadata, else default_diffusion_config().
 StageModel load_stage_model(const std::string& path,
