@@ -34,10 +34,19 @@ std::shared_ptr<const Dataset> make_dataset(const std::string& name,
 
 namespace {
 
-bool has_extension(const std::string& path, const std::string& wanted) {
+// A set output `path` must be named for the format it is written in, and writable.
+void check_output(const std::string& path, const std::string& extension, const char* what,
+                  bool overwrite) {
+  if (path.empty()) return;
   std::string ext = std::filesystem::path(path).extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == wanted;
+  if (ext != extension) {
+    throw Error(Status::invalid_argument,
+                fmt::format("'{}' would hold the {}, which is written as a {} file; give a "
+                            "name ending in {}",
+                            path, what, extension, extension));
+  }
+  io::check_output_file(path, overwrite);
 }
 
 }  // namespace
@@ -57,24 +66,9 @@ void TrainOutputs::check(const std::string& checkpoint_path) const {
                               named[i].first, named[j].first, a == b ? a : a + "' = '" + b));
     }
   }
-  if (!export_path.empty()) {
-    if (!has_extension(export_path, ".safetensors")) {
-      throw Error(Status::invalid_argument,
-                  fmt::format("cannot export to '{}': the exported model is a .safetensors file; "
-                              "name it so (glide convert makes a .pt from it)",
-                              export_path));
-    }
-    io::check_output_file(export_path, overwrite);
-  }
-  if (!loss_curve_path.empty()) {
-    if (!has_extension(loss_curve_path, ".png")) {
-      throw Error(Status::invalid_argument,
-                  fmt::format("cannot plot the loss curve to '{}': it is a PNG image; name it "
-                              "so (.png)",
-                              loss_curve_path));
-    }
-    io::check_output_file(loss_curve_path, overwrite);
-  }
+  // glide convert makes a .pt from the export when one is needed.
+  check_output(export_path, ".safetensors", "exported model", overwrite);
+  check_output(loss_curve_path, ".png", "loss curve", overwrite);
 }
 
 void write_outputs(const Trainer& trainer, const TrainOutputs& outputs) {
