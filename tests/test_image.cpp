@@ -135,6 +135,17 @@ TEST_CASE("PNG writing rejects bad images, keywords and values", "[image]") {
         save_png(path, img, {{"k", std::string("nul\0inside", 10)}});
       },
       Status::invalid_argument);
+  // A text readers would drop (glide's reader allows 16 MiB) is refused when writing.
+  CHECK(error_of(
+            [&] {
+              save_png(path, img, {{"k", std::string((8 << 20) + 1, 'a')}});
+            },
+            Status::invalid_argument)
+            .find("at most 8 MiB") != std::string::npos);
+  const std::string eight_mib((8 << 20), 'a');
+  save_png(dir.file("big-text.png"), img, {{"k", eight_mib}});
+  CHECK(load_png(dir.file("big-text.png")).text.at("k") == eight_mib);
+  std::filesystem::remove(dir.file("big-text.png"));
   CHECK_FALSE(std::filesystem::exists(path));
   CHECK(files_in(dir.path()) == 0);
   error_of([&] { save_png(dir.file("no/such/folder/x.png"), img); }, Status::io_error);

@@ -23,6 +23,8 @@ constexpr png_uint_32 kMaxReadSide = 16384;
 // The most one chunk may take once decompressed (a zTXt/iTXt text): glide's records are a few
 // kilobytes; a larger one is a decompression bomb, not a picture's caption.
 constexpr png_alloc_size_t kMaxChunkBytes = png_alloc_size_t{16} << 20;
+// The longest text glide writes: well under what it reads back.
+constexpr size_t kMaxTextBytes = size_t{8} << 20;
 // Values longer than this are written compressed (zTXt, or compressed iTXt).
 constexpr size_t kCompressTextAbove = 1024;
 
@@ -103,6 +105,13 @@ void check_keyword(const std::string& key) {
 }
 
 void check_value(const std::string& key, const std::string& value) {
+  // Readers drop a text chunk larger than they allow (glide's own: kMaxChunkBytes), silently.
+  if (value.size() > kMaxTextBytes) {
+    throw Error(Status::invalid_argument,
+                fmt::format("PNG text '{}' is {} bytes; glide writes at most {} MiB per text, as "
+                            "larger ones are dropped by PNG readers",
+                            key, value.size(), kMaxTextBytes >> 20));
+  }
   if (value.find('\0') != std::string::npos) {
     throw Error(Status::invalid_argument, "PNG text '" + key + "' holds a NUL character");
   }
