@@ -192,6 +192,9 @@ TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors",
   CHECK(run_glide(train + std::vector<std::string>{"--seed", "-1"}, dir) == 2);
   CHECK(text_of(dir.file("log.txt")).find("glide: error: --seed: -1 is negative") !=
         std::string::npos);
+  CHECK(run_glide(train + std::vector<std::string>{"--dataset", "mnist"}, dir) == 2);
+  CHECK(text_of(dir.file("log.txt")).find("glide: error: --dataset: mnist not in {shapes}") !=
+        std::string::npos);
   CHECK(run_glide(train + std::vector<std::string>{"--upsample-factor", "2"}, dir) == 2);
   CHECK(text_of(dir.file("log.txt")).find("--upsample-factor applies to upsamplers") !=
         std::string::npos);

@@ -170,7 +170,9 @@ void add_train_command(CLI::App& app) {
                   "training checkpoint (.safetensors): resumed from when it exists, written every "
                   "--checkpoint-every steps")
       ->required();
+  // Named choices are checked while parsing: a typo exits 2 before any file is read.
   sub->add_option("--dataset", cmd->dataset, "training data: shapes (the synthetic dataset)")
+      ->check(CLI::IsMember({"shapes"}))
       ->capture_default_str();
   sub->add_option("--images", cmd->image_folder,
                   "train on a folder of PNG/JPEG images, each with a same-named .txt caption");
@@ -183,6 +185,7 @@ void add_train_command(CLI::App& app) {
   sub->add_option("--warmup-steps", o.warmup_steps, "linear learning-rate warm-up")
       ->capture_default_str();
   sub->add_option("--lr-schedule", o.lr_schedule, "constant or cosine (decay to --min-lr-ratio)")
+      ->check(CLI::IsMember({"constant", "cosine"}))
       ->capture_default_str();
   sub->add_option("--min-lr-ratio", o.min_lr_ratio, "final learning rate / peak (cosine)")
       ->capture_default_str();
@@ -224,6 +227,7 @@ void add_train_command(CLI::App& app) {
   sub->add_option("--export", cmd->export_path,
                   "at the end, write the EMA weights here as a model (.safetensors)");
   sub->add_option("--export-dtype", cmd->export_dtype, "float32, float16 or bfloat16")
+      ->check(CLI::IsMember({"float32", "float16", "bfloat16"}))
       ->capture_default_str();
   sub->add_option("--loss-curve", cmd->loss_curve_path, "at the end, plot the loss to this PNG");
   sub->add_flag("--overwrite", cmd->overwrite, "replace existing --export and --loss-curve files");
