@@ -364,7 +364,7 @@ TEST_CASE("a training job's config file, dataset and outputs", "[training][train
   clash.export_path = dir.file("sub/../model.safetensors");
   std::filesystem::create_directory(dir.file("sub"));
   clash.loss_curve_path = dir.file("model.safetensors");
-  require_error([&] { clash.check(); }, "the export and the loss curve", Status::invalid_argument);
+  require_error([&] { clash.check(); }, "are one file", Status::invalid_argument);
   // Each output is named for its format: what is written is what the name says.
   clash = outputs;
   clash.export_path = dir.file("model.pt");

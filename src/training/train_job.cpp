@@ -61,9 +61,11 @@ void TrainOutputs::check(const std::string& checkpoint_path) const {
       const std::string& a = *named[i].second;
       const std::string& b = *named[j].second;
       if (a.empty() || b.empty() || !io::same_file(a, b)) continue;
-      throw Error(Status::invalid_argument,
-                  fmt::format("the {} and the {} are both '{}'; give each its own file",
-                              named[i].first, named[j].first, a == b ? a : a + "' = '" + b));
+      const std::string same =
+          a == b ? fmt::format("the {} and the {} are both '{}'", named[i].first, named[j].first, a)
+                 : fmt::format("the {} '{}' and the {} '{}' are one file", named[i].first, a,
+                               named[j].first, b);
+      throw Error(Status::invalid_argument, same + "; give each its own file");
     }
   }
   // glide convert makes a .pt from the export when one is needed.
