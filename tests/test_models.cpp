@@ -123,6 +123,10 @@ TEST_CASE("a model config that is not JSON says where it breaks", "[models]") {
   CHECK(ModelConfig::from_json(R"({"channel_mult": "1,2,3,4", "attention_resolutions": "32"})")
             .attention_resolutions == "32");
   CHECK_THAT(error_of("{\"image_size\": 1e999}"), Catch::Contains("number out of range"));
+  // Deep nesting is refused while reading (it overflowed the stack in later copies).
+  CHECK_THAT(
+      error_of("{\"num_channels\": " + std::string(100000, '[') + std::string(100000, ']') + "}"),
+      Catch::Contains("nests deeper than 64 levels"));
 }
 
 TEST_CASE("official presets have the official state-dict keys, shapes and sizes",
