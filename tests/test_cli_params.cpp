@@ -314,7 +314,11 @@ TEST_CASE("a damaged or foreign record is named, in the record's terms", "[cli]"
   };
   const std::string params = params_to_json(unusual_params()).dump();
   const std::vector<std::pair<std::string, std::string>> damaged = {
-      {"{\"command\": ", "not valid JSON (at byte"},
+      {"{\"command\": ", "the record is not valid JSON: it breaks at line 1, column"},
+      {"{\"command\": \"generate\", \"command\": \"sweep\"}", "gives the key \"command\" twice"},
+      // Deep nesting overflowed the stack of the JSON library's copies (a segfault).
+      {"{\"parameters\": " + std::string(100000, '[') + std::string(100000, ']') + "}",
+       "nests deeper than 64 levels"},
       {"[1, 2]", "it is array; expected a JSON object"},
       {"{\"parameters\": " + params + "}", "no \"command\""},
       {"{\"command\": 7, \"parameters\": " + params + "}", "\"command\" is number"},

@@ -118,6 +118,7 @@ TEST_CASE("a model config that is not JSON says where it breaks", "[models]") {
   // A key given twice: which one a reader keeps differs between readers, so neither is kept.
   CHECK_THAT(error_of(R"({"image_size": 64, "num_channels": 32, "image_size": 32})"),
              Catch::Contains("gives the key \"image_size\" twice"));
+  CHECK_THAT(error_of(R"({"": 1, "": 2})"), Catch::Contains("gives the key \"\" twice"));
   // The same key in two objects is fine (none here: a config is flat), and so is a key that
   // appears as a value.
   CHECK(ModelConfig::from_json(R"({"channel_mult": "1,2,3,4", "attention_resolutions": "32"})")

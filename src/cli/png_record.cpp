@@ -7,6 +7,7 @@
 #include "glide/error.hpp"
 #include "glide/io/sha256.hpp"
 #include "glide/version.hpp"
+#include "io/json_text.hpp"
 #include "param_fields.hpp"
 #include "usage_error.hpp"
 
@@ -71,14 +72,7 @@ std::string string_member(const nlohmann::json& object, const char* key, const c
 }
 
 LoadedRecord parse_record(const std::string& text) {
-  nlohmann::json all;
-  try {
-    all = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    damaged(fmt::format("it is not valid JSON (at byte {})", e.byte));
-  } catch (const nlohmann::json::exception&) {  // a number beyond any double's range
-    damaged("it is not valid JSON (it holds a number out of range)");
-  }
+  const nlohmann::json all = detail::parse_json(text, "the record");
   if (!all.is_object()) damaged(fmt::format("it is {}; expected a JSON object", all.type_name()));
   LoadedRecord record;
   record.command = string_member(all, "command", "");

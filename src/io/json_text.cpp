@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -31,7 +32,7 @@ std::string position_of(std::string_view text, size_t byte) {
 nlohmann::json parse_json(std::string_view text, const std::string& what, Status status) {
   // The keys seen in each object being read, innermost last, to find one given twice.
   std::vector<std::set<std::string>> open_objects;
-  std::string duplicate;
+  std::optional<std::string> duplicate;  // "" is a key too
   const nlohmann::json::parser_callback_t watch_keys =
       [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
         using Event = nlohmann::json::parse_event_t;
@@ -43,7 +44,7 @@ nlohmann::json parse_json(std::string_view text, const std::string& what, Status
         if (event == Event::object_start) open_objects.emplace_back();
         if (event == Event::object_end && !open_objects.empty()) open_objects.pop_back();
         if (event == Event::key && !open_objects.empty() &&
-            !open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty()) {
+            !open_objects.back().insert(parsed.get<std::string>()).second && !duplicate) {
           duplicate = parsed.get<std::string>();
         }
         return true;
@@ -57,9 +58,9 @@ nlohmann::json parse_json(std::string_view text, const std::string& what, Status
   } catch (const nlohmann::json::exception&) {  // a number beyond any double's range
     throw Error(status, fmt::format("{} is not valid JSON: it holds a number out of range", what));
   }
-  if (!duplicate.empty()) {
+  if (duplicate) {
     throw Error(status, fmt::format("{} gives the key \"{}\" twice in one object; keep one", what,
-                                    duplicate));
+                                    *duplicate));
   }
   return value;
 }
