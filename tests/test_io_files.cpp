@@ -92,6 +92,39 @@ TEST_CASE("write_file writes a symlink's target and keeps the link", "[io]") {
   glide::io::write_file(dangling, "x", true);
   CHECK(fs::is_symlink(dangling));
   CHECK(text_of(dir.file("made.txt")) == "x");
+
+  // A chain of links ending in a dangling one: the file goes at the end, every link stays.
+  fs::create_symlink("hop.txt", dir.file("first.txt"));
+  fs::create_symlink("end.txt", dir.file("hop.txt"));
+  glide::io::write_file(dir.file("first.txt"), "chain", true);
+  CHECK(fs::is_symlink(dir.file("first.txt")));
+  CHECK(fs::is_symlink(dir.file("hop.txt")));
+  CHECK(text_of(dir.file("end.txt")) == "chain");
+
+  // A loop is named, not followed forever.
+  fs::create_symlink("loop-b.txt", dir.file("loop-a.txt"));
+  fs::create_symlink("loop-a.txt", dir.file("loop-b.txt"));
+  require_error([&] { glide::io::write_file(dir.file("loop-a.txt"), "x", true); },
+                "cannot follow the symbolic link", Status::io_error);
+}
+
+TEST_CASE("same_file sees one file behind dots, links and dangling links", "[io]") {
+  TempDir dir;
+  using glide::io::same_file;
+  const std::string a = dir.file("a.txt");
+  CHECK(same_file(a, dir.file("sub/../a.txt")));  // neither exists yet
+  CHECK_FALSE(same_file(a, dir.file("b.txt")));
+  glide::io::write_file(a, "a");
+  fs::create_hard_link(a, dir.file("hard.txt"));
+  CHECK(same_file(a, dir.file("hard.txt")));
+  // Links that do not lead to an existing file yet: where writing them would land counts.
+  fs::create_symlink("new.txt", dir.file("to-new.txt"));
+  fs::create_symlink("to-new.txt", dir.file("to-to-new.txt"));
+  CHECK(same_file(dir.file("to-new.txt"), dir.file("new.txt")));
+  CHECK(same_file(dir.file("new.txt"), dir.file("to-to-new.txt")));
+  CHECK_FALSE(same_file(dir.file("to-new.txt"), a));
+  fs::create_symlink("a.txt", dir.file("to-a.txt"));
+  CHECK(same_file(dir.file("to-a.txt"), a));
 }
 
 TEST_CASE("checkpoints are written by the same rules", "[io]") {

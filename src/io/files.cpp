@@ -49,13 +49,15 @@ bool same_file(const std::string& a, const std::string& b) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
-  // Resolved as far as each path exists; the rest compared as written, dots removed.
-  const auto resolved = [](const std::string& path) {
-    std::error_code error;
-    const fs::path canonical = fs::weakly_canonical(fs::absolute(path, error), error);
-    return error ? fs::absolute(path).lexically_normal() : canonical;
+  // Where writing each would land (through dangling links too), compared as paths.
+  const auto landing = [](const std::string& path) {
+    try {
+      return detail::resolve_destination(path);
+    } catch (const Error&) {  // a link loop: nothing can be written there anyway
+      return fs::absolute(path).lexically_normal();
+    }
   };
-  return resolved(a) == resolved(b);
+  return landing(a) == landing(b);
 }
 
 }  // namespace glide::io

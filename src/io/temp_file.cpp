@@ -16,6 +16,8 @@
 namespace glide::io::detail {
 namespace {
 
+constexpr int kMaxLinkHops = 40;  // as Linux's path lookup (ELOOP)
+
 [[noreturn]] void already_exists(const std::string& dest) {
   throw Error(Status::invalid_argument,
               "'" + dest + "' already exists; refusing to replace it unless asked to overwrite");
@@ -50,6 +52,27 @@ void check_folder_of(const std::string& dest, const std::string& path) {
 
 }  // namespace
 
+std::filesystem::path resolve_destination(const std::string& dest) {
+  namespace fs = std::filesystem;
+  // Links are followed one by one: weakly_canonical stops at a dangling link, which would then
+  // be replaced by the file instead of the file being written where it points.
+  fs::path path = fs::absolute(dest);
+  struct stat st;
+  for (int hops = 0; ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode); ++hops) {
+    std::error_code ec;
+    const fs::path pointed = fs::read_symlink(path, ec);
+    if (ec || hops == kMaxLinkHops) {
+      throw Error(Status::io_error,
+                  "cannot write '" + dest + "': cannot follow the symbolic link: " +
+                      (ec ? ec.message() : "more than 40 links in a row (a loop?)"));
+    }
+    path = pointed.is_absolute() ? pointed : path.parent_path() / pointed;
+  }
+  std::error_code ec;
+  const fs::path resolved = fs::weakly_canonical(path, ec);
+  return ec ? path.lexically_normal() : resolved;
+}
+
 Destination check_destination(const std::string& dest, bool overwrite) {
   Destination target{dest};
   struct stat st;
@@ -59,18 +82,7 @@ Destination check_destination(const std::string& dest, bool overwrite) {
   }
   if (!overwrite) already_exists(dest);
   if (S_ISLNK(st.st_mode)) {
-    // The link's target, resolved as far as it exists (weakly_canonical of a dangling link
-    // would stop at the link itself).
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::path pointed = fs::read_symlink(dest, ec);
-    if (!ec && pointed.is_relative()) pointed = fs::path(dest).parent_path() / pointed;
-    const fs::path resolved = ec ? fs::path() : fs::weakly_canonical(pointed, ec);
-    if (ec) {
-      throw Error(Status::io_error,
-                  "cannot write '" + dest + "': cannot follow the symbolic link: " + ec.message());
-    }
-    target.path = resolved.string();
+    target.path = resolve_destination(dest).string();
     if (::stat(target.path.c_str(), &st) != 0) {  // a dangling link's new target
       check_folder_of(dest, target.path);
       return target;

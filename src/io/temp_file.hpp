@@ -3,9 +3,15 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <filesystem>
 #include <string>
 
 namespace glide::io::detail {
+
+// Where writing `dest` lands, absolute: symbolic links followed one after another (a dangling
+// one too: the file goes where it points), the folders above made canonical as far as they
+// exist. glide::Error(io_error) naming `dest` for a link that cannot be read or a loop.
+std::filesystem::path resolve_destination(const std::string& dest);
 
 // Where a file written to `dest` goes and with which permissions. Without `overwrite` an
 // existing name (a dangling symlink included) is refused. With it, a symlink's target is
