@@ -4,6 +4,7 @@ find_package(fmt REQUIRED)
 find_package(nlohmann_json 3.9 REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc i18n)
 find_package(PNG REQUIRED)
+find_package(ZLIB REQUIRED)  # PNG text chunks are inflated by glide, within bounds
 # JPEG is optional: without it, training image folders take PNG only.
 find_package(JPEG)
 

@@ -9,7 +9,7 @@ packages=(
   libtorch-dev
   # Debian's torch calls the BLAS chosen by alternatives; without this it gets the slow reference BLAS.
   libopenblas0-openmp
-  libfmt-dev libspdlog-dev nlohmann-json3-dev libicu-dev libcli11-dev libpng-dev libjpeg-dev catch2
+  libfmt-dev libspdlog-dev nlohmann-json3-dev libicu-dev libcli11-dev libpng-dev zlib1g-dev libjpeg-dev catch2
   python3 python3-dev python3-numpy python3-pytest python3-pybind11 pybind11-dev
   # Runs examples/glide.ipynb headless in the python_notebook test.
   python3-nbclient python3-nbformat python3-ipykernel

@@ -96,7 +96,7 @@ LoadedRecord parse_record(const std::string& text) {
 }  // namespace
 
 LoadedRecord read_record(const std::string& png_path) {
-  const image::PngImage png = image::load_png(png_path);
+  const image::PngInfo png = image::load_png_info(png_path);
   const auto it = png.text.find(kParametersChunk);
   if (it == png.text.end()) {
     throw Error(Status::not_found,

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <png.h>
 
-#include <cctype>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +12,7 @@
 
 #include "glide/error.hpp"
 #include "glide/io/files.hpp"
+#include "image/png_chunks.hpp"
 #include "image/utf8.hpp"
 
 namespace glide::image {
@@ -20,11 +20,12 @@ namespace {
 
 // Larger images are refused when reading, so a damaged header cannot ask for gigabytes.
 constexpr png_uint_32 kMaxReadSide = 16384;
-// The most one chunk may take once decompressed (a zTXt/iTXt text): glide's records are a few
-// kilobytes; a larger one is a decompression bomb, not a picture's caption.
+// The most one chunk libpng reads may take once decompressed (an ICC profile, iCCP, is at most
+// a few hundred kilobytes; texts are read by png_chunks.cpp).
 constexpr png_alloc_size_t kMaxChunkBytes = png_alloc_size_t{16} << 20;
-// The longest text glide writes: well under what it reads back.
-constexpr size_t kMaxTextBytes = size_t{8} << 20;
+// The longest text glide writes: well under the 16 MiB it reads back, and many PNG readers drop
+// a larger one silently.
+constexpr size_t kMaxWrittenTextBytes = size_t{8} << 20;
 // Values longer than this are written compressed (zTXt, or compressed iTXt).
 constexpr size_t kCompressTextAbove = 1024;
 
@@ -105,12 +106,11 @@ void check_keyword(const std::string& key) {
 }
 
 void check_value(const std::string& key, const std::string& value) {
-  // Readers drop a text chunk larger than they allow (glide's own: kMaxChunkBytes), silently.
-  if (value.size() > kMaxTextBytes) {
+  if (value.size() > kMaxWrittenTextBytes) {
     throw Error(Status::invalid_argument,
                 fmt::format("PNG text '{}' is {} bytes; glide writes at most {} MiB per text, as "
                             "larger ones are dropped by PNG readers",
-                            key, value.size(), kMaxTextBytes >> 20));
+                            key, value.size(), kMaxWrittenTextBytes >> 20));
   }
   if (value.find('\0') != std::string::npos) {
     throw Error(Status::invalid_argument, "PNG text '" + key + "' holds a NUL character");
@@ -156,51 +156,6 @@ struct ReadStruct {
   png_structp png = nullptr;
   png_infop info = nullptr;
 };
-
-std::string latin1_to_utf8(const char* s, size_t n) {
-  std::string out;
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else {
-      out += static_cast<char>(0xc0 | (c >> 6));
-      out += static_cast<char>(0x80 | (c & 0x3f));
-    }
-  }
-  return out;
-}
-
-// A chunk type is four ASCII letters (PNG spec section 5.4).
-bool is_chunk_type(const std::string& type) {
-  for (const char c : type) {
-    if (!std::isalpha(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
-// libpng allocates a chunk's declared length before reading it, so a 44-byte file claiming a
-// 2 GiB text chunk would cost that memory and seconds. Each chunk (length, type, data, CRC;
-// PNG spec section 5.3) must fit in the bytes there are.
-void check_chunk_lengths(const uint8_t* data, size_t size, const std::string& what) {
-  size_t offset = 8;  // after the signature
-  for (int index = 0; offset + 8 <= size; ++index) {
-    const uint64_t length = (uint64_t{data[offset]} << 24) | (uint64_t{data[offset + 1]} << 16) |
-                            (uint64_t{data[offset + 2]} << 8) | uint64_t{data[offset + 3]};
-    const std::string type(reinterpret_cast<const char*>(data + offset + 4), 4);
-    const size_t remaining = size - offset - 8;
-    if (length + 4 > remaining) {
-      throw Error(
-          Status::invalid_format,
-          fmt::format("{} is a damaged PNG file: chunk {} ({}) at byte {} declares {} "
-                      "bytes of data and a checksum, but only {} bytes follow",
-                      what, index, is_chunk_type(type) ? type : "?", offset, length, remaining));
-    }
-    if (type == "IEND") return;
-    offset += 8 + length + 4;
-  }
-}
 
 // False after a libpng error. Throws glide::Error for an image too large to read.
 bool decode_into(png_structp png, png_infop info, Source* src, const std::string* what,
@@ -307,14 +262,12 @@ void save_png(const std::string& path, const torch::Tensor& image, const PngText
 }
 
 PngImage decode_png(const uint8_t* data, size_t size, const std::string& what) {
-  if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
-    throw Error(Status::invalid_format,
-                what + " is not a PNG file: it does not start with the PNG signature");
-  }
-  check_chunk_lengths(data, size, what);
+  detail::PngHeader header = detail::read_png_header(data, size, what);
   ErrorSlot slot;
   ReadStruct rs(&slot);
-  // Compressed text chunks expand while read: bound what one may take.
+  // The texts were read above, within bounds; libpng skips them.
+  png_set_keep_unknown_chunks(rs.png, PNG_HANDLE_CHUNK_NEVER, detail::kTextChunkNames, 3);
+  // Other compressed chunks (iCCP) expand while read: bound what one may take.
   png_set_chunk_malloc_max(rs.png, kMaxChunkBytes);
   Source src{data, size, 0};
   PngImage out;
@@ -322,18 +275,15 @@ PngImage decode_png(const uint8_t* data, size_t size, const std::string& what) {
   if (!decode_into(rs.png, rs.info, &src, &what, &out, &rows)) {
     throw Error(Status::invalid_format, what + " is a damaged PNG file: " + slot.message);
   }
-  png_textp texts = nullptr;
-  int count = 0;
-  png_get_text(rs.png, rs.info, &texts, &count);
-  for (int k = 0; k < count; ++k) {
-    const png_text& t = texts[k];
-    const bool utf8 =
-        t.compression == PNG_ITXT_COMPRESSION_NONE || t.compression == PNG_ITXT_COMPRESSION_zTXt;
-    std::string value =
-        utf8 ? std::string(t.text, t.itxt_length) : latin1_to_utf8(t.text, t.text_length);
-    out.text[latin1_to_utf8(t.key, std::strlen(t.key))] = std::move(value);
-  }
+  out.text = std::move(header.text);
   return out;
+}
+
+PngInfo load_png_info(const std::string& path) {
+  const std::string bytes = io::read_file(path);
+  detail::PngHeader header = detail::read_png_header(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                                     bytes.size(), "'" + path + "'");
+  return {header.width, header.height, std::move(header.text)};
 }
 
 PngImage load_png(const std::string& path) {

@@ -2,6 +2,7 @@
 
 #include <torch/types.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -27,10 +28,20 @@ void save_png(const std::string& path, const torch::Tensor& image, const PngText
 // Reads any PNG (gray, gray + alpha, RGB, RGBA, palette; 1-16 bits; interlaced) as uint8 RGB:
 // 16-bit samples are scaled to 8, gray is repeated, alpha is dropped. Throws glide::Error naming
 // the file: not_found, io_error, invalid_format for a damaged or non-PNG file, unsupported for
-// images over 16384 pixels on a side.
+// images over 16384 pixels on a side or more text than glide reads (16 MiB per text, 32 MiB in
+// all, decompressed).
 PngImage load_png(const std::string& path);
 
-// The same for a PNG held in memory; `what` names it in errors.
+// A PNG's size and text chunks, read without decoding its pixels (a 16384x16384 image's header
+// reads in milliseconds). The same checks and errors as load_png, but for the pixel data.
+struct PngInfo {
+  uint32_t width = 0;
+  uint32_t height = 0;
+  PngText text;
+};
+PngInfo load_png_info(const std::string& path);
+
+// The same as load_png for a PNG held in memory; `what` names it in errors.
 PngImage decode_png(const uint8_t* data, size_t size, const std::string& what = "PNG data");
 // The PNG file's bytes for an image and text chunks (as save_png writes them).
 std::string encode_png(const torch::Tensor& image, const PngText& text = {});
