@@ -210,3 +210,21 @@ TEST_CASE("glide info shows a PNG's text without letting it drive the terminal",
   CHECK(log.find("text: Comment = clear\\x1b[2Jscreen\\nforged: line") != std::string::npos);
   CHECK(log.find('\x1b') == std::string::npos);
 }
+
+TEST_CASE("error messages quote file content without letting it drive the terminal", "[cli]") {
+  glide::test::ScratchDir dir("glide-cli-run");
+  // A record whose key holds ESC, the C1 control CSI and a NUL: the message names the key.
+  const std::string key = R"(k\u001b[2J\u009b\u0000end)";
+  glide::image::save_png(dir.file("r.png"), torch::zeros({2, 2, 3}, torch::kUInt8),
+                         {{"glide_parameters", "{\"" + key + "\": 1, \"" + key + "\": 2}"}});
+  CHECK(run_glide({"generate", "--from", dir.file("r.png")}, dir) == 1);
+  const std::string log = text_of(dir.file("log.txt"));
+  CHECK(log.find("gives the key \"k\\x1b[2J\\u009b\\x00end\" twice") != std::string::npos);
+  CHECK(log.find('\x1b') == std::string::npos);
+  CHECK(log.find("\xc2\x9b") == std::string::npos);
+
+  CHECK(run_glide({"bogus"}, dir) == 2);
+  CHECK(text_of(dir.file("log.txt"))
+            .find("glide: error: unknown command 'bogus'; the commands are generate, upsample") !=
+        std::string::npos);
+}

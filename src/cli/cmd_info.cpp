@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "glide/image/png.hpp"
 #include "glide/io/checkpoint.hpp"
+#include "printable.hpp"
 
 namespace glide::cli {
 
@@ -37,25 +38,6 @@ std::string clip(const std::string& s, size_t limit) {
   size_t n = limit;
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
   return s.substr(0, n) + "...";
-}
-
-// Text from a file, safe to print on a terminal: control characters (an escape sequence could
-// rewrite the screen; a newline would forge a line) shown as \n, \t or \xNN.
-std::string printable(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte == '\n') {
-      out += "\\n";
-    } else if (byte == '\t') {
-      out += "\\t";
-    } else if (byte < 0x20 || byte == 0x7f) {
-      out += fmt::format("\\x{:02x}", byte);
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 // Strings read from a file need not be UTF-8: bytes that are not become U+FFFD instead of
@@ -97,7 +79,7 @@ Info inspect(const std::string& file) {
 
 void print_text(const Info& info) {
   const auto& tensors = info.checkpoint.tensors;
-  fmt::print("file: {}\n", info.file);
+  fmt::print("file: {}\n", printable(info.file));
   fmt::print("format: {}\n", format_name(info.checkpoint.format));
   fmt::print("tensors: {}\n", tensors.size());
   fmt::print("parameters: {}\n", with_thousands(tensors.parameter_count()));
@@ -159,18 +141,18 @@ bool is_png(const std::string& file) {
   return in.read(start, sizeof start) && std::equal(start, start + 8, kSignature);
 }
 
-// A PNG: its size and text chunks, where glide keeps the parameters that made it.
+// A PNG: its size and text chunks, where glide keeps the parameters that made it. Its pixels
+// are not decoded (a large image's would take seconds and gigabytes).
 void print_png(const std::string& file, bool json) {
-  const image::PngImage png = image::load_png(file);
-  const int64_t height = png.pixels.size(0), width = png.pixels.size(1);
+  const image::PngInfo png = image::load_png_info(file);
   if (json) {
     nlohmann::ordered_json out = {
-        {"file", file}, {"format", "png"}, {"width", width}, {"height", height}};
+        {"file", file}, {"format", "png"}, {"width", png.width}, {"height", png.height}};
     out["text"] = png.text;
     fmt::print("{}\n", dump_json(out));
     return;
   }
-  fmt::print("file: {}\nformat: png\nsize: {}x{}\n", file, width, height);
+  fmt::print("file: {}\nformat: png\nsize: {}x{}\n", printable(file), png.width, png.height);
   for (const auto& [key, value] : png.text) {
     fmt::print("text: {} = {}\n", printable(key), printable(value));
   }

@@ -3,14 +3,19 @@
 
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "glide/error.hpp"
 #include "glide/version.hpp"
+#include "printable.hpp"
 #include "usage_error.hpp"
 
-// Exit status: 0 done, 1 failed, 2 the command line must change (a bad flag or value).
+using glide::cli::printable;
+
+// Exit status: 0 done, 1 failed, 2 the command line must change (a bad flag or value). Messages
+// go through printable(): they quote names and values that came from files.
 int main(int argc, char** argv) {
   CLI::App app{"glide: text-guided image generation with OpenAI's GLIDE models"};
   app.set_version_flag("--version", std::string("glide ") + glide::version_string());
@@ -30,21 +35,31 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help and --version
     // CLI11's own message, in glide's form (every error line starts "glide: error").
     const std::vector<CLI::App*> commands = app.get_subcommands();
-    fmt::print(stderr, "glide: error: {}\nrun 'glide {}--help' for the flags\n", e.what(),
-               commands.empty() ? "" : commands.back()->get_name() + " ");
+    if (commands.empty() && argc > 1 && argv[1][0] != '-') {  // CLI11: "A subcommand is required"
+      std::string names;
+      for (const CLI::App* command : app.get_subcommands({})) {
+        names += (names.empty() ? "" : ", ") + command->get_name();
+      }
+      fmt::print(stderr, "glide: error: unknown command '{}'; the commands are {}\n",
+                 printable(argv[1]), names);
+      return 2;
+    }
+    fmt::print(stderr, "glide: error: {}\nglide: run 'glide {}--help' for the flags\n",
+               printable(e.what()), commands.empty() ? "" : commands.back()->get_name() + " ");
     return 2;
   } catch (const glide::cli::UsageError& e) {
-    fmt::print(stderr, "glide: error: {}\n", e.what());
+    fmt::print(stderr, "glide: error: {}\n", printable(e.what()));
     return 2;
   } catch (const glide::Error& e) {
-    fmt::print(stderr, "glide: error ({}): {}\n", glide::status_name(e.status()), e.what());
+    fmt::print(stderr, "glide: error ({}): {}\n", glide::status_name(e.status()),
+               printable(e.what()));
     return 1;
   } catch (const c10::Error& e) {
     // A LibTorch failure glide did not foresee: its message, without LibTorch's backtrace.
-    fmt::print(stderr, "glide: error (LibTorch): {}\n", e.what_without_backtrace());
+    fmt::print(stderr, "glide: error (LibTorch): {}\n", printable(e.what_without_backtrace()));
     return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "glide: error: {}\n", e.what());
+    fmt::print(stderr, "glide: error: {}\n", printable(e.what()));
     return 1;
   }
   return 0;

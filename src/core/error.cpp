@@ -19,8 +19,27 @@ const char* status_name(Status status) {
   return "unknown status";
 }
 
+namespace {
+
+// what() is a C string: a NUL quoted from a file (a key, a name) would cut the message short
+// there, so it is spelled out instead.
+std::string without_nul(const std::string& message) {
+  if (message.find('\0') == std::string::npos) return message;
+  std::string out;
+  for (const char c : message) {
+    if (c == '\0') {
+      out += "\\x00";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Error::Error(Status status, const std::string& message)
-    : std::runtime_error(message), status_(status) {}
+    : std::runtime_error(without_nul(message)), status_(status) {}
 
 const char* version_string() {
   return GLIDE_VERSION_STRING;

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace glide::cli {
+
+// Text from a file or a message quoting one, safe to print on a terminal: control characters
+// (an escape sequence could rewrite the screen; a newline would forge a line) are shown as \n,
+// \t or \xNN, C1 controls as \u0080..\u009f, and bytes that are not UTF-8 as \xNN.
+std::string printable(std::string_view text);
+
+}  // namespace glide::cli
