@@ -348,6 +348,30 @@ TEST_CASE("torch.save files that are not what they claim are refused", "[io]") {
     require_error([&] { glide::load_checkpoint(dir.file("no-version.pt")); },
                   "no 'archive/version' record", Status::invalid_format);
   }
+  SECTION("a version record that is not a version LibTorch reads") {
+    const auto with_version = [&](const std::string& version) {
+      std::string file;
+      {
+        glide::io::detail::ZipWriter zip(
+            [&](const void* p, size_t n) { file.append(static_cast<const char*>(p), n); });
+        const Bytes pkl = simple("FloatStorage", 4);
+        zip.add("archive/data.pkl", pkl.data(), pkl.size());
+        zip.add("archive/version", version.data(), version.size());
+        zip.finish();
+      }
+      glide::test::write_bytes(dir.file("v.pt"), Bytes(file.begin(), file.end()));
+      return dir.file("v.pt");
+    };
+    // LibTorch's reader threw std::stoull's bare "stoull" for these.
+    for (const std::string version : {"99999999999999999999999\n", "three\n", "-3\n", ""}) {
+      INFO(version);
+      require_error([&] { glide::load_checkpoint(with_version(version)); },
+                    "'archive/version' record is not a format version", Status::invalid_format);
+    }
+    require_error([&] { glide::load_checkpoint(with_version("999\n")); },
+                  "archive format version 999; this glide's LibTorch reads versions 1 to",
+                  Status::unsupported);
+  }
   SECTION("the legacy (pre-1.6) torch.save format") {
     glide::test::write_bytes(dir.file("legacy.pt"), {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c});
     require_error([&] { glide::load_checkpoint(dir.file("legacy.pt")); }, "before PyTorch 1.6",

@@ -4,11 +4,13 @@
 #include <c10/util/Exception.h>
 #include <caffe2/serialize/inline_container.h>
 #include <caffe2/serialize/read_adapter_interface.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <map>
+#include <string>
 
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
@@ -64,15 +66,19 @@ class Archive {
     }
     prefix_ = first.substr(0, slash + 1);
     // What LibTorch's reader requires, said in the file's terms instead of its enforce messages.
-    if (!find("version") && !find(".data/version")) {
+    const ZipEntry* version = find("version") ? find("version") : find(".data/version");
+    if (!version) {
       fail("it has no '" + prefix_ +
            "version' record, which torch.save always writes (damaged, "
            "or not a torch.save archive)");
     }
+    check_format_version(*version);
     try {
       reader_ = std::make_unique<PyTorchStreamReader>(std::make_shared<MappedAdapter>(file_));
     } catch (const c10::Error& e) {
       fail("not a torch.save archive: " + brief(e));
+    } catch (const std::exception& e) {  // LibTorch's std::stoull on a record it did not check
+      fail(std::string("not a torch.save archive: ") + e.what());
     }
   }
 
@@ -118,6 +124,33 @@ class Archive {
   }
 
  private:
+  // The archive format's version, a decimal number with a newline ("3\n"): LibTorch's reader
+  // would throw std::stoull's bare "stoull" for a huge or non-numeric one.
+  void check_format_version(const ZipEntry& entry) const {
+    namespace serialize = caffe2::serialize;
+    if (!entry.stored()) return;  // torch.save stores records; the reader inflates any other
+    std::string text(reinterpret_cast<const char*>(file_->data() + entry.data_offset),
+                     static_cast<size_t>(std::min<uint64_t>(entry.size, 32)));
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    const bool digits = !text.empty() && text.size() <= 9 &&
+                        text.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || entry.size > 32) {
+      fail("its '" + entry.name +
+           "' record is not a format version (a small decimal number, as "
+           "torch.save writes); the archive is damaged");
+    }
+    const uint64_t version = std::stoull(text);
+    if (version < serialize::kMinSupportedFileFormatVersion ||
+        version > serialize::kMaxSupportedFileFormatVersion) {
+      fail(fmt::format("it is in archive format version {}; this glide's LibTorch reads versions "
+                       "{} to {} (save it with an older torch, or build glide against a newer "
+                       "LibTorch)",
+                       version, serialize::kMinSupportedFileFormatVersion,
+                       serialize::kMaxSupportedFileFormatVersion),
+           Status::unsupported);
+    }
+  }
+
   static ZipIndex open_zip(const MappedFile& file) {
     const uint8_t* d = file.data();
     const size_t n = file.size();
