@@ -1,5 +1,6 @@
 // Training on a folder of captioned images: PNG and JPEG decoding, resize + centre crop, and the
 // errors for missing captions and unreadable files.
+#include <filesystem>
 #include <fstream>
 
 #include "glide/image/decode.hpp"
@@ -123,6 +124,11 @@ TEST_CASE("image folders without captions, images or valid files are refused cle
   image::save_png(dir.file("x.png"), two_halves());
   require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); }, "x.txt",
                 Status::not_found);
+  // A caption that is a folder is named as one, not as missing.
+  std::filesystem::create_directory(dir.file("x.txt"));
+  require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); },
+                "x.txt': it is a folder", Status::io_error);
+  std::filesystem::remove(dir.file("x.txt"));
   write_text(dir.file("x.txt"), std::string("caf\xC3", 4));
   require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); }, "x.txt");
   write_text(dir.file("y.txt"), "fake");
@@ -142,6 +148,16 @@ TEST_CASE("image folders without captions, images or valid files are refused cle
   write_text(dir.file("cut.jpg"), whole.substr(0, whole.size() * 3 / 4));
   require_error([&] { image::load_image(dir.file("cut.jpg")); }, "damaged JPEG",
                 Status::invalid_format);
+  // Cut mid-scan but closed with an EOI marker: libjpeg warns of a "premature end of data
+  // segment" and fills the rest with gray.
+  write_text(dir.file("cut.jpg"), whole.substr(0, whole.size() * 3 / 4) + "\xFF\xD9");
+  require_error([&] { image::load_image(dir.file("cut.jpg")); }, "damaged JPEG",
+                Status::invalid_format);
+  // Whole but for its final EOI marker: every row is there, so it reads as the whole file does.
+  write_text(dir.file("whole.jpg"), whole);
+  write_text(dir.file("no-eoi.jpg"), whole.substr(0, whole.size() - 2));
+  CHECK(torch::equal(image::load_image(dir.file("no-eoi.jpg")),
+                     image::load_image(dir.file("whole.jpg"))));
 #else
   require_error([&] { broken.get(2); }, "without libjpeg", Status::unsupported);
 #endif

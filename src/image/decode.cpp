@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <vector>
+#include <string>
 
 #include "glide/error.hpp"
 #include "glide/image/png.hpp"
@@ -36,14 +36,20 @@ void on_jpeg_error(j_common_ptr info) {
   std::longjmp(err->jump, 1);
 }
 
-// libjpeg's warnings go to stderr by default. A file that ends early is only a warning there
-// (the missing rows come out gray): refuse it like any damaged image. Other warnings (stray
-// bytes between markers) are common in JPEGs every viewer shows, and are not printed.
+// libjpeg's warnings go to stderr by default. Damaged entropy-coded data is only a warning there
+// (the rows it held come out gray): a scan cut short by a marker (a truncated file, which
+// load_image closes with an EOI marker), a bad Huffman code or the end of the data is refused
+// like any damaged image. Other warnings' files are whole (stray bytes between markers are
+// common in JPEGs every viewer shows); they are not printed.
 void on_jpeg_message(j_common_ptr info, int level) {
-  if (level == -1 && info->err->msg_code == JWRN_JPEG_EOF) on_jpeg_error(info);
+  if (level != -1) return;  // trace messages
+  const int code = info->err->msg_code;
+  if (code == JWRN_HIT_MARKER || code == JWRN_HUFF_BAD_CODE || code == JWRN_JPEG_EOF) {
+    on_jpeg_error(info);
+  }
 }
 
-torch::Tensor decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& path) {
+torch::Tensor decode_jpeg(const std::string& bytes, const std::string& path) {
   jpeg_decompress_struct info{};
   JpegErrorManager err{};
   info.err = jpeg_std_error(&err.base);
@@ -55,7 +61,8 @@ torch::Tensor decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& 
     throw Error(Status::invalid_format, fmt::format("{}: damaged JPEG: {}", path, err.message));
   }
   jpeg_create_decompress(&info);
-  jpeg_mem_src(&info, bytes.data(), static_cast<unsigned long>(bytes.size()));
+  jpeg_mem_src(&info, reinterpret_cast<const unsigned char*>(bytes.data()),
+               static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&info, TRUE);
   if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
     jpeg_destroy_decompress(&info);
@@ -77,14 +84,16 @@ torch::Tensor decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& 
 }  // namespace
 
 torch::Tensor load_image(const std::string& path) {
-  const std::string file = io::read_file(path);
-  const std::vector<uint8_t> bytes(file.begin(), file.end());
-  static const uint8_t kPng[] = {0x89, 'P', 'N', 'G'};
-  if (bytes.size() >= 4 && std::equal(kPng, kPng + 4, bytes.begin())) {
-    return decode_png(bytes.data(), bytes.size(), path).pixels;
+  std::string bytes = io::read_file(path);
+  const auto byte = [&](size_t i) { return static_cast<uint8_t>(bytes[i]); };
+  if (bytes.size() >= 4 && bytes.compare(0, 4, "\x89PNG") == 0) {
+    return decode_png(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path).pixels;
   }
-  if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
+  if (bytes.size() >= 3 && byte(0) == 0xFF && byte(1) == 0xD8 && byte(2) == 0xFF) {
 #ifdef GLIDE_WITH_JPEG
+    // Many writers leave out the final EOI marker; a file missing only that is whole. Closing
+    // any file with one makes a truncated scan end at a marker, which libjpeg reports.
+    if (byte(bytes.size() - 2) != 0xFF || byte(bytes.size() - 1) != 0xD9) bytes += "\xFF\xD9";
     return decode_jpeg(bytes, path);
 #else
     throw Error(Status::unsupported,

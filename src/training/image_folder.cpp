@@ -18,15 +18,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr size_t kMaxCaptionBytes = size_t{1} << 20;
+
 bool is_image_file(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string ext = io::lowercase_extension(path.string());
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
 std::string read_caption(const fs::path& path) {
-  std::string text = io::read_file(path.string());  // errors name the file
+  // Errors name the file; a caption is a line or a paragraph, not a megabyte.
+  std::string text = io::read_file(path.string(), kMaxCaptionBytes);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   try {
     Tokenizer::gpt2().encode(text);  // rejects invalid UTF-8, naming the byte offset
@@ -96,7 +97,8 @@ ImageFolderDataset::ImageFolderDataset(const std::string& folder, int64_t image_
   for (const auto& file : files) {
     fs::path caption = file;
     caption.replace_extension(".txt");
-    if (!fs::is_regular_file(caption, ec)) {
+    // A caption that is there but no file (a folder, a pipe) is named as such by read_file.
+    if (!fs::exists(caption, ec)) {
       throw Error(Status::not_found,
                   fmt::format("image {} has no caption file {}", file.string(), caption.string()));
     }
