@@ -59,8 +59,10 @@ TEST_CASE("write_file replaces only what it is asked to, and nothing half-writte
 
   // A folder is refused, with or without overwrite.
   fs::create_directory(dir.file("folder"));
-  require_error([&] { glide::io::check_output_file(dir.file("folder"), true); }, "is a folder",
-                Status::invalid_argument);
+  for (const bool overwrite : {true, false}) {
+    require_error([&] { glide::io::check_output_file(dir.file("folder"), overwrite); },
+                  "is a folder", Status::invalid_argument);
+  }
   CHECK(entries_in(dir.path()) == 2);  // no temporary file left behind
 
   // A new file's folder must exist and be a folder; found before any work, not at the end.
@@ -143,4 +145,30 @@ TEST_CASE("checkpoints are written by the same rules", "[io]") {
   fs::permissions(pt, fs::perms::owner_read);
   require_error([&] { glide::io::save_torch_state_dict(state, pt, true); }, "is read-only",
                 Status::invalid_argument);
+}
+
+TEST_CASE("lowercase_extension reads a file name's extension in any case", "[io]") {
+  using glide::io::lowercase_extension;
+  CHECK(lowercase_extension("dir/Out.PNG") == ".png");
+  CHECK(lowercase_extension("run.ckpt.SafeTensors") == ".safetensors");
+  CHECK(lowercase_extension("dir.d/name") == "");
+  CHECK(lowercase_extension("name.") == ".");
+  // A name that is only an extension has it (std::filesystem calls it a dotfile without one).
+  CHECK(lowercase_extension("dir/.safetensors") == ".safetensors");
+  CHECK(lowercase_extension("..") == "");
+}
+
+TEST_CASE("read_file reads whole files up to a size", "[io]") {
+  TempDir dir;
+  const std::string path = dir.file("data.bin");
+  const std::string bytes = std::string("a\0b", 3) + std::string(100000, 'x');
+  glide::io::write_file(path, bytes);
+  CHECK(glide::io::read_file(path) == bytes);
+  CHECK(glide::io::read_file(path, bytes.size()) == bytes);
+  require_error([&] { glide::io::read_file(path, bytes.size() - 1); },
+                "it is 100003 bytes; glide reads at most 100002 bytes here",
+                Status::invalid_argument);
+  require_error([&] { glide::io::read_file(dir.file("absent")); }, "absent", Status::not_found);
+  require_error([&] { glide::io::read_file(dir.path().string()); }, "it is a folder",
+                Status::io_error);
 }

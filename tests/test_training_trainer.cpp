@@ -210,8 +210,9 @@ TEST_CASE("a checkpoint of another recipe, a damaged one or a foreign file is re
   require_error([&] { training::Trainer(tiny_options(model_file), tiny_shapes()); },
                 "is a model file, not a glide training checkpoint");
   CHECK(file_bytes(model_file) == model_bytes);
-  // A torch.save file is named as one (it used to be read as a damaged safetensors file).
-  const std::string torch_file = dir.file("model.pt");
+  // A torch.save file is named as one (it used to be read as a damaged safetensors file), even
+  // named .safetensors (a .pt name is refused by its name).
+  const std::string torch_file = dir.file("torch-save.safetensors");
   io::save_torch_state_dict(io::load_safetensors(model_file), torch_file);
   require_error([&] { training::Trainer(tiny_options(torch_file), tiny_shapes()); },
                 "is a torch.save file, not a glide training checkpoint");
@@ -300,8 +301,14 @@ TEST_CASE("training options are validated with the option's name", "[training][t
   // A checkpoint path that cannot be written is refused before any step is taken.
   o.checkpoint_path = dir.file("no-folder/run.safetensors");
   require_error([&] { training::Trainer(o, tiny_shapes()); }, "does not exist", Status::io_error);
-  o.checkpoint_path = dir.path().string();
+  std::filesystem::create_directory(dir.file("folder.safetensors"));
+  o.checkpoint_path = dir.file("folder.safetensors");
   require_error([&] { training::Trainer(o, tiny_shapes()); }, "is a folder",
+                Status::invalid_argument);
+  // A checkpoint is a safetensors file whatever its name: a .pt name would mislead a reader.
+  o.checkpoint_path = dir.file("run.pt");
+  require_error([&] { training::Trainer(o, tiny_shapes()); },
+                "checkpoints are written as safetensors files; give a name ending in .safetensors",
                 Status::invalid_argument);
 }
 

@@ -1,7 +1,5 @@
 #include <fmt/core.h>
 
-#include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -11,6 +9,7 @@
 #include "commands.hpp"
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
+#include "glide/io/files.hpp"
 #include "glide/version.hpp"
 #include "image_output.hpp"
 #include "param_fields.hpp"
@@ -31,9 +30,7 @@ enum class OutputFormat { torch, safetensors };
 
 // The format to write, from OUTPUT's extension (any case).
 OutputFormat output_format(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string ext = io::lowercase_extension(path);
   if (ext == ".pt" || ext == ".pth") return OutputFormat::torch;
   if (ext == ".safetensors") return OutputFormat::safetensors;
   throw Error(Status::unsupported,
@@ -63,9 +60,11 @@ torch::Tensor cast_in_range(const std::string& name, const torch::Tensor& t, tor
   if (overflowed > 0) {
     throw UsageError(fmt::format(
         "--dtype {}: '{}' has {} value{} beyond {}'s range (the largest magnitude is {:g}); "
-        "they would become infinite. Keep float32, or use bfloat16 (float32's range)",
+        "they would become infinite. {}",
         dtype_name, name, overflowed, overflowed == 1 ? "" : "s", dtype_name,
-        t.abs().nan_to_num(0, 0, 0).max().item<double>()));
+        t.abs().nan_to_num(0, 0, 0).max().item<double>(),
+        dtype == torch::kBFloat16 ? "Keep float32"
+                                  : "Keep float32, or use bfloat16 (float32's range)"));
   }
   return cast;
 }

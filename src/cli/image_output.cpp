@@ -2,7 +2,6 @@
 
 #include <fmt/core.h>
 
-#include <cctype>
 #include <cmath>
 #include <filesystem>
 
@@ -20,9 +19,7 @@ void add_output_flags(CLI::App* cmd, OutputFlags& flags, const std::string& defa
   const CLI::Validator png_name(
       [](std::string& name) -> std::string {
         if (name.empty()) return "an empty name names no file; give one such as out.png";
-        std::string ext = std::filesystem::path(name).extension().string();
-        for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (ext != ".png") {
+        if (io::lowercase_extension(name) != ".png") {
           return fmt::format("'{}': glide writes PNG images; give a name that ends in .png", name);
         }
         return "";

@@ -1,12 +1,14 @@
 #include "glide/io/files.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <system_error>
 
 #include "glide/error.hpp"
@@ -14,7 +16,7 @@
 
 namespace glide::io {
 
-std::string read_file(const std::string& path) {
+std::string read_file(const std::string& path, size_t max_bytes) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;
@@ -28,10 +30,18 @@ std::string read_file(const std::string& path) {
   if (!S_ISREG(st.st_mode)) {
     throw Error(Status::invalid_argument, "cannot read '" + path + "': it is not a regular file");
   }
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    throw Error(Status::invalid_argument,
+                fmt::format("cannot read '{}': it is {} bytes; glide reads at most {} bytes here",
+                            path, st.st_size, max_bytes));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(Status::io_error, "cannot open '" + path + "' for reading");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // One read of the size stat gave: a file that shrank meanwhile ends early, one that grew is cut.
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (in.bad()) throw Error(Status::io_error, "reading '" + path + "' failed");
+  bytes.resize(static_cast<size_t>(in.gcount()));
   return bytes;
 }
 
@@ -43,6 +53,15 @@ void write_file(const std::string& path, const std::string& bytes, bool overwrit
 
 void check_output_file(const std::string& path, bool overwrite) {
   detail::check_destination(path, overwrite);
+}
+
+std::string lowercase_extension(const std::string& path) {
+  const std::filesystem::path name = std::filesystem::path(path).filename();
+  std::string extension = name.extension().string();
+  const std::string whole = name.string();
+  if (extension.empty() && whole.size() > 1 && whole[0] == '.' && whole != "..") extension = whole;
+  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return extension;
 }
 
 bool same_file(const std::string& a, const std::string& b) {

@@ -23,6 +23,11 @@ constexpr int kMaxLinkHops = 40;  // as Linux's path lookup (ELOOP)
               "'" + dest + "' already exists; refusing to replace it unless asked to overwrite");
 }
 
+[[noreturn]] void is_a_folder(const std::string& dest) {
+  throw Error(Status::invalid_argument,
+              "cannot write '" + dest + "': it is a folder; give a file name in it");
+}
+
 // A new file at `path` (written for `dest`) needs a folder to go into; found out now rather
 // than when the temporary file cannot be created after the work is done.
 void check_folder_of(const std::string& dest, const std::string& path) {
@@ -80,7 +85,12 @@ Destination check_destination(const std::string& dest, bool overwrite) {
     check_folder_of(dest, dest);
     return target;
   }
-  if (!overwrite) already_exists(dest);
+  if (!overwrite) {
+    // A folder (or a link to one) is never replaced: say so, not that it exists.
+    struct stat target;
+    if (::stat(dest.c_str(), &target) == 0 && S_ISDIR(target.st_mode)) is_a_folder(dest);
+    already_exists(dest);
+  }
   if (S_ISLNK(st.st_mode)) {
     target.path = resolve_destination(dest).string();
     if (::stat(target.path.c_str(), &st) != 0) {  // a dangling link's new target
@@ -88,10 +98,7 @@ Destination check_destination(const std::string& dest, bool overwrite) {
       return target;
     }
   }
-  if (S_ISDIR(st.st_mode)) {
-    throw Error(Status::invalid_argument,
-                "cannot write '" + dest + "': it is a folder; give a file name in it");
-  }
+  if (S_ISDIR(st.st_mode)) is_a_folder(dest);
   if (!S_ISREG(st.st_mode)) {
     throw Error(Status::invalid_argument, "cannot write '" + dest + "': it is not a regular file");
   }

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
-#include <filesystem>
 #include <iterator>
 #include <utility>
 
@@ -38,9 +36,7 @@ namespace {
 void check_output(const std::string& path, const std::string& extension, const char* what,
                   bool overwrite) {
   if (path.empty()) return;
-  std::string ext = std::filesystem::path(path).extension().string();
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (ext != extension) {
+  if (io::lowercase_extension(path) != extension) {
     throw Error(Status::invalid_argument,
                 fmt::format("'{}' would hold the {}, which is written as a {} file; give a "
                             "name ending in {}",

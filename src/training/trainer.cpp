@@ -203,6 +203,10 @@ void TrainOptions::validate() const {
   require(checkpoint_every > 0,
           fmt::format("checkpoint_every={} must be positive", checkpoint_every));
   require(!checkpoint_path.empty(), "checkpoint_path is required: training always checkpoints");
+  require(io::lowercase_extension(checkpoint_path) == ".safetensors",
+          fmt::format("checkpoint_path='{}': checkpoints are written as safetensors files; give "
+                      "a name ending in .safetensors",
+                      checkpoint_path));
   require(!model.inpaint,
           "model.inpaint=true: glide trains text-to-image base and upsampler models; inpainting "
           "models (which also read a masked image) are not trainable yet");

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 // How glide writes every output file (images, checkpoints, CSV sheets): nothing the user had is
@@ -9,8 +10,10 @@ namespace glide::io {
 
 // The whole file at `path`. glide::Error naming it: not_found for a missing file, io_error for
 // an unreadable one or a folder, invalid_argument for a pipe, socket or device (reading one
-// would block or never end).
-std::string read_file(const std::string& path);
+// would block or never end) or a file over `max_bytes` (the default is 1 GiB, over any image
+// glide reads; a caller reading captions or configs passes less).
+inline constexpr size_t kMaxReadFileBytes = size_t{1} << 30;
+std::string read_file(const std::string& path, size_t max_bytes = kMaxReadFileBytes);
 
 // Writes `bytes` to a temporary file next to `path` and renames it into place, so `path` is
 // either absent, its old contents or all of `bytes`. Without `overwrite` an existing name (a
@@ -25,6 +28,11 @@ void write_file(const std::string& path, const std::string& bytes, bool overwrit
 // Throws what write_file would refuse about `path` before writing anything, for refusing before
 // minutes of work.
 void check_output_file(const std::string& path, bool overwrite = false);
+
+// The extension of `path`'s file name, lower-cased, with its dot: ".png" for "a/B.PNG", "" for
+// "a/b". A name that is only an extension (".png", to std::filesystem a dotfile without one)
+// gives itself, so a check of the extension does not say it lacks one.
+std::string lowercase_extension(const std::string& path);
 
 // Whether `a` and `b` name one file, through "..", symbolic links or hard links, whether or not
 // it exists yet: two outputs of one command must not (the second would replace the first).
