@@ -188,10 +188,15 @@ TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors",
                   dir) == 1);
   CHECK(text_of(dir.file("log.txt")).find("no-folder' does not exist") != std::string::npos);
   CHECK(text_of(dir.file("run.safetensors")) == before);
-  // CLI11's refusals are glide's errors too; a negative seed is not read as 2^64 - 1.
-  CHECK(run_glide(train + std::vector<std::string>{"--seed", "-1"}, dir) == 2);
-  CHECK(text_of(dir.file("log.txt")).find("glide: error: --seed: -1 is negative") !=
-        std::string::npos);
+  // CLI11's refusals are glide's errors too; seeds are read as generate reads them (CLI11 read
+  // -1 and 2^64 as 2^64 - 1, and 0x10 as 16).
+  for (const std::string seed : {"-1", "18446744073709551616", "0x10"}) {
+    CHECK(run_glide(train + std::vector<std::string>{"--seed", seed}, dir) == 2);
+    CHECK(text_of(dir.file("log.txt"))
+              .find("glide: error: --seed: \"" + seed +
+                    "\" is not a seed (an integer from 0 to 18446744073709551615)") !=
+          std::string::npos);
+  }
   CHECK(run_glide(train + std::vector<std::string>{"--dataset", "mnist"}, dir) == 2);
   CHECK(text_of(dir.file("log.txt")).find("glide: error: --dataset: mnist not in {shapes}") !=
         std::string::npos);

@@ -52,11 +52,16 @@ void validate_naming_flag(const TrainCommand& cmd) {
   }
 }
 
-// CLI11 would read "-1" into an unsigned seed as 2^64 - 1.
+// Seeds as generate reads them: CLI11 would read "-1" as 2^64 - 1, 2^64 as 2^64 - 1 and accept
+// hex.
 const CLI::Validator kSeed(
     [](const std::string& text) -> std::string {
-      if (text.find('-') == std::string::npos) return "";
-      return text + " is negative; seeds are whole numbers from 0 to 18446744073709551615";
+      try {
+        parse_seed(text);
+      } catch (const Error& e) {
+        return e.what();
+      }
+      return "";
     },
     "UINT64");
 

@@ -37,17 +37,6 @@ int64_t parse_int(const std::string& text) {
   return v;
 }
 
-uint64_t parse_seed(const std::string& text) {
-  // strtoull would accept "-1" and wrap it around.
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
-    expected("a seed (an integer from 0 to 18446744073709551615)", text);
-  }
-  errno = 0;
-  const unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
-  if (errno == ERANGE) expected("a seed (an integer from 0 to 18446744073709551615)", text);
-  return v;
-}
-
 bool parse_bool(const std::string& text) {
   if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
   if (text == "false" || text == "0" || text == "no" || text == "off") return false;
@@ -126,6 +115,17 @@ FieldRef read_ref(const ParamField& field, const GenerationParams& params) {
 }
 
 }  // namespace
+
+uint64_t parse_seed(const std::string& text) {
+  // strtoull would accept "-1" and wrap it around.
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    expected("a seed (an integer from 0 to 18446744073709551615)", text);
+  }
+  errno = 0;
+  const unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+  if (errno == ERANGE) expected("a seed (an integer from 0 to 18446744073709551615)", text);
+  return v;
+}
 
 const std::vector<ParamField>& param_fields() {
   static const std::vector<ParamField> fields = make_fields();

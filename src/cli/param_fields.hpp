@@ -25,6 +25,9 @@ struct ParamField {
 };
 
 // The fields in a fixed order: generation-wide ones first, then base.*, then upsampler.*.
+// A seed: decimal digits only (no sign, no hex), at most 2^64 - 1; glide::Error(invalid_argument)
+// otherwise.
+uint64_t parse_seed(const std::string& text);
 // "float32", "float16" or "bfloat16"; anything else is glide::Error(invalid_argument).
 torch::Dtype parse_dtype(const std::string& text);
 // The same, the message prefixed with the flag that gave `text`.
