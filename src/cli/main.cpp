@@ -13,9 +13,10 @@
 #include "usage_error.hpp"
 
 using glide::cli::printable;
+using glide::cli::printable_message;
 
 // Exit status: 0 done, 1 failed, 2 the command line must change (a bad flag or value). Messages
-// go through printable(): they quote names and values that came from files.
+// go through printable_message(): they quote names and values that came from files.
 int main(int argc, char** argv) {
   CLI::App app{"glide: text-guided image generation with OpenAI's GLIDE models"};
   app.set_version_flag("--version", std::string("glide ") + glide::version_string());
@@ -45,21 +46,23 @@ int main(int argc, char** argv) {
       return 2;
     }
     fmt::print(stderr, "glide: error: {}\nglide: run 'glide {}--help' for the flags\n",
-               printable(e.what()), commands.empty() ? "" : commands.back()->get_name() + " ");
+               printable_message(e.what()),
+               commands.empty() ? "" : commands.back()->get_name() + " ");
     return 2;
   } catch (const glide::cli::UsageError& e) {
-    fmt::print(stderr, "glide: error: {}\n", printable(e.what()));
+    fmt::print(stderr, "glide: error: {}\n", printable_message(e.what()));
     return 2;
   } catch (const glide::Error& e) {
     fmt::print(stderr, "glide: error ({}): {}\n", glide::status_name(e.status()),
-               printable(e.what()));
+               printable_message(e.what()));
     return 1;
   } catch (const c10::Error& e) {
     // A LibTorch failure glide did not foresee: its message, without LibTorch's backtrace.
-    fmt::print(stderr, "glide: error (LibTorch): {}\n", printable(e.what_without_backtrace()));
+    fmt::print(stderr, "glide: error (LibTorch): {}\n",
+               printable_message(e.what_without_backtrace()));
     return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "glide: error: {}\n", printable(e.what()));
+    fmt::print(stderr, "glide: error: {}\n", printable_message(e.what()));
     return 1;
   }
   return 0;
