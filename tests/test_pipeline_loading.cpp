@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "glide/error.hpp"
@@ -78,6 +79,29 @@ TEST_CASE("load_model infers the config among presets and lists what it tried", 
     const Checkpoint checkpoint = load_checkpoint(golden_model_path(name));
     const Text2ImUNet model = load_model(checkpoint, name, std::nullopt, presets);
     CHECK(model->config().to_json() == golden_config(models, name).to_json());
+  }
+}
+
+TEST_CASE("weights holding NaN are named as the file's fault, given a config or not",
+          "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  Checkpoint checkpoint = load_checkpoint(golden_model_path("text2im"));
+  checkpoint.tensors.at("out.2.bias")[0] = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<NamedModelConfig> presets{{"text2im", golden_config(models, "text2im")}};
+  for (const bool given : {true, false}) {
+    INFO(given);
+    try {
+      if (given) {
+        load_model(checkpoint, "nan.pt", golden_config(models, "text2im"));
+      } else {
+        load_model(checkpoint, "nan.pt", std::nullopt, presets);
+      }
+      FAIL("NaN weights were accepted");
+    } catch (const Error& e) {
+      CHECK(e.status() == Status::invalid_format);
+      CHECK_THAT(e.what(), Catch::StartsWith("nan.pt: 'out.2.bias' holds 1 NaN or infinite value"));
+      CHECK_THAT(e.what(), !Catch::Contains("do not fit") && !Catch::Contains("preset"));
+    }
   }
 }
 

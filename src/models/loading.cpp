@@ -65,7 +65,15 @@ Text2ImUNet load_model(const Checkpoint& checkpoint, const std::string& source,
                             source));
   }
   const StateDict& state = checkpoint.tensors;
+  // Weights that fit but hold NaN (load_state_dict: invalid_format) are the file's fault, not
+  // the config's: they are named as such, and no other preset is tried for them.
+  const auto refuse_unusable = [&](const Error& e) {
+    if (e.status() == Status::invalid_format) {
+      throw Error(e.status(), fmt::format("{}: {}", source, e.what()));
+    }
+  };
   const auto rethrow = [&](const Error& e, const std::string& config_source) -> Text2ImUNet {
+    refuse_unusable(e);
     throw Error(e.status(), fmt::format("{}: the weights do not fit the model config from {}: {}",
                                         source, config_source, e.what()));
   };
@@ -100,6 +108,7 @@ Text2ImUNet load_model(const Checkpoint& checkpoint, const std::string& source,
     try {
       return build(candidate, state);
     } catch (const Error& e) {
+      refuse_unusable(e);
       tried.push_back(fmt::format("{}: {}", name, e.what()));
     }
   }
