@@ -67,17 +67,24 @@ def split_config(config: Config, argument: str) -> Tuple[Optional[str], Optional
     if config is None:
         return None, None
     if isinstance(config, str):
-        if not config.lstrip().startswith("{"):
+        # Text read from a file may start with a byte order mark, which json refuses.
+        text = config.lstrip("\ufeff")
+        if not text.lstrip().startswith("{"):
             return config, None  # a preset name; the C++ side checks it
         try:
-            config = json.loads(config, object_pairs_hook=_refuse_repeated_keys(argument))
+            config = json.loads(text, object_pairs_hook=_refuse_repeated_keys(argument))
         except json.JSONDecodeError as e:
             raise ValueError(f"{argument} is not valid JSON: {e}") from None
+        except RecursionError:
+            raise ValueError(f"{argument} nests too deeply; a config is one flat object") from None
     if not isinstance(config, dict):
         raise TypeError(f"{argument} must be a preset name, a dict or JSON text, not "
                         f"{type(config).__name__}")
     diffusion = {k: config[k] for k in _DIFFUSION_KEYS if k in config}
-    return json.dumps(config), (json.dumps(diffusion) if diffusion else None)
+    try:
+        return json.dumps(config), (json.dumps(diffusion) if diffusion else None)
+    except RecursionError:
+        raise ValueError(f"{argument} nests too deeply; a config is one flat object") from None
 
 
 def _prompts(prompt: Prompt, argument: str = "prompt") -> List[str]:

@@ -80,6 +80,12 @@ def test_bad_pipeline_arguments(goldens: Path, golden_options: Dict[str, Any]) -
     # JSON text naming a key twice: Python's json would keep the last silently.
     with pytest.raises(ValueError, match='gives the key "image_size" twice'):
         glide.Pipeline(base=model, base_config='{"image_size": 16, "image_size": 32}')
+    # Text from a file with a byte order mark is still JSON, not a preset named "\ufeff{...".
+    with pytest.raises(ValueError, match='gives the key "image_size" twice'):
+        glide.Pipeline(base=model, base_config='\ufeff{"image_size": 16, "image_size": 32}')
+    deep = "[" * 100000 + "]" * 100000
+    with pytest.raises(ValueError, match="base_config nests too deeply"):
+        glide.Pipeline(base=model, base_config='{"image_size": ' + deep + "}")
     with pytest.raises(ValueError, match="num_channels has the wrong type \\(null\\)"):
         glide.Pipeline(base=model, base_config={"num_channels": None})
     with pytest.raises(ValueError, match="threads is 0"):
