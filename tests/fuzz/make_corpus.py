@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Writes seed corpora for the fuzzers into OUT/{pickle,safetensors,zip_index}.
+"""Writes seed corpora for the fuzzers into OUT/{pickle,safetensors,zip_index,png_chunks}.
 
 pickle: the data.pkl of every golden .pt (read in place from GOLDENS), plus plain-data pickles
 from Python's own pickle module (protocols 2 to 5). safetensors and zip_index: small files made
-here. Needs only the Python standard library.
+here. png_chunks: small PNGs with every kind of text chunk. Needs only the Python standard
+library.
 """
 import collections
 import json
@@ -12,6 +13,7 @@ import pickle
 import struct
 import sys
 import zipfile
+import zlib
 
 
 def pickles(out, goldens):
@@ -71,10 +73,31 @@ def zips(out):
             f.write(b"\0" * 64)
 
 
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def pngs(out):
+    ihdr = png_chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 1, 8, 2, 0, 0, 0))
+    idat = png_chunk(b"IDAT", zlib.compress(b"\0" + bytes(6)))
+    end = png_chunk(b"IEND", b"")
+    texts = {
+        "plain": [png_chunk(b"tEXt", b"Comment\0caf\xe9")],
+        "compressed": [png_chunk(b"zTXt", b"glide_parameters\0\0" + zlib.compress(b'{"a": 1}'))],
+        "international": [
+            png_chunk(b"iTXt", b"k\0\0\0en\0key\0caf\xc3\xa9"),
+            png_chunk(b"iTXt", b"z\0\1\0\0\0" + zlib.compress("\u72ac".encode()))],
+        "none": [],
+    }
+    for name, chunks in texts.items():
+        (out / f"{name}.png").write_bytes(b"\x89PNG\r\n\x1a\n" + ihdr + b"".join(chunks) + idat + end)
+
+
 def main():
     out = pathlib.Path(sys.argv[1])
     goldens = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else None
-    for kind, make in (("pickle", None), ("safetensors", safetensors), ("zip_index", zips)):
+    for kind, make in (("pickle", None), ("safetensors", safetensors), ("zip_index", zips),
+                       ("png_chunks", pngs)):
         (out / kind).mkdir(parents=True, exist_ok=True)
         if make:
             make(out / kind)
