@@ -148,6 +148,17 @@ TEST_CASE("respacing is checked against the model's number of steps", "[pipeline
   CHECK_THROWS_WITH(p.validate("base", 1000), Catch::Contains("1000-step process"));
   p.respacing = "abc";
   CHECK_THROWS_WITH(p.validate("base"), Catch::Contains("base.respacing is \"abc\""));
+  // The same for "ddimN"; no message names a step count the model does not have (it said "of
+  // 100000 steps", the largest process allowed, for a 1000-step model).
+  p.respacing = "ddim1001";
+  CHECK_NOTHROW(p.validate("base"));
+  CHECK_THROWS_WITH(p.validate("base", 1000),
+                    Catch::Contains("no integer stride keeps exactly 1001 of 1000 steps"));
+  p.respacing = "1000000";
+  CHECK_THROWS_WITH(p.validate("base"), Catch::Contains("keeps more steps than any process has") &&
+                                            !Catch::Contains("100000 steps"));
+  p.respacing = "0,0";
+  CHECK_THROWS_WITH(p.validate("base"), Catch::Contains("keeps no timesteps"));
 }
 
 TEST_CASE("uint8 images and [-1, 1] tensors convert both ways", "[pipeline]") {

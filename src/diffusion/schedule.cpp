@@ -116,6 +116,48 @@ std::vector<int64_t> sections(int64_t num_timesteps, const std::vector<int64_t>&
   return {kept.begin(), kept.end()};
 }
 
+// What a respacing string asks for, before it meets a process's step count.
+struct Respacing {
+  enum Kind { every, ddim, fast27, sections } kind = every;
+  int64_t ddim_steps = 0;
+  std::vector<int64_t> counts;
+};
+
+Respacing parse_respacing(const std::string& spec) {
+  Respacing parsed;
+  if (spec.empty()) return parsed;
+  if (spec.rfind("ddim", 0) == 0) {
+    parsed.kind = Respacing::ddim;
+    if (!parse_count(spec.substr(4), &parsed.ddim_steps) || parsed.ddim_steps < 1) {
+      bad_spec(spec, "'ddim' must be followed by a positive step count, as in 'ddim50'");
+    }
+    return parsed;
+  }
+  if (spec == "fast27") {
+    parsed.kind = Respacing::fast27;
+    return parsed;
+  }
+  parsed.kind = Respacing::sections;
+  size_t begin = 0;
+  while (true) {
+    const size_t comma = spec.find(',', begin);
+    const std::string part = spec.substr(begin, comma == std::string::npos ? comma : comma - begin);
+    int64_t count = 0;
+    if (!parse_count(part, &count)) {
+      bad_spec(spec, fmt::format("'{}' is not a step count; expected comma-separated "
+                                 "non-negative integers, 'ddimN' or 'fast27'",
+                                 part));
+    }
+    parsed.counts.push_back(count);
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
+  if (std::all_of(parsed.counts.begin(), parsed.counts.end(), [](int64_t c) { return c == 0; })) {
+    bad_spec(spec, "keeps no timesteps; at least one is needed");
+  }
+  return parsed;
+}
+
 void check_num_timesteps(int64_t num_timesteps) {
   if (num_timesteps < 1 || num_timesteps > kMaxDiffusionSteps) {
     throw Error(Status::invalid_argument, fmt::format("diffusion_steps is {}; expected 1 to {}",
@@ -170,23 +212,20 @@ std::vector<int64_t> space_timesteps(int64_t num_timesteps,
 
 std::vector<int64_t> space_timesteps(int64_t num_timesteps, const std::string& spec) {
   check_num_timesteps(num_timesteps);
-  if (spec.empty()) return sections(num_timesteps, {num_timesteps}, spec);
-  if (spec.rfind("ddim", 0) == 0) {
-    int64_t desired = 0;
-    if (!parse_count(spec.substr(4), &desired) || desired < 1) {
-      bad_spec(spec, "'ddim' must be followed by a positive step count, as in 'ddim50'");
-    }
+  const Respacing parsed = parse_respacing(spec);
+  if (parsed.kind == Respacing::every) return sections(num_timesteps, {num_timesteps}, spec);
+  if (parsed.kind == Respacing::ddim) {
     for (int64_t stride = 1; stride < num_timesteps; ++stride) {
-      if ((num_timesteps + stride - 1) / stride == desired) {
+      if ((num_timesteps + stride - 1) / stride == parsed.ddim_steps) {
         std::vector<int64_t> kept;
         for (int64_t t = 0; t < num_timesteps; t += stride) kept.push_back(t);
         return kept;
       }
     }
-    bad_spec(spec,
-             fmt::format("no integer stride keeps exactly {} of {} steps", desired, num_timesteps));
+    bad_spec(spec, fmt::format("no integer stride keeps exactly {} of {} steps", parsed.ddim_steps,
+                               num_timesteps));
   }
-  if (spec == "fast27") {
+  if (parsed.kind == Respacing::fast27) {
     std::vector<int64_t> kept =
         space_timesteps(num_timesteps, std::vector<int64_t>{10, 10, 3, 2, 2});
     // The noisiest step is swapped for T-3, which the reference found to reduce DDIM artifacts.
@@ -200,22 +239,17 @@ std::vector<int64_t> space_timesteps(int64_t num_timesteps, const std::string& s
     unique.insert(num_timesteps - 3);
     return {unique.begin(), unique.end()};
   }
-  std::vector<int64_t> counts;
-  size_t begin = 0;
-  while (true) {
-    const size_t comma = spec.find(',', begin);
-    const std::string part = spec.substr(begin, comma == std::string::npos ? comma : comma - begin);
-    int64_t count = 0;
-    if (!parse_count(part, &count)) {
-      bad_spec(spec, fmt::format("'{}' is not a step count; expected comma-separated "
-                                 "non-negative integers, 'ddimN' or 'fast27'",
-                                 part));
-    }
-    counts.push_back(count);
-    if (comma == std::string::npos) break;
-    begin = comma + 1;
+  return sections(num_timesteps, parsed.counts, spec);
+}
+
+void check_respacing(const std::string& spec) {
+  const Respacing parsed = parse_respacing(spec);
+  int64_t kept = parsed.ddim_steps;
+  for (const int64_t count : parsed.counts) kept = std::min(kept + count, kMaxDiffusionSteps + 1);
+  if (kept > kMaxDiffusionSteps) {
+    bad_spec(spec,
+             fmt::format("keeps more steps than any process has (at most {})", kMaxDiffusionSteps));
   }
-  return sections(num_timesteps, counts, spec);
 }
 
 }  // namespace glide

@@ -64,7 +64,13 @@ void StageParams::validate(const std::string& stage, int64_t diffusion_steps) co
                         eta ? fmt::format("{}", *eta) : "unset", sampler, e.what()));
   }
   try {
-    space_timesteps(diffusion_steps > 0 ? diffusion_steps : kMaxDiffusionSteps, respacing);
+    // Without the model's step count only the form can be checked ("ddim1001" suits a
+    // 1001-step model, not a 1000-step one).
+    if (diffusion_steps > 0) {
+      space_timesteps(diffusion_steps, respacing);
+    } else {
+      check_respacing(respacing);
+    }
   } catch (const Error& e) {
     invalid(diffusion_steps > 0
                 ? fmt::format("{}respacing is \"{}\", impossible for a {}-step process: {}", at,

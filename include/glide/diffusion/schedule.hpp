@@ -35,4 +35,9 @@ std::vector<int64_t> space_timesteps(int64_t num_timesteps, const std::string& s
 std::vector<int64_t> space_timesteps(int64_t num_timesteps,
                                      const std::vector<int64_t>& section_counts);
 
+// Throws what space_timesteps would for any step count: the spec's form ("ddim" without a
+// count, a section that is not a number, nothing kept). For checking before a model's step
+// count is known.
+void check_respacing(const std::string& spec);
+
 }  // namespace glide
