@@ -308,6 +308,11 @@ TEST_CASE("upsample() enlarges given images", "[pipeline]") {
   CHECK(out.sizes() == at::IntArrayRef({2, 32, 32, 3}));
   CHECK(out.equal(sampler.upsample(images, p)));
   CHECK_THROWS_AS(sampler.upsample(images.to(at::kFloat), p), Error);
+  // A huge input would be float before the model shrinks it (a 16384^2 one took 10 GB).
+  const torch::Tensor tall =
+      at::zeros({2, GuidedSampler::kMaxUpsampleInputSide + 1, 1, 3}, at::kByte);
+  CHECK_THROWS_WITH(sampler.upsample(tall, p),
+                    Catch::Contains("are 4097x1 (H x W)") && Catch::Contains("resize them first"));
 }
 
 TEST_CASE("inpainting keeps the known pixels in both stages", "[pipeline]") {

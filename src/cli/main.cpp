@@ -9,14 +9,14 @@
 #include "commands.hpp"
 #include "glide/error.hpp"
 #include "glide/version.hpp"
+#include "pipeline/out_of_memory.hpp"
 #include "printable.hpp"
 #include "usage_error.hpp"
 
 using glide::cli::printable;
-using glide::cli::printable_message;
 
 // Exit status: 0 done, 1 failed, 2 the command line must change (a bad flag or value). Messages
-// go through printable_message(): they quote names and values that came from files.
+// go through printable(): they quote names and values that came from files.
 int main(int argc, char** argv) {
   CLI::App app{"glide: text-guided image generation with OpenAI's GLIDE models"};
   app.set_version_flag("--version", std::string("glide ") + glide::version_string());
@@ -46,23 +46,37 @@ int main(int argc, char** argv) {
       return 2;
     }
     fmt::print(stderr, "glide: error: {}\nglide: run 'glide {}--help' for the flags\n",
-               printable_message(e.what()),
-               commands.empty() ? "" : commands.back()->get_name() + " ");
+               printable(e.what()), commands.empty() ? "" : commands.back()->get_name() + " ");
     return 2;
   } catch (const glide::cli::UsageError& e) {
-    fmt::print(stderr, "glide: error: {}\n", printable_message(e.what()));
+    fmt::print(stderr, "glide: error: {}\n", printable(e.what()));
     return 2;
   } catch (const glide::Error& e) {
     fmt::print(stderr, "glide: error ({}): {}\n", glide::status_name(e.status()),
-               printable_message(e.what()));
+               printable(e.what()));
     return 1;
   } catch (const c10::Error& e) {
+    // Memory ran out outside the sampling loops (which say what was running), e.g. preparing
+    // a large input image.
+    if (glide::pipeline::is_out_of_memory(e)) {
+      std::string message = e.what_without_backtrace();
+      message = message.substr(0, message.find('\n'));
+      // The CPU allocator's words: "[enforce fail at ...] ... you tried to allocate N bytes. ..."
+      const std::string tried = "you tried to allocate ";
+      if (const size_t at = message.find(tried); at != std::string::npos) {
+        message = "could not allocate " + message.substr(at + tried.size());
+        message = message.substr(0, message.find(". Error code"));
+      }
+      fmt::print(stderr,
+                 "glide: error (out of memory): {}; try smaller images or a smaller batch\n",
+                 printable(message));
+      return 1;
+    }
     // A LibTorch failure glide did not foresee: its message, without LibTorch's backtrace.
-    fmt::print(stderr, "glide: error (LibTorch): {}\n",
-               printable_message(e.what_without_backtrace()));
+    fmt::print(stderr, "glide: error (LibTorch): {}\n", printable(e.what_without_backtrace()));
     return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "glide: error: {}\n", printable_message(e.what()));
+    fmt::print(stderr, "glide: error: {}\n", printable(e.what()));
     return 1;
   }
   return 0;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <torch/nn/module.h>
 
+#include <algorithm>
 #include <tuple>
 #include <utility>
 
@@ -194,6 +195,15 @@ torch::Tensor GuidedSampler::upsample(const torch::Tensor& images, const Generat
                                       const ProgressCallback& progress) {
   const RunningCall running(running_.on, "upsample");
   check_model(upsampler_, {"upsampler model", true, false}, "upsample");
+  if (images.defined() && images.dim() == 4 &&
+      std::max(images.size(1), images.size(2)) > kMaxUpsampleInputSide) {
+    throw Error(Status::invalid_argument,
+                fmt::format("the images to upsample are {}x{} (H x W); an upsampler takes "
+                            "low-resolution images (this one makes {}x{}) of at most {} pixels a "
+                            "side: resize them first",
+                            images.size(1), images.size(2), upsampler_.model->config().image_size,
+                            upsampler_.model->config().image_size, kMaxUpsampleInputSide));
+  }
   const torch::Tensor low_res = from_uint8_images(images);  // checks the layout
   GenerationParams p = params;
   p.batch_size = low_res.size(0);

@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "glide/error.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 
@@ -44,6 +47,13 @@ torch::Tensor from_uint8_images(const torch::Tensor& images) {
 }
 
 namespace pipeline {
+namespace {
+
+// Inputs up to this many pixels are resized in one call; larger ones by strips of rows.
+constexpr int64_t kWholeResizePixels = int64_t{4096} * 4096;
+constexpr int64_t kResizeStripRows = 256;
+
+}  // namespace
 
 torch::Tensor quantize_8bit(const torch::Tensor& x) {
   return ((x + 1) * 127.5).round().clamp(0, 255) / 127.5 - 1;
@@ -58,12 +68,28 @@ torch::Tensor resize_images(const torch::Tensor& images, int64_t size, const std
                             describe(images)));
   }
   batch = batch.cpu();
-  if (batch.size(1) == size && batch.size(2) == size) return batch.contiguous();
-  const torch::Tensor planar = batch.permute({0, 3, 1, 2}).to(at::kFloat);
+  const int64_t height = batch.size(1), width = batch.size(2);
+  if (height == size && width == size) return batch.contiguous();
   // PIL's BICUBIC (a = -0.5, antialiased): the resize GLIDE's inpainting notebook reads images
   // with.
-  const torch::Tensor resized = at::_upsample_bicubic2d_aa(planar, at::IntArrayRef({size, size}),
-                                                           /*align_corners=*/false);
+  const auto bicubic = [](const torch::Tensor& planar, int64_t out_height, int64_t out_width) {
+    return at::_upsample_bicubic2d_aa(planar, at::IntArrayRef({out_height, out_width}),
+                                      /*align_corners=*/false);
+  };
+  torch::Tensor resized;
+  if (height * width <= kWholeResizePixels) {
+    resized = bicubic(batch.permute({0, 3, 1, 2}).to(at::kFloat), size, size);
+  } else {
+    // A large input whole as float would take 12 bytes a pixel (3 GB for 16384^2, and as much
+    // again inside the kernel): its rows are narrowed strip by strip first. The filter is
+    // separable and is the identity along a side whose size is kept, so this is the same resize.
+    std::vector<torch::Tensor> strips;
+    for (int64_t row = 0; row < height; row += kResizeStripRows) {
+      const torch::Tensor strip = batch.slice(1, row, std::min(row + kResizeStripRows, height));
+      strips.push_back(bicubic(strip.permute({0, 3, 1, 2}).to(at::kFloat), strip.size(1), size));
+    }
+    resized = bicubic(at::cat(strips, 2), size, size);
+  }
   return resized.round().clamp(0, 255).to(at::kByte).permute({0, 2, 3, 1}).contiguous();
 }
 

@@ -57,7 +57,10 @@ class GuidedSampler {
   GenerationResult generate(const GenerationParams& params, const ProgressCallback& progress = {});
 
   // Upsamples given images: uint8 (B, h, w, 3), one prompt per image or one for all. The batch
-  // size is the images' B (params.batch_size is ignored); image k uses seed + k.
+  // size is the images' B (params.batch_size is ignored); image k uses seed + k. The model
+  // resizes h x w to its own size; sides over kMaxUpsampleInputSide are refused (as float they
+  // would take gigabytes before being shrunk to a few dozen pixels).
+  static constexpr int64_t kMaxUpsampleInputSide = 4096;
   torch::Tensor upsample(const torch::Tensor& images, const GenerationParams& params,
                          const ProgressCallback& progress = {});
 
