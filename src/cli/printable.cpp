@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "image/utf8.hpp"
@@ -33,18 +32,6 @@ std::string printable(std::string_view text) {
       out.append(text.substr(i, length));
     }
     i += length;
-  }
-  return out;
-}
-
-std::string printable_message(std::string_view message) {
-  std::string out;
-  for (size_t start = 0; start <= message.size();) {
-    const size_t end = std::min(message.find('\n', start), message.size());
-    std::string_view line = message.substr(start, end - start);
-    if (start > 0) out += line.substr(0, 2) == "  " ? "\n" : "\n  ";
-    out += printable(line);
-    start = end + 1;
   }
   return out;
 }

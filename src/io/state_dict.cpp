@@ -149,10 +149,13 @@ void validate_state_dict(const StateDict& state, const torch::nn::Module& module
   std::string message = "the state dict does not match the module (" +
                         std::to_string(missing.size()) + " missing, " +
                         std::to_string(unexpected.size()) + " unexpected, " +
-                        std::to_string(mismatched.size()) + " with the wrong shape):";
-  for (const auto& s : missing) message += "\n  missing: " + s;
-  for (const auto& s : unexpected) message += "\n  unexpected: " + s;
-  for (const auto& s : mismatched) message += "\n  wrong shape: " + s;
+                        std::to_string(mismatched.size()) + " with the wrong shape): ";
+  // One line, as every glide message: the CLI escapes line breaks (a name could hold one).
+  std::vector<std::string> entries;
+  for (const auto& s : missing) entries.push_back("missing: " + s);
+  for (const auto& s : unexpected) entries.push_back("unexpected: " + s);
+  for (const auto& s : mismatched) entries.push_back("wrong shape: " + s);
+  for (size_t i = 0; i < entries.size(); ++i) message += (i ? "; " : "") + entries[i];
   throw Error(Status::invalid_argument, message);
 }
 
