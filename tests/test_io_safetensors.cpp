@@ -160,6 +160,8 @@ TEST_CASE("safetensors files with bad headers are refused", "[io]") {
   refused(safetensors("{nope"), "not valid JSON (at byte 10 of the file)");
   refused(safetensors("{\"w\x01\xff\": 1}"), "not valid JSON (at byte");
   refused(safetensors("[1, 2]"), "not a JSON object");
+  const std::string entry = R"({"dtype":"U8","shape":[1],"data_offsets":[0,1]})";
+  refused(safetensors("{\"a\":" + entry + ",\"a\":" + entry + "}", {0}), "names 'a' twice");
   refused(safetensors(R"({"w":{"a":{"b":[[1]]}}})"), "nests deeper");
   refused(safetensors(one("3")), "tensor 'w' is not described by a JSON object");
   refused(safetensors(one(R"({"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]})"), {0}),

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "glide/error.hpp"
 #include "io/bytes.hpp"
@@ -131,9 +132,15 @@ SafetensorsLayout parse_safetensors(const uint8_t* data, size_t size, const std:
   nlohmann::json header;
   try {
     // The header nests three deep ({name: {shape: [...]}}); refuse more before building it.
+    // A tensor named twice would leave which one is meant to the JSON reader (the last wins).
+    std::set<std::string> names;
     const nlohmann::json::parser_callback_t limit_depth =
-        [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+        [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
           if (depth > 3) fail("the safetensors header nests deeper than a header can");
+          if (event == nlohmann::json::parse_event_t::key && depth == 1 &&
+              !names.insert(parsed.get<std::string>()).second) {
+            fail("the safetensors header names '" + parsed.get<std::string>() + "' twice");
+          }
           return true;
         };
     header = nlohmann::json::parse(data + 8, data + 8 + header_size, limit_depth);
