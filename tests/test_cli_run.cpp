@@ -233,3 +233,47 @@ TEST_CASE("error messages quote file content without letting it drive the termin
             .find("glide: error: unknown command 'bogus'; the commands are generate, upsample") !=
         std::string::npos);
 }
+
+TEST_CASE("glide info and --from on repeated, foreign and control-laden PNG text", "[cli]") {
+  glide::test::ScratchDir dir("glide-cli-run");
+  // The bytes of a PNG's first text chunk (length, type, data, CRC).
+  const auto text_chunk = [](const std::string& png) {
+    for (size_t at = 8; at + 8 <= png.size();) {
+      const auto byte = [&](size_t i) {
+        return static_cast<uint32_t>(static_cast<uint8_t>(png[i]));
+      };
+      const uint32_t length =
+          byte(at) << 24 | byte(at + 1) << 16 | byte(at + 2) << 8 | byte(at + 3);
+      const std::string type = png.substr(at + 4, 4);
+      if (type == "tEXt" || type == "zTXt" || type == "iTXt") return png.substr(at, 12 + length);
+      at += 12 + length;
+    }
+    FAIL("no text chunk");
+    return std::string();
+  };
+  const torch::Tensor pixels = torch::zeros({2, 2, 3}, torch::kUInt8);
+  std::string two = glide::image::encode_png(pixels, {{"glide_parameters", "{\"a\": 1}"}});
+  const std::string chunk = text_chunk(two);
+  two.insert(two.find(chunk) + chunk.size(),
+             text_chunk(glide::image::encode_png(pixels, {{"glide_parameters", "{\"b\": 2}"}})));
+  std::ofstream(dir.file("two.png"), std::ios::binary) << two;
+  CHECK(run_glide({"generate", "--from", dir.file("two.png")}, dir) == 1);
+  CHECK(text_of(dir.file("log.txt")).find("holds more than one glide_parameters text chunk") !=
+        std::string::npos);
+  REQUIRE(run_glide({"info", dir.file("two.png")}, dir) == 0);
+  CHECK(text_of(dir.file("log.txt"))
+            .find("text: glide_parameters = {\"b\": 2} (the last of several chunks") !=
+        std::string::npos);
+
+  // Named .png but not one: said in PNG terms, not "not a checkpoint".
+  std::ofstream(dir.file("fake.png")) << "not a picture";
+  CHECK(run_glide({"info", dir.file("fake.png")}, dir) == 1);
+  CHECK(text_of(dir.file("log.txt")).find("fake.png' is not a PNG file") != std::string::npos);
+
+  // --json escapes C1 controls as it does C0 ones (U+009B starts an escape sequence).
+  glide::image::save_png(dir.file("c1.png"), pixels, {{"Comment", "x\xc2\x9by\x1b"}});
+  REQUIRE(run_glide({"info", "--json", dir.file("c1.png")}, dir) == 0);
+  const std::string log = text_of(dir.file("log.txt"));
+  CHECK(log.find("x\\u009by\\u001b") != std::string::npos);
+  CHECK(log.find("\xc2\x9b") == std::string::npos);
+}

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "glide/error.hpp"
@@ -112,14 +113,45 @@ TEST_CASE("damaged PNG text chunks are named", "[image]") {
   require_error([&] { decode(p.head + chunk("zTXt", std::string("k\0\0", 3) + cut) + p.rest); },
                 "whose compressed data ends early", Status::invalid_format);
   require_error([&] { decode(p.head + chunk("zTXt", std::string("k\0\7", 3)) + p.rest); },
-                "compression method other than zlib", Status::invalid_format);
+                "names compression method 7; only zlib (0) is defined", Status::invalid_format);
   require_error([&] { decode(p.head + chunk("iTXt", std::string("k\0\2\0\0\0", 6)) + p.rest); },
-                "compression flag or method", Status::invalid_format);
+                "has the compression flag 2; expected 0 or 1", Status::invalid_format);
+  require_error([&] { decode(p.head + chunk("iTXt", std::string("k\0", 2)) + p.rest); },
+                "ends before its compression fields", Status::invalid_format);
+  require_error(
+      [&] {
+        decode(p.head + chunk("zTXt", std::string("k\0\0", 3) + deflated("x") + "JUNK") + p.rest);
+      },
+      "holds the text 'k', followed by 4 bytes that are not part of its compressed data",
+      Status::invalid_format);
   // The chunk order: IHDR first, IEND at the end.
   require_error([&] { decode(p.head.substr(0, 8) + p.rest); }, "is not IHDR, which must come first",
                 Status::invalid_format);
   require_error([&] { decode(p.head + p.rest.substr(0, p.rest.size() - 12)); },
                 "without an IEND chunk (truncated?)", Status::invalid_format);
+  require_error([&] { decode(p.head + chunk("IEND", "")); }, "holds no IDAT chunk",
+                Status::invalid_format);
+}
+
+TEST_CASE("an IHDR with a colour type, depth or method PNG does not define is refused", "[image]") {
+  const Parts p = a_png();
+  const std::string signature = p.head.substr(0, 8);
+  const auto ihdr = [&](int depth, int colour, int compression, int filter, int interlace) {
+    const std::string fields{static_cast<char>(depth), static_cast<char>(colour),
+                             static_cast<char>(compression), static_cast<char>(filter),
+                             static_cast<char>(interlace)};
+    return signature + chunk("IHDR", big_endian(2) + big_endian(2) + fields) + p.rest;
+  };
+  require_error([&] { decode(ihdr(3, 0, 0, 0, 0)); }, "colour type 0 with bit depth 3",
+                Status::invalid_format);
+  require_error([&] { decode(ihdr(16, 3, 0, 0, 0)); }, "colour type 3 with bit depth 16",
+                Status::invalid_format);
+  require_error([&] { decode(ihdr(8, 5, 0, 0, 0)); }, "colour type 5", Status::invalid_format);
+  require_error([&] { decode(ihdr(8, 2, 0, 0, 2)); },
+                "compression method 0, filter method 0 and interlace method 2",
+                Status::invalid_format);
+  require_error([&] { decode(ihdr(8, 2, 1, 0, 0)); }, "compression method 1",
+                Status::invalid_format);
 }
 
 TEST_CASE("load_png_info reads the size and texts, not the pixels", "[image]") {
@@ -130,6 +162,17 @@ TEST_CASE("load_png_info reads the size and texts, not the pixels", "[image]") {
   CHECK(info.width == 5);
   CHECK(info.height == 3);
   CHECK(info.text == glide::image::PngText{{"k", "v"}});
+  CHECK(info.repeated_keywords.empty());
+
+  // A keyword in two chunks (PNG allows it): the last value, and the keyword named as repeated.
+  {
+    const Parts p = a_png();
+    std::ofstream(dir.file("twice.png"), std::ios::binary)
+        << p.head + chunk("tEXt", std::string("k\0one", 5)) + ztxt("k", "two") + p.rest;
+  }
+  const glide::image::PngInfo twice = glide::image::load_png_info(dir.file("twice.png"));
+  CHECK(twice.text.at("k") == "two");
+  CHECK(twice.repeated_keywords == std::set<std::string>{"k"});
 
   // Damaged pixel data (its IDAT's CRC fails): the header still reads, the image does not.
   const Parts p = a_png();

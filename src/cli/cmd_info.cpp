@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "glide/image/png.hpp"
 #include "glide/io/checkpoint.hpp"
+#include "glide/io/files.hpp"
 #include "printable.hpp"
 
 namespace glide::cli {
@@ -41,9 +42,22 @@ std::string clip(const std::string& s, size_t limit) {
 }
 
 // Strings read from a file need not be UTF-8: bytes that are not become U+FFFD instead of
-// failing the dump.
+// failing the dump. C1 controls (U+0080..U+009F), which the JSON writer leaves raw and some
+// terminals obey (U+009B starts an escape sequence), are written as \u escapes.
 std::string dump_json(const nlohmann::ordered_json& j) {
-  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  const std::string raw = j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const auto next = i + 1 < raw.size() ? static_cast<unsigned char>(raw[i + 1]) : 0;
+    if (static_cast<unsigned char>(raw[i]) == 0xc2 && next >= 0x80 && next <= 0x9f) {
+      out += fmt::format("\\u{:04x}", next);  // valid UTF-8: 0xC2 only ever starts a character
+      ++i;
+    } else {
+      out += raw[i];
+    }
+  }
+  return out;
 }
 
 // One line about a value that is not a tensor; never walks into containers.
@@ -149,12 +163,15 @@ void print_png(const std::string& file, bool json) {
     nlohmann::ordered_json out = {
         {"file", file}, {"format", "png"}, {"width", png.width}, {"height", png.height}};
     out["text"] = png.text;
+    if (!png.repeated_keywords.empty()) out["repeated_keywords"] = png.repeated_keywords;
     fmt::print("{}\n", dump_json(out));
     return;
   }
   fmt::print("file: {}\nformat: png\nsize: {}x{}\n", printable(file), png.width, png.height);
   for (const auto& [key, value] : png.text) {
-    fmt::print("text: {} = {}\n", printable(key), printable(value));
+    fmt::print(
+        "text: {} = {}{}\n", printable(key), printable(value),
+        png.repeated_keywords.count(key) ? " (the last of several chunks with this keyword)" : "");
   }
 }
 
@@ -172,7 +189,10 @@ void add_info_command(CLI::App& app) {
       ->required();
   cmd->add_flag("--json", *json, "Print one JSON object instead of text");
   cmd->callback([file, json] {
-    if (is_png(*file)) return print_png(*file, *json);
+    // Named .png but not one: the PNG reader's error says so (not "not a checkpoint").
+    if (is_png(*file) || io::lowercase_extension(*file) == ".png") {
+      return print_png(*file, *json);
+    }
     const Info info = inspect(*file);
     if (*json) {
       print_json(info);

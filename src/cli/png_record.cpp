@@ -97,6 +97,12 @@ LoadedRecord parse_record(const std::string& text) {
 
 LoadedRecord read_record(const std::string& png_path) {
   const image::PngInfo png = image::load_png_info(png_path);
+  if (png.repeated_keywords.count(kParametersChunk) != 0) {
+    throw Error(Status::invalid_format,
+                fmt::format("'{}' holds more than one {} text chunk; which one made the image "
+                            "cannot be told",
+                            png_path, kParametersChunk));
+  }
   const auto it = png.text.find(kParametersChunk);
   if (it == png.text.end()) {
     throw Error(Status::not_found,

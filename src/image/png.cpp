@@ -18,8 +18,6 @@
 namespace glide::image {
 namespace {
 
-// Larger images are refused when reading, so a damaged header cannot ask for gigabytes.
-constexpr png_uint_32 kMaxReadSide = 16384;
 // The most one chunk libpng reads may take once decompressed (an ICC profile, iCCP, is at most
 // a few hundred kilobytes; texts are read by png_chunks.cpp).
 constexpr png_alloc_size_t kMaxChunkBytes = png_alloc_size_t{16} << 20;
@@ -165,10 +163,10 @@ bool decode_into(png_structp png, png_infop info, Source* src, const std::string
   png_read_info(png, info);
   const png_uint_32 width = png_get_image_width(png, info);
   const png_uint_32 height = png_get_image_height(png, info);
-  if (width > kMaxReadSide || height > kMaxReadSide) {
+  if (width > kMaxImageSide || height > kMaxImageSide) {
     throw Error(Status::unsupported, *what + " is " + std::to_string(width) + "x" +
                                          std::to_string(height) + " pixels; glide reads PNGs of " +
-                                         "at most " + std::to_string(kMaxReadSide) +
+                                         "at most " + std::to_string(kMaxImageSide) +
                                          " pixels a side");
   }
   png_set_expand(png);  // palette → RGB, gray below 8 bits → 8 bits, tRNS → alpha
@@ -283,7 +281,7 @@ PngInfo load_png_info(const std::string& path) {
   const std::string bytes = io::read_file(path);
   detail::PngHeader header = detail::read_png_header(reinterpret_cast<const uint8_t*>(bytes.data()),
                                                      bytes.size(), "'" + path + "'");
-  return {header.width, header.height, std::move(header.text)};
+  return {header.width, header.height, std::move(header.text), std::move(header.repeated)};
 }
 
 PngImage load_png(const std::string& path) {

@@ -92,12 +92,28 @@ class HeaderReader {
       damaged(chunk, fmt::format("gives the image size {}x{}; each side must be 1 to 2^31 - 1",
                                  header->width, header->height));
     }
+    // The bit depths each colour type allows, and the only methods defined (PNG spec 11.2.1).
+    const int depth = chunk.data[8], colour = chunk.data[9];
+    const bool depth_allowed =
+        (colour == 0 && (depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16)) ||
+        (colour == 3 && (depth == 1 || depth == 2 || depth == 4 || depth == 8)) ||
+        ((colour == 2 || colour == 4 || colour == 6) && (depth == 8 || depth == 16));
+    if (!depth_allowed) {
+      damaged(chunk, fmt::format("gives colour type {} with bit depth {}, which PNG does not "
+                                 "define",
+                                 colour, depth));
+    }
+    if (chunk.data[10] != 0 || chunk.data[11] != 0 || chunk.data[12] > 1) {
+      damaged(chunk, fmt::format("gives compression method {}, filter method {} and interlace "
+                                 "method {}; PNG defines 0, 0 and 0 or 1",
+                                 chunk.data[10], chunk.data[11], chunk.data[12]));
+    }
   }
 
   // tEXt: keyword, NUL, Latin-1 text. zTXt: keyword, NUL, method 0, zlib stream of Latin-1 text.
   // iTXt: keyword, NUL, compressed flag, method 0, language, NUL, translated keyword, NUL, UTF-8
   // text (a zlib stream when flagged). PNG spec section 11.3.3.
-  void read_text(const Chunk& chunk, PngText* text) {
+  void read_text(const Chunk& chunk, PngHeader* header) {
     check_crc(chunk);
     const uint8_t* p = chunk.data;
     const uint8_t* const end = chunk.data + chunk.length;
@@ -116,12 +132,18 @@ class HeaderReader {
     if (chunk.type == "tEXt") {
       value = latin1_to_utf8(p, end - p);
     } else if (chunk.type == "zTXt") {
-      if (p == end || *p != 0) damaged(chunk, "names a compression method other than zlib (0)");
+      if (p == end) damaged(chunk, "is a zTXt chunk that ends before its compression method");
+      if (*p != 0) {
+        damaged(chunk, fmt::format("names compression method {}; only zlib (0) is defined", *p));
+      }
       const std::string latin1 = inflate(chunk, key, p + 1, end - (p + 1));
       value = latin1_to_utf8(reinterpret_cast<const uint8_t*>(latin1.data()), latin1.size());
     } else {  // iTXt
-      if (end - p < 2 || p[0] > 1 || p[1] != 0) {
-        damaged(chunk, "has a compression flag or method that is not 0 or 1, and 0");
+      if (end - p < 2) damaged(chunk, "is an iTXt chunk that ends before its compression fields");
+      if (p[0] > 1)
+        damaged(chunk, fmt::format("has the compression flag {}; expected 0 or 1", p[0]));
+      if (p[1] != 0) {
+        damaged(chunk, fmt::format("names compression method {}; only zlib (0) is defined", p[1]));
       }
       const bool compressed = p[0] == 1;
       p = field_end(field_end(p + 2) + 1) + 1;  // past the language and translated keyword
@@ -129,7 +151,8 @@ class HeaderReader {
                          : std::string(reinterpret_cast<const char*>(p), end - p);
     }
     count(chunk, key, value.size());
-    (*text)[key] = std::move(value);
+    const auto [it, added] = header->text.insert_or_assign(key, std::move(value));
+    if (!added) header->repeated.insert(it->first);
   }
 
  private:
@@ -164,7 +187,14 @@ class HeaderReader {
       const int rc = ::inflate(&stream, Z_NO_FLUSH);
       out.append(buffer, sizeof buffer - stream.avail_out);
       if (out.size() >= limit) count(chunk, key, out.size());  // throws
-      if (rc == Z_STREAM_END) return out;
+      if (rc == Z_STREAM_END) {
+        if (stream.avail_in != 0) {
+          damaged(chunk, fmt::format("holds the text '{}', followed by {} bytes that are not part "
+                                     "of its compressed data",
+                                     key, stream.avail_in));
+        }
+        return out;
+      }
       if (rc == Z_MEM_ERROR) throw Error(Status::out_of_memory, "out of memory inflating a text");
       if (rc != Z_OK) {
         damaged(chunk, fmt::format("holds the text '{}', whose compressed data {}", key,
@@ -186,6 +216,7 @@ PngHeader read_png_header(const uint8_t* data, size_t size, const std::string& w
   }
   HeaderReader reader(what);
   PngHeader header;
+  bool seen_image_data = false;
   size_t offset = 8;
   for (int index = 0;; ++index) {
     if (size - offset < 8) {
@@ -207,9 +238,13 @@ PngHeader read_png_header(const uint8_t* data, size_t size, const std::string& w
     }
     if (chunk.type == "IHDR") reader.read_ihdr(chunk, &header);
     if (chunk.type == "tEXt" || chunk.type == "zTXt" || chunk.type == "iTXt") {
-      reader.read_text(chunk, &header.text);
+      reader.read_text(chunk, &header);
     }
-    if (chunk.type == "IEND") return header;
+    if (chunk.type == "IDAT") seen_image_data = true;
+    if (chunk.type == "IEND") {
+      if (!seen_image_data) reader.damaged(chunk, "ends the file, which holds no IDAT chunk");
+      return header;
+    }
     offset += 8 + size_t{chunk.length} + 4;
   }
 }

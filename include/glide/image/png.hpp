@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 
 namespace glide::image {
@@ -11,6 +12,10 @@ namespace glide::image {
 // Text chunks: keyword → UTF-8 value. Keywords are 1-79 printable ASCII characters without
 // leading, trailing or doubled spaces (the PNG rules, narrowed to ASCII).
 using PngText = std::map<std::string, std::string>;
+
+// The longest side glide decodes (PNG and JPEG): a damaged or hostile header cannot ask for
+// gigabytes. load_png_info reads larger headers.
+inline constexpr uint32_t kMaxImageSide = 16384;
 
 struct PngImage {
   torch::Tensor pixels;  // uint8 (H, W, 3) RGB
@@ -38,6 +43,8 @@ struct PngInfo {
   uint32_t width = 0;
   uint32_t height = 0;
   PngText text;
+  // Keywords more than one text chunk gives (PNG allows it); `text` holds the last one's value.
+  std::set<std::string> repeated_keywords;
 };
 PngInfo load_png_info(const std::string& path);
 
