@@ -58,12 +58,25 @@ torch::Tensor decode_jpeg(const std::string& bytes, const std::string& path) {
   torch::Tensor image;
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&info);
+    // A well-formed file in a process libjpeg does not decode (lossless, 12-bit) is not damaged.
+    const int code = err.base.msg_code;
+    if (code == JERR_SOF_UNSUPPORTED || code == JERR_BAD_PRECISION || code == JERR_NOT_COMPILED ||
+        code == JERR_ARITH_NOTIMPL) {
+      throw Error(Status::unsupported, fmt::format("{}: unsupported JPEG: {}", path, err.message));
+    }
     throw Error(Status::invalid_format, fmt::format("{}: damaged JPEG: {}", path, err.message));
   }
   jpeg_create_decompress(&info);
   jpeg_mem_src(&info, reinterpret_cast<const unsigned char*>(bytes.data()),
                static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&info, TRUE);
+  if (info.image_width > kMaxImageSide || info.image_height > kMaxImageSide) {
+    const std::string size = fmt::format("{}x{}", info.image_width, info.image_height);
+    jpeg_destroy_decompress(&info);
+    throw Error(Status::unsupported,
+                fmt::format("{} is {} pixels; glide reads images of at most {} pixels a side", path,
+                            size, kMaxImageSide));
+  }
   if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
     jpeg_destroy_decompress(&info);
     throw Error(Status::unsupported, fmt::format("{}: CMYK JPEGs are not supported", path));
