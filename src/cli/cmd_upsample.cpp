@@ -61,7 +61,8 @@ void add_upsample_command(CLI::App& app) {
       "Enlarge an image with the upsampler model, conditioned on a prompt (GLIDE's second "
       "stage on an image of your own)");
   auto o = std::make_shared<UpsampleOptions>();
-  cmd->add_option("-i,--input", o->input, "The PNG to enlarge (any size; 64x64 for GLIDE's)")
+  cmd->add_option("-i,--input", o->input,
+                  "The PNG to enlarge (up to 4096 pixels a side; 64x64 for GLIDE's)")
       ->required()
       ->check(CLI::ExistingFile)
       ->group("Generation");
