@@ -340,9 +340,18 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
     handle->dtype = glide::parse_dtype(p.dtype, "params->dtype");
     // Refused here rather than at the first generation.
     glide::check_device_and_dtype(handle->device, handle->dtype);
+    // A JSON config's diffusion keys (diffusion_steps, noise_schedule, prediction) set the
+    // stage's diffusion over the checkpoint's, as in Python; checked before the slow loading.
+    const auto diffusion_in = [](const char* config, const glide::DiffusionConfig& over) {
+      return config && *config == '{' ? glide::diffusion_config_in_options(config, over)
+                                      : std::nullopt;
+    };
+    diffusion_in(p.base_config, {});
+    diffusion_in(p.upsampler_config, {});
     const auto load = [&](const char* path, const char* config) {
       if (!path) return glide::StageModel{};
       auto stage = glide::load_stage_model(path, model_config(config));
+      if (auto diffusion = diffusion_in(config, stage.diffusion)) stage.diffusion = *diffusion;
       stage.model->to(handle->device);
       stage.model->set_compute_dtype(handle->dtype);
       return stage;

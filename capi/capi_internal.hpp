@@ -30,6 +30,8 @@ int guarded(const char* function, Body&& body) noexcept {
   clear_error();
   try {
     body();
+    // A progress callback may have made a failing glide call meanwhile: a success leaves "".
+    clear_error();
     return GLIDE_OK;
   } catch (...) {
     return handle_exception(function);

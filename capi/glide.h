@@ -172,12 +172,15 @@ typedef struct glide_pipeline_params {
    * (docs/shapes-model.md), found in $GLIDE_MODEL_DIR, the installed data directory or the source
    * tree's models/ (GLIDE_ERROR_NOT_FOUND listing them when absent). */
   const char* base_checkpoint;
-  const char* base_config;          /* a preset ("base", "base-inpaint") or ModelConfig JSON */
+  /* A preset ("base", "base-inpaint") or ModelConfig JSON, whose "diffusion_steps",
+   * "noise_schedule" and "prediction" keys, when present, set the stage's diffusion over the
+   * checkpoint's (as models.json and the recipes name them). */
+  const char* base_config;
   const char* upsampler_checkpoint; /* NULL: no upsampler stage */
-  const char* upsampler_config;     /* "upsampler", "upsampler-inpaint" or ModelConfig JSON */
-  const char* device;               /* where the models live: "cpu", "cuda", "cuda:N" */
-  const char* dtype;                /* "float32", "float16" (CUDA), "bfloat16" */
-  int32_t num_threads;              /* CPU threads; 0: one per core */
+  const char* upsampler_config; /* "upsampler", "upsampler-inpaint" or ModelConfig JSON, as above */
+  const char* device;           /* where the models live: "cpu", "cuda", "cuda:N" */
+  const char* dtype;            /* "float32", "float16" (CUDA), "bfloat16" */
+  int32_t num_threads;          /* CPU threads; 0: one per core */
 } glide_pipeline_params;
 
 /* Fills the defaults: no checkpoints, presets "base" and "upsampler", "cpu", "float32", 0.

@@ -729,3 +729,72 @@ TEST_CASE("a progress callback's calls on its own pipeline are refused or deferr
   glide_images_free(again);
   glide_images_free(images);
 }
+
+TEST_CASE("a JSON model config's diffusion keys set the stage's diffusion, as in Python",
+          "[capi][pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(base_path, "model_text2im.pt");
+  // The golden options (which name diffusion_steps and noise_schedule) with `changes` applied.
+  const auto create = [&](const nlohmann::json& changes, glide_pipeline** pipeline) {
+    nlohmann::json options = nlohmann::json::parse(golden_config_json("text2im"));
+    options.update(changes);
+    const std::string config = options.dump();
+    glide_pipeline_params pp;
+    REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
+    pp.base_checkpoint = base_path.c_str();
+    pp.base_config = config.c_str();
+    return glide_pipeline_create(&pp, pipeline);
+  };
+  // A value the diffusion refuses was ignored; now it is named.
+  glide_pipeline* pipeline = nullptr;
+  CHECK(create({{"noise_schedule", "bogus"}}, &pipeline) == GLIDE_ERROR_INVALID_ARGUMENT);
+  CHECK(pipeline == nullptr);
+  CHECK_THAT(glide_error_last(), Catch::Contains("noise_schedule"));
+  CHECK(create({{"prediction", "x"}}, &pipeline) == GLIDE_ERROR_INVALID_ARGUMENT);
+
+  // Another schedule makes other pixels from the same seed.
+  const auto pixels = [&](const nlohmann::json& changes) {
+    glide_pipeline* p = nullptr;
+    REQUIRE(create(changes, &p) == GLIDE_OK);
+    glide_generate_params gp;
+    REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
+    const char* prompts[] = {"a kite"};
+    gp.prompts = prompts;
+    gp.prompt_count = 1;
+    gp.base.respacing = "3";
+    gp.upsample = false;
+    glide_images* images = nullptr;
+    REQUIRE(glide_generate(p, &gp, &images) == GLIDE_OK);
+    std::vector<uint8_t> out(images->pixels, images->pixels + 16 * 16 * 3);
+    glide_images_free(images);
+    glide_pipeline_free(p);
+    return out;
+  };
+  CHECK(pixels({{"noise_schedule", "linear"}}) != pixels(nlohmann::json::object()));
+}
+
+namespace {
+bool fail_a_call(const char*, int64_t, int64_t, void*) {
+  size_t count = 0;
+  glide_tokenize(nullptr, nullptr, 0, &count);  // fails, setting glide_error_last()
+  return true;
+}
+}  // namespace
+
+TEST_CASE("a success leaves glide_error_last empty, whatever a callback did", "[capi]") {
+  GLIDE_REQUIRE_GOLDEN(base_path, "model_text2im.pt");
+  GLIDE_REQUIRE_GOLDEN(upsampler_path, "model_superres.pt");
+  glide_pipeline* pipeline = golden_pipeline(base_path, upsampler_path);
+  glide_generate_params gp;
+  REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
+  const char* prompts[] = {"a kite"};
+  gp.prompts = prompts;
+  gp.prompt_count = 1;
+  gp.base.respacing = "2";
+  gp.upsample = false;
+  gp.progress = fail_a_call;
+  glide_images* images = nullptr;
+  REQUIRE(glide_generate(pipeline, &gp, &images) == GLIDE_OK);
+  CHECK(std::string(glide_error_last()).empty());
+  glide_images_free(images);
+  glide_pipeline_free(pipeline);
+}
