@@ -224,6 +224,8 @@ class Pipeline:
         try:
             return getattr(self._impl, method)(*args, reporter)
         except ValueError as e:
+            if type(e) is not ValueError or not hasattr(e, "status"):
+                raise  # a progress callable's own, as it raised it
             err = ValueError(_python_names(str(e)))
             err.status = getattr(e, "status", "invalid_argument")  # type: ignore[attr-defined]
             raise err from None

@@ -57,6 +57,18 @@ def test_an_exception_in_the_callable_propagates_and_stops(pipe: glide.Pipeline)
         pipe.generate("a kite", progress=fail_at_2, **STEPS)
     assert steps == [1, 2]
 
+    # A ValueError of the callable's own is not taken for glide's (whose field names are
+    # translated): it comes through as raised, with its type.
+    class BadValue(ValueError):
+        pass
+
+    def refuse(stage: str, step: int, total: int) -> None:
+        raise BadValue("the callable's own")
+
+    with pytest.raises(BadValue, match="the callable's own") as info:
+        pipe.generate("a kite", progress=refuse, **STEPS)
+    assert not hasattr(info.value, "status")
+
 
 def test_a_call_from_the_callable_on_the_same_pipeline_is_refused(pipe: glide.Pipeline) -> None:
     errors: List[BaseException] = []
