@@ -730,6 +730,22 @@ TEST_CASE("a progress callback's calls on its own pipeline are refused or deferr
   glide_images_free(images);
 }
 
+namespace {
+
+// Generation parameters for one prompt through the base stage alone, `respacing` steps.
+glide_generate_params one_kite_base_only(const char* respacing) {
+  static const char* prompts[] = {"a kite"};
+  glide_generate_params gp;
+  REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
+  gp.prompts = prompts;
+  gp.prompt_count = 1;
+  gp.base.respacing = respacing;
+  gp.upsample = false;
+  return gp;
+}
+
+}  // namespace
+
 TEST_CASE("a JSON model config's diffusion keys set the stage's diffusion, as in Python",
           "[capi][pipeline]") {
   GLIDE_REQUIRE_GOLDEN(base_path, "model_text2im.pt");
@@ -755,13 +771,7 @@ TEST_CASE("a JSON model config's diffusion keys set the stage's diffusion, as in
   const auto pixels = [&](const nlohmann::json& changes) {
     glide_pipeline* p = nullptr;
     REQUIRE(create(changes, &p) == GLIDE_OK);
-    glide_generate_params gp;
-    REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
-    const char* prompts[] = {"a kite"};
-    gp.prompts = prompts;
-    gp.prompt_count = 1;
-    gp.base.respacing = "3";
-    gp.upsample = false;
+    const glide_generate_params gp = one_kite_base_only("3");
     glide_images* images = nullptr;
     REQUIRE(glide_generate(p, &gp, &images) == GLIDE_OK);
     std::vector<uint8_t> out(images->pixels, images->pixels + 16 * 16 * 3);
@@ -784,13 +794,7 @@ TEST_CASE("a success leaves glide_error_last empty, whatever a callback did", "[
   GLIDE_REQUIRE_GOLDEN(base_path, "model_text2im.pt");
   GLIDE_REQUIRE_GOLDEN(upsampler_path, "model_superres.pt");
   glide_pipeline* pipeline = golden_pipeline(base_path, upsampler_path);
-  glide_generate_params gp;
-  REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
-  const char* prompts[] = {"a kite"};
-  gp.prompts = prompts;
-  gp.prompt_count = 1;
-  gp.base.respacing = "2";
-  gp.upsample = false;
+  glide_generate_params gp = one_kite_base_only("2");
   gp.progress = fail_a_call;
   glide_images* images = nullptr;
   REQUIRE(glide_generate(pipeline, &gp, &images) == GLIDE_OK);
