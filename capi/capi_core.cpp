@@ -144,7 +144,8 @@ int glide_tokenize_padded(const char* utf8, int64_t text_ctx, int64_t* tokens, b
                                              " (GLIDE's is 128)");
     }
     const auto& tokenizer = glide::Tokenizer::gpt2();
-    const auto padded = tokenizer.padded_tokens_and_mask(tokenizer.encode(utf8), text_ctx);
+    const auto padded = tokenizer.padded_tokens_and_mask(
+        tokenizer.encode(utf8, static_cast<size_t>(text_ctx)), text_ctx);
     std::copy(padded.tokens.begin(), padded.tokens.end(), tokens);
     if (mask) std::copy(padded.mask.begin(), padded.mask.end(), mask);
   });

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -115,6 +116,38 @@ TEST_CASE("invalid UTF-8 is rejected with its byte offset", "[tokenizer]") {
         error_of([&] { Tokenizer::gpt2().encode(c.text); }, Status::invalid_argument);
     CHECK_THAT(message, Catch::Contains("byte offset " + std::to_string(c.offset) + " "));
   }
+}
+
+TEST_CASE("encode with a bound gives the first ids of the whole encoding", "[tokenizer]") {
+  GLIDE_REQUIRE_GOLDEN(path, "tokenizer.json");
+  std::ifstream in(path);
+  const auto golden = nlohmann::json::parse(in);
+  const auto& tok = Tokenizer::gpt2();
+  for (const auto& c : golden.at("cases")) {
+    const auto prompt = c.at("prompt").get<std::string>();
+    const Ids all = c.at("tokens").get<Ids>();
+    for (size_t n : {size_t{0}, size_t{1}, size_t{3}, all.size(), all.size() + 5}) {
+      INFO("prompt: " << prompt << ", max_tokens " << n);
+      const Ids bounded = tok.encode(prompt, n);
+      CHECK(bounded == Ids(all.begin(), all.begin() + static_cast<long>(std::min(n, all.size()))));
+    }
+  }
+}
+
+TEST_CASE("a bounded encode of a long text still checks all of it", "[tokenizer]") {
+  const auto& tok = Tokenizer::gpt2();
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += "an oil painting of a corgi ";
+  const Ids first = tok.encode(text, 16);
+  REQUIRE(first.size() == 16);
+  const Ids start = tok.encode(text.substr(0, 200));
+  CHECK(first == Ids(start.begin(), start.begin() + 16));
+  const std::string bad = text + "\xFF";
+  CHECK_THAT(error_of([&] { tok.encode(bad, 16); }, Status::invalid_argument),
+             Catch::Contains("byte offset " + std::to_string(text.size()) + " "));
+  CHECK_THAT(error_of([&] { Tokenizer::check_text(bad); }, Status::invalid_argument),
+             Catch::Contains("not valid UTF-8"));
+  CHECK_NOTHROW(Tokenizer::check_text(text));
 }
 
 TEST_CASE("decode rejects ids outside the vocabulary", "[tokenizer]") {

@@ -30,6 +30,12 @@ class Tokenizer {
   // byte offset where the first ill-formed sequence starts ("at byte offset N"). Overlong forms,
   // encoded surrogates (U+D800..U+DFFF) and code points above U+10FFFF are ill-formed.
   std::vector<int64_t> encode(std::string_view text) const;
+  // The first `max_tokens` ids of encode(text), found without encoding the rest of the text: a
+  // model reads only text_ctx tokens, and a prompt may be megabytes long. The same checks apply
+  // to the whole text. (One pre-tokenizer piece, such as a long run of letters, is encoded whole.)
+  std::vector<int64_t> encode(std::string_view text, size_t max_tokens) const;
+  // Throws what encode() throws for text that is not valid UTF-8, without encoding it.
+  static void check_text(std::string_view text);
   // Ids outside [0, n_vocab) are an error; byte sequences that are not UTF-8 decode to U+FFFD.
   std::string decode(const std::vector<int64_t>& ids) const;
 

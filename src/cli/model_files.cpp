@@ -113,13 +113,16 @@ void warn_long_prompts(const GenerationParams& params,
   prompts.push_back(params.negative_prompt);
   std::sort(prompts.begin(), prompts.end());
   prompts.erase(std::unique(prompts.begin(), prompts.end()), prompts.end());
+  // Counting stops at a bound: a prompt of megabytes is not encoded whole to say how long it is.
+  constexpr size_t kMaxCounted = 4096;
   for (const std::string& prompt : prompts) {
-    const size_t tokens = Tokenizer::gpt2().encode(prompt).size();
+    const size_t tokens = Tokenizer::gpt2().encode(prompt, kMaxCounted + 1).size();
     if (static_cast<int64_t>(tokens) > text_ctx) {
       fmt::print(stderr,
-                 "glide: note: the prompt \"{}\" has {} tokens; the model reads only the first "
+                 "glide: note: the prompt \"{}\" has {}{} tokens; the model reads only the first "
                  "{} and ignores the rest\n",
-                 shortened(prompt), tokens, text_ctx);
+                 shortened(prompt), tokens > kMaxCounted ? "more than " : "",
+                 std::min(tokens, kMaxCounted), text_ctx);
     }
   }
 }

@@ -102,16 +102,15 @@ void GenerationParams::validate() const {
     invalid(fmt::format("prompts has {} entries; give 1 (for every image) or batch_size = {}",
                         prompts.size(), batch_size));
   }
-  const Tokenizer& tokenizer = Tokenizer::gpt2();
   for (size_t i = 0; i < prompts.size(); ++i) {
     try {
-      tokenizer.encode(prompts[i]);
+      Tokenizer::check_text(prompts[i]);
     } catch (const Error& e) {
       invalid(fmt::format("prompts[{}] cannot be tokenized: {}", i, e.what()));
     }
   }
   try {
-    tokenizer.encode(negative_prompt);
+    Tokenizer::check_text(negative_prompt);
   } catch (const Error& e) {
     invalid(fmt::format("negative_prompt cannot be tokenized: {}", e.what()));
   }

@@ -60,7 +60,8 @@ TextEmbedding encode_prompts(Text2ImUNet& model, const std::vector<std::string>&
   ids.reserve(prompts.size() * static_cast<size_t>(ctx));
   mask.reserve(ids.capacity());
   for (const std::string& prompt : prompts) {
-    const auto padded = tokenizer.padded_tokens_and_mask(tokenizer.encode(prompt), ctx);
+    const auto padded =
+        tokenizer.padded_tokens_and_mask(tokenizer.encode(prompt, static_cast<size_t>(ctx)), ctx);
     ids.insert(ids.end(), padded.tokens.begin(), padded.tokens.end());
     mask.insert(mask.end(), padded.mask.begin(), padded.mask.end());
   }

@@ -7,7 +7,9 @@
 #include <unicode/utext.h>
 #include <unicode/utf8.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
@@ -55,8 +57,7 @@ const icu::RegexPattern& pretokenizer() {
 void check_utf8(std::string_view text) {
   if (text.size() > static_cast<size_t>(INT32_MAX)) {
     throw Error(Status::invalid_argument,
-                fmt::format("Tokenizer::encode: the text has {} bytes; expected at most {}",
-                            text.size(), INT32_MAX));
+                fmt::format("the text has {} bytes; expected at most {}", text.size(), INT32_MAX));
   }
   const auto* s = reinterpret_cast<const uint8_t*>(text.data());
   const auto length = static_cast<int32_t>(text.size());
@@ -66,7 +67,7 @@ void check_utf8(std::string_view text) {
     U8_NEXT(s, i, length, c);
     if (c < 0) {
       throw Error(Status::invalid_argument,
-                  fmt::format("Tokenizer::encode: the text is not valid UTF-8: ill-formed "
+                  fmt::format("the text is not valid UTF-8: ill-formed "
                               "sequence at byte offset {} (byte 0x{:02X}); expected UTF-8 text",
                               start, s[start]));
     }
@@ -81,9 +82,9 @@ std::string lower(std::string_view text) {
   icu::CaseMap::utf8ToLower("", 0, icu::StringPiece(text.data(), static_cast<int32_t>(text.size())),
                             sink, nullptr, status);
   if (U_FAILURE(status)) {
-    throw Error(Status::internal,
-                fmt::format("Tokenizer::encode: ICU could not lower-case the text: {}",
-                            u_errorName(status)));
+    throw Error(
+        Status::internal,
+        fmt::format("the tokenizer: ICU could not lower-case the text: {}", u_errorName(status)));
   }
   return out;
 }
@@ -92,7 +93,7 @@ std::string read_file(const std::string& path, const char* what) {
   try {
     return io::read_file(path);
   } catch (const Error& e) {
-    throw Error(e.status(), fmt::format("Tokenizer::from_files: {} file: {}{}", what, e.what(),
+    throw Error(e.status(), fmt::format("the tokenizer's {} file: {}{}", what, e.what(),
                                         e.status() == Status::not_found
                                             ? "; scripts/setup.sh fetches GPT-2's files into "
                                               "third_party/gpt2-vocab"
@@ -153,10 +154,16 @@ Tokenizer Tokenizer::from_files(const std::string& encoder_json_path,
 }
 
 std::vector<int64_t> Tokenizer::encode(std::string_view text) const {
+  return encode(text, SIZE_MAX);
+}
+
+std::vector<int64_t> Tokenizer::encode(std::string_view text, size_t max_tokens) const {
   check_utf8(text);
+  // Lower-casing looks at neighbours (a final sigma), so the whole text is lowered; it is cheap
+  // next to matching and merging, which stop once max_tokens ids are known.
   const std::string lowered = lower(text);
   std::vector<int64_t> ids;
-  ids.reserve(lowered.size() / 3 + 1);
+  ids.reserve(std::min(lowered.size() / 3 + 1, max_tokens));
 
   UErrorCode status = U_ZERO_ERROR;
   icu::LocalUTextPointer input(
@@ -164,30 +171,35 @@ std::vector<int64_t> Tokenizer::encode(std::string_view text) const {
   std::unique_ptr<icu::RegexMatcher> matcher(pretokenizer().matcher(status));
   if (U_FAILURE(status)) {
     throw Error(Status::internal,
-                fmt::format("Tokenizer::encode: ICU regex setup failed: {}", u_errorName(status)));
+                fmt::format("the tokenizer: ICU regex setup failed: {}", u_errorName(status)));
   }
   matcher->reset(input.getAlias());
-  while (matcher->find()) {
+  // Pieces are encoded independently, so the first ids of the text are those of its first pieces.
+  while (ids.size() < max_tokens && matcher->find()) {
     // On UTF-8 input, ICU's native indexes are byte offsets.
     const int64_t begin = matcher->start64(status);
     const int64_t end = matcher->end64(status);
     if (U_FAILURE(status)) {
-      throw Error(Status::internal, fmt::format("Tokenizer::encode: ICU regex match failed: {}",
-                                                u_errorName(status)));
+      throw Error(Status::internal,
+                  fmt::format("the tokenizer: ICU regex match failed: {}", u_errorName(status)));
     }
     impl_->encode_piece(std::string_view(lowered).substr(begin, end - begin), ids);
   }
+  if (ids.size() > max_tokens) ids.resize(max_tokens);
   return ids;
+}
+
+void Tokenizer::check_text(std::string_view text) {
+  check_utf8(text);
 }
 
 std::string Tokenizer::decode(const std::vector<int64_t>& ids) const {
   std::string bytes;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= n_vocab()) {
-      throw Error(Status::invalid_argument,
-                  fmt::format("Tokenizer::decode: token id {} at position {} is outside the "
-                              "vocabulary; expected an id in [0, {})",
-                              ids[i], i, n_vocab()));
+      throw Error(Status::invalid_argument, fmt::format("token id {} at position {} is outside the "
+                                                        "vocabulary; expected an id in [0, {})",
+                                                        ids[i], i, n_vocab()));
     }
     bytes += impl_->vocab.token_bytes(ids[i]);
   }
@@ -212,10 +224,9 @@ std::string Tokenizer::decode(const std::vector<int64_t>& ids) const {
 Tokenizer::Padded Tokenizer::padded_tokens_and_mask(std::vector<int64_t> ids,
                                                     int64_t text_ctx) const {
   if (text_ctx < 0) {
-    throw Error(Status::invalid_argument,
-                fmt::format("Tokenizer::padded_tokens_and_mask: text_ctx is {}; expected a "
-                            "non-negative context length",
-                            text_ctx));
+    throw Error(Status::invalid_argument, fmt::format("text_ctx is {}; expected a "
+                                                      "non-negative context length",
+                                                      text_ctx));
   }
   const auto ctx = static_cast<size_t>(text_ctx);
   const size_t real = std::min(ids.size(), ctx);

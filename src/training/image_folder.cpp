@@ -30,7 +30,7 @@ std::string read_caption(const fs::path& path) {
   std::string text = io::read_file(path.string(), kMaxCaptionBytes);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   try {
-    Tokenizer::gpt2().encode(text);  // rejects invalid UTF-8, naming the byte offset
+    Tokenizer::check_text(text);  // rejects invalid UTF-8, naming the byte offset
   } catch (const Error& e) {
     throw Error(Status::invalid_format, fmt::format("caption {}: {}", path.string(), e.what()));
   }
