@@ -36,14 +36,13 @@ const char* variant_name(bool super_res, bool inpaint) {
 void check_model(const StageModel& stage, const Need& need, const char* call) {
   const char* wanted = variant_name(need.super_res, need.inpaint);
   if (!stage.model) {
-    throw Error(
-        Status::invalid_argument,
-        fmt::format("GuidedSampler::{} needs a {} ({}); none was given", call, need.role, wanted));
+    throw Error(Status::invalid_argument,
+                fmt::format("{}: no {} was given; this call needs {}", call, need.role, wanted));
   }
   const ModelConfig& c = stage.model->config();
   if (c.super_res != need.super_res || c.inpaint != need.inpaint) {
     throw Error(Status::invalid_argument,
-                fmt::format("GuidedSampler::{}: the {} is {} (super_res={}, inpaint={}); this "
+                fmt::format("{}: the {} is {} (super_res={}, inpaint={}); this "
                             "call needs {}",
                             call, need.role, variant_name(c.super_res, c.inpaint), c.super_res,
                             c.inpaint, wanted));
@@ -124,10 +123,10 @@ class RunningCall {
   RunningCall(bool& running, const char* call) : running_(running) {
     if (running_) {
       throw Error(Status::unsupported,
-                  fmt::format("GuidedSampler::{}: the sampler is already running a call (this "
-                              "one was made from its progress callback, or from another thread); "
-                              "a sampler runs one call at a time: call it after that one "
-                              "returns, or use another sampler (a copy shares the models)",
+                  fmt::format("{}: the pipeline is already running a call (this one was made "
+                              "from its progress callback, or from another thread); a pipeline "
+                              "runs one call at a time: call it after that one returns, or use "
+                              "another pipeline",
                               call));
     }
     running_ = true;
@@ -207,6 +206,13 @@ torch::Tensor GuidedSampler::upsample(const torch::Tensor& images, const Generat
   const torch::Tensor low_res = from_uint8_images(images);  // checks the layout
   GenerationParams p = params;
   p.batch_size = low_res.size(0);
+  // The batch is the images': said in their terms (validate would speak of batch_size).
+  if (p.prompts.size() != 1 && static_cast<int64_t>(p.prompts.size()) != p.batch_size) {
+    throw Error(Status::invalid_argument,
+                fmt::format("upsample: {} prompts for {} images; give one prompt for every "
+                            "image, or one per image",
+                            p.prompts.size(), p.batch_size));
+  }
   validate_for(p, nullptr, &upsampler_);
   const torch::Device device = resolve(p.device);
   prepare(upsampler_, device, p.dtype);

@@ -20,8 +20,9 @@ void throw_out_of_memory(const std::string& context, const c10::Error& e, bool o
               fmt::format("{}: out of memory ({}). Try a smaller batch size or float16/bfloat16{}",
                           context, detail,
                           on_cuda ? ", or free GPU memory held elsewhere "
-                                    "(GuidedSampler::release_cached_networks() frees this "
-                                    "sampler's CUDA graphs)"
+                                    "(releasing the pipeline's cached networks frees its CUDA "
+                                    "graphs: release_cached_networks() in C++ and Python, "
+                                    "glide_pipeline_release_cache() in C)"
                                   : ""));
 }
 
