@@ -80,6 +80,13 @@ TEST_CASE("validate_state_dict lists every missing, unexpected and mis-shaped ke
   require_error([&] { glide::validate_state_dict(no_buffers, *model); },
                 {"3 missing", "1.running_mean [3]", "1.running_var [3]", "1.num_batches_tracked"},
                 Status::invalid_argument);
+
+  // Another model's file differs everywhere: the message names the first dozen, then counts.
+  StateDict other = good;
+  for (int i = 0; i < 40; ++i) other.insert("extra." + std::to_string(i), torch::zeros({1}));
+  require_error([&] { glide::validate_state_dict(other, *model); },
+                {"40 unexpected", "unexpected: extra.0 [1]", "; and 28 more"},
+                Status::invalid_argument);
 }
 
 TEST_CASE("load_state_dict copies into the module's own tensors, casting dtypes", "[io]") {

@@ -52,6 +52,8 @@ TEST_CASE("load_model with a given config", "[pipeline]") {
   } catch (const Error& e) {
     CHECK_THAT(e.what(), Catch::Contains("model_superres.pt"));
     CHECK_THAT(e.what(), Catch::Contains("caller"));
+    // Told by the input convolution (6 channels: the image and the low-res one), before building.
+    CHECK_THAT(e.what(), Catch::Contains("input_blocks.0.0.weight is ["));
   }
 }
 

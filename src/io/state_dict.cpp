@@ -1,5 +1,6 @@
 #include <torch/nn/module.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <set>
@@ -155,7 +156,14 @@ void validate_state_dict(const StateDict& state, const torch::nn::Module& module
   for (const auto& s : missing) entries.push_back("missing: " + s);
   for (const auto& s : unexpected) entries.push_back("unexpected: " + s);
   for (const auto& s : mismatched) entries.push_back("wrong shape: " + s);
-  for (size_t i = 0; i < entries.size(); ++i) message += (i ? "; " : "") + entries[i];
+  // A whole other model differs in hundreds of tensors; the first few tell what happened.
+  constexpr size_t kListed = 12;
+  for (size_t i = 0; i < std::min(entries.size(), kListed); ++i) {
+    message += (i ? "; " : "") + entries[i];
+  }
+  if (entries.size() > kListed) {
+    message += "; and " + std::to_string(entries.size() - kListed) + " more";
+  }
   throw Error(Status::invalid_argument, message);
 }
 

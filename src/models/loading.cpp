@@ -61,7 +61,7 @@ Text2ImUNet load_model(const Checkpoint& checkpoint, const std::string& source,
     throw Error(Status::invalid_argument,
                 fmt::format("{} is a training checkpoint (weights, their averages and the "
                             "optimizer's state), not a model file; make one from it with glide "
-                            "train ... --export MODEL.safetensors (Trainer::export_model)",
+                            "train ... --export MODEL.safetensors (in C++, Trainer::export_model)",
                             source));
   }
   const StateDict& state = checkpoint.tensors;
@@ -78,6 +78,13 @@ Text2ImUNet load_model(const Checkpoint& checkpoint, const std::string& source,
                                         source, config_source, e.what()));
   };
   if (config) {
+    // A file of another model (an upsampler given the base's config) is told by a few shapes,
+    // before building a model of hundreds of megabytes to compare the rest with.
+    if (const std::string why = quick_mismatch(state, *config); !why.empty()) {
+      throw Error(Status::invalid_argument,
+                  fmt::format("{}: the weights do not fit the model config from the caller: {}",
+                              source, why));
+    }
     try {
       return build(*config, state);
     } catch (const Error& e) {
