@@ -85,7 +85,9 @@ GLIDE_API int glide_tokenize_padded(const char* utf8, int64_t text_ctx, int64_t*
 
 /* UTF-8 text of ids (invalid byte sequences become U+FFFD). *length receives the text's length
  * without the terminating NUL; text needs length + 1 bytes. text == NULL with capacity == 0 only
- * reports the length; a short buffer gives GLIDE_ERROR_BUFFER_TOO_SMALL and is left untouched. */
+ * reports the length; a short buffer gives GLIDE_ERROR_BUFFER_TOO_SMALL and is left untouched.
+ * GPT-2's vocabulary has a token for every byte, NUL included (id 188): use *length, not strlen,
+ * when the ids may hold it. */
 GLIDE_API int glide_detokenize(const int64_t* ids, size_t count, char* text, size_t capacity,
                                size_t* length);
 

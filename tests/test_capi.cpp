@@ -140,6 +140,12 @@ TEST_CASE("glide_tokenize_padded, glide_detokenize and glide_tokenizer_vocab", "
   CHECK(std::string(text.data()) == prompt);
   REQUIRE(glide_detokenize(nullptr, 0, nullptr, 0, &length) == GLIDE_OK);
   CHECK(length == 0);
+  // Id 188 is the byte 0 (as glide.h says): the length counts it, strlen would stop there.
+  const int64_t with_nul[] = {64, 188, 65};
+  char nul_text[8] = {};
+  REQUIRE(glide_detokenize(with_nul, 3, nul_text, sizeof nul_text, &length) == GLIDE_OK);
+  CHECK(length == 3);
+  CHECK(std::string(nul_text, length) == std::string("a\0b", 3));
   require_failure(glide_detokenize(ids.data(), SIZE_MAX, nullptr, 0, &length),
                   GLIDE_ERROR_INVALID_ARGUMENT, {"count is", "at most 16777216"});
   const int64_t bad = 99999999;
@@ -409,6 +415,9 @@ TEST_CASE("pipeline and generation calls check their arguments", "[capi]") {
   pp.device = "tpu";
   require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"params->device is \"tpu\""});
+  pp.device = "cpu:1";  // LibTorch accepts and ignores a CPU index
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"params->device is \"cpu:1\""});
   pp.device = "cpu";
   pp.dtype = "float16";
   require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,

@@ -173,7 +173,7 @@ void run_bench(BenchOptions& o) {
   const std::vector<int64_t> batches = pipeline_batches(o.batches);
   if (o.repeats < 1) invalid(fmt::format("--repeats {}: give at least 1", o.repeats));
   if (o.threads < 0) invalid(fmt::format("--threads {}: give 0 (all cores) or more", o.threads));
-  if (o.threads > 0) set_num_threads(o.threads);
+  if (o.threads != 0) set_num_threads(o.threads);
   ensure_threads();
   if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
 

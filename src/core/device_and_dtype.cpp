@@ -19,7 +19,9 @@ namespace {
 c10::Device parse_device(const std::string& text, const std::string& what) {
   try {
     const c10::Device device(text);
-    if (device.is_cpu() || device.is_cuda()) return device;
+    // The CPU is one device: "cpu:1" names nothing (LibTorch would accept and ignore it).
+    if (device.is_cpu() && (!device.has_index() || device.index() == 0)) return device;
+    if (device.is_cuda()) return device;
   } catch (const c10::Error&) {
   }
   invalid(fmt::format("{} is \"{}\"; expected \"cpu\", \"cuda\" or \"cuda:N\"", what, text));

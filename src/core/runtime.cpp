@@ -90,6 +90,11 @@ void set_num_threads(int threads) {
   // Beyond this a typo: LibTorch starts every thread it is told to (100,000 of them filled
   // memory for a minute before the first step).
   constexpr int kMaxThreads = 1024;
+  if (threads < 0) {
+    throw Error(Status::invalid_argument,
+                fmt::format("threads is {}; expected 0 for one per core, or 1 to {}", threads,
+                            kMaxThreads));
+  }
   if (threads > kMaxThreads) {
     throw Error(Status::invalid_argument,
                 fmt::format("threads is {}; expected at most {} (this machine has {} cores), or 0 "

@@ -121,7 +121,7 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
     const struct Clear {
       ~Clear() { training_thread = std::thread::id(); }
     } clear_on_exit;
-    if (threads > 0) set_num_threads(threads);
+    if (threads != 0) set_num_threads(threads);
     if (model) {
       // A preset has the official diffusion; JSON options may name another (as recipes do).
       const size_t first = config->find_first_not_of(" \t\r\n");
