@@ -4,6 +4,7 @@
 
 #include "contact_sheet.hpp"
 #include "glide/image/png.hpp"
+#include "glide/version.hpp"
 #include "image_output.hpp"
 #include "param_fields.hpp"
 #include "param_flags.hpp"
@@ -348,6 +349,29 @@ TEST_CASE("a damaged or foreign record is named, in the record's terms", "[cli]"
   CHECK_THROWS_WITH(read_generation_record(record_of("generate", no_prompt)),
                     Catch::Contains("records no prompt"));
   CHECK(read_generation_record(record_of("sweep", unusual_params())).command == "sweep");
+
+  // A newer glide's record: read when it can be (with a note), else the error says why it may not.
+  nlohmann::json newer = {{"glide_version", "99.0"},
+                          {"command", "generate"},
+                          {"parameters", params_to_json(unusual_params())}};
+  CHECK(read_generation_record(chunk_with(newer.dump())).glide_version == "99.0");
+  newer["parameters"]["stochasticity"] = 0.5;
+  CHECK_THROWS_WITH(read_record(chunk_with(newer.dump())),
+                    Catch::Contains("unknown generation parameter \"stochasticity\"") &&
+                        Catch::Contains("written by glide 99.0, newer than this glide"));
+  newer["glide_version"] = glide::version_string();
+  CHECK_THROWS_WITH(read_record(chunk_with(newer.dump())), !Catch::Contains("newer"));
+}
+
+TEST_CASE("version numbers compare part by part", "[cli]") {
+  CHECK(is_newer_version("0.10.0", "0.9.1"));
+  CHECK(is_newer_version("1.0", "0.99.99"));
+  CHECK(is_newer_version("0.1.1", "0.1"));
+  CHECK_FALSE(is_newer_version("0.1.0", "0.1"));
+  CHECK_FALSE(is_newer_version("0.9", "0.10"));
+  CHECK_FALSE(is_newer_version("", "0.1.0"));
+  CHECK_FALSE(is_newer_version("garbage", "0.1.0"));
+  CHECK_FALSE(is_newer_version(std::string(40, '9'), "0.1.0"));  // not a number: 0
 }
 
 TEST_CASE("-o names a .png file", "[cli]") {

@@ -173,6 +173,9 @@ TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors",
   CHECK(text_of(dir.file("log.txt")).find("--batch-size: batch_size=0") != std::string::npos);
   CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--lr", "-1"}, dir) == 2);
   CHECK(text_of(dir.file("log.txt")).find("--lr: learning_rate=-1") != std::string::npos);
+  CHECK(run_glide({"train", "--model-config", config, "--checkpoint", dir.file("run.pt")}, dir) ==
+        2);
+  CHECK(text_of(dir.file("log.txt")).find("--checkpoint: checkpoint_path=") != std::string::npos);
   CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--export",
                                                    dir.file("model.safetensors")},
                   dir) == 1);
@@ -269,6 +272,10 @@ TEST_CASE("glide info and --from on repeated, foreign and control-laden PNG text
   std::ofstream(dir.file("fake.png")) << "not a picture";
   CHECK(run_glide({"info", dir.file("fake.png")}, dir) == 1);
   CHECK(text_of(dir.file("log.txt")).find("fake.png' is not a PNG file") != std::string::npos);
+  // A JPEG, by its signature whatever its name: said so, not "not a checkpoint".
+  std::ofstream(dir.file("photo.bin"), std::ios::binary) << std::string("\xFF\xD8\xFF\xE0", 4);
+  CHECK(run_glide({"info", dir.file("photo.bin")}, dir) == 1);
+  CHECK(text_of(dir.file("log.txt")).find("photo.bin' is a JPEG image") != std::string::npos);
 
   // --json escapes C1 controls as it does C0 ones (U+009B starts an escape sequence).
   glide::image::save_png(dir.file("c1.png"), pixels, {{"Comment", "x\xc2\x9by\x1b"}});

@@ -6,10 +6,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "commands.hpp"
+#include "glide/error.hpp"
 #include "glide/image/png.hpp"
 #include "glide/io/checkpoint.hpp"
 #include "glide/io/files.hpp"
@@ -144,15 +146,24 @@ void print_json(const Info& info) {
   fmt::print("{}\n", dump_json(out));
 }
 
-// By its signature, whatever its name ("x.PNG", "image").
-bool is_png(const std::string& file) {
-  static const char kSignature[8] = {'\x89', 'P', 'N', 'G', '\r', '\n', '\x1a', '\n'};
+// Whether the file starts with `signature`: images are told by it, whatever their name ("x.PNG",
+// "image").
+bool starts_with(const std::string& file, std::string_view signature) {
   // Opening a pipe would block; the checkpoint reader refuses anything but a regular file.
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) return false;
-  char start[8] = {};
+  std::string start(signature.size(), '\0');
   std::ifstream in(file, std::ios::binary);
-  return in.read(start, sizeof start) && std::equal(start, start + 8, kSignature);
+  return in.read(start.data(), static_cast<std::streamsize>(start.size())) && start == signature;
+}
+
+bool is_png(const std::string& file) {
+  return starts_with(file, std::string_view("\x89PNG\r\n\x1a\n", 8));
+}
+
+bool is_jpeg(const std::string& file) {
+  const std::string ext = io::lowercase_extension(file);
+  return ext == ".jpg" || ext == ".jpeg" || starts_with(file, "\xFF\xD8\xFF");
 }
 
 // A PNG: its size and text chunks, where glide keeps the parameters that made it. Its pixels
@@ -192,6 +203,13 @@ void add_info_command(CLI::App& app) {
     // Named .png but not one: the PNG reader's error says so (not "not a checkpoint").
     if (is_png(*file) || io::lowercase_extension(*file) == ".png") {
       return print_png(*file, *json);
+    }
+    if (is_jpeg(*file)) {
+      throw Error(Status::unsupported,
+                  fmt::format("'{}' is a JPEG image; info describes checkpoints (.pt, "
+                              ".safetensors) and PNG images, where glide records the parameters "
+                              "that made them (it writes no JPEGs)",
+                              *file));
     }
     const Info info = inspect(*file);
     if (*json) {

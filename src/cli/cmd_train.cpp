@@ -45,7 +45,9 @@ void validate_naming_flag(const TrainCommand& cmd) {
     const size_t equals = message.find('=');
     if (equals == std::string::npos) throw;
     std::string flag = message.substr(0, equals);
+    // Options whose flag is not their name with dashes.
     if (flag == "learning_rate") flag = "lr";
+    if (flag == "checkpoint_path") flag = "checkpoint";
     for (char& c : flag) c = c == '_' ? '-' : c;
     if (!cmd.app->get_option_no_throw("--" + flag)) throw;
     throw UsageError(fmt::format("--{}: {}", flag, message));
@@ -111,7 +113,7 @@ class TrainReporter {
 };
 
 void run_train(TrainCommand& cmd) {
-  if (cmd.threads > 0) set_num_threads(cmd.threads);
+  if (cmd.threads != 0) set_num_threads(cmd.threads);
   const training::Recipe recipe = training::read_recipe(cmd.model_config_path);
   cmd.options.model = recipe.model;
   cmd.options.diffusion = recipe.diffusion;

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <vector>
 
 #include "glide/error.hpp"
 #include "glide/io/sha256.hpp"
@@ -71,14 +75,31 @@ std::string string_member(const nlohmann::json& object, const char* key, const c
   return value.get<std::string>();
 }
 
+void parse_members(const nlohmann::json& all, LoadedRecord& record);
+
 LoadedRecord parse_record(const std::string& text) {
   const nlohmann::json all = detail::parse_json(text, "the record");
   if (!all.is_object()) damaged(fmt::format("it is {}; expected a JSON object", all.type_name()));
   LoadedRecord record;
+  if (const auto v = all.find("glide_version"); v != all.end() && v->is_string()) {
+    record.glide_version = v->get<std::string>();
+  }
+  try {
+    parse_members(all, record);
+  } catch (const Error& e) {
+    if (!is_newer_version(record.glide_version, version_string())) throw;
+    throw Error(e.status(), fmt::format("{} (it was written by glide {}, newer than this glide "
+                                        "{}, and may use what this one does not know)",
+                                        e.what(), record.glide_version, version_string()));
+  }
+  return record;
+}
+
+void parse_members(const nlohmann::json& all, LoadedRecord& record) {
   record.command = string_member(all, "command", "");
   record.params = params_from_json(member(all, "parameters", "an object"));
   const auto files = all.find("files");
-  if (files == all.end()) return record;
+  if (files == all.end()) return;
   if (!files->is_object()) {
     damaged(fmt::format("\"files\" is {}; expected an object", files->type_name()));
   }
@@ -90,7 +111,6 @@ LoadedRecord parse_record(const std::string& text) {
     record.files[role] = {role, string_member(file, "path", context.c_str()),
                           string_member(file, "sha256", context.c_str())};
   }
-  return record;
 }
 
 }  // namespace
@@ -136,7 +156,35 @@ LoadedRecord read_generation_record(const std::string& png_path) {
     throw UsageError(
         fmt::format("--from {}: the image records no prompt; give --prompt", png_path));
   }
+  if (is_newer_version(record.glide_version, version_string())) {
+    fmt::print(stderr,
+               "glide: note: {} was made by glide {}, newer than this glide {}; its parameters "
+               "are read as this version understands them, which may not make the same image\n",
+               png_path, record.glide_version, version_string());
+  }
   return record;
+}
+
+bool is_newer_version(const std::string& a, const std::string& b) {
+  // Missing parts are 0 ("1.2" is "1.2.0"); a part that is not a number reads as 0.
+  const auto parts = [](const std::string& v) {
+    std::vector<uint64_t> out;
+    size_t start = 0;
+    while (start <= v.size()) {
+      const size_t dot = std::min(v.find('.', start), v.size());
+      const std::string part = v.substr(start, dot - start);
+      const bool digits = !part.empty() && part.size() <= 18 &&
+                          part.find_first_not_of("0123456789") == std::string::npos;
+      out.push_back(digits ? std::stoull(part) : 0);
+      start = dot + 1;
+    }
+    return out;
+  };
+  std::vector<uint64_t> x = parts(a), y = parts(b);
+  const size_t n = std::max(x.size(), y.size());
+  x.resize(n, 0);
+  y.resize(n, 0);
+  return x > y;
 }
 
 GenerationParams image_params(const GenerationParams& batch, int64_t k) {

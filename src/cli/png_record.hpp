@@ -37,6 +37,7 @@ struct ImageRecord {
 image::PngText png_text(const ImageRecord& record);
 
 struct LoadedRecord {
+  std::string glide_version;  // of the glide that wrote it; "" when the record does not say
   std::string command;
   GenerationParams params;
   std::map<std::string, RecordedFile> files;  // by role
@@ -47,7 +48,11 @@ LoadedRecord read_record(const std::string& png_path);
 // read_record for `--from` of generate and sweep: also refuses a record of inpaint or upsample
 // (their images came from an input image the record does not hold), an unknown command and a
 // record without a prompt.
+// A record written by a newer glide gets a note on stderr (it may mean more than this one reads).
 LoadedRecord read_generation_record(const std::string& png_path);
+
+// Whether dotted version `a` is newer than `b`, part by part as numbers ("0.10.0" > "0.9.1").
+bool is_newer_version(const std::string& a, const std::string& b);
 
 // The parameters that make image k of a batch alone: batch size 1, seed + k, prompt k.
 GenerationParams image_params(const GenerationParams& batch, int64_t k);
