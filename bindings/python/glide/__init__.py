@@ -32,7 +32,6 @@ from ._glide import (
     default_model_paths,
     num_threads,
     sampler_names,
-    set_num_threads,
 )
 from ._pipeline import Config, PathLike, Pipeline, Prompt, split_config
 from ._progress import ProgressArg, TextBar
@@ -82,6 +81,12 @@ def tokenize(text: str) -> List[int]:
     if not isinstance(text, bytes):  # bytes go through: C++ names the first bad UTF-8 byte
         _checks.utf8_text(text, "text")
     return _glide.tokenize(text)  # type: ignore[no-any-return]
+
+
+def set_num_threads(threads: int) -> None:
+    """LibTorch's CPU threads for this process: 1 to 1024, or 0 for one per core (or
+    $GLIDE_NUM_THREADS)."""
+    _glide.set_num_threads(_checks.integer(threads, "threads", -2**31, 2**31 - 1))
 
 
 def detokenize(ids: List[int]) -> str:

@@ -8,6 +8,19 @@ from typing import Any, Dict, List
 _INT64_MAX = 2**63 - 1
 
 
+def invalid(message: str) -> ValueError:
+    """A ValueError with the status glide's own carry (``invalid_argument``)."""
+    error = ValueError(message)
+    error.status = "invalid_argument"  # type: ignore[attr-defined]
+    return error
+
+
+def short_repr(value: Any) -> str:
+    """repr(value), cut when long (an int of 600 digits is not worth quoting whole)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
+
+
 def utf8_text(text: Any, argument: str) -> str:
     """``text`` when it is a str that UTF-8 can encode (no lone surrogates)."""
     if not isinstance(text, str):
@@ -15,8 +28,8 @@ def utf8_text(text: Any, argument: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as e:
-        raise ValueError(f"{argument} is not valid Unicode: it holds a lone surrogate "
-                         f"({text[e.start]!r}) at index {e.start}") from None
+        raise invalid(f"{argument} is not valid Unicode: it holds a lone surrogate "
+                      f"({text[e.start]!r}) at index {e.start}") from None
     return text
 
 
@@ -38,7 +51,7 @@ def integer(value: Any, argument: str, low: int, high: int = _INT64_MAX) -> int:
         raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
     number = int(value.__index__())
     if not low <= number <= high:
-        raise ValueError(f"{argument} is {number}; it must lie in [{low}, {high}]")
+        raise invalid(f"{argument} is {short_repr(number)}; it must lie in [{low}, {high}]")
     return number
 
 
@@ -49,15 +62,35 @@ def token_ids(ids: Any) -> List[int]:
     return [integer(i, f"ids[{k}]", -_INT64_MAX - 1) for k, i in enumerate(ids)]
 
 
+def _is_bool(value: Any) -> bool:
+    # numpy.bool_ is no subclass of bool, but is one for pybind11 (and for the user).
+    return isinstance(value, bool) or type(value).__name__ in ("bool_", "bool")
+
+
 def typed_value(value: Any, argument: str, expected: str) -> Any:
     """Checks what pybind11 would let through or reject without naming the argument: a bool for
-    a number ("an int", "a number", ...), a str UTF-8 cannot encode, an int beyond 64 bits."""
-    if isinstance(value, bool) and expected != "a bool":
+    a number ("an int", "a number", ...) and 1 for a bool, bytes for a str, a str UTF-8 cannot
+    encode, an int beyond 64 bits or beyond a float's range."""
+    if expected == "a bool":
+        if not _is_bool(value):
+            raise TypeError(f"{argument} must be a bool, not {type(value).__name__} "
+                            f"({short_repr(value)})")
+        return value
+    if isinstance(value, bool):
         raise TypeError(f"{argument} must be {expected}, not bool ({value!r})")
+    if expected == "a str" and not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, not {type(value).__name__} "
+                        f"({short_repr(value)})")
     if isinstance(value, str):
         utf8_text(value, argument)
     if expected == "an int":
         return integer(value, argument, -_INT64_MAX - 1)  # the C++ side checks the range
+    if expected in ("a number", "a float or None") and isinstance(value, int):
+        try:
+            float(value)
+        except OverflowError:
+            raise invalid(f"{argument} is {short_repr(value)}, beyond the range of a float"
+                          ) from None
     return value
 
 

@@ -1,6 +1,6 @@
 """Type stubs for the extension module glide._glide (bindings/python/src)."""
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -46,6 +46,7 @@ class StageParams:
     def validate(self, stage: str, diffusion_steps: int = 1000) -> None: ...
 
 class GenerationParams:
+    MAX_BATCH_SIZE: ClassVar[int]
     prompts: List[str]
     batch_size: int
     negative_prompt: str

@@ -116,7 +116,7 @@ def _set(target: Any, field: str, keyword: str, value: Any) -> None:
         setattr(target, field, value)
     except TypeError:
         raise TypeError(f"{keyword} must be {expected}, not {type(value).__name__} "
-                        f"({value!r})") from None
+                        f"({_checks.short_repr(value)})") from None
 
 
 def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str) -> Any:
@@ -129,6 +129,9 @@ def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str
             _set(getattr(p, stage), field, keyword, value)
         elif keyword == "seed":
             p.seed = _checks.seed(value)
+        elif keyword == "batch_size":
+            p.batch_size = _checks.integer(value, keyword, 1,
+                                           _glide.GenerationParams.MAX_BATCH_SIZE)
         elif keyword in ("device", "dtype"):
             _set(p, keyword, keyword, value if value is not None else
                  (device if keyword == "device" else dtype))

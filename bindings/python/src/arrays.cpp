@@ -82,6 +82,11 @@ torch::Tensor mask_from_numpy(const py::handle& obj, const char* name) {
   if (a.ndim() != 2 && a.ndim() != 3) {
     invalid(std::string(name) + expected + "; got shape " + shape_of(a));
   }
+  // An (H, W, channels) picture of a mask would be read as H masks a few pixels wide.
+  if (a.ndim() == 3 && (a.shape(2) == 1 || a.shape(2) == 3 || a.shape(2) == 4)) {
+    invalid(std::string(name) + expected + "; got shape " + shape_of(a) +
+            ", an (H, W, channels) image? Pass one channel, e.g. " + name + "[..., 0]");
+  }
   require_positive_sizes(a, name + expected);
   const int64_t batch = a.ndim() == 3 ? a.shape(0) : 1;
   return copy_uint8(a, {batch, a.shape(a.ndim() - 2), a.shape(a.ndim() - 1)});

@@ -59,6 +59,8 @@ void bind_params(py::module_& m) {
       .def_readwrite("prompts", &GenerationParams::prompts,
                      "One prompt per image, or one for all batch_size images.")
       .def_readwrite("batch_size", &GenerationParams::batch_size)
+      .def_readonly_static("MAX_BATCH_SIZE", &GenerationParams::kMaxBatchSize,
+                           "The largest batch_size.")
       .def_readwrite("negative_prompt", &GenerationParams::negative_prompt)
       .def_readwrite("base", &GenerationParams::base)
       .def_readwrite("upsampler", &GenerationParams::upsampler)

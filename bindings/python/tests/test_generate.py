@@ -99,10 +99,25 @@ def test_invalid_device_dtype_and_seed(pipe: glide.Pipeline) -> None:
     # What pybind11 would take silently (True as 1.0) or reject without a name (2**70).
     with pytest.raises(TypeError, match="base_guidance_scale must be a number, not bool"):
         pipe.generate("x", base_guidance_scale=True, **FAST)
-    with pytest.raises(ValueError, match="batch_size is 1180591620717411303424"):
+    with pytest.raises(ValueError, match=r"batch_size is 1180591620717411303424; it must lie in "
+                       r"\[1, 256\]"):
         pipe.generate("x", batch_size=2**70, **FAST)
     with pytest.raises(TypeError, match="batch_size must be an int, not bool"):
         pipe.generate("x", batch_size=True, **FAST)
+    # Long values are cut when quoted; ints beyond a float are named so; 1 is no bool, b"" no str.
+    with pytest.raises(ValueError, match=r"base_guidance_scale is 1{40}\.\.\. \(601 characters\), "
+                       "beyond the range of a float"):
+        pipe.generate("x", base_guidance_scale=int("1" * 601), **FAST)
+    with pytest.raises(TypeError, match=r"upsample must be a bool, not int \(1\)"):
+        pipe.generate("x", upsample=1, **FAST)
+    with pytest.raises(TypeError, match="negative_prompt must be a str, not bytes"):
+        pipe.generate("x", negative_prompt=b"dark", **FAST)
+    with pytest.raises(TypeError, match="device must be a str, not bytes"):
+        pipe.generate("x", device=b"cpu", **FAST)
+    with pytest.raises(ValueError, match='device is "cpu:1"'):
+        pipe.generate("x", device="cpu:1", **FAST)
+    images = pipe.generate("x", upsample=np.bool_(False), **FAST)  # numpy's bool is a bool
+    assert images.shape[1] == 16
     with pytest.raises(ValueError, match=r"prompt\[1\] is not valid Unicode"):
         pipe.generate(["x", "\udc80"], **FAST)
     with pytest.raises(ValueError, match="negative_prompt is not valid Unicode"):
@@ -127,6 +142,9 @@ def test_upsample_images(pipe: glide.Pipeline) -> None:
     assert single.shape == (1, 32, 32, 3)
     # Image k uses seed + k, so the second image alone with seed 1 is the batch's second.
     assert np.abs(single[0].astype(int) - up[1].astype(int)).max() <= 1
+    # The batch is the images': a prompt count that fits neither is named in their terms.
+    with pytest.raises(ValueError, match="upsample: 3 prompts for 2 images"):
+        pipe.upsample(base, ["a", "b", "c"], upsampler_respacing="3", progress=False)
 
 
 @pytest.mark.parametrize(
@@ -180,6 +198,7 @@ def test_inpaint_keeps_the_known_region(inpaint_pipe: glide.Pipeline) -> None:
         (np.ones((16, 16), np.float32), "dtype float32"),
         (np.ones((1, 16, 16, 1), np.uint8), r"shape \(1, 16, 16, 1\)"),
         (np.ones((16,), np.uint8), r"shape \(16,\)"),
+        (np.ones((16, 16, 3), np.uint8), r"shape \(16, 16, 3\), an \(H, W, channels\) image"),
     ],
 )
 def test_inpaint_rejects_bad_masks(inpaint_pipe: glide.Pipeline, mask: np.ndarray,

@@ -42,6 +42,17 @@ def test_tokenize_rejects_bad_input() -> None:
         glide.detokenize([True])
 
 
+def test_set_num_threads_checks_its_argument() -> None:
+    before = glide.num_threads()
+    with pytest.raises(ValueError, match="threads is -1; expected 0 for one per core, or 1 to"):
+        glide.set_num_threads(-1)
+    with pytest.raises(ValueError, match=r"threads is 1180591620717411303424"):
+        glide.set_num_threads(2**70)
+    with pytest.raises(TypeError, match="threads must be an int, not float"):
+        glide.set_num_threads(2.0)  # type: ignore[arg-type]
+    assert glide.num_threads() == before
+
+
 def test_version_is_the_projects() -> None:
     source = Path(os.environ.get("GLIDE_SOURCE_DIR", PACKAGE.parents[3]))
     cmake = source / "CMakeLists.txt"
