@@ -296,6 +296,34 @@ TEST_CASE("other samplers, thresholding and bfloat16 run through the pipeline", 
   const double mean_diff =
       (bf16.base.to(at::kFloat) - fp32.base.to(at::kFloat)).abs().mean().item<double>();
   CHECK(mean_diff < 20.0);
+  // The bfloat16 call kept the float32 weights: float32 again is float32 as before.
+  p.dtype = torch::kFloat32;
+  const auto again = sampler.generate(p);
+  CHECK(again.base.equal(fp32.base));
+  CHECK(again.upsampled.equal(fp32.upsampled));
+
+  // Weights rounded without keeping float32 ones cannot compute float32 results: refused.
+  StageModel rounded = golden_stage("text2im");
+  rounded.model->set_compute_dtype(torch::kBFloat16);
+  GuidedSampler from_bf16(rounded, StageModel{});
+  p.upsample = false;
+  CHECK_THROWS_WITH(from_bf16.generate(p), Catch::Contains("rounded to bfloat16"));
+  p.dtype = torch::kBFloat16;
+  CHECK(from_bf16.generate(p).base.sizes() == fp32.base.sizes());
+}
+
+TEST_CASE("ddim at eta 1 on two steps gives an image, not NaN", "[pipeline]") {
+  // Its first step leaves t = 999, where 1 - ᾱ_prev - σ² rounds to zero or below in float32.
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  GuidedSampler sampler(golden_stage("text2im"), StageModel{});
+  GenerationParams p = quick_params();
+  p.upsample = false;
+  p.base.sampler = "ddim";
+  p.base.eta = 1.0;
+  for (const char* respacing : {"2", "3"}) {
+    p.base.respacing = respacing;
+    CHECK_NOTHROW(sampler.generate(p));
+  }
 }
 
 TEST_CASE("upsample() enlarges given images", "[pipeline]") {

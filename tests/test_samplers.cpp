@@ -198,6 +198,19 @@ TEST_CASE("ddim with eta 1 is ddpm with the posterior variance", "[samplers]") {
   CHECK(max_abs_diff(ddpm, eta0) > 1e-3);
 }
 
+TEST_CASE("ddim with eta 1 stays finite in float32 on a two-step cosine process", "[samplers]") {
+  // The first step goes from t = 999 (ᾱ ≈ 2e-9): its direction coefficient rounds to <= 0.
+  const auto diffusion = GaussianDiffusion::from_config({1000, "squaredcos_cap_v2", "2"});
+  GaussianData data("squaredcos_cap_v2", channel_values({0.3, 0.0, -0.6}, torch::kFloat), 0.3,
+                    -1.0);
+  for (uint64_t seed : {0, 5, 11}) {
+    const auto x_T = randn({3, 3, 2, 2}, seed, torch::kFloat);
+    glide::GeneratorNoise noise(seed);
+    const auto out = glide::make_sampler("ddim", {1.0})->sample(diffusion, data.fn(), x_T, noise);
+    CHECK(torch::isfinite(out).all().item<bool>());
+  }
+}
+
 TEST_CASE("ddim with eta 0 ignores the noise but draws it at every step", "[samplers]") {
   const auto diffusion = GaussianDiffusion::from_config({1000, "squaredcos_cap_v2", "10"});
   GaussianData data("squaredcos_cap_v2", channel_values({0.3, 0.0, -0.6}, torch::kFloat), 0.5, 0.7);

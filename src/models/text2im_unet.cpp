@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "glide/error.hpp"
+#include "glide/io/checkpoint.hpp"
 #include "glide/runtime.hpp"
 #include "models/attention.hpp"
 #include "models/layer_init.hpp"
@@ -158,7 +159,7 @@ Text2ImUNetImpl::Text2ImUNetImpl(ModelConfig config) : config_(std::move(config)
   transformer_proj_ = register_module("transformer_proj", models::make_linear(c.xf_width, emb_dim));
 }
 
-void Text2ImUNetImpl::set_compute_dtype(torch::Dtype dtype) {
+void Text2ImUNetImpl::set_compute_dtype(torch::Dtype dtype, Float32Weights narrowed) {
   if (dtype != torch::kFloat32 && dtype != torch::kFloat16 && dtype != torch::kBFloat16) {
     throw Error(Status::invalid_argument,
                 fmt::format("model compute dtype {} is not supported; expected float32, float16 or "
@@ -174,16 +175,34 @@ void Text2ImUNetImpl::set_compute_dtype(torch::Dtype dtype) {
   const bool on_cuda = !parameters.empty() && parameters.front().is_cuda();
   const bool channels_last =
       env_switch("GLIDE_CHANNELS_LAST", on_cuda && models::fused_norm_enabled());
+  const bool exact = dtype_ == torch::kFloat32 || !float32_weights_.empty();
+  if (dtype != dtype_ && !exact) {
+    throw Error(Status::invalid_argument,
+                fmt::format("the {} model's weights were rounded to {} without keeping the "
+                            "float32 ones, so computing in {} would not give {} results; make the "
+                            "pipeline (or load the model) in float32 to call it in other dtypes",
+                            config_.super_res ? "upsampler" : "base", io::dtype_name(dtype_),
+                            io::dtype_name(dtype), io::dtype_name(dtype)));
+  }
+  const bool keep = narrowed == Float32Weights::keep && dtype_ == torch::kFloat32 &&
+                    dtype != torch::kFloat32 && float32_weights_.empty();
   torch::NoGradGuard no_grad;
+  size_t index = 0;
   for (const auto& module : modules(/*include_self=*/true)) {
     // Normalization parameters stay float32: norms are computed in float32 (see group_norm32).
     if (module->as<nn::GroupNormImpl>() || module->as<nn::LayerNormImpl>()) continue;
     for (auto& p : module->parameters(/*recurse=*/false)) {
       const auto layout = channels_last && p.dim() == 4 ? at::MemoryFormat::ChannelsLast
                                                         : at::MemoryFormat::Contiguous;
-      p.set_data(p.to(dtype).contiguous(layout));
+      if (keep)
+        float32_weights_.push_back(p.detach().to(torch::kCPU, /*non_blocking=*/false,
+                                                 /*copy=*/true));
+      // From the kept float32 weights when there are some: never a rounding of a rounding.
+      const torch::Tensor& source = float32_weights_.empty() ? p : float32_weights_.at(index++);
+      p.set_data(source.to(p.device(), dtype).contiguous(layout));
     }
   }
+  if (dtype == torch::kFloat32) float32_weights_.clear();  // the weights are exact again
   dtype_ = dtype;
 }
 

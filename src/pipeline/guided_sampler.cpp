@@ -73,7 +73,10 @@ void prepare(const StageModel& stage, torch::Device device, torch::Dtype dtype) 
     const bool moved = !parameters.empty() && parameters.front().device() != device;
     if (moved) model->to(device);
     // Again after a move: the weights' layout (channels-last) depends on the device.
-    if (moved || model->compute_dtype() != dtype) model->set_compute_dtype(dtype);
+    // A call's dtype is for that call: narrowing keeps the float32 weights for the next call.
+    if (moved || model->compute_dtype() != dtype) {
+      model->set_compute_dtype(dtype, Text2ImUNetImpl::Float32Weights::keep);
+    }
   });
 }
 

@@ -27,8 +27,12 @@ class DdimSampler : public Sampler {
                                   at::sqrt(1 - alpha_bar / alpha_bar_prev);
       // Drawn even when eta is 0, as the reference does, to keep seeded streams aligned.
       const torch::Tensor z = noise.next(x.sizes(), x.options());
-      const torch::Tensor mean_pred = out.pred_xstart * at::sqrt(alpha_bar_prev) +
-                                      at::sqrt(1 - alpha_bar_prev - sigma * sigma) * eps;
+      // At eta 1, 1 - ᾱ_prev - σ² = ᾱ(1 - ᾱ_prev)² / (ᾱ_prev(1 - ᾱ)): about 3e-8 for a step
+      // from t = 999 (ᾱ ≈ 2e-9) to t ≈ 500, under float32's resolution near 1, so it rounded to
+      // zero or below and the square root made NaN images.
+      const torch::Tensor direction = at::clamp_min(1 - alpha_bar_prev - sigma * sigma, 0);
+      const torch::Tensor mean_pred =
+          out.pred_xstart * at::sqrt(alpha_bar_prev) + at::sqrt(direction) * eps;
       return mean_pred + nonzero_mask(t, x) * sigma * z;
     };
     return run_reverse_loop("ddim", diffusion, denoise_fn, std::move(x_T), options, step);

@@ -54,7 +54,12 @@ class Text2ImUNetImpl : public torch::nn::Module {
                         const TextEmbedding& text, const Conditioning& cond = {});
 
   // Weights and activations in float32, float16 or bfloat16; normalization stays float32.
-  void set_compute_dtype(torch::Dtype dtype);
+  // Narrowing float32 weights rounds them. With Float32Weights::keep a float32 copy of them stays
+  // in host memory, so that any later dtype is made from the exact weights (a per-call dtype of a
+  // pipeline); with drop (no extra memory) a later change of dtype would compute with rounded
+  // weights, and throws glide::Error(invalid_argument) instead.
+  enum class Float32Weights { drop, keep };
+  void set_compute_dtype(torch::Dtype dtype, Float32Weights narrowed = Float32Weights::drop);
   torch::Dtype compute_dtype() const { return dtype_; }
 
  private:
@@ -64,6 +69,7 @@ class Text2ImUNetImpl : public torch::nn::Module {
 
   ModelConfig config_;
   torch::Dtype dtype_ = torch::kFloat32;
+  std::vector<torch::Tensor> float32_weights_;  // kept by a narrowing with Float32Weights::keep
   torch::Tensor positional_embedding_, padding_embedding_;
   torch::nn::Sequential time_embed_{nullptr};
   std::vector<std::shared_ptr<models::TimestepEmbedSequentialImpl>> input_blocks_, output_blocks_;
