@@ -1,10 +1,12 @@
 // Pipeline pieces without models: parameter validation (every error names its field), image
 // conversion, per-image noise, out-of-memory reports.
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <functional>
 #include <limits>
 
+#include "core/seeded_generator.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/generation_params.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
@@ -231,4 +233,29 @@ TEST_CASE("LibTorch's out-of-memory failures become out_of_memory errors naming 
   const auto other = []() -> int { TORCH_CHECK(false, "shapes do not match"); };
   CHECK_THROWS_AS(translating_out_of_memory("x", false, other), c10::Error);
   CHECK(translating_out_of_memory("x", false, [] { return 7; }) == 7);
+}
+
+TEST_CASE("seeds count all 64 bits; those below 2^32 draw as torch.manual_seed does",
+          "[pipeline]") {
+  // Raw 32-bit outputs of numpy.random.RandomState(key): its int seeding is MT19937's
+  // init_genrand, as LibTorch's, and its list seeding init_by_array, key = [low, high] words.
+  const auto first_words = [](uint64_t seed) {
+    at::Generator g = glide::seeded_cpu_generator(seed);
+    auto* impl = g.get<at::CPUGeneratorImpl>();
+    return std::vector<uint32_t>{impl->random(), impl->random(), impl->random()};
+  };
+  CHECK(first_words(5) == std::vector<uint32_t>{953453411u, 236996814u, 3739766767u});
+  CHECK(first_words((uint64_t{1} << 32) + 5) ==
+        std::vector<uint32_t>{675479763u, 2085189291u, 1213270837u});
+  CHECK(first_words(uint64_t{1} << 32) ==
+        std::vector<uint32_t>{485306839u, 1508871100u, 1794561286u});
+  CHECK(first_words(~uint64_t{0}) == std::vector<uint32_t>{93740670u, 1068495656u, 1452108352u});
+
+  // Seeds below 2^32: LibTorch's own generator, so the reference's noise.
+  const auto draw = [](at::Generator g) { return at::empty({64}).normal_(0, 1, g); };
+  CHECK(at::equal(draw(glide::seeded_cpu_generator(123)),
+                  draw(at::make_generator<at::CPUGeneratorImpl>(123))));
+  // seed and seed + 2^32 drew the same images before.
+  glide::PerImageNoise low({7}), high({7 + (uint64_t{1} << 32)});
+  CHECK_FALSE(at::equal(low.next({1, 3, 4, 4}, at::kFloat), high.next({1, 3, 4, 4}, at::kFloat)));
 }

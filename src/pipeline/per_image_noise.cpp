@@ -1,11 +1,11 @@
 #include "glide/pipeline/per_image_noise.hpp"
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/host_to_device.hpp"
+#include "core/seeded_generator.hpp"
 #include "glide/error.hpp"
 
 namespace glide {
@@ -13,7 +13,7 @@ namespace glide {
 PerImageNoise::PerImageNoise(const std::vector<uint64_t>& seeds) {
   if (seeds.empty()) throw Error(Status::invalid_argument, "PerImageNoise needs at least one seed");
   generators_.reserve(seeds.size());
-  for (uint64_t seed : seeds) generators_.push_back(at::make_generator<at::CPUGeneratorImpl>(seed));
+  for (uint64_t seed : seeds) generators_.push_back(seeded_cpu_generator(seed));
 }
 
 PerImageNoise PerImageNoise::consecutive(uint64_t first_seed, int64_t count) {

@@ -1,16 +1,15 @@
 #include "glide/samplers/noise.hpp"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/host_to_device.hpp"
+#include "core/seeded_generator.hpp"
 #include "glide/error.hpp"
 
 namespace glide {
 
-GeneratorNoise::GeneratorNoise(uint64_t seed)
-    : generator_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
+GeneratorNoise::GeneratorNoise(uint64_t seed) : generator_(seeded_cpu_generator(seed)) {}
 
 torch::Tensor GeneratorNoise::next(at::IntArrayRef shape, const at::TensorOptions& options) {
   // at::randn is empty + normal_: drawn straight into memory the device can copy from unsynced.
