@@ -7,6 +7,7 @@
 #include <string>
 
 #include "glide.h"
+#include "glide/runtime.hpp"
 
 namespace glide::capi {
 
@@ -28,6 +29,7 @@ int handle_exception(const char* function) noexcept;
 template <typename Body>
 int guarded(const char* function, Body&& body) noexcept {
   clear_error();
+  const glide::ScopedFlushDenormals caller_float_mode;  // left as the C program had it
   try {
     body();
     // A progress callback may have made a failing glide call meanwhile: a success leaves "".

@@ -16,6 +16,21 @@ int num_threads();
 // Sets the default once per process, unless set_num_threads() was called first.
 void ensure_threads();
 
+// Flushes denormals in the calling thread for its lifetime, then restores the thread's own
+// floating-point mode. The C ABI and the Python module wrap their calls in one: glide's flushing
+// (above) would otherwise stay on in the caller's thread and change its arithmetic (Python's
+// float('5e-324') read as 0). A no-op where the CPU has no such mode (not x86).
+class ScopedFlushDenormals {
+ public:
+  ScopedFlushDenormals();
+  ~ScopedFlushDenormals();
+  ScopedFlushDenormals(const ScopedFlushDenormals&) = delete;
+  ScopedFlushDenormals& operator=(const ScopedFlushDenormals&) = delete;
+
+ private:
+  unsigned saved_mode_ = 0;
+};
+
 // An on/off environment variable such as GLIDE_CUDA_GRAPHS: unset or empty gives
 // `default_value`, "0" false, "1" true; any other value throws glide::Error(invalid_argument)
 // naming the variable, its value and the two allowed ones, rather than guessing.

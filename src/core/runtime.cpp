@@ -15,6 +15,10 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#define GLIDE_HAS_MXCSR 1
+#endif
 
 #include "glide/error.hpp"
 
@@ -107,6 +111,20 @@ void set_num_threads(int threads) {
   at::set_num_threads(n);
   threads_chosen = true;
 }
+
+#ifdef GLIDE_HAS_MXCSR
+// MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6), as setFlushDenormal sets them.
+constexpr unsigned kFlushDenormalBits = 0x8040;
+ScopedFlushDenormals::ScopedFlushDenormals() : saved_mode_(_mm_getcsr()) {
+  _mm_setcsr(saved_mode_ | kFlushDenormalBits);
+}
+ScopedFlushDenormals::~ScopedFlushDenormals() {
+  _mm_setcsr(saved_mode_);
+}
+#else
+ScopedFlushDenormals::ScopedFlushDenormals() = default;
+ScopedFlushDenormals::~ScopedFlushDenormals() = default;
+#endif
 
 int num_threads() {
   return at::get_num_threads();

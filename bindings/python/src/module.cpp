@@ -35,8 +35,13 @@ PYBIND11_MODULE(_glide, m) {
       },
       py::arg("ids"), "The text of GPT-2 token ids.");
   m.def("sampler_names", &glide::sampler_names, "The samplers a stage can use.");
-  m.def("set_num_threads", &glide::set_num_threads, py::arg("threads"),
-        "LibTorch's CPU threads; 0 means one per core.");
+  m.def(
+      "set_num_threads",
+      [](int threads) {
+        const glide::ScopedFlushDenormals interpreter_float_mode;
+        glide::set_num_threads(threads);
+      },
+      py::arg("threads"), "LibTorch's CPU threads; 0 means one per core.");
   m.def("num_threads", &glide::num_threads, "LibTorch's CPU threads.");
   m.def(
       "default_model_paths",

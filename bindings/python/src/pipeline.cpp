@@ -59,7 +59,11 @@ auto run_without_gil(std::recursive_mutex& mutex, const py::object& callable, Ca
       py::object result = p.preview.defined()
                               ? callable(p.stage, p.step, p.total, to_numpy(p.preview))
                               : callable(p.stage, p.step, p.total);
-      return result.is_none() || PyObject_IsTrue(result.ptr()) != 0;
+      if (result.is_none()) return true;
+      // -1: the result's truth value raised (a numpy array's); that error is the callable's.
+      const int truth = PyObject_IsTrue(result.ptr());
+      if (truth < 0) throw py::error_already_set();
+      return truth != 0;
     } catch (...) {
       python_error = std::current_exception();
       return false;
@@ -70,6 +74,8 @@ auto run_without_gil(std::recursive_mutex& mutex, const py::object& callable, Ca
     // Taken without the GIL: no lock-order inversion. Recursive: a call from the progress
     // callable (same thread) gets GuidedSampler's error rather than waiting for itself.
     std::lock_guard<std::recursive_mutex> lock(mutex);
+    // Flushed while sampling (the progress callable included), as it was before the call after.
+    const ScopedFlushDenormals interpreter_float_mode;
     return call(progress);
   } catch (...) {
     if (python_error) std::rethrow_exception(python_error);
@@ -104,6 +110,7 @@ class Pipeline {
       if (*json) overlay_diffusion(**json, DiffusionConfig{}, argument);
     }
     py::gil_scoped_release release;
+    const ScopedFlushDenormals interpreter_float_mode;  // Python's floats keep their denormals
     if (threads) set_num_threads(*threads);
     ensure_threads();
     const auto load = [&](const std::optional<std::string>& path, std::optional<ModelConfig> config,

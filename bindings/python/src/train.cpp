@@ -121,6 +121,7 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
     const struct Clear {
       ~Clear() { training_thread = std::thread::id(); }
     } clear_on_exit;
+    const ScopedFlushDenormals interpreter_float_mode;  // Python's floats keep their denormals
     if (threads != 0) set_num_threads(threads);
     if (model) {
       // A preset has the official diffusion; JSON options may name another (as recipes do).

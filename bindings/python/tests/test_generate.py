@@ -218,3 +218,11 @@ def test_inpaint_needs_inpainting_models(pipe: glide.Pipeline) -> None:
     image = np.zeros((16, 16, 3), np.uint8)
     with pytest.raises(ValueError, match="inpaint"):
         pipe.inpaint(image, _half_mask(), "x", **FAST)
+
+
+def test_the_interpreters_denormals_survive_glide(pipe: glide.Pipeline) -> None:
+    # glide flushes denormals to zero in the threads it computes on, not in Python's afterwards.
+    pipe.generate("x", **FAST)
+    glide.set_num_threads(glide.num_threads())
+    assert float("5e-324") > 0.0
+    assert 2.2250738585072014e-308 / 2 > 0.0

@@ -69,6 +69,17 @@ def test_an_exception_in_the_callable_propagates_and_stops(pipe: glide.Pipeline)
         pipe.generate("a kite", progress=refuse, **STEPS)
     assert not hasattr(info.value, "status")
 
+    # A result whose truth value raises (an array's) is the callable's error too; it stops there.
+    calls: List[int] = []
+
+    def array_result(stage: str, step: int, total: int) -> np.ndarray:
+        calls.append(step)
+        return np.ones(3)
+
+    with pytest.raises(ValueError, match="truth value of an array"):
+        pipe.generate("a kite", progress=array_result, **STEPS)
+    assert calls == [1]
+
 
 def test_a_call_from_the_callable_on_the_same_pipeline_is_refused(pipe: glide.Pipeline) -> None:
     errors: List[BaseException] = []
