@@ -4,6 +4,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "glide/error.hpp"
@@ -151,4 +152,16 @@ TEST_CASE("files that are not checkpoints give clear errors", "[io]") {
                 Status::invalid_format);
   require_error([&] { glide::load_checkpoint("/dev/null"); }, {"not a regular file"},
                 Status::invalid_argument);
+}
+
+TEST_CASE("cast_in_range refuses casts that make finite values infinite", "[io]") {
+  const auto t = torch::tensor({1e6f, 1.0f, -7e4f});
+  require_error(
+      [&] { glide::io::cast_in_range("w", t, torch::kFloat16); },
+      {"'w' has 2 values beyond float16's range", "largest magnitude is 1e+06", "use bfloat16"},
+      Status::invalid_argument);
+  CHECK(glide::io::cast_in_range("w", t, torch::kBFloat16).scalar_type() == torch::kBFloat16);
+  // Infinities and NaN already there are the weights' own, not the cast's.
+  const auto inf = torch::tensor({INFINITY, NAN, 2.0f});
+  CHECK(glide::io::cast_in_range("w", inf, torch::kFloat16).scalar_type() == torch::kFloat16);
 }

@@ -1,4 +1,5 @@
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <map>
@@ -10,9 +11,11 @@
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
 #include "glide/io/files.hpp"
+#include "glide/models/loading.hpp"
 #include "glide/version.hpp"
 #include "image_output.hpp"
 #include "param_fields.hpp"
+#include "printable.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {
@@ -50,29 +53,18 @@ std::vector<std::string> non_tensor_entries(const std::string& path) {
   return names;
 }
 
-// `t` cast to `dtype`, refused when the cast turns finite values into infinities (float16 holds
-// magnitudes up to 65504): the file would load, and every image would come out NaN.
-torch::Tensor cast_in_range(const std::string& name, const torch::Tensor& t, torch::Dtype dtype,
-                            const std::string& dtype_name) {
-  torch::Tensor cast = t.to(dtype);
-  const int64_t overflowed =
-      torch::logical_and(torch::isinf(cast), torch::isfinite(t)).sum().item<int64_t>();
-  if (overflowed > 0) {
-    throw UsageError(fmt::format(
-        "--dtype {}: '{}' has {} value{} beyond {}'s range (the largest magnitude is {:g}); "
-        "they would become infinite. {}",
-        dtype_name, name, overflowed, overflowed == 1 ? "" : "s", dtype_name,
-        t.abs().nan_to_num(0, 0, 0).max().item<double>(),
-        dtype == torch::kBFloat16 ? "Keep float32"
-                                  : "Keep float32, or use bfloat16 (float32's range)"));
-  }
-  return cast;
-}
-
 void convert(const ConvertOptions& o) {
   const OutputFormat format = output_format(o.output);
   refuse_existing({o.output}, o.overwrite);
   const Checkpoint source = load_checkpoint(o.input);
+  // Converted, it would lose the metadata that says what it is and load as no model at all.
+  if (source.metadata.count(kTrainingMetadataKey) != 0) {
+    throw Error(Status::invalid_argument,
+                fmt::format("'{}' is a training checkpoint (weights, their averages and the "
+                            "optimizer's state), not a model file; make a model file from it with "
+                            "glide train ... --export MODEL.safetensors",
+                            o.input));
+  }
 
   std::map<std::string, std::string> metadata = source.metadata;
   metadata["glide.source_format"] = format_name(source.format);
@@ -89,7 +81,11 @@ void convert(const ConvertOptions& o) {
     const torch::Dtype dtype = parse_dtype_flag("--dtype", o.dtype);
     for (const auto& [name, t] : source.tensors.items()) {
       if (t.is_floating_point() && t.scalar_type() != dtype) {
-        out.insert(name, cast_in_range(name, t, dtype, o.dtype));
+        try {
+          out.insert(name, io::cast_in_range(name, t, dtype));
+        } catch (const Error& e) {
+          throw UsageError(fmt::format("--dtype {}: {}", o.dtype, e.what()));
+        }
         ++cast;
       } else {
         out.insert(name, t);  // integer and bool tensors, and those already in dtype
@@ -102,7 +98,7 @@ void convert(const ConvertOptions& o) {
       std::string list;
       for (const auto& name : skipped) list += (list.empty() ? "" : ", ") + name;
       fmt::print(stderr, "glide: note: {} non-tensor entries of '{}' are not converted: {}\n",
-                 skipped.size(), o.input, list);
+                 skipped.size(), printable(o.input), printable(list));
     }
   }
   if (format == OutputFormat::safetensors) {
@@ -112,11 +108,12 @@ void convert(const ConvertOptions& o) {
       fmt::print(stderr,
                  "glide: note: .pt files hold no metadata; the {} metadata entries of '{}' are "
                  "not carried over\n",
-                 source.metadata.size(), o.input);
+                 source.metadata.size(), printable(o.input));
     }
     io::save_torch_state_dict(out, o.output, o.overwrite);
   }
-  fmt::print("wrote {}: {} tensors, {} parameters{}\n", o.output, out.size(), out.parameter_count(),
+  fmt::print("wrote {}: {} tensors, {} parameters{}\n", printable(o.output), out.size(),
+             out.parameter_count(),
              o.dtype.empty()
                  ? std::string(", dtypes kept")
                  : fmt::format(", {} floating-point tensors cast to {}", cast, o.dtype));

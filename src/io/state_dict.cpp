@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <torch/nn/module.h>
 
 #include <algorithm>
@@ -66,6 +67,23 @@ const char* dtype_name(torch::Dtype dtype) {
     case torch::kBool: return "bool";
     default: return c10::toString(dtype);
   }
+}
+
+torch::Tensor cast_in_range(const std::string& name, const torch::Tensor& t, torch::Dtype dtype) {
+  torch::Tensor cast = t.to(dtype);
+  const int64_t overflowed =
+      torch::logical_and(torch::isinf(cast), torch::isfinite(t)).sum().item<int64_t>();
+  if (overflowed > 0) {
+    throw Error(
+        Status::invalid_argument,
+        fmt::format("'{}' has {} value{} beyond {}'s range (the largest magnitude is {:g}); "
+                    "they would become infinite. {}",
+                    name, overflowed, overflowed == 1 ? "" : "s", dtype_name(dtype),
+                    t.abs().nan_to_num(0, 0, 0).max().item<double>(),
+                    dtype == torch::kBFloat16 ? "Keep float32"
+                                              : "Keep float32, or use bfloat16 (float32's range)"));
+  }
+  return cast;
 }
 }  // namespace io
 

@@ -377,7 +377,8 @@ void Trainer::export_model(const std::string& path, torch::Dtype dtype, bool ove
   const State& s = *state_;
   StateDict dict;
   for (const auto& average : s.ema->averages()) {
-    dict.insert(average.name, average.tensor.detach().to(dtype));
+    // float16 overflows where float32 weights grew past 65504: refused, not written as inf.
+    dict.insert(average.name, io::cast_in_range(average.name, average.tensor.detach(), dtype));
   }
   for (const auto& buffer : s.model->named_buffers()) {
     dict.insert(buffer.key(), buffer.value().detach());

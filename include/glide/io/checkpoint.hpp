@@ -49,6 +49,12 @@ namespace io {
 // "float32", "float16", "bfloat16", "int64", "bool", ... (the names numpy and torch print).
 const char* dtype_name(torch::Dtype dtype);
 
+// Tensor `name` cast to `dtype`, refused with glide::Error(invalid_argument) when the cast turns
+// finite values into infinities (float16 holds magnitudes up to 65504): such a file would load,
+// and every image would come out NaN. The message names the tensor, the count, the largest
+// magnitude and what to use instead.
+torch::Tensor cast_in_range(const std::string& name, const torch::Tensor& t, torch::Dtype dtype);
+
 // Reads any file torch.save wrote (zip container) into a Value tree. Only the pickle opcodes and
 // globals torch.save emits for tensors and plain data are accepted; nothing is executed.
 Value load_torch_file(const std::string& path);
