@@ -248,6 +248,16 @@ TEST_CASE("a sweep's cells: rows the first axis, columns the others, second axis
   CHECK_THROWS_AS(plan_sweep(start, {parse_vary("batch_size=1,2")}), UsageError);
   CHECK_THAT(usage_error_of([&] { plan_sweep(start, {parse_vary("seed=1,x")}); }),
              Catch::Contains("--vary seed=1,x"));
+
+  // An upsampler axis needs a cell that upsamples.
+  GenerationParams base_only = start;
+  base_only.upsample = false;
+  CHECK_THAT(
+      usage_error_of([&] { plan_sweep(base_only, {parse_vary("upsampler.guidance_scale=1,5")}); }),
+      Catch::Contains("no cell runs the upsampler"));
+  CHECK(plan_sweep(base_only,
+                   {parse_vary("upsample=false,true"), parse_vary("upsampler.guidance_scale=1,5")})
+            .cells.size() == 4);
 }
 
 TEST_CASE("CSV fields are quoted only when they need it", "[cli]") {

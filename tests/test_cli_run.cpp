@@ -159,6 +159,10 @@ TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors",
                      "--no-upsample", "--base-steps", "2", "--quiet", "-o", dir.file("out.png")},
                     dir) == 0);
   CHECK(load_png(dir.file("out.png")).pixels.size(0) == 16);
+  // convert would strip what makes the checkpoint one (and write no model): refused.
+  CHECK(run_glide({"convert", dir.file("run.safetensors"), dir.file("run.pt")}, dir) == 1);
+  CHECK(text_of(dir.file("log.txt")).find("run.safetensors' is a training checkpoint") !=
+        std::string::npos);
 
   // The same command again resumes from the checkpoint (here: finds the run complete); other
   // options than the checkpoint's are refused.
@@ -176,6 +180,13 @@ TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors",
   CHECK(run_glide({"train", "--model-config", config, "--checkpoint", dir.file("run.pt")}, dir) ==
         2);
   CHECK(text_of(dir.file("log.txt")).find("--checkpoint: checkpoint_path=") != std::string::npos);
+  // A folder replaces the synthetic dataset, whose flags would then be ignored: refused together.
+  CHECK(run_glide(train + std::vector<std::string>{"--images", dir.path().string(),
+                                                   "--dataset-seed", "3"},
+                  dir) == 2);
+  CHECK(text_of(dir.file("log.txt")).find("--dataset-seed excludes --images") != std::string::npos);
+  CHECK(run_glide(train + std::vector<std::string>{"--images", ""}, dir) == 2);
+  CHECK(text_of(dir.file("log.txt")).find("give a folder, not an empty name") != std::string::npos);
   CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--export",
                                                    dir.file("model.safetensors")},
                   dir) == 1);
@@ -230,6 +241,21 @@ TEST_CASE("error messages quote file content without letting it drive the termin
   CHECK(log.find("gives the key \"k\\x1b[2J\\u009b\\x00end\" twice") != std::string::npos);
   CHECK(log.find('\x1b') == std::string::npos);
   CHECK(log.find("\xc2\x9b") == std::string::npos);
+
+  // Notes and progress lines quote prompts and paths too: a prompt read from someone's PNG by
+  // --from set the window title and cleared the screen in the long-prompt note.
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  std::string prompt = "\x1b]0;title\x07\x1b[2J";
+  for (int i = 0; i < 30; ++i) prompt += " w";
+  REQUIRE(run_glide(std::vector<std::string>{"generate", "-p", prompt, "--no-upsample",
+                                             "--base-steps", "2", "-o", dir.file("esc\x1b.png")} +
+                        model_flags(*glide::test::goldens_dir(), dir, "--model", "text2im"),
+                    dir) == 0);
+  const std::string noted = text_of(dir.file("log.txt"));
+  CHECK(noted.find("the prompt \"\\x1b]0;title\\x07\\x1b[2J w w") != std::string::npos);
+  CHECK(noted.find("wrote ") != std::string::npos);
+  CHECK(noted.find("esc\\x1b.png") != std::string::npos);
+  CHECK(noted.find('\x1b') == std::string::npos);
 
   CHECK(run_glide({"bogus"}, dir) == 2);
   CHECK(text_of(dir.file("log.txt"))

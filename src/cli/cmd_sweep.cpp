@@ -2,6 +2,7 @@
 // and a CSV of timings and image statistics.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "image_output.hpp"
 #include "model_files.hpp"
 #include "param_flags.hpp"
+#include "printable.hpp"
 #include "progress.hpp"
 #include "run_flags.hpp"
 #include "sweep_csv.hpp"
@@ -66,15 +68,22 @@ void sweep(const SweepOptions& o) {
     recorded = std::move(record.files);
   }
   start = o.params->apply(start);
+  std::vector<SweepAxis> axes;
+  for (const std::string& spec : o.vary) axes.push_back(parse_vary(spec));
+  const auto prompt_axis = std::find_if(
+      axes.begin(), axes.end(), [](const SweepAxis& a) { return a.field->name == "prompts"; });
+  if (start.prompts.empty() && prompt_axis != axes.end()) {
+    start.prompts = {prompt_axis->values.front()};  // each cell sets its own; the sheet: cell 0's
+  }
   if (start.prompts.empty()) {
-    throw UsageError("--prompt is required (or --from IMAGE.png to reuse an image's parameters)");
+    throw UsageError(
+        "--prompt is required (or --from IMAGE.png to reuse an image's parameters, or --vary "
+        "prompt=...)");
   }
   if (start.prompts.size() > 1) {
     throw UsageError("a sweep makes one image per cell: give one --prompt (or vary prompt)");
   }
   start.batch_size = 1;
-  std::vector<SweepAxis> axes;
-  for (const std::string& spec : o.vary) axes.push_back(parse_vary(spec));
   const SweepPlan plan = plan_sweep(start, std::move(axes));
 
   bool any_upsample = false;
@@ -140,8 +149,8 @@ void sweep(const SweepOptions& o) {
   image::save_png(sheet_path, labelled_sheet(images, plan.columns, sheet_labels(plan)),
                   png_text(record), o.output.overwrite);
   io::write_file(csv_path, csv, o.output.overwrite);
-  fmt::print("wrote {} ({} rows x {} columns) and {}\n", sheet_path, plan.rows, plan.columns,
-             csv_path);
+  fmt::print("wrote {} ({} rows x {} columns) and {}\n", printable(sheet_path), plan.rows,
+             plan.columns, printable(csv_path));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "glide/training/train_job.hpp"
 #include "glide/training/trainer.hpp"
 #include "param_fields.hpp"
+#include "printable.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {
@@ -134,8 +135,8 @@ void run_train(TrainCommand& cmd) {
                             training::make_dataset(cmd.dataset, cmd.image_folder,
                                                    cmd.options.model.image_size, cmd.dataset_seed));
   if (trainer.step() > 0) {
-    fmt::print(stderr, "resuming {} at step {}/{}\n", cmd.options.checkpoint_path, trainer.step(),
-               cmd.options.steps);
+    fmt::print(stderr, "resuming {} at step {}/{}\n", printable(cmd.options.checkpoint_path),
+               trainer.step(), cmd.options.steps);
   }
   g_stop_requested.store(false);
   std::signal(SIGINT, on_interrupt);
@@ -147,13 +148,16 @@ void run_train(TrainCommand& cmd) {
     fmt::print(stderr,
                "\ninterrupted: checkpoint saved at step {} in {}; run the same command "
                "to resume\n",
-               result.step, cmd.options.checkpoint_path);
+               result.step, printable(cmd.options.checkpoint_path));
     throw Error(Status::cancelled, "training interrupted");
   }
   training::write_outputs(trainer, outputs);
-  if (!cmd.loss_curve_path.empty()) fmt::print(stderr, "wrote {}\n", cmd.loss_curve_path);
+  if (!cmd.loss_curve_path.empty()) {
+    fmt::print(stderr, "wrote {}\n", printable(cmd.loss_curve_path));
+  }
   if (!cmd.export_path.empty()) {
-    fmt::print(stderr, "wrote {} (EMA weights, {})\n", cmd.export_path, cmd.export_dtype);
+    fmt::print(stderr, "wrote {} (EMA weights, {})\n", printable(cmd.export_path),
+               cmd.export_dtype);
   }
 }
 
@@ -178,14 +182,24 @@ void add_train_command(CLI::App& app) {
                   "--checkpoint-every steps")
       ->required();
   // Named choices are checked while parsing: a typo exits 2 before any file is read.
-  sub->add_option("--dataset", cmd->dataset, "training data: shapes (the synthetic dataset)")
-      ->check(CLI::IsMember({"shapes"}))
-      ->capture_default_str();
+  auto* dataset =
+      sub->add_option("--dataset", cmd->dataset, "training data: shapes (the synthetic dataset)")
+          ->check(CLI::IsMember({"shapes"}))
+          ->capture_default_str();
+  auto* dataset_seed =
+      sub->add_option("--dataset-seed", cmd->dataset_seed, "seed of the synthetic dataset")
+          ->check(kSeed)
+          ->capture_default_str();
+  // A folder replaces the synthetic dataset: its flags given too would be silently ignored.
   sub->add_option("--images", cmd->image_folder,
-                  "train on a folder of PNG/JPEG images, each with a same-named .txt caption");
-  sub->add_option("--dataset-seed", cmd->dataset_seed, "seed of the synthetic dataset")
-      ->check(kSeed)
-      ->capture_default_str();
+                  "train on a folder of PNG/JPEG images, each with a same-named .txt caption")
+      ->check(CLI::Validator(
+          [](const std::string& folder) {
+            return folder.empty() ? std::string("give a folder, not an empty name") : "";
+          },
+          "FOLDER"))
+      ->excludes(dataset)
+      ->excludes(dataset_seed);
   sub->add_option("--steps", o.steps, "optimizer steps in the whole run")->capture_default_str();
   sub->add_option("--batch-size", o.batch_size, "images per step")->capture_default_str();
   sub->add_option("--lr", o.learning_rate, "peak learning rate (AdamW)")->capture_default_str();

@@ -9,6 +9,7 @@
 #include "glide/image/draw.hpp"
 #include "glide/image/png.hpp"
 #include "glide/io/files.hpp"
+#include "printable.hpp"
 
 namespace glide::cli {
 
@@ -79,7 +80,8 @@ void write_images(const torch::Tensor& images, const std::vector<std::string>& p
     const auto columns = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(batch))));
     image::save_png(paths.at(0), image::make_grid(images, columns), png_text(batch_record),
                     overwrite);
-    fmt::print("wrote {} ({} images, seeds {} to {})\n", paths[0], batch, batch_record.params.seed,
+    fmt::print("wrote {} ({} images, seeds {} to {})\n", printable(paths[0]), batch,
+               batch_record.params.seed,
                batch_record.params.seed + static_cast<uint64_t>(batch - 1));
     return;
   }
@@ -87,7 +89,8 @@ void write_images(const torch::Tensor& images, const std::vector<std::string>& p
     ImageRecord record = batch_record;
     record.params = image_params(batch_record.params, k);
     image::save_png(paths.at(static_cast<size_t>(k)), images[k], png_text(record), overwrite);
-    fmt::print("wrote {} (seed {})\n", paths[static_cast<size_t>(k)], record.params.seed);
+    fmt::print("wrote {} (seed {})\n", printable(paths[static_cast<size_t>(k)]),
+               record.params.seed);
   }
 }
 

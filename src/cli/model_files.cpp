@@ -8,6 +8,7 @@
 #include "glide/error.hpp"
 #include "glide/pipeline/default_models.hpp"
 #include "glide/tokenizer.hpp"
+#include "printable.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {
@@ -81,7 +82,7 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
     fmt::print(stderr,
                "glide: note: {} '{}' is not the file the image was made with (SHA-256 {}, now "
                "{}); the result will differ\n",
-               role, path, was->sha256, loaded.files.front().sha256);
+               role, printable(path), was->sha256, loaded.files.front().sha256);
   }
   return loaded;
 }
@@ -121,7 +122,7 @@ void warn_long_prompts(const GenerationParams& params,
       fmt::print(stderr,
                  "glide: note: the prompt \"{}\" has {}{} tokens; the model reads only the first "
                  "{} and ignores the rest\n",
-                 shortened(prompt), tokens > kMaxCounted ? "more than " : "",
+                 printable(shortened(prompt)), tokens > kMaxCounted ? "more than " : "",
                  std::min(tokens, kMaxCounted), text_ctx);
     }
   }

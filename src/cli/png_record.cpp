@@ -13,6 +13,7 @@
 #include "glide/version.hpp"
 #include "io/json_text.hpp"
 #include "param_fields.hpp"
+#include "printable.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {
@@ -160,7 +161,7 @@ LoadedRecord read_generation_record(const std::string& png_path) {
     fmt::print(stderr,
                "glide: note: {} was made by glide {}, newer than this glide {}; its parameters "
                "are read as this version understands them, which may not make the same image\n",
-               png_path, record.glide_version, version_string());
+               printable(png_path), printable(record.glide_version), version_string());
   }
   return record;
 }

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "printable.hpp"
+
 namespace glide::cli {
 
 ProgressReporter::ProgressReporter(bool quiet)
@@ -13,7 +15,7 @@ ProgressReporter::ProgressReporter(bool quiet)
 }
 
 void ProgressReporter::begin(const std::string& prefix) {
-  prefix_ = prefix;
+  prefix_ = printable(prefix);  // a sweep cell's label quotes the user's values
   stage_start_ = std::chrono::steady_clock::now();
 }
 
@@ -26,7 +28,7 @@ ProgressCallback ProgressReporter::callback() {
 }
 
 void ProgressReporter::note(const std::string& text) {
-  if (!quiet_) fmt::print(stderr, "{}\n", text);
+  if (!quiet_) fmt::print(stderr, "{}\n", printable(text));
 }
 
 void ProgressReporter::report(const Progress& p) {

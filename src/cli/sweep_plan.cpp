@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "usage_error.hpp"
 
 namespace glide::cli {
@@ -81,6 +83,17 @@ SweepPlan plan_sweep(const GenerationParams& start, std::vector<SweepAxis> axes)
       }
     }
     plan.cells.push_back(std::move(cell));
+  }
+  // An upsampler axis when no cell upsamples (--no-upsample) would change nothing in any image.
+  const bool any_upsample = std::any_of(plan.cells.begin(), plan.cells.end(),
+                                        [](const SweepCell& c) { return c.params.upsample; });
+  for (const SweepAxis& a : axes) {
+    if (a.field->stage == "upsampler" && !any_upsample) {
+      throw UsageError(
+          fmt::format("--vary {}: no cell runs the upsampler (--no-upsample), so "
+                      "this axis would change nothing",
+                      a.spec));
+    }
   }
   plan.axes = std::move(axes);
   return plan;
