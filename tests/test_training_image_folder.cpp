@@ -106,6 +106,11 @@ TEST_CASE("an image folder yields its images with their captions", "[training][i
   CHECK(data.get(0).image.sizes() == torch::IntArrayRef({3, 8, 8}));
   CHECK(data.get(0).image.min().item<double>() == Approx(1.0));
   require_error([&] { data.get(7); }, "index 7", Status::invalid_argument);
+
+  // Each image is decoded once: later steps use the kept model-sized copy, not the file.
+  const torch::Tensor first = data.get(1).image.clone();
+  std::filesystem::remove(dir.file("b.png"));
+  CHECK(torch::equal(data.get(1).image, first));
 }
 
 TEST_CASE("image folders without captions, images or valid files are refused clearly",

@@ -113,7 +113,20 @@ Example ImageFolderDataset::get(int64_t index) const {
                 fmt::format("image index {} is outside [0, {})", index, size()));
   }
   const auto i = static_cast<size_t>(index);
-  return {resize_center_crop(image::load_image(images_[i]), image_size_), captions_[i]};
+  {
+    const std::lock_guard<std::mutex> lock(cache_mutex_);
+    if (i < cache_.size() && cache_[i].defined()) return {cache_[i], captions_[i]};
+  }
+  // Decoded without the lock; the trainer only reads the tensor it gets.
+  torch::Tensor image = resize_center_crop(image::load_image(images_[i]), image_size_);
+  const std::lock_guard<std::mutex> lock(cache_mutex_);
+  const size_t bytes = static_cast<size_t>(image.nbytes());
+  if (cached_bytes_ + bytes <= kMaxCachedBytes) {
+    if (cache_.size() < images_.size()) cache_.resize(images_.size());
+    if (!cache_[i].defined()) cached_bytes_ += bytes;
+    cache_[i] = image;
+  }
+  return {image, captions_[i]};
 }
 
 }  // namespace glide::training

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -18,12 +19,18 @@ class ImageFolderDataset : public Dataset {
 
   int64_t size() const override { return static_cast<int64_t>(images_.size()); }
   int64_t image_size() const override { return image_size_; }
-  Example get(int64_t index) const override;  // decodes the image file on every call
+  // The first call decodes and resizes the file; the result is kept (up to kMaxCachedBytes in
+  // all, then files are decoded each time): a photo of 6000x6000 took a second a step.
+  Example get(int64_t index) const override;
+  static constexpr size_t kMaxCachedBytes = size_t{1} << 30;
 
  private:
   std::vector<std::string> images_;
   std::vector<std::string> captions_;
   int64_t image_size_;
+  mutable std::mutex cache_mutex_;
+  mutable std::vector<torch::Tensor> cache_;  // model-sized images, by index
+  mutable size_t cached_bytes_ = 0;
 };
 
 // uint8 (H, W, 3) → float32 (3, size, size) in [-1, 1]: shorter side to `size`, then centre crop.
