@@ -272,7 +272,8 @@ void add_bench_command(CLI::App& app) {
                   "Measure only these: base, upsampler and/or pipeline, e.g. base,upsampler")
       ->delimiter(',')
       ->check(CLI::IsMember({"base", "upsampler", "pipeline"}));
-  cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
+  cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)")
+      ->check(CLI::Range(0, 1024));
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");
   cmd->add_flag("--profile{15}", o->profile,
                 "After each per-step timing, profile 3 more evaluations and list the operations "

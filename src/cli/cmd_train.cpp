@@ -252,7 +252,8 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--loss-curve", cmd->loss_curve_path, "at the end, plot the loss to this PNG");
   sub->add_flag("--overwrite", cmd->overwrite, "replace existing --export and --loss-curve files");
-  sub->add_option("--threads", cmd->threads, "CPU threads (default: all cores)");
+  sub->add_option("--threads", cmd->threads, "CPU threads (default: all cores)")
+      ->check(CLI::Range(0, 1024));
   cmd->app = sub;
   sub->callback([cmd]() { run_train(*cmd); });
 }

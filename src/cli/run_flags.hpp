@@ -15,7 +15,7 @@ struct RunFlags {
 inline void add_run_flags(CLI::App* cmd, RunFlags& flags) {
   cmd->add_option("--threads", flags.threads,
                   "CPU threads for LibTorch; 0 uses every core (or $GLIDE_NUM_THREADS)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, 1024))
       ->group("Output");
   cmd->add_flag("-q,--quiet", flags.quiet, "No progress on stderr")->group("Output");
 }
