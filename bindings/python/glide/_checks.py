@@ -15,6 +15,13 @@ def invalid(message: str) -> ValueError:
     return error
 
 
+def wrong_type(message: str) -> TypeError:
+    """A TypeError with the status glide's own errors carry (``invalid_argument``)."""
+    error = TypeError(message)
+    error.status = "invalid_argument"  # type: ignore[attr-defined]
+    return error
+
+
 def short_repr(value: Any) -> str:
     """repr(value), cut when long (an int of 600 digits is not worth quoting whole)."""
     text = repr(value)
@@ -24,7 +31,7 @@ def short_repr(value: Any) -> str:
 def utf8_text(text: Any, argument: str) -> str:
     """``text`` when it is a str that UTF-8 can encode (no lone surrogates)."""
     if not isinstance(text, str):
-        raise TypeError(f"{argument} must be a str, not {type(text).__name__}")
+        raise wrong_type(f"{argument} must be a str, not {type(text).__name__}")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as e:
@@ -38,7 +45,7 @@ def text_chunks(text: Any, argument: str = "text") -> Dict[str, str]:
     if text is None:
         return {}
     if not isinstance(text, dict):
-        raise TypeError(f"{argument} must be a dict of str to str, not {type(text).__name__}")
+        raise wrong_type(f"{argument} must be a dict of str to str, not {type(text).__name__}")
     for key, value in text.items():
         utf8_text(key, f"{argument} key {key!r}")
         utf8_text(value, f"{argument}[{key!r}]")
@@ -48,7 +55,7 @@ def text_chunks(text: Any, argument: str = "text") -> Dict[str, str]:
 def integer(value: Any, argument: str, low: int, high: int = _INT64_MAX) -> int:
     """``value`` as an int in [low, high]; a bool is not taken for an int."""
     if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise TypeError(f"{argument} must be an int, not {type(value).__name__}")
+        raise wrong_type(f"{argument} must be an int, not {type(value).__name__}")
     number = int(value.__index__())
     if not low <= number <= high:
         raise invalid(f"{argument} is {short_repr(number)}; it must lie in [{low}, {high}]")
@@ -58,7 +65,7 @@ def integer(value: Any, argument: str, low: int, high: int = _INT64_MAX) -> int:
 def token_ids(ids: Any) -> List[int]:
     """A list of token ids that fit a 64-bit integer (the vocabulary is checked in C++)."""
     if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
-        raise TypeError(f"ids must be a list of int, not {type(ids).__name__}")
+        raise wrong_type(f"ids must be a list of int, not {type(ids).__name__}")
     return [integer(i, f"ids[{k}]", -_INT64_MAX - 1) for k, i in enumerate(ids)]
 
 
@@ -73,14 +80,14 @@ def typed_value(value: Any, argument: str, expected: str) -> Any:
     encode, an int beyond 64 bits or beyond a float's range."""
     if expected == "a bool":
         if not _is_bool(value):
-            raise TypeError(f"{argument} must be a bool, not {type(value).__name__} "
-                            f"({short_repr(value)})")
+            raise wrong_type(f"{argument} must be a bool, not {type(value).__name__} "
+                             f"({short_repr(value)})")
         return value
     if isinstance(value, bool):
-        raise TypeError(f"{argument} must be {expected}, not bool ({value!r})")
+        raise wrong_type(f"{argument} must be {expected}, not bool ({value!r})")
     if expected == "a str" and not isinstance(value, str):
-        raise TypeError(f"{argument} must be a str, not {type(value).__name__} "
-                        f"({short_repr(value)})")
+        raise wrong_type(f"{argument} must be a str, not {type(value).__name__} "
+                         f"({short_repr(value)})")
     if isinstance(value, str):
         utf8_text(value, argument)
     if expected == "an int":

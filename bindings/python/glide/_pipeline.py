@@ -55,7 +55,8 @@ def _refuse_repeated_keys(argument: str):
         result = {}
         for key, value in pairs:
             if key in result:
-                raise ValueError(f'{argument} gives the key "{key}" twice in one object; keep one')
+                raise _checks.invalid(
+                    f'{argument} gives the key "{key}" twice in one object; keep one')
             result[key] = value
         return result
     return pairs_to_dict
@@ -74,27 +75,30 @@ def split_config(config: Config, argument: str) -> Tuple[Optional[str], Optional
         try:
             config = json.loads(text, object_pairs_hook=_refuse_repeated_keys(argument))
         except json.JSONDecodeError as e:
-            raise ValueError(f"{argument} is not valid JSON: {e}") from None
+            raise _checks.invalid(f"{argument} is not valid JSON: {e}") from None
         except RecursionError:
-            raise ValueError(f"{argument} nests too deeply; a config is one flat object") from None
+            raise _checks.invalid(
+                f"{argument} nests too deeply; a config is one flat object") from None
     if not isinstance(config, dict):
-        raise TypeError(f"{argument} must be a preset name, a dict or JSON text, not "
-                        f"{type(config).__name__}")
+        raise _checks.wrong_type(f"{argument} must be a preset name, a dict or JSON text, "
+                                 f"not {type(config).__name__}")
     diffusion = {k: config[k] for k in _DIFFUSION_KEYS if k in config}
     try:
         return json.dumps(config), (json.dumps(diffusion) if diffusion else None)
     except RecursionError:
-        raise ValueError(f"{argument} nests too deeply; a config is one flat object") from None
+        raise _checks.invalid(
+            f"{argument} nests too deeply; a config is one flat object") from None
 
 
 def _prompts(prompt: Prompt, argument: str = "prompt") -> List[str]:
     if isinstance(prompt, str):
         return [_checks.utf8_text(prompt, argument)]
     if isinstance(prompt, (bytes, bytearray)) or not isinstance(prompt, Sequence):
-        raise TypeError(f"{argument} must be a str or a list of str, not {type(prompt).__name__}")
+        raise _checks.wrong_type(
+            f"{argument} must be a str or a list of str, not {type(prompt).__name__}")
     prompts = list(prompt)
     if not prompts:
-        raise ValueError(f"{argument} is an empty list; give at least one prompt")
+        raise _checks.invalid(f"{argument} is an empty list; give at least one prompt")
     for i, p in enumerate(prompts):
         _checks.utf8_text(p, f"{argument}[{i}]")
     return prompts
@@ -115,8 +119,8 @@ def _set(target: Any, field: str, keyword: str, value: Any) -> None:
     try:
         setattr(target, field, value)
     except TypeError:
-        raise TypeError(f"{keyword} must be {expected}, not {type(value).__name__} "
-                        f"({_checks.short_repr(value)})") from None
+        raise _checks.wrong_type(f"{keyword} must be {expected}, not {type(value).__name__} "
+                                 f"({_checks.short_repr(value)})") from None
 
 
 def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str) -> Any:

@@ -7,6 +7,8 @@ import sys
 import time
 from typing import Any, Callable, Optional, Union
 
+from . import _checks
+
 #: What ``progress=`` accepts: True (a bar), False/None (silence), or
 #: ``callable(stage, step, total) -> bool | None`` (``preview=True`` adds a 4th argument, the
 #: step's predicted image as uint8 (B, H, W, 3)). Returning False cancels the call.
@@ -125,7 +127,7 @@ def resolve(progress: ProgressArg) -> Optional[Callable[..., Optional[bool]]]:
         return None
     if callable(progress):
         return progress
-    raise TypeError(
+    raise _checks.wrong_type(
         "progress must be True, False, None or a callable(stage, step, total) -> bool | None; "
         f"got {type(progress).__name__}"
     )

@@ -75,13 +75,13 @@ def _model_config(config: TrainConfig) -> Tuple[Optional[str], Optional[str]]:
         if config.lstrip().startswith("{") or config in _PRESETS:
             return config, None
         if not config:
-            raise ValueError("model_config is empty; give a preset name, a dict of model "
-                             "options, their JSON text or a JSON file's path")
+            raise _checks.invalid("model_config is empty; give a preset name, a dict of model "
+                                  "options, their JSON text or a JSON file's path")
         return None, config
     if isinstance(config, os.PathLike):
         return None, os.fspath(config)
-    raise TypeError("model_config must be a preset name, a dict, JSON text or a path, not "
-                    f"{type(config).__name__}")
+    raise _checks.wrong_type("model_config must be a preset name, a dict, JSON text or a path, "
+                             f"not {type(config).__name__}")
 
 
 def _options(values: Dict[str, Any]) -> Any:
@@ -94,8 +94,8 @@ def _options(values: Dict[str, Any]) -> Any:
         try:
             setattr(options, name, value)
         except TypeError:
-            raise TypeError(f"{name} must be {expected}, not {type(value).__name__} "
-                            f"({value!r})") from None
+            raise _checks.wrong_type(f"{name} must be {expected}, not {type(value).__name__} "
+                                     f"({_checks.short_repr(value)})") from None
     return options
 
 
@@ -118,9 +118,9 @@ class _Reporter:
         elif callable(progress):
             self.callable = progress
         else:
-            raise TypeError("progress must be True, False, None or a "
-                            f"callable(glide.TrainProgress) -> bool | None; got "
-                            f"{type(progress).__name__}")
+            raise _checks.wrong_type("progress must be True, False, None or a "
+                                     "callable(glide.TrainProgress) -> bool | None; got "
+                                     f"{type(progress).__name__}")
         self.last: Optional[TrainProgress] = None
         self._first: Optional[Tuple[int, float]] = None  # (first step seen, its end)
 
@@ -274,7 +274,7 @@ def train(
     config, config_file = _model_config(model_config)
     checkpoint_path = os.fspath(checkpoint)
     if not checkpoint_path:
-        raise ValueError("checkpoint is empty; training always writes a checkpoint")
+        raise _checks.invalid("checkpoint is empty; training always writes a checkpoint")
     options = _options({name: values[name] for name in (
         "steps", "batch_size", "learning_rate", "warmup_steps", "lr_schedule", "min_lr_ratio",
         "weight_decay", "ema_decay", "grad_clip", "caption_dropout", "x0_weight_cap",

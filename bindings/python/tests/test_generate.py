@@ -226,3 +226,15 @@ def test_the_interpreters_denormals_survive_glide(pipe: glide.Pipeline) -> None:
     glide.set_num_threads(glide.num_threads())
     assert float("5e-324") > 0.0
     assert 2.2250738585072014e-308 / 2 > 0.0
+
+
+def test_errors_raised_in_python_carry_a_status_too(pipe: glide.Pipeline) -> None:
+    # python.md: every glide error has .status, whether C++ or the Python checks raised it.
+    with pytest.raises(TypeError) as wrong_type:
+        pipe.generate("x", base_guided="yes", **FAST)
+    with pytest.raises(ValueError) as empty:
+        pipe.generate([], **FAST)
+    with pytest.raises(ValueError) as too_big:
+        pipe.generate("x", batch_size=10**6, **FAST)
+    for info in (wrong_type, empty, too_big):
+        assert getattr(info.value, "status", None) == "invalid_argument", info.value
