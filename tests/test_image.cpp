@@ -307,6 +307,15 @@ TEST_CASE("the built-in font draws labels", "[image]") {
   CHECK_FALSE(torch::equal(a, b));
   CHECK(torch::equal(space, blank));
   CHECK(torch::equal(q, unknown));
+  // A UTF-8 character is one cell, drawn as one '?': "é" as "?", "日本" as "??".
+  auto e_acute = blank.clone(), two = blank.clone(), two_q = blank.clone();
+  glide::image::draw_text(e_acute, "\xc3\xa9", 0, 0);
+  CHECK(torch::equal(e_acute, q));
+  glide::image::draw_text(two, "\xe6\x97\xa5\xe6\x9c\xac", 0, 0);
+  glide::image::draw_text(two_q, "??", 0, 0);
+  CHECK(torch::equal(two, two_q));
+  CHECK(glide::image::text_size("\xe6\x97\xa5\xe6\x9c\xac").width ==
+        glide::image::text_size("??").width);
 
   // Text running off the image is clipped, not an error.
   auto edge = blank.clone();

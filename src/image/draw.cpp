@@ -113,6 +113,12 @@ const uint8_t* glyph(char c) {
   return kFont[(u >= 0x20 && u <= 0x7e ? u : '?') - 0x20];
 }
 
+// One cell per character: a UTF-8 sequence's continuation bytes (10xxxxxx) take none, so
+// "日本" is two '?' cells, not six.
+bool starts_cell(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+}
+
 void check_rgb_image(const torch::Tensor& image, const char* what) {
   if (image.scalar_type() != torch::kUInt8 || image.dim() != 3 || image.size(2) != 3) {
     throw Error(Status::invalid_argument, std::string(what) + " must be uint8 (H, W, 3), not " +
@@ -156,8 +162,8 @@ torch::Tensor make_grid(const torch::Tensor& images, int64_t columns, int64_t pa
 }
 
 TextSize text_size(const std::string& text, int64_t scale) {
-  if (text.empty()) return {0, 0};
-  const auto n = static_cast<int64_t>(text.size());
+  const auto n = static_cast<int64_t>(std::count_if(text.begin(), text.end(), starts_cell));
+  if (n == 0) return {0, 0};
   return {((n - 1) * kCellWidth + kGlyphWidth) * scale, kGlyphHeight * scale};
 }
 
@@ -173,9 +179,11 @@ void draw_text(torch::Tensor& image, const std::string& text, int64_t x, int64_t
   }
   const int64_t height = image.size(0), width = image.size(1);
   uint8_t* pixels = image.data_ptr<uint8_t>();
-  for (size_t k = 0; k < text.size(); ++k) {
-    const uint8_t* rows = glyph(text[k]);
-    const int64_t left = x + static_cast<int64_t>(k) * kCellWidth * scale;
+  int64_t cell = -1;
+  for (const char ch : text) {
+    if (!starts_cell(ch)) continue;
+    const uint8_t* rows = glyph(ch);
+    const int64_t left = x + ++cell * kCellWidth * scale;
     for (int64_t r = 0; r < kGlyphHeight; ++r) {
       for (int64_t c = 0; c < kGlyphWidth; ++c) {
         if (!(rows[r] & (0x10 >> c))) continue;

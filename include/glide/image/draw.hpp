@@ -29,11 +29,13 @@ struct TextSize {
   int64_t width = 0;
   int64_t height = 0;
 };
-// The pixels draw_text covers for `text`: one line, every byte one cell (no trailing spacing).
+// The pixels draw_text covers for `text`: one line, every UTF-8 character one cell (no trailing
+// spacing).
 TextSize text_size(const std::string& text, int64_t scale = 1);
 
 // Draws one line of ASCII text in place on a uint8 (H, W, 3) CPU image, the glyphs' top-left at
-// (x, y); pixels outside the image are skipped. Bytes outside printable ASCII draw as '?'.
+// (x, y); pixels outside the image are skipped. Characters outside printable ASCII draw as one
+// '?' each (a UTF-8 sequence is one character).
 // Throws glide::Error(invalid_argument) for another image shape, a non-contiguous image or
 // scale < 1.
 void draw_text(torch::Tensor& image, const std::string& text, int64_t x, int64_t y,
