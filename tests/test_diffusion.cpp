@@ -101,6 +101,28 @@ TEST_CASE("respacing strings the reference rejects are rejected with a reason",
   }
 }
 
+TEST_CASE("respacing counts read as Python's int() reads them; bad ones are named briefly",
+          "[diffusion]") {
+  // int() strips any whitespace, tabs and newlines included: " 10", "\t10\n" and "ddim 10" are 10.
+  CHECK(glide::space_timesteps(1000, "\t10\n") == glide::space_timesteps(1000, "10"));
+  CHECK(glide::space_timesteps(1000, "ddim 10") == glide::space_timesteps(1000, "ddim10"));
+  const auto message_of = [](const std::string& spec) {
+    try {
+      glide::space_timesteps(1000, spec);
+    } catch (const glide::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK_THAT(message_of("ddim" + std::string(30, '9')), Contains("too large"));
+  CHECK_THAT(message_of(std::string(25, '9')), Contains("too large"));
+  std::string many = "1";
+  for (int i = 0; i < 2000; ++i) many += ",1";
+  const std::string long_message = message_of(many);
+  CHECK_THAT(long_message, Contains("(4001 characters)"));
+  CHECK(long_message.size() < 400);
+}
+
 TEST_CASE("respaced processes match the reference's betas and timestep maps",
           "[diffusion][parity]") {
   GLIDE_REQUIRE_GOLDEN(path, "schedules.json");

@@ -67,22 +67,35 @@ bool parse_shift(const std::string& text, double* out) {
 }
 
 // Parses a non-negative decimal integer, allowing surrounding spaces; false when it is not one.
-bool parse_count(const std::string& text, int64_t* out) {
-  size_t begin = text.find_first_not_of(' ');
-  size_t end = text.find_last_not_of(' ');
-  if (begin == std::string::npos) return false;
+// Whitespace around a count is allowed, as Python's int() (which the reference uses) allows it.
+constexpr char kWhitespace[] = " \t\n\r\f\v";
+
+enum class Count { ok, not_a_number, too_large };
+
+Count parse_count(const std::string& text, int64_t* out) {
+  size_t begin = text.find_first_not_of(kWhitespace);
+  size_t end = text.find_last_not_of(kWhitespace);
+  if (begin == std::string::npos) return Count::not_a_number;
   int64_t value = 0;
+  bool too_large = false;
   for (size_t i = begin; i <= end; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
-    if (value > (INT64_MAX - 9) / 10) return false;
-    value = value * 10 + (text[i] - '0');
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return Count::not_a_number;
+    if (value > (INT64_MAX - 9) / 10) too_large = true;
+    if (!too_large) value = value * 10 + (text[i] - '0');
   }
+  if (too_large) return Count::too_large;
   *out = value;
-  return true;
+  return Count::ok;
 }
 
 [[noreturn]] void bad_spec(const std::string& spec, const std::string& why) {
-  throw Error(Status::invalid_argument, fmt::format("timestep respacing '{}': {}", spec, why));
+  // A list of thousands of counts is not worth quoting whole.
+  constexpr size_t kQuoted = 80;
+  const std::string quoted =
+      spec.size() <= kQuoted
+          ? spec
+          : spec.substr(0, kQuoted) + fmt::format("... ({} characters)", spec.size());
+  throw Error(Status::invalid_argument, fmt::format("timestep respacing '{}': {}", quoted, why));
 }
 
 std::vector<int64_t> sections(int64_t num_timesteps, const std::vector<int64_t>& counts,
@@ -128,7 +141,9 @@ Respacing parse_respacing(const std::string& spec) {
   if (spec.empty()) return parsed;
   if (spec.rfind("ddim", 0) == 0) {
     parsed.kind = Respacing::ddim;
-    if (!parse_count(spec.substr(4), &parsed.ddim_steps) || parsed.ddim_steps < 1) {
+    const Count count = parse_count(spec.substr(4), &parsed.ddim_steps);
+    if (count == Count::too_large) bad_spec(spec, "the step count after 'ddim' is too large");
+    if (count != Count::ok || parsed.ddim_steps < 1) {
       bad_spec(spec, "'ddim' must be followed by a positive step count, as in 'ddim50'");
     }
     return parsed;
@@ -143,7 +158,11 @@ Respacing parse_respacing(const std::string& spec) {
     const size_t comma = spec.find(',', begin);
     const std::string part = spec.substr(begin, comma == std::string::npos ? comma : comma - begin);
     int64_t count = 0;
-    if (!parse_count(part, &count)) {
+    const Count parsed_count = parse_count(part, &count);
+    if (parsed_count == Count::too_large) {
+      bad_spec(spec, fmt::format("the step count '{}' is too large", part));
+    }
+    if (parsed_count != Count::ok) {
       bad_spec(spec, fmt::format("'{}' is not a step count; expected comma-separated "
                                  "non-negative integers, 'ddimN' or 'fast27'",
                                  part));
