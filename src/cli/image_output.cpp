@@ -10,6 +10,7 @@
 #include "glide/image/png.hpp"
 #include "glide/io/files.hpp"
 #include "printable.hpp"
+#include "usage_error.hpp"
 
 namespace glide::cli {
 
@@ -51,10 +52,12 @@ void refuse_existing(const std::vector<std::string>& paths, bool overwrite) {
   for (size_t i = 0; i < paths.size(); ++i) {
     for (size_t j = i + 1; j < paths.size(); ++j) {
       if (io::same_file(paths[i], paths[j])) {
-        throw Error(Status::invalid_argument,
-                    fmt::format("'{}' and '{}' name the same file, which this command would write "
-                                "twice, the second over the first; give each output its own name",
-                                paths[i], paths[j]));
+        // Two flags naming one file is a command-line mistake (exit status 2).
+        throw UsageError(
+            fmt::format("'{}' and '{}' name the same file, which this command would "
+                        "write twice, the second over the first; give each output "
+                        "its own name",
+                        paths[i], paths[j]));
       }
     }
   }

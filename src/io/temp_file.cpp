@@ -20,7 +20,9 @@ constexpr int kMaxLinkHops = 40;  // as Linux's path lookup (ELOOP)
 
 [[noreturn]] void already_exists(const std::string& dest) {
   throw Error(Status::invalid_argument,
-              "'" + dest + "' already exists; refusing to replace it unless asked to overwrite");
+              "'" + dest +
+                  "' already exists; refusing to replace it unless asked to overwrite "
+                  "(--overwrite on the command line, overwrite=True in Python and C++)");
 }
 
 [[noreturn]] void is_a_folder(const std::string& dest) {

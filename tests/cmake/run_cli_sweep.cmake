@@ -81,7 +81,7 @@ endif()
 # The sheet and the CSV in one file: refused before any work, even with --overwrite (the CSV
 # used to replace the sheet), and a sheet named .csv (its CSV's default name is itself).
 file(SHA256 "${sheet}" before)
-glide_run(1 out sweep -p "x" ${models} ${quick} --vary seed=0,1 -o "${sheet}" --csv "${sheet}"
+glide_run(2 out sweep -p "x" ${models} ${quick} --vary seed=0,1 -o "${sheet}" --csv "${sheet}"
           --overwrite)
 require("${out}" "name the same file")
 file(SHA256 "${sheet}" after)
