@@ -196,6 +196,12 @@ TEST_CASE("a checkpoint of another recipe, a damaged one or a foreign file is re
   bigger.model.num_channels = 64;
   require_error([&] { training::Trainer(bigger, tiny_shapes()); }, "num_channels",
                 Status::invalid_argument);
+  // Other data is another run too (the dataset is recorded with the recipe).
+  require_error(
+      [&] {
+        training::Trainer(tiny_options(path), std::make_shared<training::ShapesDataset>(8, 9));
+      },
+      "dataset: shapes, seed 0 → shapes, seed 9", Status::invalid_argument);
   CHECK(file_bytes(path) == original);
 
   const std::string damaged = dir.file("damaged.safetensors");

@@ -59,8 +59,12 @@ torch::Tensor resize_center_crop(const torch::Tensor& image, int64_t size) {
   return (cropped / 127.5 - 1.0).contiguous();
 }
 
+std::string ImageFolderDataset::description() const {
+  return fmt::format("{} images in {}", images_.size(), folder_);
+}
+
 ImageFolderDataset::ImageFolderDataset(const std::string& folder, int64_t image_size)
-    : image_size_(image_size) {
+    : folder_(fs::absolute(folder).lexically_normal().string()), image_size_(image_size) {
   std::error_code ec;
   const fs::file_status status = fs::status(folder, ec);
   if (status.type() == fs::file_type::not_found) {

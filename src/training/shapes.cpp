@@ -54,6 +54,13 @@ InsideFn inside_fn(const std::string& shape) {
 
 }  // namespace
 
+std::string ShapesDataset::description() const {
+  const char* held_out = held_out_ == HeldOut::exclude   ? ""
+                         : held_out_ == HeldOut::include ? ", held-out pairs included"
+                                                         : ", held-out pairs only";
+  return fmt::format("shapes, seed {}{}", seed_, held_out);
+}
+
 ShapesDataset::ShapesDataset(int64_t image_size, uint64_t seed, HeldOut held_out)
     : image_size_(image_size), seed_(seed), held_out_(held_out) {
   if (image_size < 8) {

@@ -78,6 +78,9 @@ void write_checkpoint(const Trainer::State& state) {
   training["step"] = state.step;
   training["optimizer_steps"] = state.optimizer->steps_taken();
   training["recipe"] = nlohmann::ordered_json::parse(state.options.recipe_json());
+  if (const std::string data = state.dataset->description(); !data.empty()) {
+    training["dataset"] = data;
+  }
   const std::map<std::string, std::string> metadata = {
       {kModelConfigMetadataKey, state.options.model.to_json()},
       {kDiffusionConfigMetadataKey, diffusion_config_to_json(state.options.diffusion)},
@@ -120,8 +123,15 @@ void read_checkpoint(Trainer::State& state) {
                 fmt::format("training checkpoint {} has version {}; this glide reads version {}",
                             path, training["version"].get<int>(), kCheckpointVersion));
   }
-  const auto differences =
+  auto differences =
       recipe_differences(training["recipe"], nlohmann::json::parse(state.options.recipe_json()));
+  // Checkpoints from before the dataset was recorded, and datasets that do not say, match any.
+  const std::string data = state.dataset->description();
+  if (training.contains("dataset") && training["dataset"].is_string() && !data.empty() &&
+      training["dataset"].get<std::string>() != data) {
+    differences.push_back(
+        fmt::format("dataset: {} → {}", training["dataset"].get<std::string>(), data));
+  }
   if (!differences.empty()) {
     throw Error(Status::invalid_argument,
                 fmt::format("training checkpoint {} was made with another recipe ({}); resume "

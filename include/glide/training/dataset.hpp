@@ -22,6 +22,9 @@ class Dataset {
   virtual int64_t size() const = 0;
   virtual int64_t image_size() const = 0;
   virtual Example get(int64_t index) const = 0;
+  // Which data this is, for training checkpoints: resuming on other data is refused. "" (the
+  // default) records nothing and matches anything.
+  virtual std::string description() const { return ""; }
 };
 
 }  // namespace glide::training

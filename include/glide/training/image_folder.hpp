@@ -23,8 +23,10 @@ class ImageFolderDataset : public Dataset {
   // all, then files are decoded each time): a photo of 6000x6000 took a second a step.
   Example get(int64_t index) const override;
   static constexpr size_t kMaxCachedBytes = size_t{1} << 30;
+  std::string description() const override;  // "N images in /absolute/folder"
 
  private:
+  std::string folder_;  // absolute
   std::vector<std::string> images_;
   std::vector<std::string> captions_;
   int64_t image_size_;

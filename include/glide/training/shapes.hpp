@@ -48,6 +48,7 @@ class ShapesDataset : public Dataset {
   int64_t size() const override { return -1; }
   int64_t image_size() const override { return image_size_; }
   Example get(int64_t index) const override;
+  std::string description() const override;  // "shapes, seed N", and which pairs if not the default
 
  private:
   int64_t image_size_;
