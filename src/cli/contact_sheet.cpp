@@ -14,12 +14,9 @@ const image::Rgb kBackground = {255, 255, 255};
 
 // At most kMaxLabel characters (UTF-8 sequences are one, as the font draws them).
 std::string shorten(const std::string& text) {
-  const auto starts_character = [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  };
   size_t characters = 0, cut = text.size();
   for (size_t i = 0; i < text.size(); ++i) {
-    if (!starts_character(text[i])) continue;
+    if (!image::starts_character(text[i])) continue;
     if (characters == kMaxLabel - 3) cut = i;
     ++characters;
   }

@@ -113,12 +113,6 @@ const uint8_t* glyph(char c) {
   return kFont[(u >= 0x20 && u <= 0x7e ? u : '?') - 0x20];
 }
 
-// One cell per character: a UTF-8 sequence's continuation bytes (10xxxxxx) take none, so
-// "日本" is two '?' cells, not six.
-bool starts_cell(char c) {
-  return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-}
-
 void check_rgb_image(const torch::Tensor& image, const char* what) {
   if (image.scalar_type() != torch::kUInt8 || image.dim() != 3 || image.size(2) != 3) {
     throw Error(Status::invalid_argument, std::string(what) + " must be uint8 (H, W, 3), not " +
@@ -161,8 +155,12 @@ torch::Tensor make_grid(const torch::Tensor& images, int64_t columns, int64_t pa
   return grid;
 }
 
+bool starts_character(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a continuation byte 10xxxxxx
+}
+
 TextSize text_size(const std::string& text, int64_t scale) {
-  const auto n = static_cast<int64_t>(std::count_if(text.begin(), text.end(), starts_cell));
+  const auto n = static_cast<int64_t>(std::count_if(text.begin(), text.end(), starts_character));
   if (n == 0) return {0, 0};
   return {((n - 1) * kCellWidth + kGlyphWidth) * scale, kGlyphHeight * scale};
 }
@@ -181,7 +179,7 @@ void draw_text(torch::Tensor& image, const std::string& text, int64_t x, int64_t
   uint8_t* pixels = image.data_ptr<uint8_t>();
   int64_t cell = -1;
   for (const char ch : text) {
-    if (!starts_cell(ch)) continue;
+    if (!starts_character(ch)) continue;
     const uint8_t* rows = glyph(ch);
     const int64_t left = x + ++cell * kCellWidth * scale;
     for (int64_t r = 0; r < kGlyphHeight; ++r) {

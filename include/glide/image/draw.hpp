@@ -29,6 +29,10 @@ struct TextSize {
   int64_t width = 0;
   int64_t height = 0;
 };
+// Whether byte `c` starts a character (is no UTF-8 continuation byte): where draw_text starts a
+// cell, so that "日本" takes two cells, not six.
+bool starts_character(char c);
+
 // The pixels draw_text covers for `text`: one line, every UTF-8 character one cell (no trailing
 // spacing).
 TextSize text_size(const std::string& text, int64_t scale = 1);
