@@ -155,6 +155,26 @@ struct ReadStruct {
   png_infop info = nullptr;
 };
 
+// Replaces the width * height palette indices at the start of `pixels` by their colours, last
+// pixel first, so that no index is written over before it is read (pixel k's colour starts at
+// 3k >= k). False, with the message in `slot`, for an index past the palette's entries.
+bool expand_palette(uint8_t* pixels, png_uint_32 width, png_uint_32 height,
+                    const png_color* palette, int entries, ErrorSlot* slot) {
+  for (size_t k = size_t{width} * height; k-- > 0;) {
+    const int index = pixels[k];
+    if (index >= entries) {
+      std::snprintf(slot->message, sizeof slot->message,
+                    "pixel (%zu, %zu) uses palette index %d, but the palette has %d entries",
+                    k % width, k / width, index, entries);
+      return false;
+    }
+    pixels[3 * k] = palette[index].red;
+    pixels[3 * k + 1] = palette[index].green;
+    pixels[3 * k + 2] = palette[index].blue;
+  }
+  return true;
+}
+
 // False after a libpng error. Throws glide::Error for an image too large to read.
 bool decode_into(png_structp png, png_infop info, Source* src, const std::string* what,
                  PngImage* out, std::vector<png_bytep>* rows) {
@@ -169,18 +189,32 @@ bool decode_into(png_structp png, png_infop info, Source* src, const std::string
                                          "at most " + std::to_string(kMaxImageSide) +
                                          " pixels a side");
   }
-  png_set_expand(png);  // palette → RGB, gray below 8 bits → 8 bits, tRNS → alpha
-  png_set_scale_16(png);
-  png_set_strip_alpha(png);
-  png_set_gray_to_rgb(png);
+  png_colorp palette = nullptr;
+  int palette_entries = 0;
+  const bool paletted = png_get_color_type(png, info) == PNG_COLOR_TYPE_PALETTE &&
+                        png_get_PLTE(png, info, &palette, &palette_entries) != 0;
+  if (paletted) {
+    // Indices are looked up here: libpng reads one past the palette as black, without an error.
+    png_set_packing(png);  // 1-, 2- and 4-bit indices to one byte each
+  } else {
+    png_set_expand(png);  // gray below 8 bits → 8 bits, tRNS → alpha
+    png_set_scale_16(png);
+    png_set_strip_alpha(png);
+    png_set_gray_to_rgb(png);
+  }
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
-  if (png_get_rowbytes(png, info) != size_t{width} * 3) png_error(png, "unexpected row size");
+  const size_t row_bytes = size_t{width} * (paletted ? 1 : 3);
+  if (png_get_rowbytes(png, info) != row_bytes) png_error(png, "unexpected row size");
   out->pixels = torch::empty({int64_t{height}, int64_t{width}, 3}, torch::kUInt8);
   rows->resize(height);
   auto* base = out->pixels.data_ptr<uint8_t>();
-  for (png_uint_32 r = 0; r < height; ++r) (*rows)[r] = base + size_t{r} * width * 3;
+  for (png_uint_32 r = 0; r < height; ++r) (*rows)[r] = base + size_t{r} * row_bytes;
   png_read_image(png, rows->data());
+  if (paletted && !expand_palette(base, width, height, palette, palette_entries,
+                                  static_cast<ErrorSlot*>(png_get_error_ptr(png)))) {
+    return false;
+  }
   png_read_end(png, info);  // text chunks after the image data
   return true;
 }
