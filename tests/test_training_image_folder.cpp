@@ -177,3 +177,26 @@ TEST_CASE("image folders without captions, images or valid files are refused cle
   require_error([&] { broken.get(2); }, "without libjpeg", Status::unsupported);
 #endif
 }
+
+TEST_CASE("an image's name on a dangling link or a folder is refused, not skipped",
+          "[training][images]") {
+  glide::test::ScratchDir dir;
+  image::save_png(dir.file("a.png"), two_halves());
+  write_text(dir.file("a.txt"), "two halves");
+  std::filesystem::create_symlink(dir.file("gone.png"), dir.file("b.png"));
+  require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); },
+                "b.png in the image folder is a link to " + dir.file("gone.png") +
+                    ", which does not exist; expected an image file",
+                Status::invalid_argument);
+  std::filesystem::remove(dir.file("b.png"));
+  std::filesystem::create_symlink("c.png", dir.file("c.png"));  // a link to itself
+  require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); },
+                "c.png in the image folder is a link that cannot be followed",
+                Status::invalid_argument);
+  std::filesystem::remove(dir.file("c.png"));
+  std::filesystem::create_directory(dir.file("d.png"));
+  require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); },
+                "d.png in the image folder is a folder", Status::invalid_argument);
+  std::filesystem::remove(dir.file("d.png"));
+  CHECK(training::ImageFolderDataset(dir.path().string(), 8).size() == 1);
+}

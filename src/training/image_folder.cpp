@@ -25,6 +25,20 @@ bool is_image_file(const fs::path& path) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
+// What stands under an image's name that is not a regular file, in words.
+std::string what_is_there(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_symlink(fs::symlink_status(path, ec))) {
+    const fs::path target = fs::read_symlink(path, ec);
+    const fs::file_status status = fs::status(path, ec);
+    if (status.type() == fs::file_type::not_found) {
+      return fmt::format("a link to {}, which does not exist", target.string());
+    }
+    if (ec) return fmt::format("a link that cannot be followed ({})", ec.message());
+  }
+  return fs::is_directory(path, ec) ? "a folder" : "not a regular file";
+}
+
 std::string read_caption(const fs::path& path) {
   // Errors name the file; a caption is a line or a paragraph, not a megabyte.
   std::string text = io::read_file(path.string(), kMaxCaptionBytes);
@@ -83,11 +97,16 @@ ImageFolderDataset::ImageFolderDataset(const std::string& folder, int64_t image_
   std::vector<fs::path> files;
   fs::directory_iterator entries(folder, ec);
   for (; !ec && entries != fs::directory_iterator(); entries.increment(ec)) {
-    // An entry whose type cannot be told (a link looping to itself) is not an image file.
+    if (!is_image_file(entries->path())) continue;
     std::error_code entry_error;
-    if (entries->is_regular_file(entry_error) && is_image_file(entries->path())) {
+    if (entries->is_regular_file(entry_error)) {
       files.push_back(entries->path());
+      continue;
     }
+    // Skipping it would train on fewer images than the folder seems to hold.
+    throw Error(Status::invalid_argument,
+                fmt::format("{} in the image folder is {}; expected an image file",
+                            entries->path().string(), what_is_there(entries->path())));
   }
   if (ec) {
     throw Error(Status::io_error,
