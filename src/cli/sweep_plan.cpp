@@ -8,6 +8,38 @@
 
 namespace glide::cli {
 
+namespace {
+
+void set_axis_value(const SweepAxis& axis, GenerationParams& params, const std::string& value) {
+  try {
+    set_field_text(*axis.field, params, value);
+  } catch (const Error& e) {
+    throw UsageError(fmt::format("--vary {}: {}", axis.spec, e.what()));
+  }
+}
+
+// A value given twice would make two identical rows or columns: surely a typo. Values are
+// compared as the field reads them, so "2" and "2.0" are one guidance scale.
+void require_distinct_values(const SweepAxis& axis, const GenerationParams& start) {
+  std::vector<std::string> seen;
+  for (const std::string& value : axis.values) {
+    GenerationParams params = start;
+    set_axis_value(axis, params, value);
+    std::string text = field_text(*axis.field, params);
+    if (std::find(seen.begin(), seen.end(), text) != seen.end()) {
+      const bool respacing = axis.field->name.find("respacing") != std::string::npos;
+      throw UsageError(fmt::format(
+          "--vary {}: {} is listed twice; give each value once{}", axis.spec, text,
+          respacing ? " (a respacing of several sections, such as 10,10,5, is one value when "
+                      "the values are separated by ';')"
+                    : ""));
+    }
+    seen.push_back(std::move(text));
+  }
+}
+
+}  // namespace
+
 SweepAxis parse_vary(const std::string& spec) {
   const size_t eq = spec.find('=');
   if (eq == std::string::npos || eq == 0) {
@@ -54,6 +86,7 @@ SweepPlan plan_sweep(const GenerationParams& start, std::vector<SweepAxis> axes)
                                      a.field->name));
       }
     }
+    require_distinct_values(a, start);
     cells *= static_cast<int64_t>(a.values.size());
     if (cells > kMaxSweepCells) {
       throw UsageError(fmt::format("the --vary axes make more than {} cells", kMaxSweepCells));
@@ -75,13 +108,7 @@ SweepPlan plan_sweep(const GenerationParams& start, std::vector<SweepAxis> axes)
       cell.values[i] = axes[i].values[static_cast<size_t>(rest % n)];
       rest /= n;
     }
-    for (size_t i = 0; i < axes.size(); ++i) {
-      try {
-        set_field_text(*axes[i].field, cell.params, cell.values[i]);
-      } catch (const Error& e) {
-        throw UsageError(fmt::format("--vary {}: {}", axes[i].spec, e.what()));
-      }
-    }
+    for (size_t i = 0; i < axes.size(); ++i) set_axis_value(axes[i], cell.params, cell.values[i]);
     plan.cells.push_back(std::move(cell));
   }
   // An upsampler axis when no cell upsamples (--no-upsample) would change nothing in any image.
