@@ -1,12 +1,11 @@
 // The trainer on a tiny model: the loss falls, a resumed run equals an uninterrupted one, bad
 // checkpoints are refused and left alone, and the exported model loads for sampling.
-#include <ATen/autocast_mode.h>
-
 #include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -20,6 +19,7 @@
 #include "support/catch_torch.hpp"
 #include "support/require_error.hpp"
 #include "support/temp_dir.hpp"
+#include "training/cpu_autocast.hpp"
 
 using namespace glide;
 using glide::test::require_error;
@@ -113,7 +113,7 @@ TEST_CASE("bfloat16 mixed precision trains float32 weights close to float32 trai
   for (const auto& p : before) initial.push_back(p.detach().clone());
   fp32.run();
   bf16.run();
-  CHECK_FALSE(at::autocast::is_cpu_enabled());  // nothing leaks into later inference
+  CHECK_FALSE(training::cpu_autocast_enabled());  // nothing leaks into later inference
   const auto a = fp32.model()->named_parameters();
   const auto b = bf16.model()->named_parameters();
   double update = 0, difference = 0;
@@ -231,6 +231,22 @@ TEST_CASE("a checkpoint of another recipe, a damaged one or a foreign file is re
                 Status::invalid_argument);
 }
 
+TEST_CASE("a diverged step stops training before any checkpoint is written",
+          "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  auto options = tiny_options(dir.file("run.safetensors"));
+  options.checkpoint_every = 1;
+  training::Trainer trainer(options, tiny_shapes());
+  // Weights no optimizer step could make: the first forward pass gives a NaN loss.
+  {
+    const torch::NoGradGuard no_grad;
+    trainer.model()->parameters().front().fill_(std::numeric_limits<float>::quiet_NaN());
+  }
+  require_error([&] { trainer.run(); }, "training diverged at step 1: the loss is nan",
+                Status::internal);
+  CHECK_FALSE(std::filesystem::exists(options.checkpoint_path));
+}
+
 TEST_CASE("an exported model loads as a stage model with its configs", "[training][trainer]") {
   glide::test::ScratchDir dir;
   const auto options = tiny_options(dir.file("run.safetensors"));
@@ -283,6 +299,16 @@ TEST_CASE("training options are validated with the option's name", "[training][t
     require_error([&] { training::Trainer(o, tiny_shapes()); }, name, Status::invalid_argument);
   };
   bad([](auto& o) { o.steps = 0; }, "steps=0");
+  bad([](auto& o) { o.learning_rate = 1e39; }, "learning_rate=1e+39 must be positive and within");
+  bad([](auto& o) { o.weight_decay = std::numeric_limits<double>::infinity(); },
+      "weight_decay=inf");
+  bad(
+      [](auto& o) {
+        o.learning_rate = 0.5;
+        o.weight_decay = 2;
+      },
+      "weight_decay=2 with learning_rate=0.5: their product must be below 1");
+  bad([](auto& o) { o.grad_clip = std::numeric_limits<double>::infinity(); }, "grad_clip=inf");
   bad([](auto& o) { o.batch_size = -1; }, "batch_size=-1");
   bad([](auto& o) { o.lr_schedule = "step"; }, "lr_schedule");
   bad([](auto& o) { o.caption_dropout = 1.5; }, "caption_dropout");

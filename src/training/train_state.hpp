@@ -24,6 +24,8 @@ struct Trainer::State {
   std::unique_ptr<Ema> ema;             // over all of them
   int64_t step = 0;
   std::vector<double> losses;
+  // Set when a step left non-finite weights: nothing more is trained, saved or exported.
+  std::string diverged;
 };
 
 // Writes the whole state to options.checkpoint_path atomically (temporary file + rename).

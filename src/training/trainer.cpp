@@ -1,7 +1,6 @@
 #include "glide/training/trainer.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/autocast_mode.h>
 #include <fmt/format.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/torch.h>
@@ -9,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "glide/error.hpp"
@@ -19,6 +19,7 @@
 #include "glide/runtime.hpp"
 #include "glide/training/losses.hpp"
 #include "pipeline/stage.hpp"
+#include "training/cpu_autocast.hpp"
 #include "training/train_state.hpp"
 
 namespace glide::training {
@@ -64,16 +65,13 @@ class MixedPrecision {
  public:
   explicit MixedPrecision(bool enabled)
       : enabled_(enabled),
-        was_enabled_(at::autocast::is_cpu_enabled()),
-        previous_dtype_(at::autocast::get_autocast_cpu_dtype()) {
-    if (!enabled_) return;
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
+        was_enabled_(cpu_autocast_enabled()),
+        previous_dtype_(cpu_autocast_dtype()) {
+    if (enabled_) set_cpu_autocast(true, at::kBFloat16);
   }
   ~MixedPrecision() {  // restores the caller's autocast state
     if (!enabled_) return;
-    at::autocast::set_cpu_enabled(was_enabled_);
-    at::autocast::set_autocast_cpu_dtype(previous_dtype_);
+    set_cpu_autocast(was_enabled_, previous_dtype_);
     at::autocast::clear_cache();
   }
   MixedPrecision(const MixedPrecision&) = delete;
@@ -162,6 +160,32 @@ Batch load_batch(const Trainer::State& s, at::Generator& generator) {
   return batch;
 }
 
+// The first parameter holding an infinity or a NaN, or nullptr. A step can push weights past
+// float32's range while its loss was still finite; such weights must never reach a checkpoint.
+const NamedTensor* first_non_finite(const std::vector<NamedTensor>& parameters) {
+  for (const NamedTensor& p : parameters) {
+    if (!torch::isfinite(p.tensor).all().item<bool>()) return &p;
+  }
+  return nullptr;
+}
+
+// A trainer whose weights went non-finite keeps them in memory only; the checkpoint on disk is
+// the state to go on from.
+void require_not_diverged(const Trainer::State& s, const char* action) {
+  if (s.diverged.empty()) return;
+  throw Error(Status::invalid_argument,
+              fmt::format("cannot {}: training diverged at step {} ({}); make a new Trainer to "
+                          "resume from the last checkpoint",
+                          action, s.step + 1, s.diverged));
+}
+
+[[noreturn]] void diverged(int64_t step, const std::string& what) {
+  throw Error(Status::internal,
+              fmt::format("training diverged at step {}: {}; lower the learning rate or enable "
+                          "gradient clipping (the last checkpoint is kept)",
+                          step, what));
+}
+
 }  // namespace
 
 void TrainOptions::validate() const {
@@ -174,17 +198,27 @@ void TrainOptions::validate() const {
   require(steps > 0, fmt::format("steps={} must be positive", steps));
   require(batch_size > 0 && batch_size <= 4096,
           fmt::format("batch_size={} must be in [1, 4096]", batch_size));
-  require(learning_rate > 0 && std::isfinite(learning_rate),
-          fmt::format("learning_rate={} must be positive", learning_rate));
+  // The optimizer applies it to float32 weights.
+  require(learning_rate > 0 && learning_rate <= std::numeric_limits<float>::max(),
+          fmt::format("learning_rate={} must be positive and within float32's range (at most "
+                      "3.4e38)",
+                      learning_rate));
   require(warmup_steps >= 0, fmt::format("warmup_steps={} must be >= 0", warmup_steps));
   require(lr_schedule == "constant" || lr_schedule == "cosine",
           fmt::format("lr_schedule=\"{}\" is unknown; expected constant or cosine", lr_schedule));
   require(min_lr_ratio >= 0 && min_lr_ratio <= 1,
           fmt::format("min_lr_ratio={} must be in [0, 1]", min_lr_ratio));
-  require(weight_decay >= 0, fmt::format("weight_decay={} must be >= 0", weight_decay));
+  require(weight_decay >= 0 && std::isfinite(weight_decay),
+          fmt::format("weight_decay={} must be a finite number >= 0", weight_decay));
+  // AdamW scales the weights by 1 - lr * weight_decay each step; at or below 0 they flip or vanish.
+  require(learning_rate * weight_decay < 1,
+          fmt::format("weight_decay={} with learning_rate={}: their product must be below 1, as "
+                      "each step scales the weights by 1 - learning_rate * weight_decay",
+                      weight_decay, learning_rate));
   require(ema_decay >= 0 && ema_decay < 1,
           fmt::format("ema_decay={} must be in [0, 1)", ema_decay));
-  require(grad_clip >= 0, fmt::format("grad_clip={} must be >= 0 (0 disables)", grad_clip));
+  require(grad_clip >= 0 && std::isfinite(grad_clip),
+          fmt::format("grad_clip={} must be a finite number >= 0 (0 disables)", grad_clip));
   require(std::isfinite(x0_weight_cap) && x0_weight_cap >= 1,
           fmt::format("x0_weight_cap={} must be a finite number >= 1 (1: GLIDE's unweighted loss)",
                       x0_weight_cap));
@@ -295,6 +329,7 @@ Trainer::~Trainer() = default;
 
 TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>* stop) {
   State& s = *state_;
+  require_not_diverged(s, "train on");
   const TrainOptions& o = s.options;
   TrainResult result;
   result.resumed = s.step > 0;
@@ -325,12 +360,7 @@ TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>*
             ? losses.loss.mean()
             : (losses.mse * x0_error_weight(s.diffusion, t, o.x0_weight_cap) + losses.vb).mean();
     const double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value)) {
-      throw Error(Status::internal,
-                  fmt::format("training diverged at step {}: the loss is {}; lower the learning "
-                              "rate or enable gradient clipping (the last checkpoint is kept)",
-                              s.step + 1, loss_value));
-    }
+    if (!std::isfinite(loss_value)) diverged(s.step + 1, fmt::format("the loss is {}", loss_value));
     s.optimizer->zero_grad();
     loss.backward();
     if (o.grad_clip > 0) {
@@ -340,6 +370,10 @@ TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>*
     }
     const double lr = learning_rate_at(o, s.step);
     s.optimizer->step(lr);
+    if (const NamedTensor* bad = first_non_finite(s.parameters)) {
+      s.diverged = fmt::format("the weights of {} are no longer finite", bad->name);
+      diverged(s.step + 1, s.diverged);
+    }
     s.ema->update(s.parameters, s.step);
     ++s.step;
     s.losses.push_back(loss_value);
@@ -370,11 +404,13 @@ TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>*
 }
 
 void Trainer::save_checkpoint() const {
+  require_not_diverged(*state_, "save a checkpoint");
   write_checkpoint(*state_);
 }
 
 void Trainer::export_model(const std::string& path, torch::Dtype dtype, bool overwrite) const {
   const State& s = *state_;
+  require_not_diverged(s, "export the model");
   StateDict dict;
   for (const auto& average : s.ema->averages()) {
     // float16 overflows where float32 weights grew past 65504: refused, not written as inf.
