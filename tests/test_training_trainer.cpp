@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <memory>
@@ -245,6 +246,48 @@ TEST_CASE("a diverged step stops training before any checkpoint is written",
   require_error([&] { trainer.run(); }, "training diverged at step 1: the loss is nan",
                 Status::internal);
   CHECK_FALSE(std::filesystem::exists(options.checkpoint_path));
+}
+
+namespace {
+// Shapes images, with one example replaced by what `broken` makes of it.
+class AlteredShapes : public training::Dataset {
+ public:
+  explicit AlteredShapes(std::function<torch::Tensor(torch::Tensor)> broken)
+      : broken_(std::move(broken)) {}
+  int64_t size() const override { return shapes_.size(); }
+  int64_t image_size() const override { return shapes_.image_size(); }
+  training::Example get(int64_t index) const override {
+    training::Example example = shapes_.get(index);
+    example.image = broken_(example.image);
+    return example;
+  }
+
+ private:
+  training::ShapesDataset shapes_{8, 0};
+  std::function<torch::Tensor(torch::Tensor)> broken_;
+};
+}  // namespace
+
+TEST_CASE("a dataset's images of the wrong shape, dtype or range are refused by example",
+          "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  const auto run_on = [&](std::function<torch::Tensor(torch::Tensor)> broken) {
+    training::Trainer(tiny_options(dir.file("run.safetensors")),
+                      std::make_shared<AlteredShapes>(std::move(broken)))
+        .run();
+  };
+  require_error([&] { run_on([](torch::Tensor image) { return image * 255; }); },
+                "pixel values span", Status::invalid_argument);
+  require_error([&] { run_on([](torch::Tensor image) { return image.to(torch::kDouble); }); },
+                "the image is Double of shape [3, 8, 8]; expected float32 of shape (3, 8, 8)",
+                Status::invalid_argument);
+  require_error([&] { run_on([](torch::Tensor image) {
+                        return image.permute({1, 2, 0});
+                      }); },
+                "of shape [8, 8, 3]", Status::invalid_argument);
+  require_error([&] { run_on([](torch::Tensor) { return torch::Tensor(); }); },
+                "the image is undefined", Status::invalid_argument);
+  CHECK_FALSE(std::filesystem::exists(dir.file("run.safetensors")));
 }
 
 TEST_CASE("an exported model loads as a stage model with its configs", "[training][trainer]") {

@@ -127,6 +127,30 @@ torch::Tensor draw_timesteps(const TrainOptions& o, int64_t steps, at::Generator
   return t;
 }
 
+// A Dataset of the caller's own may hand back anything: what the loss assumes is checked here.
+void check_example(const Example& example, int64_t index, int64_t image_size) {
+  const torch::Tensor& image = example.image;
+  const bool fits = image.defined() && image.scalar_type() == torch::kFloat &&
+                    image.sizes() == torch::IntArrayRef({3, image_size, image_size});
+  if (!fits) {
+    throw Error(Status::invalid_argument,
+                fmt::format("dataset example {}: the image is {}; expected float32 of shape "
+                            "(3, {}, {})",
+                            index,
+                            image.defined()
+                                ? fmt::format("{} of shape {}", c10::toString(image.scalar_type()),
+                                              c10::str(image.sizes()))
+                                : std::string("undefined"),
+                            image_size, image_size));
+  }
+  const double lo = image.min().item<double>(), hi = image.max().item<double>();
+  if (!(lo >= -1.0 && hi <= 1.0)) {  // NaN fails too
+    throw Error(Status::invalid_argument,
+                fmt::format("dataset example {}: pixel values span [{}, {}]; expected [-1, 1]",
+                            index, lo, hi));
+  }
+}
+
 Batch load_batch(const Trainer::State& s, at::Generator& generator) {
   const TrainOptions& o = s.options;
   Batch batch;
@@ -137,6 +161,7 @@ Batch load_batch(const Trainer::State& s, at::Generator& generator) {
       batch_indices(*s.dataset, o.seed, s.step * o.batch_size, o.batch_size);
   for (int64_t k = 0; k < o.batch_size; ++k) {
     Example example = s.dataset->get(indices[static_cast<size_t>(k)]);
+    check_example(example, indices[static_cast<size_t>(k)], s.dataset->image_size());
     torch::Tensor image = example.image;
     if (o.model.super_res) {
       const int64_t f = o.upsample_factor;
