@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -105,6 +106,43 @@ TEST_CASE("each file of a batch records what makes its image alone", "[cli]") {
     CHECK(max_level_difference(load_png(again).pixels, load_png(file).pixels) <= 1);
     CHECK(load_png(again).text.at("seed") == std::to_string(20 + k));
   }
+}
+
+TEST_CASE("a user's base model is not paired with the shipped upsampler unasked", "[cli]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  const std::string goldens = *glide::test::goldens_dir();
+  glide::test::ScratchDir dir("glide-cli-run");
+  const auto base = model_flags(goldens, dir, "--model", "text2im") +
+                    std::vector<std::string>{"--base-steps", "2", "--quiet"};
+  const auto log = [&] {
+    std::ifstream in(dir.file("log.txt"));
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  CHECK(run_glide(std::vector<std::string>{"generate", "-p", "x", "-o", dir.file("a.png")} + base,
+                  dir) == 2);
+  CHECK(log().find("--model names the base model '" + goldens +
+                   "/model_text2im.pt' but no --upsampler-model is given") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.file("a.png")));
+  // Its record names the base model: upsampling it later needs an upsampler named too.
+  REQUIRE(run_glide(std::vector<std::string>{"generate", "-p", "x", "--no-upsample", "-o",
+                                             dir.file("small.png")} +
+                        base,
+                    dir) == 0);
+  CHECK(run_glide(
+            {"generate", "--from", dir.file("small.png"), "--upsample", "-o", dir.file("b.png")},
+            dir) == 2);
+  CHECK(log().find("the image's record names the base model") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.file("b.png")));
+}
+
+TEST_CASE("--help does not show a negated flag's value as the pair's default", "[cli]") {
+  glide::test::ScratchDir dir("glide-cli-run");
+  REQUIRE(run_glide({"generate", "--help"}, dir) == 0);
+  std::ifstream in(dir.file("log.txt"));
+  const std::string help{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  CHECK(help.find("--upsample,--no-upsample ") != std::string::npos);
+  CHECK(help.find("--base-guided,--no-base-guided") != std::string::npos);
+  CHECK(help.find("{false}") == std::string::npos);
 }
 
 TEST_CASE("glide inpaint keeps the mask's white part of the input", "[cli]") {

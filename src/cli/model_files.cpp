@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "glide/error.hpp"
 #include "glide/pipeline/default_models.hpp"
@@ -39,6 +40,35 @@ void add_model_flags(CLI::App* cmd, ModelFlags& flags, bool base, bool upsampler
   }
 }
 
+namespace {
+
+// The shipped models are a pair: the shipped upsampler was trained on the shipped base model's
+// images, and would silently turn a user's model's images into shapes. So a shipped default is
+// taken for one stage only when the other stage's model is the shipped one too, or not named.
+void require_shipped_partner(const std::string& role, const ModelFlags& flags,
+                             const std::map<std::string, RecordedFile>& recorded,
+                             const std::string& shipped_partner) {
+  const bool is_base = role == "model";
+  const std::string partner_role = is_base ? "upsampler_model" : "model";
+  std::string partner = is_base ? flags.upsampler : flags.base;
+  std::string source = is_base ? "--upsampler-model" : "--model";
+  if (const auto it = recorded.find(partner_role); partner.empty() && it != recorded.end()) {
+    partner = it->second.path;
+    source = "the image's record";
+  }
+  std::error_code ec;
+  if (partner.empty() || std::filesystem::equivalent(partner, shipped_partner, ec)) return;
+  throw UsageError(fmt::format(
+      "{} names the {} model '{}' but no {} is given, and the shipped {} only suits the shipped "
+      "{}; give {}{}",
+      source, is_base ? "upsampler" : "base", printable(partner),
+      is_base ? "--model" : "--upsampler-model", is_base ? "base model" : "upsampler",
+      is_base ? "upsampler" : "base model", is_base ? "--model" : "--upsampler-model",
+      is_base ? "" : " (or --no-upsample for the base model's images)"));
+}
+
+}  // namespace
+
 LoadedModel load_stage(const std::string& role, const ModelFlags& flags, DefaultModels defaults,
                        const std::map<std::string, RecordedFile>& recorded) {
   const bool is_base = role == "model";
@@ -55,13 +85,15 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
         config = c->second.path;
       }
     } else if (defaults == DefaultModels::shipped) {
+      DefaultModelPaths found;
       try {
-        const DefaultModelPaths found = default_model_paths();
-        path = is_base ? found.base : found.upsampler;
+        found = default_model_paths();
       } catch (const Error& e) {
         throw Error(e.status(), fmt::format("no {} given, and {} (--model, --upsampler-model)",
                                             flag, e.what()));
       }
+      path = is_base ? found.base : found.upsampler;
+      require_shipped_partner(role, flags, recorded, is_base ? found.upsampler : found.base);
     } else {
       throw UsageError(fmt::format("{} is required", flag));
     }
