@@ -40,6 +40,11 @@ TEST_CASE("profiles sum self time by name, nested spans less their children", "[
     CHECK(short_list.ops[2].calls == Approx(2));
     CHECK(short_list.total_ms == Approx(0.015));
   }
+  SECTION("calls per run are exact: 66 calls in 3 runs are 22, not 21.999...") {
+    std::vector<Span> many;
+    for (int i = 0; i < 66; ++i) many.push_back({"conv", 1, 10.0 * i, 1});
+    CHECK(summarize_spans(many, 3, 5, "test").ops.at(0).calls == 22.0);
+  }
   SECTION("nothing recorded gives an empty profile") {
     const OpProfile empty = summarize_spans({}, 3, 5, "test");
     CHECK(empty.ops.empty());

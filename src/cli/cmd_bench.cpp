@@ -255,7 +255,7 @@ void run_bench(BenchOptions& o) {
 void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "bench",
-      "Time the networks and the whole text-to-256x256 pipeline: full-size models with random "
+      "Time the networks and the whole text-to-image pipeline: full-size models with random "
       "weights (or --preset tiny, or checkpoints), per-step latency, images/s, peak memory and "
       "TFLOP/s against the device's peak");
   auto o = std::make_shared<BenchOptions>();

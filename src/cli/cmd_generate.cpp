@@ -67,7 +67,8 @@ void generate(const GenerateOptions& o) {
 void add_generate_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "generate",
-      "Make images from text: the base model at 64x64, then the upsampler (GLIDE's pipeline). "
+      "Make images from text: the base model (64x64 for GLIDE's), then the upsampler (GLIDE's "
+      "pipeline). "
       "Every parameter is stored in the PNG; --from IMAGE.png makes the same image again");
   auto o = std::make_shared<GenerateOptions>();
   o->params = std::make_unique<ParamFlags>(cmd, FlagSet{});

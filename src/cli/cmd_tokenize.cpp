@@ -13,8 +13,10 @@ void add_tokenize_command(CLI::App& app) {
   auto text = std::make_shared<std::string>();
   auto text_ctx = std::make_shared<int64_t>(128);
   cmd->add_option("text", *text, "The prompt (UTF-8)")->required();
-  cmd->add_option("--text-ctx", *text_ctx,
-                  "The model's text context; longer prompts are truncated to it by GLIDE")
+  cmd->add_option(
+         "--text-ctx", *text_ctx,
+         "The model's text context: every id is printed, and a note says when the model would "
+         "read only the first N")
       ->check(CLI::Range(int64_t{1}, ModelConfig::kMaxTextCtx))
       ->capture_default_str();
   cmd->callback([text, text_ctx] {

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,10 +16,26 @@
 
 using glide::cli::printable;
 
+namespace {
+
+// CLI11 shows a negated flag's value in its name ("--upsample,--no-upsample{false}"), which reads
+// as the pair's default; the help text says what the default is.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_name(const CLI::Option* option, bool is_positional) const override {
+    std::string name = CLI::Formatter::make_option_name(option, is_positional);
+    for (size_t at; (at = name.find("{false}")) != std::string::npos;) name.erase(at, 7);
+    return name;
+  }
+};
+
+}  // namespace
+
 // Exit status: 0 done, 1 failed, 2 the command line must change (a bad flag or value). Messages
 // go through printable(): they quote names and values that came from files.
 int main(int argc, char** argv) {
   CLI::App app{"glide: text-guided image generation with OpenAI's GLIDE models"};
+  app.formatter(std::make_shared<HelpFormatter>());  // before the commands, which inherit it
   app.set_version_flag("--version", std::string("glide ") + glide::version_string());
   app.require_subcommand(1);
   glide::cli::add_generate_command(app);

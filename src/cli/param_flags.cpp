@@ -23,8 +23,9 @@ const StageFlag kStageFlags[] = {
      "equal sections keeping a, b, c steps), ddimN (N steps on DDIM's stride), fast27 (GLIDE's "
      "27-step upsampler schedule)"},
     {"eta", "eta", nullptr,
-     "Noise scale of the stochastic samplers: ddim 0 (deterministic) to 1 (DDPM-like), euler_a "
-     "and dpm++2m_sde 0 (their ODE) to 1; the others take only 0. 'default' is the sampler's own"},
+     "Noise scale of the stochastic samplers: ddim 0 (deterministic) to 1 (DDPM-like), "
+     "dpm++2m_sde 0 (its ODE) to 1, euler_a 0 (its ODE) or more (1: ancestral sampling); the "
+     "others take only 0. 'default' is the sampler's own"},
     {"guided", "guided", nullptr,
      "Classifier-free guidance: run the model on [prompt; negative prompt] and extrapolate "
      "(--no-<stage>-guided turns it off)"},
