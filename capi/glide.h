@@ -174,18 +174,19 @@ typedef struct glide_pipeline_params {
    * (docs/shapes-model.md), found in $GLIDE_MODEL_DIR, the installed data directory or the source
    * tree's models/ (GLIDE_ERROR_NOT_FOUND listing them when absent). */
   const char* base_checkpoint;
-  /* A preset ("base", "base-inpaint") or ModelConfig JSON, whose "diffusion_steps",
-   * "noise_schedule" and "prediction" keys, when present, set the stage's diffusion over the
-   * checkpoint's (as models.json and the recipes name them). */
+  /* NULL: the checkpoint's glide.model_config metadata, else the official preset its keys and
+   * shapes match. Or a preset ("base", "base-inpaint") or ModelConfig JSON, whose
+   * "diffusion_steps", "noise_schedule" and "prediction" keys, when present, set the stage's
+   * diffusion over the checkpoint's (as models.json and the recipes name them). */
   const char* base_config;
   const char* upsampler_checkpoint; /* NULL: no upsampler stage */
-  const char* upsampler_config; /* "upsampler", "upsampler-inpaint" or ModelConfig JSON, as above */
+  const char* upsampler_config; /* NULL, "upsampler", "upsampler-inpaint" or JSON, as above */
   const char* device;           /* where the models live: "cpu", "cuda", "cuda:N" */
   const char* dtype;            /* "float32", "float16" (CUDA), "bfloat16" */
   int32_t num_threads;          /* CPU threads; 0: one per core */
 } glide_pipeline_params;
 
-/* Fills the defaults: no checkpoints, presets "base" and "upsampler", "cpu", "float32", 0.
+/* Fills the defaults: no checkpoints, NULL configs, "cpu", "float32", 0.
  * version must be between 1 and GLIDE_PIPELINE_PARAMS_VERSION (else GLIDE_ERROR_VERSION). */
 GLIDE_API int glide_pipeline_params_init(glide_pipeline_params* params, uint32_t version);
 
@@ -254,8 +255,8 @@ GLIDE_API int glide_generate(glide_pipeline* pipeline, const glide_generate_para
 GLIDE_API int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params,
                              const glide_images* input, glide_images** images);
 
-/* Inpainting with inpaint models: image is RGB at the base model's size; mask has channels 1,
- * count 1 or image->count, nonzero = keep. */
+/* Inpainting with inpaint models: image is RGB of any size (resized to each stage's); mask has
+ * channels 1, count 1 or image->count, the image's aspect ratio (any scale), nonzero = keep. */
 GLIDE_API int glide_inpaint(glide_pipeline* pipeline, const glide_generate_params* params,
                             const glide_images* image, const glide_images* mask,
                             glide_images** images);
