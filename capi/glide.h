@@ -180,10 +180,10 @@ typedef struct glide_pipeline_params {
    * diffusion over the checkpoint's (as models.json and the recipes name them). */
   const char* base_config;
   const char* upsampler_checkpoint; /* NULL: no upsampler stage */
-  const char* upsampler_config; /* NULL, "upsampler", "upsampler-inpaint" or JSON, as above */
-  const char* device;           /* where the models live: "cpu", "cuda", "cuda:N" */
-  const char* dtype;            /* "float32", "float16" (CUDA), "bfloat16" */
-  int32_t num_threads;          /* CPU threads; 0: one per core */
+  const char* upsampler_config;     /* NULL, "upsampler", "upsampler-inpaint" or JSON, as above */
+  const char* device;               /* where the models live: "cpu", "cuda", "cuda:N" */
+  const char* dtype;                /* "float32", "float16" (CUDA), "bfloat16" */
+  int32_t num_threads;              /* CPU threads; 0: one per core */
 } glide_pipeline_params;
 
 /* Fills the defaults: no checkpoints, NULL configs, "cpu", "float32", 0.
