@@ -3,14 +3,17 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cstdlib>
 #include <functional>
 #include <limits>
+#include <string>
 
 #include "core/seeded_generator.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/generation_params.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/pipeline/per_image_noise.hpp"
+#include "glide/runtime.hpp"
 #include "pipeline/out_of_memory.hpp"
 #include "support/catch_torch.hpp"
 
@@ -258,4 +261,18 @@ TEST_CASE("seeds count all 64 bits; those below 2^32 draw as torch.manual_seed d
   // seed and seed + 2^32 drew the same images before.
   glide::PerImageNoise low({7}), high({7 + (uint64_t{1} << 32)});
   CHECK_FALSE(at::equal(low.next({1, 3, 4, 4}, at::kFloat), high.next({1, 3, 4, 4}, at::kFloat)));
+}
+
+TEST_CASE("GLIDE_NUM_THREADS takes the thread counts set_num_threads does", "[pipeline]") {
+  const int before = glide::num_threads();
+  ::setenv("GLIDE_NUM_THREADS", "2000", 1);
+  std::string message;
+  try {
+    glide::set_num_threads(0);  // 0: the default, read from the variable
+  } catch (const glide::Error& e) {
+    message = e.what();
+  }
+  ::unsetenv("GLIDE_NUM_THREADS");
+  CHECK(message == "GLIDE_NUM_THREADS=\"2000\" is not a thread count from 1 to 1024");
+  glide::set_num_threads(before);
 }

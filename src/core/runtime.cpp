@@ -27,13 +27,18 @@ namespace {
 
 std::atomic<bool> threads_chosen{false};
 
+// Beyond this a typo: LibTorch starts every thread it is told to (100,000 of them filled memory
+// for a minute before the first step).
+constexpr int kMaxThreads = 1024;
+
 int default_threads() {
   if (const char* env = std::getenv("GLIDE_NUM_THREADS"); env && *env) {
     char* end = nullptr;
     const long n = std::strtol(env, &end, 10);
-    if (*end != '\0' || n <= 0 || n > 4096) {
+    if (*end != '\0' || n <= 0 || n > kMaxThreads) {
       throw Error(Status::invalid_argument,
-                  fmt::format("GLIDE_NUM_THREADS=\"{}\" is not a positive thread count", env));
+                  fmt::format("GLIDE_NUM_THREADS=\"{}\" is not a thread count from 1 to {}", env,
+                              kMaxThreads));
     }
     return static_cast<int>(n);
   }
@@ -91,9 +96,6 @@ std::string env_choice(const char* name, const std::vector<std::string>& allowed
 }
 
 void set_num_threads(int threads) {
-  // Beyond this a typo: LibTorch starts every thread it is told to (100,000 of them filled
-  // memory for a minute before the first step).
-  constexpr int kMaxThreads = 1024;
   if (threads < 0) {
     throw Error(Status::invalid_argument,
                 fmt::format("threads is {}; expected 0 for one per core, or 1 to {}", threads,
