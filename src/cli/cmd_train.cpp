@@ -70,11 +70,13 @@ const CLI::Validator kSeed(
 
 std::atomic<bool> g_stop_requested{false};
 
-// The first Ctrl-C asks the trainer to save and stop after the current step; a second one
-// falls back to the default action and ends the process at once.
+// The first Ctrl-C or SIGTERM (how batch schedulers stop a job) asks the trainer to save and
+// stop after the current step; a second one falls back to the default action and ends the
+// process at once.
 void on_interrupt(int) {
   g_stop_requested.store(true);
   std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
 }
 
 std::string format_duration(double seconds) {
@@ -140,10 +142,12 @@ void run_train(TrainCommand& cmd) {
   }
   g_stop_requested.store(false);
   std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
   TrainReporter reporter;
   const training::TrainResult result =
       trainer.run([&](const training::TrainProgress& p) { reporter(p); }, &g_stop_requested);
   std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   if (result.interrupted) {
     fmt::print(stderr,
                "\ninterrupted: checkpoint saved at step {} in {}; run the same command "

@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <exception>
 #include <memory>
 #include <string>
@@ -35,6 +36,9 @@ class HelpFormatter : public CLI::Formatter {
 // go through printable(): they quote names and values that came from files.
 int main(int argc, char** argv) {
   CLI::App app{"glide: text-guided image generation with OpenAI's GLIDE models"};
+  // Past a file size limit (ulimit -f) a write should fail with EFBIG, which the writers report
+  // and clean up after, rather than end the process with a temporary file left behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   app.formatter(std::make_shared<HelpFormatter>());  // before the commands, which inherit it
   app.set_version_flag("--version", std::string("glide ") + glide::version_string());
   app.require_subcommand(1);
