@@ -125,9 +125,11 @@ typedef struct glide_tensor_info {
   int64_t numel;        /* number of elements */
 } glide_tensor_info;
 
-/* Opens a checkpoint, recognising the format from its first bytes. Tensor data is memory-mapped,
- * not read. GLIDE_ERROR_NOT_FOUND for a missing file, GLIDE_ERROR_INVALID_FORMAT for one that is
- * neither format or is damaged. *checkpoint is NULL on failure. */
+/* Opens a checkpoint, recognising the format from its first bytes. The whole file is read into
+ * memory held by the handle, so later changes to the file do not affect it. GLIDE_ERROR_NOT_FOUND
+ * for a missing file, GLIDE_ERROR_INVALID_FORMAT for one that is neither format or is damaged,
+ * GLIDE_ERROR_IO for one that cannot be read (or shrinks while read). *checkpoint is NULL on
+ * failure. */
 GLIDE_API int glide_checkpoint_open(const char* path, glide_checkpoint** checkpoint);
 /* NULL is allowed and does nothing. */
 GLIDE_API void glide_checkpoint_free(glide_checkpoint* checkpoint);

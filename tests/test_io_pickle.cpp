@@ -3,7 +3,7 @@
 
 #include "glide/error.hpp"
 #include "glide/io/value.hpp"
-#include "io/mapped_file.hpp"
+#include "io/file_bytes.hpp"
 #include "io/pickle.hpp"
 #include "io/zip_index.hpp"
 #include "io_test_util.hpp"
@@ -277,7 +277,7 @@ TEST_CASE("unpickler shares repeated objects instead of copying them", "[io]") {
 
 TEST_CASE("unpickler survives every single-byte corruption of a real data.pkl", "[io]") {
   GLIDE_REQUIRE_GOLDEN(path, "forward_text2im.pt");
-  const auto file = glide::io::detail::MappedFile::open(path);
+  const auto file = glide::io::detail::FileBytes::open(path);
   const auto zip = glide::io::detail::ZipIndex::parse(file->data(), file->size(), path);
   const auto* entry = zip.find("forward_text2im/data.pkl");
   REQUIRE(entry);

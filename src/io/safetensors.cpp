@@ -202,7 +202,7 @@ bool looks_like_safetensors(const uint8_t* data, size_t size) {
   return size >= 9 && data[8] == '{';
 }
 
-StateDict read_safetensors(const std::shared_ptr<MappedFile>& file,
+StateDict read_safetensors(const std::shared_ptr<FileBytes>& file,
                            std::map<std::string, std::string>* metadata) {
   const SafetensorsLayout layout = parse_safetensors(file->data(), file->size(), file->path());
   if (metadata) *metadata = layout.metadata;
@@ -212,7 +212,7 @@ StateDict read_safetensors(const std::shared_ptr<MappedFile>& file,
 }  // namespace detail
 
 StateDict load_safetensors(const std::string& path, std::map<std::string, std::string>* metadata) {
-  return detail::read_safetensors(detail::MappedFile::open(path), metadata);
+  return detail::read_safetensors(detail::FileBytes::open(path), metadata);
 }
 
 void save_safetensors(const StateDict& tensors, const std::string& path,

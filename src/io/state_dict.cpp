@@ -127,7 +127,7 @@ int64_t StateDict::parameter_count() const {
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  const auto file = io::detail::MappedFile::open(path);
+  const auto file = io::detail::FileBytes::open(path);
   const uint8_t* d = file->data();
   const size_t n = file->size();
   Checkpoint out;

@@ -27,10 +27,10 @@ namespace {
 
 using caffe2::serialize::PyTorchStreamReader;
 
-// Lets PyTorchStreamReader read the mapping we already hold, so both see the same bytes.
-class MappedAdapter final : public caffe2::serialize::ReadAdapterInterface {
+// Lets PyTorchStreamReader read the bytes we already hold, so both see the same bytes.
+class BytesAdapter final : public caffe2::serialize::ReadAdapterInterface {
  public:
-  explicit MappedAdapter(std::shared_ptr<MappedFile> file) : file_(std::move(file)) {}
+  explicit BytesAdapter(std::shared_ptr<FileBytes> file) : file_(std::move(file)) {}
   size_t size() const override { return file_->size(); }
   size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
     if (pos >= file_->size()) return 0;
@@ -40,7 +40,7 @@ class MappedAdapter final : public caffe2::serialize::ReadAdapterInterface {
   }
 
  private:
-  std::shared_ptr<MappedFile> file_;
+  std::shared_ptr<FileBytes> file_;
 };
 
 // The first line of a c10::Error, without LibTorch's backtrace.
@@ -57,7 +57,7 @@ struct Bytes {
 
 class Archive {
  public:
-  explicit Archive(std::shared_ptr<MappedFile> file)
+  explicit Archive(std::shared_ptr<FileBytes> file)
       : file_(std::move(file)), zip_(open_zip(*file_)) {
     const std::string& first = zip_.entries().front().name;
     const size_t slash = first.find('/');
@@ -74,7 +74,7 @@ class Archive {
     }
     check_format_version(*version);
     try {
-      reader_ = std::make_unique<PyTorchStreamReader>(std::make_shared<MappedAdapter>(file_));
+      reader_ = std::make_unique<PyTorchStreamReader>(std::make_shared<BytesAdapter>(file_));
     } catch (const c10::Error& e) {
       fail("not a torch.save archive: " + brief(e));
     } catch (const std::exception& e) {  // LibTorch's std::stoull on a record it did not check
@@ -86,7 +86,7 @@ class Archive {
     throw Error(status, path() + ": " + problem);
   }
   const std::string& path() const { return file_->path(); }
-  const std::shared_ptr<MappedFile>& file() const { return file_; }
+  const std::shared_ptr<FileBytes>& file() const { return file_; }
   const std::string& prefix() const { return prefix_; }
   // A record by its name inside the archive's folder, or nullptr.
   const ZipEntry* find(const std::string& name) const { return zip_.find(prefix_ + name); }
@@ -109,8 +109,8 @@ class Archive {
     return bytes;
   }
 
-  // A record's bytes: a view of the mapping when stored uncompressed (not checksummed, as
-  // torch.load does not: that would read the whole file up front), else read().
+  // A record's bytes: a view of the file's bytes when stored uncompressed (not checksummed:
+  // torch.load does not either), else read().
   Bytes view(const std::string& name, const ZipEntry& entry) {
     if (!entry.stored()) return read(name);
     size_t offset;
@@ -151,7 +151,7 @@ class Archive {
     }
   }
 
-  static ZipIndex open_zip(const MappedFile& file) {
+  static ZipIndex open_zip(const FileBytes& file) {
     const uint8_t* d = file.data();
     const size_t n = file.size();
     // The format before PyTorch 1.6: a pickled magic number (a LONG1), then several pickles.
@@ -172,7 +172,7 @@ class Archive {
     return zip;
   }
 
-  std::shared_ptr<MappedFile> file_;
+  std::shared_ptr<FileBytes> file_;
   ZipIndex zip_;
   std::string prefix_;
   std::unique_ptr<PyTorchStreamReader> reader_;
@@ -199,7 +199,7 @@ void check_byteorder(Archive& archive) {
 
 }  // namespace
 
-Value read_torch_zip(const std::shared_ptr<MappedFile>& file) {
+Value read_torch_zip(const std::shared_ptr<FileBytes>& file) {
   Archive archive(file);
   check_byteorder(archive);
   if (!archive.find("data.pkl")) {
@@ -268,7 +268,7 @@ StateDict state_dict_from(const Value& root, const std::string& what) {
 }  // namespace detail
 
 Value load_torch_file(const std::string& path) {
-  return detail::read_torch_zip(detail::MappedFile::open(path));
+  return detail::read_torch_zip(detail::FileBytes::open(path));
 }
 
 StateDict load_torch_state_dict(const std::string& path) {

@@ -1,0 +1,94 @@
+#include "io/file_bytes.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "glide/error.hpp"
+
+namespace glide::io::detail {
+
+namespace {
+
+std::string system_error(const std::string& what, int err) {
+  return what + ": " + std::strerror(err);
+}
+
+// Closes the descriptor on every way out of open().
+struct Descriptor {
+  int fd;
+  ~Descriptor() { ::close(fd); }
+};
+
+}  // namespace
+
+std::shared_ptr<FileBytes> FileBytes::open(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      throw Error(Status::not_found, "checkpoint file '" + path + "' does not exist");
+    }
+    throw Error(Status::io_error, system_error("cannot read '" + path + "'", err));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    throw Error(Status::invalid_argument,
+                "'" + path + "' is a directory; expected a checkpoint file (.pt or .safetensors)");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw Error(Status::invalid_argument, "'" + path + "' is not a regular file");
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(Status::io_error, system_error("cannot open '" + path + "'", errno));
+  const Descriptor closer{fd};
+  // Size from the open descriptor, so the buffer matches the file we actually hold.
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    throw Error(Status::io_error, system_error("cannot read '" + path + "'", err));
+  }
+  const auto size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    throw Error(Status::invalid_format, "'" + path + "' is empty (0 bytes); expected a checkpoint");
+  }
+  // Anonymous pages: page-aligned, ENOMEM instead of an exception, handed back whole on munmap.
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    const int err = errno;
+    throw Error(
+        err == ENOMEM ? Status::out_of_memory : Status::io_error,
+        system_error("cannot hold '" + path + "' (" + std::to_string(size) + " bytes) in memory",
+                     err));
+  }
+  std::shared_ptr<FileBytes> bytes(new FileBytes(path, static_cast<uint8_t*>(p), size));
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  size_t done = 0;
+  while (done < size) {
+    // Linux reads at most about 2 GiB per call; checkpoints are bigger than that.
+    const size_t chunk = std::min<size_t>(size - done, size_t{1} << 30);
+    const ssize_t got = ::pread(fd, bytes->data_ + done, chunk, static_cast<off_t>(done));
+    if (got < 0) {
+      const int err = errno;
+      if (err == EINTR) continue;
+      throw Error(Status::io_error, system_error("cannot read '" + path + "'", err));
+    }
+    if (got == 0) {
+      throw Error(Status::io_error,
+                  "'" + path + "' shrank while being read: it was " + std::to_string(size) +
+                      " bytes when opened, but ended after " + std::to_string(done) +
+                      "; was another program writing it? Load it again once it is complete");
+    }
+    done += static_cast<size_t>(got);
+  }
+  return bytes;
+}
+
+FileBytes::~FileBytes() {
+  ::munmap(data_, size_);
+}
+
+}  // namespace glide::io::detail
