@@ -2,7 +2,12 @@
 // makes the same image, a batch's files each make their image again, inpainting keeps the
 // white part of the mask. (tests/cmake/run_cli_*.cmake check the flags and text chunks.)
 #include <ATen/ATen.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -255,6 +260,44 @@ TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors",
   CHECK(run_glide(train + std::vector<std::string>{"--upsample-factor", "2"}, dir) == 2);
   CHECK(text_of(dir.file("log.txt")).find("--upsample-factor applies to upsamplers") !=
         std::string::npos);
+}
+
+TEST_CASE("Ctrl-C saves the training checkpoint and ends glide by the signal", "[cli]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  const std::string goldens = *glide::test::goldens_dir();
+  glide::test::ScratchDir dir("glide-cli-run");
+  const std::string config = model_flags(goldens, dir, "--model", "text2im")[3];
+  const std::string checkpoint = dir.file("run.safetensors");
+  const std::string log = dir.file("log.txt");
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, STDERR_FILENO);
+    ::execl(GLIDE_CLI_PROGRAM, "glide", "train", "--model-config", config.c_str(), "--checkpoint",
+            checkpoint.c_str(), "--batch-size", "2", "--steps", "1000000", "--checkpoint-every",
+            "1", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // The first checkpoint is written after the first step, inside the training loop.
+  for (int waited = 0; !std::filesystem::exists(checkpoint) && waited < 1200; ++waited) {
+    ::usleep(50000);
+  }
+  ::usleep(200000);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  INFO(text_of(log));
+  CHECK(WIFSIGNALED(status));
+  CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGINT));
+  CHECK(text_of(log).find("interrupted: checkpoint saved at step") != std::string::npos);
+  // Only the checkpoint is left beside the config and the log: no lock, no temporary file.
+  std::vector<std::string> left;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    left.push_back(entry.path().filename().string());
+  }
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"log.txt", "run.safetensors", "text2im.json"});
 }
 
 TEST_CASE("glide info shows a PNG's text without letting it drive the terminal", "[cli]") {

@@ -16,6 +16,7 @@
 #include "glide/training/trainer.hpp"
 #include "param_fields.hpp"
 #include "printable.hpp"
+#include "signals.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {
@@ -32,6 +33,7 @@ struct TrainCommand {
   std::string export_dtype = "float32";
   std::string loss_curve_path;
   bool overwrite = false;
+  bool quiet = false;
   int threads = 0;
   const CLI::App* app = nullptr;  // for naming the flag of an option validate() refuses
 };
@@ -69,14 +71,16 @@ const CLI::Validator kSeed(
     "UINT64");
 
 std::atomic<bool> g_stop_requested{false};
+std::atomic<int> g_stop_signal{0};
 
 // The first Ctrl-C or SIGTERM (how batch schedulers stop a job) asks the trainer to save and
-// stop after the current step; a second one falls back to the default action and ends the
-// process at once.
-void on_interrupt(int) {
+// stop after the current step; a second one ends the process at once (removing a checkpoint
+// half written).
+void on_interrupt(int signal) {
+  g_stop_signal.store(signal);
   g_stop_requested.store(true);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGINT, end_cleanly);
+  std::signal(SIGTERM, end_cleanly);
 }
 
 std::string format_duration(double seconds) {
@@ -115,7 +119,9 @@ class TrainReporter {
   std::chrono::steady_clock::time_point started_;
 };
 
-void run_train(TrainCommand& cmd) {
+// Returns the signal that stopped the run after saving (0 when it ran to the end), once the
+// trainer has let go of the checkpoint.
+int run_train(TrainCommand& cmd) {
   if (cmd.threads != 0) set_num_threads(cmd.threads);
   const training::Recipe recipe = training::read_recipe(cmd.model_config_path);
   cmd.options.model = recipe.model;
@@ -136,26 +142,37 @@ void run_train(TrainCommand& cmd) {
   training::Trainer trainer(cmd.options,
                             training::make_dataset(cmd.dataset, cmd.image_folder,
                                                    cmd.options.model.image_size, cmd.dataset_seed));
-  if (trainer.step() > 0) {
+  if (trainer.step() > 0 && !cmd.quiet) {
     fmt::print(stderr, "resuming {} at step {}/{}\n", printable(cmd.options.checkpoint_path),
                trainer.step(), cmd.options.steps);
   }
   g_stop_requested.store(false);
+  g_stop_signal.store(0);
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   TrainReporter reporter;
-  const training::TrainResult result =
-      trainer.run([&](const training::TrainProgress& p) { reporter(p); }, &g_stop_requested);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  training::TrainResult result;
+  {
+    // However the run ends, signals end glide again afterwards (the export is not interruptible
+    // step by step).
+    struct HandBackSignals {
+      ~HandBackSignals() { end_cleanly_on_signals(); }
+    } hand_back;
+    result = trainer.run(
+        [&](const training::TrainProgress& p) {
+          if (!cmd.quiet) reporter(p);
+        },
+        &g_stop_requested);
+  }
   if (result.interrupted) {
     fmt::print(stderr,
                "\ninterrupted: checkpoint saved at step {} in {}; run the same command "
                "to resume\n",
                result.step, printable(cmd.options.checkpoint_path));
-    throw Error(Status::cancelled, "training interrupted");
+    return g_stop_signal.load();
   }
   training::write_outputs(trainer, outputs);
+  if (cmd.quiet) return 0;
   if (!cmd.loss_curve_path.empty()) {
     fmt::print(stderr, "wrote {}\n", printable(cmd.loss_curve_path));
   }
@@ -163,6 +180,7 @@ void run_train(TrainCommand& cmd) {
     fmt::print(stderr, "wrote {} (EMA weights, {})\n", printable(cmd.export_path),
                cmd.export_dtype);
   }
+  return 0;
 }
 
 }  // namespace
@@ -258,8 +276,18 @@ void add_train_command(CLI::App& app) {
   sub->add_flag("--overwrite", cmd->overwrite, "replace existing --export and --loss-curve files");
   sub->add_option("--threads", cmd->threads, "CPU threads (default: all cores)")
       ->check(CLI::Range(0, 1024));
+  sub->add_flag("-q,--quiet", cmd->quiet,
+                "no progress or 'wrote' lines on stderr (errors and an interruption still print)");
   cmd->app = sub;
-  sub->callback([cmd]() { run_train(*cmd); });
+  sub->callback([cmd]() {
+    if (const int signal = run_train(*cmd)) {
+      // Saved and stopped: end by the signal, as an uncaught one would, so the shell or batch
+      // scheduler that sent it sees the run was stopped (status 130 for Ctrl-C).
+      std::fflush(stderr);
+      std::signal(signal, SIG_DFL);
+      std::raise(signal);
+    }
+  });
 }
 
 }  // namespace glide::cli

@@ -13,6 +13,7 @@
 #include "glide/version.hpp"
 #include "pipeline/out_of_memory.hpp"
 #include "printable.hpp"
+#include "signals.hpp"
 #include "usage_error.hpp"
 
 using glide::cli::printable;
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   // Past a file size limit (ulimit -f) a write should fail with EFBIG, which the writers report
   // and clean up after, rather than end the process with a temporary file left behind.
   std::signal(SIGXFSZ, SIG_IGN);
+  glide::cli::end_cleanly_on_signals();
   app.formatter(std::make_shared<HelpFormatter>());  // before the commands, which inherit it
   app.set_version_flag("--version", std::string("glide ") + glide::version_string());
   app.require_subcommand(1);

@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 
 #include "glide/error.hpp"
 
@@ -17,6 +20,32 @@ namespace glide::io::detail {
 namespace {
 
 constexpr int kMaxLinkHops = 40;  // as Linux's path lookup (ELOOP)
+
+// The unfinished temporary files, for remove_unfinished_temp_files. A slot is claimed (free →
+// filling), its path copied, then published (→ ready): a signal handler reads only ready slots.
+enum SlotState : int { kFree, kFilling, kReady };
+struct UnfinishedSlot {
+  std::atomic<int> state{kFree};
+  char path[PATH_MAX];
+};
+UnfinishedSlot g_unfinished[32];
+
+int remember_unfinished(const std::string& path) {
+  if (path.size() >= PATH_MAX) return -1;
+  for (int i = 0; i < static_cast<int>(std::size(g_unfinished)); ++i) {
+    int expected = kFree;
+    if (g_unfinished[i].state.compare_exchange_strong(expected, kFilling)) {
+      std::memcpy(g_unfinished[i].path, path.c_str(), path.size() + 1);
+      g_unfinished[i].state.store(kReady, std::memory_order_release);
+      return i;
+    }
+  }
+  return -1;
+}
+
+void forget_unfinished(int slot) {
+  if (slot >= 0) g_unfinished[slot].state.store(kFree, std::memory_order_release);
+}
 
 [[noreturn]] void already_exists(const std::string& dest) {
   throw Error(Status::invalid_argument,
@@ -42,10 +71,12 @@ void check_folder_of(const std::string& dest, const std::string& path) {
   struct stat st;
   if (::stat(folder.c_str(), &st) != 0) {
     const int err = errno;
-    throw Error(Status::io_error, "cannot write '" + dest + "': " +
-                                      (err == ENOENT ? "its folder '" + folder + "' does not exist"
-                                                     : "cannot reach its folder '" + folder +
-                                                           "': " + std::strerror(err)));
+    if (err == ENOENT) {
+      throw Error(Status::not_found,
+                  "cannot write '" + dest + "': its folder '" + folder + "' does not exist");
+    }
+    throw Error(Status::io_error, "cannot write '" + dest + "': cannot reach its folder '" +
+                                      folder + "': " + std::strerror(err));
   }
   if (!S_ISDIR(st.st_mode)) {
     throw Error(Status::invalid_argument,
@@ -117,11 +148,19 @@ TempFile::TempFile(const std::string& dest, bool overwrite)
   path_ = target_.path + ".tmp-XXXXXX";
   fd_ = ::mkstemp(path_.data());
   if (fd_ < 0) fail("cannot create a temporary file next to it", errno);
+  slot_ = remember_unfinished(path_);
 }
 
 TempFile::~TempFile() {
   if (fd_ >= 0) ::close(fd_);
   if (!committed_) ::unlink(path_.c_str());
+  forget_unfinished(slot_);
+}
+
+void remove_unfinished_temp_files() noexcept {
+  for (auto& slot : g_unfinished) {
+    if (slot.state.load(std::memory_order_acquire) == kReady) ::unlink(slot.path);
+  }
 }
 
 void TempFile::fail(const std::string& problem, int err) const {
@@ -162,6 +201,10 @@ void TempFile::commit() {
   if (rc != 0) fail("moving the finished file into place failed", errno);
   committed_ = true;
   if (linked) ::unlink(path_.c_str());
+  // Only now: a signal before this point removes the file under its temporary name, which the
+  // rename has made a no-op.
+  forget_unfinished(slot_);
+  slot_ = -1;
 }
 
 }  // namespace glide::io::detail

@@ -17,9 +17,9 @@ std::filesystem::path resolve_destination(const std::string& dest);
 // existing name (a dangling symlink included) is refused. With it, a symlink's target is
 // replaced (the link stays a link), a replaced file keeps its permission bits, and a file nobody
 // may write (mode 0444) is refused, as rm asks before removing one. A folder or a device is
-// always refused, and so is a new file whose folder is missing or not writable (io_error, as
-// when writing there fails). glide::Error(invalid_argument) naming `dest` otherwise; nothing is
-// written.
+// always refused, and so is a new file whose folder is missing (not_found) or not writable
+// (io_error, as when writing there fails). glide::Error(invalid_argument) naming `dest`
+// otherwise; nothing is written.
 struct Destination {
   std::string path;  // `dest`, or the target of the symlink `dest`
   mode_t mode = 0644;
@@ -52,7 +52,14 @@ class TempFile {
   Destination target_;
   std::string path_;
   int fd_ = -1;
+  int slot_ = -1;  // in the table remove_unfinished_temp_files reads; -1 when not in it
   bool committed_ = false;
 };
+
+// Removes every TempFile's file not yet committed nor destroyed: for a handler of a signal that
+// ends the process (Ctrl-C, SIGTERM, SIGHUP), which unwinds no destructor. Async-signal-safe: it
+// only reads a fixed table and calls unlink. The table holds 32 files at once; more are
+// still removed by their destructors.
+void remove_unfinished_temp_files() noexcept;
 
 }  // namespace glide::io::detail
