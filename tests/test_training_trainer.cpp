@@ -106,28 +106,30 @@ TEST_CASE("bfloat16 mixed precision trains float32 weights close to float32 trai
   auto bf16_options = fp32_options;
   bf16_options.checkpoint_path = dir.file("bf16.safetensors");
   bf16_options.precision = "bfloat16";
-  training::Trainer fp32(fp32_options, tiny_shapes());
-  training::Trainer bf16(bf16_options, tiny_shapes());
-  // Same initial weights (same seed); one step's update differs by bfloat16 rounding only.
-  const auto before = fp32.model()->named_parameters().values();
-  std::vector<torch::Tensor> initial;
-  for (const auto& p : before) initial.push_back(p.detach().clone());
-  fp32.run();
-  bf16.run();
-  CHECK_FALSE(training::cpu_autocast_enabled());  // nothing leaks into later inference
-  const auto a = fp32.model()->named_parameters();
-  const auto b = bf16.model()->named_parameters();
-  double update = 0, difference = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    REQUIRE(b[i].value().scalar_type() == torch::kFloat);
-    update += (a[i].value() - initial[i]).pow(2).sum().item<double>();
-    difference += (a[i].value() - b[i].value()).pow(2).sum().item<double>();
+  {  // the trainers hold their checkpoints (a lock) until they go
+    training::Trainer fp32(fp32_options, tiny_shapes());
+    training::Trainer bf16(bf16_options, tiny_shapes());
+    // Same initial weights (same seed); one step's update differs by bfloat16 rounding only.
+    const auto before = fp32.model()->named_parameters().values();
+    std::vector<torch::Tensor> initial;
+    for (const auto& p : before) initial.push_back(p.detach().clone());
+    fp32.run();
+    bf16.run();
+    CHECK_FALSE(training::cpu_autocast_enabled());  // nothing leaks into later inference
+    const auto a = fp32.model()->named_parameters();
+    const auto b = bf16.model()->named_parameters();
+    double update = 0, difference = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      REQUIRE(b[i].value().scalar_type() == torch::kFloat);
+      update += (a[i].value() - initial[i]).pow(2).sum().item<double>();
+      difference += (a[i].value() - b[i].value()).pow(2).sum().item<double>();
+    }
+    INFO("|update| " << std::sqrt(update) << ", |fp32 - bf16| " << std::sqrt(difference));
+    CHECK(difference > 0);  // the bfloat16 path really ran
+    // ...and moved the weights as float32 did (measured: 5% of the update; Adam's first step
+    // is nearly sign(gradient) · lr, so a few rounding-flipped signs dominate the difference).
+    CHECK(difference < 0.2 * 0.2 * update);
   }
-  INFO("|update| " << std::sqrt(update) << ", |fp32 - bf16| " << std::sqrt(difference));
-  CHECK(difference > 0);  // the bfloat16 path really ran
-  // ...and moved the weights as float32 did (measured: 5% of the update; Adam's first step
-  // is nearly sign(gradient) · lr, so a few rounding-flipped signs dominate the difference).
-  CHECK(difference < 0.2 * 0.2 * update);
 
   // The loss falls as in float32, and precision is part of the recipe.
   auto longer = bf16_options;
@@ -232,6 +234,31 @@ TEST_CASE("a checkpoint of another recipe, a damaged one or a foreign file is re
                 Status::invalid_argument);
 }
 
+TEST_CASE("two trainers cannot work on one checkpoint at once", "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  const std::string path = dir.file("run.safetensors");
+  const std::string lock = path + ".lock";
+  {
+    training::Trainer first(tiny_options(path), tiny_shapes());
+    CHECK(std::filesystem::exists(lock));
+    require_error([&] { training::Trainer(tiny_options(path), tiny_shapes()); },
+                  "is in use: another process holds its lock", Status::io_error);
+    // The same file through a symbolic link is the same lock.
+    const std::string link = dir.file("link.safetensors");
+    std::filesystem::create_symlink(path, link);
+    require_error([&] { training::Trainer(tiny_options(link), tiny_shapes()); }, lock,
+                  Status::io_error);
+    // Another checkpoint in the same folder is not held up.
+    training::Trainer other(tiny_options(dir.file("other.safetensors")), tiny_shapes());
+  }
+  CHECK_FALSE(std::filesystem::exists(lock));
+  // A lock file a killed process left behind holds no lock.
+  std::ofstream(lock) << "";
+  training::Trainer again(tiny_options(path), tiny_shapes());
+  again.run();
+  CHECK(std::filesystem::exists(path));
+}
+
 TEST_CASE("a diverged step stops training before any checkpoint is written",
           "[training][trainer]") {
   glide::test::ScratchDir dir;
@@ -246,6 +273,22 @@ TEST_CASE("a diverged step stops training before any checkpoint is written",
   require_error([&] { trainer.run(); }, "training diverged at step 1: the loss is nan",
                 Status::internal);
   CHECK_FALSE(std::filesystem::exists(options.checkpoint_path));
+
+  // Weights gone non-finite where the loss does not look: the embedding of a token no caption
+  // uses. The step is taken with a finite loss; the weights check after it stops the run.
+  options.checkpoint_path = dir.file("unseen.safetensors");
+  training::Trainer unseen(options, tiny_shapes());
+  {
+    const torch::NoGradGuard no_grad;
+    unseen.model()->named_parameters()["token_embedding.weight"][40000].fill_(
+        std::numeric_limits<float>::infinity());
+  }
+  require_error([&] { unseen.run(); },
+                "training diverged at step 1: the weights of token_embedding.weight are no "
+                "longer finite",
+                Status::internal);
+  CHECK_FALSE(std::filesystem::exists(options.checkpoint_path));
+  require_error([&] { unseen.save_checkpoint(); }, "cannot save", Status::invalid_argument);
 }
 
 namespace {
@@ -375,7 +418,7 @@ TEST_CASE("training options are validated with the option's name", "[training][t
                 "16x16", Status::invalid_argument);
   // A checkpoint path that cannot be written is refused before any step is taken.
   o.checkpoint_path = dir.file("no-folder/run.safetensors");
-  require_error([&] { training::Trainer(o, tiny_shapes()); }, "does not exist", Status::io_error);
+  require_error([&] { training::Trainer(o, tiny_shapes()); }, "does not exist", Status::not_found);
   std::filesystem::create_directory(dir.file("folder.safetensors"));
   o.checkpoint_path = dir.file("folder.safetensors");
   require_error([&] { training::Trainer(o, tiny_shapes()); }, "is a folder",
@@ -436,6 +479,16 @@ TEST_CASE("a training job's config file, dataset and outputs", "[training][train
   outputs.overwrite = true;
   outputs.check(options.checkpoint_path);
   training::write_outputs(trainer, outputs);
+
+  // Both outputs or neither: an export that fails after the loss curve was written takes the new
+  // curve away with it (a rerun would otherwise refuse over it).
+  training::TrainOutputs half = outputs;
+  half.overwrite = false;
+  half.loss_curve_path = dir.file("new-loss.png");
+  half.export_path = dir.file("gone/model.safetensors");
+  require_error([&] { training::write_outputs(trainer, half); }, "gone' does not exist",
+                Status::not_found);
+  CHECK_FALSE(std::filesystem::exists(half.loss_curve_path));
 
   // One file for two outputs would replace one by the other, even with overwrite: the
   // checkpoint by the export, say, losing the run.

@@ -11,10 +11,13 @@
 #include "glide/models/text2im_unet.hpp"
 #include "glide/training/optimizer.hpp"
 #include "glide/training/trainer.hpp"
+#include "io/file_lock.hpp"
 
 namespace glide::training {
 
 struct Trainer::State {
+  // Held for the trainer's life: two trainers on one checkpoint would overwrite each other's.
+  std::unique_ptr<io::detail::FileLock> lock;
   TrainOptions options;
   std::shared_ptr<const Dataset> dataset;
   Text2ImUNet model{nullptr};

@@ -188,8 +188,17 @@ Batch load_batch(const Trainer::State& s, at::Generator& generator) {
 // The first parameter holding an infinity or a NaN, or nullptr. A step can push weights past
 // float32's range while its loss was still finite; such weights must never reach a checkpoint.
 const NamedTensor* first_non_finite(const std::vector<NamedTensor>& parameters) {
-  for (const NamedTensor& p : parameters) {
-    if (!torch::isfinite(p.tensor).all().item<bool>()) return &p;
+  if (parameters.empty()) return nullptr;
+  // One flag per parameter, read back together: a device-to-host sync per parameter would stall
+  // a GPU step hundreds of times.
+  std::vector<torch::Tensor> finite;
+  finite.reserve(parameters.size());
+  for (const NamedTensor& p : parameters) finite.push_back(torch::isfinite(p.tensor).all());
+  const torch::Tensor flags = torch::stack(finite).cpu();
+  if (flags.all().item<bool>()) return nullptr;
+  const auto* ok = flags.data_ptr<bool>();
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    if (!ok[i]) return &parameters[i];
   }
   return nullptr;
 }
@@ -324,8 +333,9 @@ Trainer::Trainer(TrainOptions options, std::shared_ptr<const Dataset> dataset)
   // The checkpoint is written every checkpoint_every steps: a path that cannot take it (a
   // folder, a missing folder) is refused now, not after the first steps' work.
   io::check_output_file(options.checkpoint_path, /*overwrite=*/true);
-  ensure_threads();
   State& s = *state_;
+  s.lock = std::make_unique<io::detail::FileLock>(options.checkpoint_path, "training");
+  ensure_threads();
   s.options = std::move(options);
   s.dataset = std::move(dataset);
   s.diffusion = GaussianDiffusion::from_config(s.options.diffusion);
