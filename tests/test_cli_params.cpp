@@ -420,3 +420,26 @@ TEST_CASE("image k of a batch and where a batch is written", "[cli]") {
         std::vector<std::string>{"out/pic-0.png", "out/pic-1.png"});
   CHECK(output_paths("pic.png", 4, true) == std::vector<std::string>{"pic.png"});
 }
+
+TEST_CASE("a batch whose last image cannot be written leaves none of its new files", "[cli]") {
+  glide::test::ScratchDir dir;
+  const auto images = torch::zeros({3, 4, 4, 3}, torch::kUInt8);
+  GenerationParams params;
+  params.prompts = {"a", "b", "c"};
+  params.batch_size = 3;
+  const ImageRecord record{"generate", params, true, false, {}};
+  std::ofstream(dir.file("old.png")) << "kept";
+  // The third image's folder is missing (refuse_existing would have caught it; a folder removed
+  // while generating is the same failure).
+  const std::vector<std::string> paths = {dir.file("new.png"), dir.file("old.png"),
+                                          dir.file("gone/x.png")};
+  CHECK_THROWS_WITH(write_images(images, paths, false, /*overwrite=*/true, record),
+                    Catch::Contains("gone' does not exist"));
+  CHECK_FALSE(std::filesystem::exists(dir.file("new.png")));
+  // A file that was there before is replaced, not removed: its old contents are gone either way.
+  CHECK(glide::image::load_png(dir.file("old.png")).pixels.size(0) == 4);
+  // And all of them are written when they can be.
+  std::filesystem::create_directory(dir.file("gone"));
+  write_images(images, paths, false, /*overwrite=*/true, record);
+  for (const auto& path : paths) CHECK(std::filesystem::exists(path));
+}

@@ -14,6 +14,7 @@
 #include "glide/io/files.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 #include "image_output.hpp"
+#include "io/new_outputs.hpp"
 #include "model_files.hpp"
 #include "param_flags.hpp"
 #include "printable.hpp"
@@ -146,9 +147,13 @@ void sweep(const SweepOptions& o) {
     axes_json.push_back({{"field", a.field->name}, {"values", a.values}});
   }
   record.extra["sweep"] = {{"axes", axes_json}, {"rows", plan.rows}, {"columns", plan.columns}};
-  image::save_png(sheet_path, labelled_sheet(images, plan.columns, sheet_labels(plan)),
-                  png_text(record), o.output.overwrite);
-  io::write_file(csv_path, csv, o.output.overwrite);
+  io::detail::NewOutputs written;  // the sheet and the CSV, or neither
+  written.write(sheet_path, [&] {
+    image::save_png(sheet_path, labelled_sheet(images, plan.columns, sheet_labels(plan)),
+                    png_text(record), o.output.overwrite);
+  });
+  written.write(csv_path, [&] { io::write_file(csv_path, csv, o.output.overwrite); });
+  written.keep();
   fmt::print("wrote {} ({} rows x {} columns) and {}\n", printable(sheet_path), plan.rows,
              plan.columns, printable(csv_path));
 }

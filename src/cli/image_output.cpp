@@ -4,11 +4,13 @@
 
 #include <cmath>
 #include <filesystem>
+#include <vector>
 
 #include "glide/error.hpp"
 #include "glide/image/draw.hpp"
 #include "glide/image/png.hpp"
 #include "glide/io/files.hpp"
+#include "io/new_outputs.hpp"
 #include "printable.hpp"
 #include "usage_error.hpp"
 
@@ -88,12 +90,18 @@ void write_images(const torch::Tensor& images, const std::vector<std::string>& p
                batch_record.params.seed + static_cast<uint64_t>(batch - 1));
     return;
   }
+  io::detail::NewOutputs written;  // every image of the batch, or none
+  std::vector<uint64_t> seeds;
   for (int64_t k = 0; k < batch; ++k) {
     ImageRecord record = batch_record;
     record.params = image_params(batch_record.params, k);
-    image::save_png(paths.at(static_cast<size_t>(k)), images[k], png_text(record), overwrite);
-    fmt::print("wrote {} (seed {})\n", printable(paths[static_cast<size_t>(k)]),
-               record.params.seed);
+    const std::string& path = paths.at(static_cast<size_t>(k));
+    written.write(path, [&] { image::save_png(path, images[k], png_text(record), overwrite); });
+    seeds.push_back(record.params.seed);
+  }
+  written.keep();
+  for (size_t k = 0; k < seeds.size(); ++k) {
+    fmt::print("wrote {} (seed {})\n", printable(paths[k]), seeds[k]);
   }
 }
 

@@ -30,7 +30,8 @@ void refuse_existing(const std::vector<std::string>& paths, bool overwrite);
 
 // Writes uint8 (B, H, W, 3) images to `paths` (from output_paths). Each file records the
 // parameters that make it alone (image_params); a grid records the whole batch's. Prints each
-// path written on stdout.
+// path written on stdout. All or none: a failure removes the batch's files written before it
+// (those that are new).
 void write_images(const torch::Tensor& images, const std::vector<std::string>& paths, bool grid,
                   bool overwrite, const ImageRecord& batch_record);
 

@@ -12,6 +12,7 @@
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/training/image_folder.hpp"
 #include "glide/training/shapes.hpp"
+#include "io/new_outputs.hpp"
 
 namespace glide::training {
 
@@ -70,12 +71,18 @@ void TrainOutputs::check(const std::string& checkpoint_path) const {
 }
 
 void write_outputs(const Trainer& trainer, const TrainOutputs& outputs) {
+  io::detail::NewOutputs written;
   if (!outputs.loss_curve_path.empty()) {
-    save_loss_curve(outputs.loss_curve_path, trainer.loss_history(), outputs.overwrite);
+    written.write(outputs.loss_curve_path, [&] {
+      save_loss_curve(outputs.loss_curve_path, trainer.loss_history(), outputs.overwrite);
+    });
   }
   if (!outputs.export_path.empty()) {
-    trainer.export_model(outputs.export_path, outputs.export_dtype, outputs.overwrite);
+    written.write(outputs.export_path, [&] {
+      trainer.export_model(outputs.export_path, outputs.export_dtype, outputs.overwrite);
+    });
   }
+  written.keep();
 }
 
 void save_loss_curve(const std::string& path, const std::vector<double>& losses, bool overwrite) {

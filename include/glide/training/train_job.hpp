@@ -48,7 +48,8 @@ struct TrainOutputs {
   void check(const std::string& checkpoint_path = "") const;
 };
 
-// Writes the loss curve, then the exported model (each when its path is set).
+// Writes the loss curve, then the exported model (each when its path is set). Both or neither: a
+// failure writing the second removes the first when it is a new file.
 void write_outputs(const Trainer& trainer, const TrainOutputs& outputs);
 
 // Plots a loss history (one value per step, image::plot_series on a log scale) as a PNG.
