@@ -67,7 +67,7 @@ TEST_CASE("write_file replaces only what it is asked to, and nothing half-writte
 
   // A new file's folder must exist and be a folder; found before any work, not at the end.
   require_error([&] { glide::io::check_output_file(dir.file("absent/out.txt")); },
-                "folder '" + dir.file("absent") + "' does not exist", Status::io_error);
+                "folder '" + dir.file("absent") + "' does not exist", Status::not_found);
   require_error([&] { glide::io::check_output_file(path + "/out.txt"); }, "is not a folder",
                 Status::invalid_argument);
   require_error([&] { glide::io::check_output_file(dir.file("new") + "/"); }, "names a folder",

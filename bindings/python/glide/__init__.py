@@ -133,7 +133,8 @@ def convert_checkpoint(
         overwrite: replace an existing destination (else ValueError).
     """
     model, diffusion = split_config(config, "config")
-    _glide._convert_checkpoint(os.fspath(source), os.fspath(destination), model, diffusion,
+    _glide._convert_checkpoint(_checks.os_path(source, "source"),
+                               _checks.os_path(destination, "destination"), model, diffusion,
                                overwrite)
 
 
@@ -147,9 +148,9 @@ def save_png(path: PathLike, image: Any, text: Optional[Dict[str, str]] = None, 
              overwrite: bool = False) -> None:
     """Writes a uint8 (H, W, 3) image as an RGB PNG. An existing file is kept (ValueError)
     unless ``overwrite``."""
-    _glide.save_png(os.fspath(path), image, _checks.text_chunks(text), overwrite)
+    _glide.save_png(_checks.os_path(path, "path"), image, _checks.text_chunks(text), overwrite)
 
 
 def load_png(path: PathLike) -> Tuple[Any, Dict[str, str]]:
     """(pixels, text): a PNG's pixels as uint8 (H, W, 3) RGB and its text chunks."""
-    return _glide.load_png(os.fspath(path))  # type: ignore[no-any-return]
+    return _glide.load_png(_checks.os_path(path, "path"))  # type: ignore[no-any-return]

@@ -3,6 +3,7 @@ in this module's terms instead of as pybind11's "incompatible function arguments
 
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List
 
 _INT64_MAX = 2**63 - 1
@@ -26,6 +27,23 @@ def short_repr(value: Any) -> str:
     """repr(value), cut when long (an int of 600 digits is not worth quoting whole)."""
     text = repr(value)
     return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
+
+
+def os_path(value: Any, argument: str) -> bytes:
+    """``value`` (str, bytes or os.PathLike) as the bytes the operating system is given. A name
+    listed from a folder whose bytes are not UTF-8 reaches Python as a str with lone surrogates
+    (os.fsdecode); os.fsencode turns it back into those bytes."""
+    try:
+        path = os.fsencode(os.fspath(value))
+    except TypeError:
+        raise wrong_type(f"{argument} must be a path (str, bytes or os.PathLike), "
+                         f"not {type(value).__name__}") from None
+    except UnicodeEncodeError as e:
+        raise invalid(f"{argument} {value!r} holds a lone surrogate ({value[e.start]!r}) that no "
+                      "file name's bytes can give") from None
+    if b"\0" in path:
+        raise invalid(f"{argument} {value!r} holds a NUL character, which no file name can hold")
+    return path
 
 
 def utf8_text(text: Any, argument: str) -> str:

@@ -196,9 +196,10 @@ class Pipeline:
         self.upsampler_path = os.fspath(upsampler) if upsampler is not None else None
         base_model, base_diffusion = split_config(base_config, "base_config")
         up_model, up_diffusion = split_config(upsampler_config, "upsampler_config")
-        self._impl = _glide._Pipeline(self.base_path, self.upsampler_path, base_model,
-                                      base_diffusion, up_model, up_diffusion, device, dtype,
-                                      threads)
+        self._impl = _glide._Pipeline(
+            None if base is None else _checks.os_path(base, "base"),
+            None if upsampler is None else _checks.os_path(upsampler, "upsampler"), base_model,
+            base_diffusion, up_model, up_diffusion, device, dtype, threads)
 
     @property
     def device(self) -> str:

@@ -67,7 +67,7 @@ class TrainResult:
 TrainProgressArg = Union[bool, None, Callable[[TrainProgress], Optional[bool]]]
 
 
-def _model_config(config: TrainConfig) -> Tuple[Optional[str], Optional[str]]:
+def _model_config(config: TrainConfig) -> Tuple[Optional[str], Optional[bytes]]:
     """(preset name or JSON text, JSON file path): exactly one is set."""
     if isinstance(config, dict):
         return json.dumps(config), None
@@ -77,9 +77,9 @@ def _model_config(config: TrainConfig) -> Tuple[Optional[str], Optional[str]]:
         if not config:
             raise _checks.invalid("model_config is empty; give a preset name, a dict of model "
                                   "options, their JSON text or a JSON file's path")
-        return None, config
+        return None, _checks.os_path(config, "model_config")
     if isinstance(config, os.PathLike):
-        return None, os.fspath(config)
+        return None, _checks.os_path(config, "model_config")
     raise _checks.wrong_type("model_config must be a preset name, a dict, JSON text or a path, "
                              f"not {type(config).__name__}")
 
@@ -272,6 +272,7 @@ def train(
     """
     values = dict(locals())
     config, config_file = _model_config(model_config)
+    checkpoint_bytes = _checks.os_path(checkpoint, "checkpoint")
     checkpoint_path = os.fspath(checkpoint)
     if not checkpoint_path:
         raise _checks.invalid("checkpoint is empty; training always writes a checkpoint")
@@ -285,12 +286,16 @@ def train(
     def path(value: Optional[PathLike]) -> Optional[str]:
         return os.fspath(value) if value is not None else None
 
+    def os_path(value: Optional[PathLike], argument: str) -> Optional[bytes]:
+        return _checks.os_path(value, argument) if value is not None else None
+
     reporter = _Reporter(progress)
     stopped = False
     try:
-        result = _glide._train(options, config, config_file, checkpoint_path, dataset,
-                               path(images), dataset_seed, path(init_from), path(export),
-                               export_dtype, path(loss_curve), overwrite, threads,
+        result = _glide._train(options, config, config_file, checkpoint_bytes, dataset,
+                               os_path(images, "images"), dataset_seed,
+                               os_path(init_from, "init_from"), os_path(export, "export"),
+                               export_dtype, os_path(loss_curve, "loss_curve"), overwrite, threads,
                                reporter if reporter.active else None)
     except KeyboardInterrupt:
         stopped = True

@@ -2,6 +2,8 @@
 
 #include <c10/util/Exception.h>
 
+#include <cstring>
+
 #include "glide/error.hpp"
 
 namespace py = pybind11;
@@ -22,9 +24,13 @@ PyObject* create_exception(py::module_& m, const char* name, PyObject* base, con
   return type;
 }
 
-// Raises `type(message)` with `.status` set, so callers can tell glide's failures apart.
+// Raises `type(message)` with `.status` set, so callers can tell glide's failures apart. A message
+// may quote a file name that is not UTF-8: its stray bytes read as \xNN, as Python shows them.
 void raise(PyObject* type, const char* status, const char* message) {
-  py::object exc = py::reinterpret_borrow<py::object>(type)(message);
+  const auto text = py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(
+      message, static_cast<Py_ssize_t>(std::strlen(message)), "backslashreplace"));
+  if (!text) throw py::error_already_set();
+  py::object exc = py::reinterpret_borrow<py::object>(type)(text);
   exc.attr("status") = status;
   PyErr_SetObject(type, exc.ptr());
 }

@@ -237,6 +237,32 @@ def test_png_round_trip(tmp_path: Path) -> None:
     assert not (tmp_path / "y.png").exists()
 
 
+def test_paths_are_the_bytes_the_system_names(tmp_path: Path) -> None:
+    image = np.zeros((4, 4, 3), np.uint8)
+    # A name that is not UTF-8, as os.listdir hands it back (a lone surrogate), and as bytes.
+    undecodable = os.fsdecode(b"\xff-image.png")
+    glide.save_png(tmp_path / undecodable, image)
+    assert os.listdir(os.fsencode(tmp_path)) == [b"\xff-image.png"]
+    np.testing.assert_array_equal(glide.load_png(tmp_path / undecodable)[0], image)
+    np.testing.assert_array_equal(glide.load_png(os.fsencode(tmp_path) + b"/\xff-image.png")[0],
+                                  image)
+    # Errors quote such a name with its stray byte shown, as Python shows it.
+    with pytest.raises(FileNotFoundError, match=r"\\xff-missing\.png"):
+        glide.load_png(os.fsencode(tmp_path) + b"/\xff-missing.png")
+    with pytest.raises(FileNotFoundError, match="no-folder' does not exist"):
+        glide.save_png(tmp_path / "no-folder" / "x.png", image)
+    with pytest.raises(ValueError, match="path .* holds a NUL character"):
+        glide.save_png(str(tmp_path / "a\0b.png"), image)
+    with pytest.raises(ValueError, match="holds a lone surrogate"):
+        glide.load_png("\ud800.png")
+    with pytest.raises(TypeError, match=r"path must be a path \(str, bytes or os.PathLike\), "
+                                        "not int"):
+        glide.load_png(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="destination .* holds a NUL character"):
+        glide.convert_checkpoint(tmp_path / "a.pt", "b\0.safetensors")
+    assert os.listdir(os.fsencode(tmp_path)) == [b"\xff-image.png"]
+
+
 def _signature_defaults(function: Any, prefix: str) -> Dict[str, Any]:
     return {name[len(prefix):]: p.default
             for name, p in inspect.signature(function).parameters.items()

@@ -21,8 +21,8 @@ std::string read_file(const std::string& path, size_t max_bytes = kMaxReadFileBy
 // symlink's target is replaced (the link stays a link), a replaced file keeps its permissions,
 // and a read-only file (no write bit for anyone) is refused, as rm asks before removing one. A
 // folder or a device is always refused, and so is a new file whose folder does not exist.
-// Throws glide::Error naming `path`: invalid_argument for a refused destination, io_error for a
-// missing folder or when writing fails.
+// Throws glide::Error naming `path`: invalid_argument for a refused destination, not_found for a
+// missing folder, io_error when writing fails.
 void write_file(const std::string& path, const std::string& bytes, bool overwrite = false);
 
 // Throws what write_file would refuse about `path` before writing anything, for refusing before
