@@ -150,6 +150,26 @@ TEST_CASE("--help does not show a negated flag's value as the pair's default", "
   CHECK(help.find("{false}") == std::string::npos);
 }
 
+TEST_CASE("an address-space limit too small for the BLAS is an error, not a hang", "[cli]") {
+  // OpenBLAS reserves 128 MiB per thread while loading and retries forever when refused; the
+  // program checks first. `timeout` turns a hang back into a failure here.
+  glide::test::ScratchDir dir("glide-cli-run");
+  const auto run_limited = [&](const std::string& kib) {
+    const std::string command = "ulimit -v " + kib + " && timeout 120 " +
+                                quoted(GLIDE_CLI_PROGRAM) + " tokenize hi >>" +
+                                quoted(dir.file("log.txt")) + " 2>&1";
+    const int status = std::system(command.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  CHECK(run_limited("600000") == 1);
+  std::ifstream in(dir.file("log.txt"));
+  const std::string log{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  CHECK(log.find("the address-space limit (ulimit -v: 585 MiB) leaves too little room") !=
+        std::string::npos);
+  // A limit with room is no obstacle.
+  CHECK(run_limited("8000000") == 0);
+}
+
 TEST_CASE("glide inpaint keeps the mask's white part of the input", "[cli]") {
   GLIDE_REQUIRE_GOLDEN(models, "models.json");
   const std::string goldens = *glide::test::goldens_dir();
