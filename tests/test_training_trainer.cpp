@@ -252,9 +252,18 @@ TEST_CASE("two trainers cannot work on one checkpoint at once", "[training][trai
     training::Trainer other(tiny_options(dir.file("other.safetensors")), tiny_shapes());
   }
   CHECK_FALSE(std::filesystem::exists(lock));
-  // A lock file a killed process left behind holds no lock.
+  // A lock file a killed process left behind holds no lock, and the temporary checkpoint it was
+  // writing is removed (other names that only look alike are not).
   std::ofstream(lock) << "";
+  std::ofstream(path + ".tmp-a1B2c3") << "half a checkpoint";
+  for (const auto* other : {".tmp-a1B2c", ".tmp-a1B2c3d", ".tmp-a1B2c!", ".tmp"}) {
+    std::ofstream(path + other) << "not glide's";
+  }
   training::Trainer again(tiny_options(path), tiny_shapes());
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp-a1B2c3"));
+  for (const auto* other : {".tmp-a1B2c", ".tmp-a1B2c3d", ".tmp-a1B2c!", ".tmp"}) {
+    CHECK(std::filesystem::exists(path + other));
+  }
   again.run();
   CHECK(std::filesystem::exists(path));
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -155,6 +156,30 @@ TempFile::~TempFile() {
   if (fd_ >= 0) ::close(fd_);
   if (!committed_) ::unlink(path_.c_str());
   forget_unfinished(slot_);
+}
+
+int remove_stale_temp_files(const std::string& dest) {
+  namespace fs = std::filesystem;
+  const fs::path target = resolve_destination(dest);
+  // mkstemp's names: the destination's name, ".tmp-" and six letters or digits.
+  const std::string prefix = target.filename().string() + ".tmp-";
+  int removed = 0;
+  try {  // tidying up: a folder that cannot be listed leaves the files where they are
+    for (const auto& entry : fs::directory_iterator(target.parent_path())) {
+      const std::string name = entry.path().filename().string();
+      if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) {
+        continue;
+      }
+      if (!std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
+                       [](unsigned char c) { return std::isalnum(c) != 0; })) {
+        continue;
+      }
+      if (entry.is_symlink() || !entry.is_regular_file()) continue;
+      if (::unlink(entry.path().c_str()) == 0) ++removed;
+    }
+  } catch (const fs::filesystem_error&) {
+  }
+  return removed;
 }
 
 void remove_unfinished_temp_files() noexcept {

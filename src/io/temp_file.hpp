@@ -56,6 +56,12 @@ class TempFile {
   bool committed_ = false;
 };
 
+// Removes the `<dest>.tmp-XXXXXX` files a writer of `dest` killed outright (SIGKILL, the OOM
+// killer, a power cut) left behind; returns how many. Only for a caller that holds a lock no
+// other writer of `dest` can hold at the same time (FileLock), or it could remove a live writer's
+// file.
+int remove_stale_temp_files(const std::string& dest);
+
 // Removes every TempFile's file not yet committed nor destroyed: for a handler of a signal that
 // ends the process (Ctrl-C, SIGTERM, SIGHUP), which unwinds no destructor. Async-signal-safe: it
 // only reads a fixed table and calls unlink. The table holds 32 files at once; more are

@@ -18,6 +18,7 @@
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/runtime.hpp"
 #include "glide/training/losses.hpp"
+#include "io/temp_file.hpp"
 #include "pipeline/stage.hpp"
 #include "training/cpu_autocast.hpp"
 #include "training/train_state.hpp"
@@ -335,6 +336,8 @@ Trainer::Trainer(TrainOptions options, std::shared_ptr<const Dataset> dataset)
   io::check_output_file(options.checkpoint_path, /*overwrite=*/true);
   State& s = *state_;
   s.lock = std::make_unique<io::detail::FileLock>(options.checkpoint_path, "training");
+  // With the lock held, a '<checkpoint>.tmp-XXXXXX' can only be from a trainer killed mid-save.
+  io::detail::remove_stale_temp_files(options.checkpoint_path);
   ensure_threads();
   s.options = std::move(options);
   s.dataset = std::move(dataset);
