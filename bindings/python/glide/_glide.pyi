@@ -1,8 +1,11 @@
 """Type stubs for the extension module glide._glide (bindings/python/src)."""
 
-from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple, Union
 
 import numpy as np
+
+# A path as the system takes it: glide's Python layer passes os.fsencode()'s bytes.
+_Path = Union[str, bytes]
 
 __version__: str
 
@@ -19,8 +22,8 @@ def set_num_threads(threads: int) -> None: ...
 def num_threads() -> int: ...
 def default_model_paths() -> Dict[str, str]: ...
 def _convert_checkpoint(
-    source: str,
-    destination: str,
+    source: _Path,
+    destination: _Path,
     config: Optional[str],
     diffusion: Optional[str],
     overwrite: bool,
@@ -65,8 +68,8 @@ _Progress = Optional[Callable[..., Optional[bool]]]
 class _Pipeline:
     def __init__(
         self,
-        base: Optional[str],
-        upsampler: Optional[str],
+        base: Optional[_Path],
+        upsampler: Optional[_Path],
         base_config: Optional[str],
         base_diffusion: Optional[str],
         upsampler_config: Optional[str],
@@ -93,8 +96,8 @@ class _Pipeline:
     def dtype(self) -> str: ...
 
 def encode_png(image: Any, text: Dict[str, str] = ...) -> bytes: ...
-def save_png(path: str, image: Any, text: Dict[str, str] = ..., overwrite: bool = False) -> None: ...
-def load_png(path: str) -> Tuple[np.ndarray, Dict[str, str]]: ...
+def save_png(path: _Path, image: Any, text: Dict[str, str] = ..., overwrite: bool = False) -> None: ...
+def load_png(path: _Path) -> Tuple[np.ndarray, Dict[str, str]]: ...
 
 class _TrainOptions:
     steps: int
@@ -120,15 +123,15 @@ class _TrainOptions:
 def _train(
     options: _TrainOptions,
     config: Optional[str],
-    config_file: Optional[str],
-    checkpoint: str,
+    config_file: Optional[_Path],
+    checkpoint: _Path,
     dataset: str,
-    images: Optional[str],
+    images: Optional[_Path],
     dataset_seed: int,
-    init_from: Optional[str],
-    export: Optional[str],
+    init_from: Optional[_Path],
+    export: Optional[_Path],
     export_dtype: str,
-    loss_curve: Optional[str],
+    loss_curve: Optional[_Path],
     overwrite: bool,
     threads: int,
     progress: Optional[Callable[[Dict[str, Any]], Optional[bool]]],
