@@ -163,6 +163,34 @@ TEST_CASE("flags apply only when given, over the starting parameters", "[cli]") 
   CHECK(p.upsampler.sampler == StageParams::upsampler_defaults().sampler);
 }
 
+TEST_CASE("flags that the other parameters make pointless get a note", "[cli]") {
+  const auto notes_of = [](std::vector<std::string> args) {
+    ParsedFlags parsed(std::move(args));
+    return parsed.flags->ineffective_flags(parsed.flags->apply({}));
+  };
+  // GLIDE's upsampler is unguided: its guidance scale alone changes nothing.
+  CHECK(notes_of({"--upsampler-guidance-scale", "4"}) ==
+        std::vector<std::string>{"--upsampler-guidance-scale has no effect: the upsampler stage "
+                                 "is unguided (add --upsampler-guided)"});
+  CHECK(notes_of({"--upsampler-guidance-scale", "4", "--upsampler-guided"}).empty());
+  CHECK(
+      notes_of({"--guidance-scale", "4", "--guidance-rescale", "0.5", "--no-base-guided"}).size() ==
+      2);
+  CHECK(notes_of({"--base-dynamic-percentile", "0.9"}) ==
+        std::vector<std::string>{"--base-dynamic-percentile/--dynamic-percentile has no effect: "
+                                 "the base stage's thresholding is clip (add --base-thresholding "
+                                 "dynamic)"});
+  CHECK(notes_of({"--dynamic-percentile", "0.9", "--thresholding", "dynamic"}).empty());
+  CHECK(notes_of({"--upsampler-steps", "10", "--no-upsample"}) ==
+        std::vector<std::string>{"--upsampler-steps has no effect with --no-upsample"});
+  CHECK(notes_of({"--negative-prompt", "blur", "--no-base-guided"}) ==
+        std::vector<std::string>{"--negative-prompt has no effect: no stage is guided, and only "
+                                 "guidance reads it"});
+  CHECK(notes_of({"--negative-prompt", "blur"}).empty());
+  // Only flags given: the defaults' own unguided upsampler scale is nobody's mistake.
+  CHECK(notes_of({"-p", "a cat"}).empty());
+}
+
 TEST_CASE("bad flag values and invalid parameters name the flag", "[cli]") {
   {
     ParsedFlags parsed({"--base-eta", "abc"});

@@ -38,6 +38,7 @@ void generate(const GenerateOptions& o) {
     throw UsageError("--prompt is required (or --from IMAGE.png to reuse an image's parameters)");
   }
   o.params->validate(params);
+  o.params->note_ineffective_flags(params);
   const std::string out =
       o.output.path.empty() ? fmt::format("glide-{}.png", params.seed) : o.output.path;
   const auto paths = output_paths(out, params.batch_size, o.output.grid);

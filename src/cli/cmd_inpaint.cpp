@@ -36,6 +36,7 @@ void inpaint(const InpaintOptions& o) {
   const GenerationParams params = o.params->apply(inpaint_defaults());
   if (params.prompts.empty()) throw UsageError("--prompt is required");
   o.params->validate(params);
+  o.params->note_ineffective_flags(params);
   std::string out = o.output.path;
   if (out.empty()) {
     const std::filesystem::path p(o.input);

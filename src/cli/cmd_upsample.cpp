@@ -36,6 +36,7 @@ void upsample(const UpsampleOptions& o) {
   const GenerationParams params = o.params->apply(GenerationParams{});
   if (params.prompts.empty()) throw UsageError("--prompt is required");
   o.params->validate(params);
+  o.params->note_ineffective_flags(params);
   const std::string out = o.output.path.empty() ? beside(o.input, "upsampled") : o.output.path;
   refuse_existing({out}, o.output.overwrite);
 

@@ -182,6 +182,44 @@ std::string ParamFlags::flag_of(const std::string& field) const {
   return field;
 }
 
+std::vector<std::string> ParamFlags::ineffective_flags(const GenerationParams& params) const {
+  const bool upsampler_runs = set_.upsampler && (params.upsample || !set_.base);
+  std::vector<std::string> notes;
+  for (const auto& flag : flags_) {
+    if (flag->option->count() == 0) continue;
+    const ParamField& field = *flag->field;
+    const std::string names = flag_of(field.name);
+    if (field.name == "negative_prompt") {
+      if (!(set_.base && params.base.guided) && !(upsampler_runs && params.upsampler.guided)) {
+        notes.push_back(names + " has no effect: no stage is guided, and only guidance reads it");
+      }
+      continue;
+    }
+    if (field.stage.empty()) continue;
+    if (field.stage == "upsampler" && !upsampler_runs) {
+      notes.push_back(names + " has no effect with --no-upsample");
+      continue;
+    }
+    const StageParams& stage = field.stage == "base" ? params.base : params.upsampler;
+    const std::string member = field.name.substr(field.stage.size() + 1);
+    if ((member == "guidance_scale" || member == "guidance_rescale") && !stage.guided) {
+      notes.push_back(fmt::format("{} has no effect: the {} stage is unguided (add --{}-guided)",
+                                  names, field.stage, field.stage));
+    } else if (member == "dynamic_percentile" && stage.thresholding != "dynamic") {
+      notes.push_back(fmt::format(
+          "{} has no effect: the {} stage's thresholding is {} (add --{}-thresholding dynamic)",
+          names, field.stage, stage.thresholding, field.stage));
+    }
+  }
+  return notes;
+}
+
+void ParamFlags::note_ineffective_flags(const GenerationParams& params) const {
+  for (const std::string& note : ineffective_flags(params)) {
+    fmt::print(stderr, "glide: note: {}\n", note);
+  }
+}
+
 void ParamFlags::rethrow_naming_flag(const Error& e) const {
   const std::string message = e.what();
   // validate() starts its messages with the field's name: "base.eta is ...", "prompts[1] ...".

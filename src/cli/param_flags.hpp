@@ -46,6 +46,14 @@ class ParamFlags {
   // has no flag here.
   std::string flag_of(const std::string& field) const;
 
+  // A note for each flag given on the command line that `params` make pointless, which the
+  // library ignores rather than refuses: a guidance setting of an unguided stage (the upsampler
+  // is unguided unless --upsampler-guided), a dynamic percentile without dynamic thresholding, an
+  // upsampler flag with --no-upsample, a negative prompt that no guided stage reads.
+  std::vector<std::string> ineffective_flags(const GenerationParams& params) const;
+  // Prints them on stderr as "glide: note: ...".
+  void note_ineffective_flags(const GenerationParams& params) const;
+
  private:
   struct Flag {
     const ParamField* field = nullptr;
