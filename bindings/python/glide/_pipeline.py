@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
+import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -142,6 +144,42 @@ def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str
         else:
             _set(p, keyword, keyword, value)
     return p
+
+
+def _warn_pointless(options: Dict[str, Any], method: Any, params: Any) -> None:
+    """Warns about keywords set (away from their defaults) where the other keywords make them
+    pointless, which the library ignores rather than refuses: a guidance setting of an unguided
+    stage (GLIDE's upsampler is unguided unless upsampler_guided=True), a dynamic percentile
+    without dynamic thresholding, an upsampler setting with upsample=False, a negative prompt no
+    guided stage reads. The command line notes the same."""
+    try:
+        params.validate()
+    except ValueError:
+        return  # the call itself refuses it, naming the keyword: no warning first
+    defaults = {name: p.default for name, p in inspect.signature(method).parameters.items()}
+    changed = {k for k, v in options.items() if k in defaults and v != defaults[k]}
+    runs = {"base": "base_guided" in options,
+            "upsampler": "upsampler_guided" in options and options.get("upsample", True)}
+    notes = []
+    for stage in ("base", "upsampler"):
+        for field in _STAGE_FIELDS:
+            keyword = f"{stage}_{field}"
+            if keyword not in changed:
+                continue
+            if not runs[stage]:
+                notes.append(f"{keyword} has no effect with upsample=False")
+            elif field in ("guidance_scale", "guidance_rescale") and not options[f"{stage}_guided"]:
+                notes.append(f"{keyword} has no effect: the {stage} stage is unguided (pass "
+                             f"{stage}_guided=True)")
+            elif field == "dynamic_percentile" and options[f"{stage}_thresholding"] != "dynamic":
+                notes.append(f"{keyword} has no effect: {stage}_thresholding is "
+                             f"{options[f'{stage}_thresholding']!r}, not 'dynamic'")
+    if "negative_prompt" in changed and not any(
+            runs[stage] and options[f"{stage}_guided"] for stage in ("base", "upsampler")):
+        notes.append("negative_prompt has no effect: no stage is guided, and only guidance reads "
+                     "it")
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=3)
 
 
 class Pipeline:
@@ -306,6 +344,7 @@ class Pipeline:
         for name in ("self", "prompt", "progress", "return_base"):
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
+        _warn_pointless(options, Pipeline.generate, params)
         base, upsampled = self._run("generate", progress, params)
         images = upsampled if upsampled is not None else base
         return (images, base) if return_base else images
@@ -350,6 +389,7 @@ class Pipeline:
         for name in ("self", "images", "prompt", "progress"):
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
+        _warn_pointless(options, Pipeline.upsample, params)
         return self._run("upsample", progress, images, params)  # type: ignore[no-any-return]
 
     def inpaint(
@@ -404,6 +444,7 @@ class Pipeline:
         for name in ("self", "image", "mask", "prompt", "progress", "return_base"):
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
+        _warn_pointless(options, Pipeline.inpaint, params)
         base, upsampled = self._run("inpaint", progress, image, mask, params)
         images = upsampled if upsampled is not None else base
         return (images, base) if return_base else images

@@ -14,6 +14,8 @@ import glide
 
 # Few steps: the goldens are tiny random-weight models; what is tested is the binding.
 FAST: Dict[str, Any] = {"base_respacing": "4", "upsampler_respacing": "3", "progress": False}
+# For upsample=False, where an upsampler setting would draw a "has no effect" warning.
+BASE_ONLY: Dict[str, Any] = {"base_respacing": "4", "progress": False}
 
 
 def goldens_dir() -> Path | None:

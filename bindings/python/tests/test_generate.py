@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 import glide
-from conftest import FAST
+from conftest import BASE_ONLY, FAST
 
 
 def test_generate_shapes_and_dtype(pipe: glide.Pipeline) -> None:
     images, base = pipe.generate("a red circle", batch_size=2, return_base=True, **FAST)
     assert images.dtype == np.uint8 and images.shape == (2, 32, 32, 3)
     assert base.dtype == np.uint8 and base.shape == (2, 16, 16, 3)
-    only_base = pipe.generate("a red circle", batch_size=2, upsample=False, **FAST)
+    only_base = pipe.generate("a red circle", batch_size=2, upsample=False, **BASE_ONLY)
     assert only_base.shape == (2, 16, 16, 3)
     np.testing.assert_array_equal(only_base, base)  # same seed: the same base stage
 
@@ -116,7 +118,7 @@ def test_invalid_device_dtype_and_seed(pipe: glide.Pipeline) -> None:
         pipe.generate("x", device=b"cpu", **FAST)
     with pytest.raises(ValueError, match='device is "cpu:1"'):
         pipe.generate("x", device="cpu:1", **FAST)
-    images = pipe.generate("x", upsample=np.bool_(False), **FAST)  # numpy's bool is a bool
+    images = pipe.generate("x", upsample=np.bool_(False), **BASE_ONLY)  # numpy's bool is a bool
     assert images.shape[1] == 16
     with pytest.raises(ValueError, match=r"prompt\[1\] is not valid Unicode"):
         pipe.generate(["x", "\udc80"], **FAST)
@@ -133,7 +135,7 @@ def test_integer_respacing_and_numpy_seed(pipe: glide.Pipeline) -> None:
 
 
 def test_upsample_images(pipe: glide.Pipeline) -> None:
-    base = pipe.generate("a moon", batch_size=2, upsample=False, **FAST)
+    base = pipe.generate("a moon", batch_size=2, upsample=False, **BASE_ONLY)
     up = pipe.upsample(base, "a moon", upsampler_respacing="3", progress=False)
     assert up.dtype == np.uint8 and up.shape == (2, 32, 32, 3)
     again = pipe.upsample(base, "a moon", upsampler_respacing="3", progress=False)
@@ -164,7 +166,7 @@ def test_upsample_rejects_bad_arrays(pipe: glide.Pipeline, images: object, messa
 
 
 def test_noncontiguous_input_is_read_correctly(pipe: glide.Pipeline) -> None:
-    base = pipe.generate("a tree", upsample=False, **FAST)
+    base = pipe.generate("a tree", upsample=False, **BASE_ONLY)
     flipped = base[:, ::-1, :, :]  # a negative-stride view
     a = pipe.upsample(flipped, "a tree", upsampler_respacing="3", progress=False)
     b = pipe.upsample(np.ascontiguousarray(flipped), "a tree", upsampler_respacing="3",
@@ -188,7 +190,7 @@ def test_inpaint_keeps_the_known_region(inpaint_pipe: glide.Pipeline) -> None:
     assert known <= 1, "the kept half must come back unchanged"
     assert filled > 20, "the masked-out half is generated, not copied"
     as_bool = inpaint_pipe.inpaint(image, _half_mask().astype(bool), "a hat", upsample=False,
-                                   **FAST)
+                                   **BASE_ONLY)
     np.testing.assert_array_equal(as_bool, base)
 
 
@@ -238,3 +240,25 @@ def test_errors_raised_in_python_carry_a_status_too(pipe: glide.Pipeline) -> Non
         pipe.generate("x", batch_size=10**6, **FAST)
     for info in (wrong_type, empty, too_big):
         assert getattr(info.value, "status", None) == "invalid_argument", info.value
+
+
+def test_settings_other_keywords_make_pointless_warn(pipe: glide.Pipeline) -> None:
+    # GLIDE's upsampler is unguided: its guidance scale alone changes nothing.
+    with pytest.warns(UserWarning, match=r"upsampler_guidance_scale has no effect: the upsampler "
+                                         r"stage is unguided \(pass upsampler_guided=True\)"):
+        pipe.generate("a red circle", upsampler_guidance_scale=5.0, **FAST)
+    with pytest.warns(UserWarning, match="upsampler_respacing has no effect with upsample=False"):
+        pipe.generate("a red circle", upsample=False, **FAST)  # FAST sets upsampler_respacing
+    with pytest.warns(UserWarning, match="base_dynamic_percentile has no effect: "
+                                         "base_thresholding is 'clip'"):
+        pipe.generate("a red circle", base_dynamic_percentile=0.9, **FAST)
+    with pytest.warns(UserWarning, match="negative_prompt has no effect: no stage is guided"):
+        pipe.generate("a red circle", negative_prompt="blue", base_guided=False, **FAST)
+    # Settings that act warn about nothing.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipe.generate("a red circle", negative_prompt="blue", base_guidance_scale=5.0,
+                      upsampler_guided=True, upsampler_guidance_scale=2.0,
+                      base_thresholding="dynamic", base_dynamic_percentile=0.9, **FAST)
+        pipe.upsample(np.zeros((8, 8, 3), np.uint8), "a red circle", upsampler_respacing="3",
+                      progress=False)

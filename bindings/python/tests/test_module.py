@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import glide
-from conftest import FAST, goldens_dir
+from conftest import BASE_ONLY, FAST, goldens_dir
 
 PACKAGE = Path(glide.__file__).parent
 
@@ -122,7 +122,7 @@ def test_generate_without_an_upsampler_model(goldens: Path, golden_options: Dict
     only_base = glide.Pipeline(base=goldens / "model_text2im.pt",
                                base_config=golden_options["text2im"])
     assert only_base.upsampler_config is None
-    assert only_base.generate("x", upsample=False, **FAST).shape == (1, 16, 16, 3)
+    assert only_base.generate("x", upsample=False, **BASE_ONLY).shape == (1, 16, 16, 3)
     with pytest.raises(ValueError, match="upsampler"):
         only_base.generate("x", **FAST)
 
