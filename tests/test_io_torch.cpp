@@ -115,7 +115,7 @@ TEST_CASE("every golden .pt file loads", "[io]") {
     CHECK(ckpt.tensors.size() > 0);
     CHECK(ckpt.metadata.empty());
     for (const auto& [name, t] : ckpt.tensors.items()) {
-      // torch.save aligns each record to 64 bytes; mapped views keep that alignment.
+      // torch.save aligns each record to 64 bytes; views of the file's bytes keep that alignment.
       CHECK(reinterpret_cast<uintptr_t>(t.storage().data()) % 64 == 0);
     }
   }
@@ -247,7 +247,7 @@ TEST_CASE("hand-made torch.save archives: dtypes, shared storages and views", "[
   write_torch_zip(stored, p.stopped(), records);
   check(stored);
 
-  // Compressed records are inflated instead of mapped.
+  // Compressed records are inflated instead of viewed in place.
   const auto compressed = dir.file("compressed.pt");
   {
     caffe2::serialize::PyTorchStreamWriter writer(compressed);

@@ -16,9 +16,9 @@ namespace glide {
 enum class CheckpointFormat { torch_zip, safetensors };
 const char* format_name(CheckpointFormat format);  // "torch-zip", "safetensors"
 
-// Tensors by name, in file order. Tensors read from disk are views of a private (copy-on-write)
-// memory mapping of the file, so loading never needs twice a model's memory: pages are read when
-// first touched, and writing to such a tensor copies only the pages written, never the file.
+// Tensors by name, in file order. Tensors read from disk are views of one copy of the whole file
+// held in memory (not a mapping of it): nothing done to the file afterwards reaches them, and
+// writing to such a tensor never changes the file.
 class StateDict {
  public:
   void insert(std::string name, torch::Tensor tensor);  // an existing name is an error
