@@ -34,12 +34,14 @@ def os_path(value: Any, argument: str) -> bytes:
     listed from a folder whose bytes are not UTF-8 reaches Python as a str with lone surrogates
     (os.fsdecode); os.fsencode turns it back into those bytes."""
     try:
-        path = os.fsencode(os.fspath(value))
+        name = os.fspath(value)
     except TypeError:
         raise wrong_type(f"{argument} must be a path (str, bytes or os.PathLike), "
                          f"not {type(value).__name__}") from None
+    try:
+        path = os.fsencode(name)
     except UnicodeEncodeError as e:
-        raise invalid(f"{argument} {value!r} holds a lone surrogate ({value[e.start]!r}) that no "
+        raise invalid(f"{argument} {value!r} holds a lone surrogate ({name[e.start]!r}) that no "
                       "file name's bytes can give") from None
     if b"\0" in path:
         raise invalid(f"{argument} {value!r} holds a NUL character, which no file name can hold")

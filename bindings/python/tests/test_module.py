@@ -255,6 +255,8 @@ def test_paths_are_the_bytes_the_system_names(tmp_path: Path) -> None:
         glide.save_png(str(tmp_path / "a\0b.png"), image)
     with pytest.raises(ValueError, match="holds a lone surrogate"):
         glide.load_png("\ud800.png")
+    with pytest.raises(ValueError, match=r"holds a lone surrogate \('\\ud800'\)"):
+        glide.load_png(Path("\ud800.png"))
     with pytest.raises(TypeError, match=r"path must be a path \(str, bytes or os.PathLike\), "
                                         "not int"):
         glide.load_png(3)  # type: ignore[arg-type]
