@@ -155,7 +155,8 @@ TEST_CASE("an address-space limit too small for the BLAS is an error, not a hang
   // program checks first. `timeout` turns a hang back into a failure here.
   glide::test::ScratchDir dir("glide-cli-run");
   const auto run_limited = [&](const std::string& kib) {
-    const std::string command = "ulimit -v " + kib + " && timeout 120 " +
+    // One BLAS thread whatever the CPU count, so that 600000 KiB is too small everywhere.
+    const std::string command = "ulimit -v " + kib + " && OMP_NUM_THREADS=1 timeout 120 " +
                                 quoted(GLIDE_CLI_PROGRAM) + " tokenize hi >>" +
                                 quoted(dir.file("log.txt")) + " 2>&1";
     const int status = std::system(command.c_str());
@@ -166,6 +167,7 @@ TEST_CASE("an address-space limit too small for the BLAS is an error, not a hang
   const std::string log{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   CHECK(log.find("the address-space limit (ulimit -v: 585 MiB) leaves too little room") !=
         std::string::npos);
+  CHECK(log.find("(1 thread) as it loads") != std::string::npos);
   // A limit with room is no obstacle.
   CHECK(run_limited("8000000") == 0);
 }

@@ -15,7 +15,8 @@ constexpr uint64_t kMiB = uint64_t{1} << 20;
 // OpenBLAS (LibTorch's BLAS on Debian) mallocs one buffer of 128 MiB + 4 KiB per OpenMP thread
 // when it loads, and retries forever when the address-space limit refuses one; glide then hangs
 // before main. Measured: 2 threads start with ulimit -v 900000 and spin at 800000.
-constexpr uint64_t kBlasBufferPerThread = 129 * kMiB;
+// Each thread also maps a stack (8 MiB by default).
+constexpr uint64_t kPerThread = 129 * kMiB + 8 * kMiB;
 constexpr uint64_t kHeadroom = 64 * kMiB;
 
 void put(const char* text) {
@@ -40,22 +41,34 @@ void put_number(uint64_t value) {
   put(p);
 }
 
-// The threads OpenMP will start: OMP_NUM_THREADS's first number, else the CPUs we may run on.
-uint64_t openmp_threads(char** envp) {
-  static const char kName[] = "OMP_NUM_THREADS=";
+// The number in the environment variable `name` (e.g. "OMP_NUM_THREADS="), or 0.
+uint64_t number_in(char** envp, const char* name) {
   for (char** e = envp; e && *e; ++e) {
     size_t i = 0;
-    while (kName[i] != '\0' && (*e)[i] == kName[i]) ++i;
-    if (kName[i] != '\0') continue;
+    while (name[i] != '\0' && (*e)[i] == name[i]) ++i;
+    if (name[i] != '\0') continue;
     uint64_t n = 0;
     for (const char* c = *e + i; *c >= '0' && *c <= '9' && n < 4096; ++c) n = n * 10 + (*c - '0');
-    if (n > 0) return n;
+    return n;
   }
-  cpu_set_t cpus;
-  if (::sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) > 0) {
-    return static_cast<uint64_t>(CPU_COUNT(&cpus));
+  return 0;
+}
+
+// The threads OpenBLAS sizes its buffers for: the count its variables ask for (OPENBLAS_ before
+// GOTO_ before OMP_NUM_THREADS), at most the CPUs we may run on.
+uint64_t blas_threads(char** envp) {
+  uint64_t cpus = 1;
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) {
+    cpus = static_cast<uint64_t>(CPU_COUNT(&set));
   }
-  return 1;
+  static const char* const kNames[] = {
+      "OPENBLAS_NUM_THREADS=", "GOTO_NUM_THREADS=", "OMP_NUM_THREADS="};
+  for (const char* name : kNames) {
+    const uint64_t asked = number_in(envp, name);
+    if (asked > 0) return asked < cpus ? asked : cpus;
+  }
+  return cpus;
 }
 
 // Under an address-space limit (ulimit -v), the libraries are already mapped; what must still
@@ -63,8 +76,8 @@ uint64_t openmp_threads(char** envp) {
 void refuse_an_address_space_too_small_to_start(int, char**, char** envp) {
   struct rlimit limit;
   if (::getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
-  const uint64_t threads = openmp_threads(envp);
-  const uint64_t needed = threads * kBlasBufferPerThread + kHeadroom;
+  const uint64_t threads = blas_threads(envp);
+  const uint64_t needed = threads * kPerThread + kHeadroom;
   void* probe =
       ::mmap(nullptr, needed, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (probe != MAP_FAILED) {
@@ -76,9 +89,12 @@ void refuse_an_address_space_too_small_to_start(int, char**, char** envp) {
   put(" MiB) leaves too little room to start: LibTorch's BLAS (OpenBLAS) reserves 128 MiB per "
       "thread (");
   put_number(threads);
-  put(" threads) as it loads, and would retry forever. Raise the limit (ulimit -v unlimited), "
-      "run fewer threads (OMP_NUM_THREADS=1), or cap resident memory instead (systemd-run "
-      "--user --scope -p MemoryMax=4G glide ...)\n");
+  put(threads == 1
+          ? " thread) as it loads"
+          : " threads) as it loads, and would retry forever. Raise the limit (ulimit -v "
+            "unlimited), "
+            "run fewer threads (OMP_NUM_THREADS=1), or cap resident memory instead (systemd-run "
+            "--user --scope -p MemoryMax=4G glide ...)\n");
   ::_exit(1);
 }
 
