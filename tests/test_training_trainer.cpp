@@ -268,6 +268,26 @@ TEST_CASE("two trainers cannot work on one checkpoint at once", "[training][trai
   CHECK(std::filesystem::exists(path));
 }
 
+TEST_CASE("the checkpoint lock leaves other files alone", "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  const std::string path = dir.file("run.safetensors");
+  const std::string lock = path + ".lock";
+  // A link where the lock file goes is refused, not followed to create or remove its target.
+  const std::string target = dir.file("target.txt");
+  std::filesystem::create_symlink(target, lock);
+  require_error([&] { training::Trainer(tiny_options(path), tiny_shapes()); },
+                "it is a symbolic link", Status::io_error);
+  CHECK_FALSE(std::filesystem::exists(target));
+  std::filesystem::remove(lock);
+  // A lock file someone replaced while it was held is theirs: releasing does not remove it.
+  {
+    training::Trainer trainer(tiny_options(path), tiny_shapes());
+    std::filesystem::remove(lock);
+    std::ofstream(lock) << "someone else's";
+  }
+  CHECK(std::filesystem::exists(lock));
+}
+
 TEST_CASE("a diverged step stops training before any checkpoint is written",
           "[training][trainer]") {
   glide::test::ScratchDir dir;

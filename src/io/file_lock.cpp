@@ -13,19 +13,39 @@
 
 namespace glide::io::detail {
 
+namespace {
+
+bool same_file(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// flock's answer on file systems that keep no locks (some network and FUSE ones).
+bool locks_unsupported(int err) {
+  return err == ENOLCK || err == EOPNOTSUPP || err == ENOSYS;
+}
+
+}  // namespace
+
 FileLock::FileLock(const std::string& file, const std::string& user)
     : path_(resolve_destination(file).string() + ".lock") {
   // The holder removes the lock file when done, so a file opened just before that removal is no
-  // longer the lock: try again until the locked file is the one the name points to.
-  for (;;) {
-    const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // longer the lock: try again until the locked file is the one the name points to. Each retry
+  // means another holder came and went; a hundred in a row is a name being swapped on purpose.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    // Not following a link: the lock file is ours to create and remove, never someone else's.
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
       const int err = errno;
+      const std::string why = err == ELOOP ? "it is a symbolic link" : std::strerror(err);
       throw Error(Status::io_error, "cannot lock '" + file + "' for " + user + ": cannot create '" +
-                                        path_ + "': " + std::strerror(err));
+                                        path_ + "': " + why);
     }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
+      if (locks_unsupported(err)) {
+        fd_ = fd;  // nobody can lock here, so nobody is kept out: go on unguarded
+        return;
+      }
       ::close(fd);
       if (err == EWOULDBLOCK) {
         throw Error(Status::io_error, "'" + file + "' is in use: another process holds its lock '" +
@@ -37,17 +57,23 @@ FileLock::FileLock(const std::string& file, const std::string& user)
     }
     struct stat held {};
     struct stat named {};
-    if (::fstat(fd, &held) == 0 && ::stat(path_.c_str(), &named) == 0 &&
-        held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+    if (::fstat(fd, &held) == 0 && ::lstat(path_.c_str(), &named) == 0 && same_file(held, named)) {
       fd_ = fd;
       return;
     }
     ::close(fd);
   }
+  throw Error(Status::io_error, "cannot lock '" + file + "' for " + user + ": '" + path_ +
+                                    "' kept being replaced while it was being locked");
 }
 
 FileLock::~FileLock() {
-  ::unlink(path_.c_str());  // while still holding it: see the constructor
+  // Removed while still held (see the constructor), and only if the name still means our file.
+  struct stat held {};
+  struct stat named {};
+  if (::fstat(fd_, &held) == 0 && ::lstat(path_.c_str(), &named) == 0 && same_file(held, named)) {
+    ::unlink(path_.c_str());
+  }
   ::close(fd_);
 }
 

@@ -8,7 +8,8 @@ namespace glide::io::detail {
 // would follow them), for work that reads and rewrites `file` over a long time: a second holder
 // is refused at once instead of two writers overwriting each other's saves. The lock file is
 // removed on release; one left by a killed process holds no lock (flock ends with the process)
-// and is reused.
+// and is reused. On a file system that keeps no locks (flock: ENOLCK), nobody can be kept out,
+// and the work goes on without one.
 class FileLock {
  public:
   // glide::Error(io_error) naming `file` when another process holds the lock or the lock file
