@@ -22,9 +22,14 @@ namespace {
 
 constexpr int kMaxLinkHops = 40;  // as Linux's path lookup (ELOOP)
 
+// A temporary file's name: its destination's, then this and mkstemp's six letters or digits.
+constexpr char kTempInfix[] = ".tmp-";
+constexpr size_t kTempLetters = 6;
+
 // The unfinished temporary files, for remove_unfinished_temp_files. A slot is claimed (free →
-// filling), its path copied, then published (→ ready): a signal handler reads only ready slots.
-enum SlotState : int { kFree, kFilling, kReady };
+// filling), its path copied, then published (→ ready). A signal handler takes a ready slot
+// (→ removing) while it unlinks, so that the slot cannot be freed and refilled under it.
+enum SlotState : int { kFree, kFilling, kReady, kRemoving };
 struct UnfinishedSlot {
   std::atomic<int> state{kFree};
   char path[PATH_MAX];
@@ -45,7 +50,11 @@ int remember_unfinished(const std::string& path) {
 }
 
 void forget_unfinished(int slot) {
-  if (slot >= 0) g_unfinished[slot].state.store(kFree, std::memory_order_release);
+  if (slot < 0) return;
+  // A handler on another thread may be unlinking this path: wait for it to let go.
+  for (int expected = kReady; !g_unfinished[slot].state.compare_exchange_weak(expected, kFree);
+       expected = kReady) {
+  }
 }
 
 [[noreturn]] void already_exists(const std::string& dest) {
@@ -146,7 +155,7 @@ Destination check_destination(const std::string& dest, bool overwrite) {
 
 TempFile::TempFile(const std::string& dest, bool overwrite)
     : dest_(dest), overwrite_(overwrite), target_(check_destination(dest, overwrite)) {
-  path_ = target_.path + ".tmp-XXXXXX";
+  path_ = target_.path + kTempInfix + std::string(kTempLetters, 'X');
   fd_ = ::mkstemp(path_.data());
   if (fd_ < 0) fail("cannot create a temporary file next to it", errno);
   slot_ = remember_unfinished(path_);
@@ -161,13 +170,13 @@ TempFile::~TempFile() {
 int remove_stale_temp_files(const std::string& dest) {
   namespace fs = std::filesystem;
   const fs::path target = resolve_destination(dest);
-  // mkstemp's names: the destination's name, ".tmp-" and six letters or digits.
-  const std::string prefix = target.filename().string() + ".tmp-";
+  const std::string prefix = target.filename().string() + kTempInfix;
   int removed = 0;
   try {  // tidying up: a folder that cannot be listed leaves the files where they are
     for (const auto& entry : fs::directory_iterator(target.parent_path())) {
       const std::string name = entry.path().filename().string();
-      if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) {
+      if (name.size() != prefix.size() + kTempLetters ||
+          name.compare(0, prefix.size(), prefix) != 0) {
         continue;
       }
       if (!std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
@@ -184,7 +193,11 @@ int remove_stale_temp_files(const std::string& dest) {
 
 void remove_unfinished_temp_files() noexcept {
   for (auto& slot : g_unfinished) {
-    if (slot.state.load(std::memory_order_acquire) == kReady) ::unlink(slot.path);
+    int expected = kReady;
+    if (slot.state.compare_exchange_strong(expected, kRemoving)) {
+      ::unlink(slot.path);
+      slot.state.store(kReady, std::memory_order_release);
+    }
   }
 }
 
