@@ -25,12 +25,6 @@ int in_child(F&& body) {
   return status;
 }
 
-size_t entries_in(const std::filesystem::path& folder) {
-  size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(folder)) ++n;
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("a signal that ends glide removes the files being written", "[cli]") {
@@ -50,7 +44,7 @@ TEST_CASE("a signal that ends glide removes the files being written", "[cli]") {
     CHECK((WIFSIGNALED(status) && WTERMSIG(status) == signal));
     // The committed file stays; the one being written goes, under its temporary name too.
     CHECK(std::filesystem::exists(dir.file("finished.bin")));
-    CHECK(entries_in(dir.path()) == 1);
+    CHECK(glide::test::entries_in(dir.path()) == 1);
   }
 }
 
@@ -64,6 +58,38 @@ TEST_CASE("without the handlers a killed writer leaves its temporary file", "[cl
     std::raise(SIGTERM);
   });
   CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM));
-  CHECK(entries_in(dir.path()) == 1);
+  CHECK(glide::test::entries_in(dir.path()) == 1);
   CHECK_FALSE(std::filesystem::exists(dir.file("half.bin")));
+}
+
+TEST_CASE("a signal ignored when glide starts stays ignored", "[cli]") {
+  // nohup ignores SIGHUP; a shell ignores SIGINT in background jobs. Neither handler replaces
+  // that, so the child lives on past the signal and exits normally.
+  const int status = in_child([] {
+    std::signal(SIGHUP, SIG_IGN);
+    glide::cli::end_cleanly_on_signals();
+    std::raise(SIGHUP);
+    glide::cli::handle_signal(SIGHUP, glide::cli::end_cleanly);
+    std::raise(SIGHUP);
+    ::_exit(7);
+  });
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 7));
+  // The ones not ignored are caught: the same calls end a child by SIGINT.
+  const int caught = in_child([] {
+    glide::cli::end_cleanly_on_signals();
+    std::raise(SIGINT);
+    ::_exit(7);
+  });
+  CHECK((WIFSIGNALED(caught) && WTERMSIG(caught) == SIGINT));
+}
+
+TEST_CASE("ending by a signal works while that signal is blocked", "[cli]") {
+  const int status = in_child([] {
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    ::pthread_sigmask(SIG_BLOCK, &term, nullptr);
+    glide::cli::end_by_signal(SIGTERM);
+  });
+  CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM));
 }

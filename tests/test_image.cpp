@@ -48,10 +48,6 @@ void write_text_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
-size_t files_in(const std::filesystem::path& dir) {
-  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir), {}));
-}
-
 }  // namespace
 
 TEST_CASE("PNG round trip keeps pixels and text chunks", "[image]") {
@@ -72,7 +68,7 @@ TEST_CASE("PNG round trip keeps pixels and text chunks", "[image]") {
   CHECK(loaded.pixels.scalar_type() == torch::kUInt8);
   CHECK(torch::equal(loaded.pixels, image));
   CHECK(loaded.text == text);
-  CHECK(files_in(dir.path()) == 1);  // no temporary file left behind
+  CHECK(glide::test::entries_in(dir.path()) == 1);  // no temporary file left behind
 }
 
 TEST_CASE("PNG images from non-contiguous tensors", "[image]") {
@@ -95,7 +91,7 @@ TEST_CASE("PNG writing refuses to overwrite unless asked", "[image]") {
   const auto loaded = load_png(path);
   CHECK(torch::equal(loaded.pixels, test_image(4, 4, 2)));
   CHECK(loaded.text.at("n") == "2");
-  CHECK(files_in(dir.path()) == 1);
+  CHECK(glide::test::entries_in(dir.path()) == 1);
 }
 
 TEST_CASE("PNG writing rejects bad images, keywords and values", "[image]") {
@@ -147,7 +143,7 @@ TEST_CASE("PNG writing rejects bad images, keywords and values", "[image]") {
   CHECK(load_png(dir.file("big-text.png")).text.at("k") == eight_mib);
   std::filesystem::remove(dir.file("big-text.png"));
   CHECK_FALSE(std::filesystem::exists(path));
-  CHECK(files_in(dir.path()) == 0);
+  CHECK(glide::test::entries_in(dir.path()) == 0);
   error_of([&] { save_png(dir.file("no/such/folder/x.png"), img); }, Status::not_found);
 }
 

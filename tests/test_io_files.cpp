@@ -10,6 +10,7 @@
 #include "io_test_util.hpp"
 #include "support/catch_torch.hpp"
 #include "support/require_error.hpp"
+#include "support/temp_dir.hpp"
 
 using glide::Status;
 using glide::test::read_bytes;
@@ -28,10 +29,6 @@ mode_t mode_of(const std::string& path) {
   struct stat st;
   REQUIRE(::stat(path.c_str(), &st) == 0);
   return st.st_mode & 07777;
-}
-
-size_t entries_in(const fs::path& dir) {
-  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
 }  // namespace
@@ -63,7 +60,7 @@ TEST_CASE("write_file replaces only what it is asked to, and nothing half-writte
     require_error([&] { glide::io::check_output_file(dir.file("folder"), overwrite); },
                   "is a folder", Status::invalid_argument);
   }
-  CHECK(entries_in(dir.path()) == 2);  // no temporary file left behind
+  CHECK(glide::test::entries_in(dir.path()) == 2);  // no temporary file left behind
 
   // A new file's folder must exist and be a folder; found before any work, not at the end.
   require_error([&] { glide::io::check_output_file(dir.file("absent/out.txt")); },

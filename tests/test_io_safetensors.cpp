@@ -9,6 +9,7 @@
 #include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
 #include "support/require_error.hpp"
+#include "support/temp_dir.hpp"
 
 using glide::Error;
 using glide::StateDict;
@@ -38,10 +39,6 @@ void require_same(const StateDict& a, const StateDict& b) {
   }
 }
 
-size_t files_in(const std::filesystem::path& dir) {
-  return std::distance(std::filesystem::directory_iterator(dir), {});
-}
-
 }  // namespace
 
 TEST_CASE("a golden model survives a safetensors round trip", "[io]") {
@@ -60,7 +57,7 @@ TEST_CASE("a golden model survives a safetensors round trip", "[io]") {
   CHECK(ckpt.metadata.at("source") == "model_text2im.pt");
   require_same(state, ckpt.tensors);
   CHECK(ckpt.tensors.parameter_count() == state.parameter_count());
-  CHECK(files_in(dir.path()) == 1);  // no temporary file left behind
+  CHECK(glide::test::entries_in(dir.path()) == 1);  // no temporary file left behind
 }
 
 TEST_CASE("safetensors round trip of every dtype, views, scalars and empty tensors", "[io]") {
@@ -120,7 +117,7 @@ TEST_CASE("save_safetensors refuses to overwrite unless asked", "[io]") {
   CHECK(glide::io::load_safetensors(out).at("x").numel() == 2);
   glide::io::save_safetensors(b, out, {}, /*overwrite=*/true);
   CHECK(glide::io::load_safetensors(out).at("x").numel() == 3);
-  CHECK(files_in(dir.path()) == 1);
+  CHECK(glide::test::entries_in(dir.path()) == 1);
 
   StateDict reserved;
   reserved.insert("__metadata__", torch::ones({1}));
@@ -133,7 +130,7 @@ TEST_CASE("save_safetensors refuses to overwrite unless asked", "[io]") {
   require_error(
       [&] { glide::io::save_safetensors(a, (dir.path() / "no" / "such" / "dir.st").string()); },
       "cannot write", Status::not_found);
-  CHECK(files_in(dir.path()) == 1);
+  CHECK(glide::test::entries_in(dir.path()) == 1);
 }
 
 TEST_CASE("safetensors files with bad headers are refused", "[io]") {

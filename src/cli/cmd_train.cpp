@@ -79,8 +79,8 @@ std::atomic<int> g_stop_signal{0};
 void on_interrupt(int signal) {
   g_stop_signal.store(signal);
   g_stop_requested.store(true);
-  std::signal(SIGINT, end_cleanly);
-  std::signal(SIGTERM, end_cleanly);
+  handle_signal(SIGINT, end_cleanly);
+  handle_signal(SIGTERM, end_cleanly);
 }
 
 std::string format_duration(double seconds) {
@@ -148,8 +148,8 @@ int run_train(TrainCommand& cmd) {
   }
   g_stop_requested.store(false);
   g_stop_signal.store(0);
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
+  handle_signal(SIGINT, on_interrupt);
+  handle_signal(SIGTERM, on_interrupt);
   TrainReporter reporter;
   training::TrainResult result;
   {
@@ -283,9 +283,7 @@ void add_train_command(CLI::App& app) {
     if (const int signal = run_train(*cmd)) {
       // Saved and stopped: end by the signal, as an uncaught one would, so the shell or batch
       // scheduler that sent it sees the run was stopped (status 130 for Ctrl-C).
-      std::fflush(stderr);
-      std::signal(signal, SIG_DFL);
-      std::raise(signal);
+      end_by_signal(signal);
     }
   });
 }

@@ -1,24 +1,71 @@
 #include "signals.hpp"
 
-#include <csignal>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "io/temp_file.hpp"
 
 namespace glide::cli {
+namespace {
+
+constexpr int kEndingSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+// Whether each of kEndingSignals was ignored before glide installed anything: read once, on the
+// first call, since afterwards the dispositions are glide's own.
+bool ignored_from_start(int signal) {
+  static const auto ignored = [] {
+    struct Ignored {
+      bool by_index[sizeof(kEndingSignals) / sizeof(int)] = {};
+    } result;
+    for (size_t i = 0; i < sizeof(kEndingSignals) / sizeof(int); ++i) {
+      struct sigaction current {};
+      result.by_index[i] =
+          ::sigaction(kEndingSignals[i], nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
+    }
+    return result;
+  }();
+  for (size_t i = 0; i < sizeof(kEndingSignals) / sizeof(int); ++i) {
+    if (kEndingSignals[i] == signal) return ignored.by_index[i];
+  }
+  return false;
+}
+
+void install(int signal, void (*handler)(int)) {
+  struct sigaction action {};
+  action.sa_handler = handler;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(signal, &action, nullptr);
+}
+
+}  // namespace
+
+void end_by_signal(int signal) {
+  std::fflush(stderr);
+  install(signal, SIG_DFL);
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, signal);
+  ::pthread_sigmask(SIG_UNBLOCK, &only, nullptr);
+  ::raise(signal);
+  ::_exit(128 + signal);  // the signal was held off somehow: the same status a shell would show
+}
 
 void end_cleanly(int signal) {
   glide::io::detail::remove_unfinished_temp_files();
   // The default action, delivered once this handler returns (the signal is blocked until then),
   // so the process ends by the signal and its parent can tell.
-  std::signal(signal, SIG_DFL);
-  std::raise(signal);
+  install(signal, SIG_DFL);
+  ::raise(signal);
+}
+
+void handle_signal(int signal, void (*handler)(int)) {
+  if (!ignored_from_start(signal)) install(signal, handler);
 }
 
 void end_cleanly_on_signals() {
-  for (const int signal : {SIGINT, SIGTERM, SIGHUP}) {
-    // A signal someone chose to ignore (nohup's SIGHUP) stays ignored.
-    if (std::signal(signal, end_cleanly) == SIG_IGN) std::signal(signal, SIG_IGN);
-  }
+  for (const int signal : kEndingSignals) handle_signal(signal, end_cleanly);
 }
 
 }  // namespace glide::cli
