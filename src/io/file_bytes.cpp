@@ -43,7 +43,9 @@ std::shared_ptr<FileBytes> FileBytes::open(const std::string& path) {
   if (!S_ISREG(st.st_mode)) {
     throw Error(Status::invalid_argument, "'" + path + "' is not a regular file");
   }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: should a FIFO have taken the name since the stat, opening it must not wait for a
+  // writer (reads of a regular file ignore the flag).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw Error(Status::io_error, system_error("cannot open '" + path + "'", errno));
   const Descriptor closer{fd};
   // Size from the open descriptor, so the buffer matches the file we actually hold.
@@ -51,10 +53,15 @@ std::shared_ptr<FileBytes> FileBytes::open(const std::string& path) {
     const int err = errno;
     throw Error(Status::io_error, system_error("cannot read '" + path + "'", err));
   }
+  if (!S_ISREG(st.st_mode)) {
+    throw Error(Status::invalid_argument, "'" + path + "' is not a regular file");
+  }
   const auto size = static_cast<size_t>(st.st_size);
   if (size == 0) {
     throw Error(Status::invalid_format, "'" + path + "' is empty (0 bytes); expected a checkpoint");
   }
+  // The owner first, so that the pages have one from the moment they exist.
+  std::shared_ptr<FileBytes> bytes(new FileBytes(path, size));
   // Anonymous pages: page-aligned, ENOMEM instead of an exception, handed back whole on munmap.
   void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
@@ -64,7 +71,7 @@ std::shared_ptr<FileBytes> FileBytes::open(const std::string& path) {
         system_error("cannot hold '" + path + "' (" + std::to_string(size) + " bytes) in memory",
                      err));
   }
-  std::shared_ptr<FileBytes> bytes(new FileBytes(path, static_cast<uint8_t*>(p), size));
+  bytes->data_ = static_cast<uint8_t*>(p);
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   size_t done = 0;
   while (done < size) {
@@ -88,7 +95,7 @@ std::shared_ptr<FileBytes> FileBytes::open(const std::string& path) {
 }
 
 FileBytes::~FileBytes() {
-  ::munmap(data_, size_);
+  if (data_ != nullptr) ::munmap(data_, size_);
 }
 
 }  // namespace glide::io::detail

@@ -25,10 +25,9 @@ class FileBytes {
   const std::string& path() const { return path_; }
 
  private:
-  FileBytes(std::string path, uint8_t* data, size_t size)
-      : path_(std::move(path)), data_(data), size_(size) {}
+  FileBytes(std::string path, size_t size) : path_(std::move(path)), size_(size) {}
   std::string path_;
-  uint8_t* data_;
+  uint8_t* data_ = nullptr;  // set by open() once the pages are mapped
   size_t size_;
 };
 
