@@ -12,6 +12,7 @@
 #include "glide/error.hpp"
 #include "glide/pipeline/generation_params.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
+#include "glide/pipeline/ineffective_settings.hpp"
 #include "glide/pipeline/per_image_noise.hpp"
 #include "glide/runtime.hpp"
 #include "pipeline/out_of_memory.hpp"
@@ -164,6 +165,42 @@ TEST_CASE("respacing is checked against the model's number of steps", "[pipeline
                                             !Catch::Contains("100000 steps"));
   p.respacing = "0,0";
   CHECK_THROWS_WITH(p.validate("base"), Catch::Contains("keeps no timesteps"));
+}
+
+TEST_CASE("settings the other settings make pointless are found with their reason", "[pipeline]") {
+  using Reason = glide::IneffectiveSetting::Reason;
+  // Reasons as numbers, which Catch can print.
+  using Found = std::vector<std::pair<std::string, int>>;
+  const auto reasons = [](const glide::GenerationParams& p, std::vector<std::string> set,
+                          bool base_runs, bool upsampler_runs) {
+    Found out;
+    for (const auto& s : glide::ineffective_settings(p, set, base_runs, upsampler_runs)) {
+      out.emplace_back(s.field, static_cast<int>(s.reason));
+    }
+    return out;
+  };
+  const auto not_run = static_cast<int>(Reason::stage_not_run);
+  const auto unguided = static_cast<int>(Reason::stage_unguided);
+  const auto not_dynamic = static_cast<int>(Reason::thresholding_not_dynamic);
+  const auto nothing_guided = static_cast<int>(Reason::no_stage_guided);
+  glide::GenerationParams p;  // guided base, unguided upsampler, clip thresholding
+  const std::vector<std::string> all = {"negative_prompt",          "seed",
+                                        "base.guidance_scale",      "base.dynamic_percentile",
+                                        "upsampler.guidance_scale", "upsampler.guidance_rescale",
+                                        "upsampler.temperature"};
+  CHECK(reasons(p, all, true, true) == Found{{"base.dynamic_percentile", not_dynamic},
+                                             {"upsampler.guidance_scale", unguided},
+                                             {"upsampler.guidance_rescale", unguided}});
+  CHECK(reasons(p, all, true, false) == Found{{"base.dynamic_percentile", not_dynamic},
+                                              {"upsampler.guidance_scale", not_run},
+                                              {"upsampler.guidance_rescale", not_run},
+                                              {"upsampler.temperature", not_run}});
+  // With only the (unguided) upsampler running, nothing reads the negative prompt.
+  CHECK(reasons(p, {"negative_prompt", "base.guidance_scale"}, false, true) ==
+        Found{{"negative_prompt", nothing_guided}, {"base.guidance_scale", not_run}});
+  p.base.thresholding = "dynamic";
+  p.upsampler.guided = true;
+  CHECK(reasons(p, all, true, true).empty());
 }
 
 TEST_CASE("uint8 images and [-1, 1] tensors convert both ways", "[pipeline]") {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "glide/pipeline/ineffective_settings.hpp"
 #include "glide/samplers/sampler.hpp"
 #include "usage_error.hpp"
 
@@ -183,32 +184,32 @@ std::string ParamFlags::flag_of(const std::string& field) const {
 }
 
 std::vector<std::string> ParamFlags::ineffective_flags(const GenerationParams& params) const {
+  std::vector<std::string> given;
+  for (const auto& flag : flags_) {
+    if (flag->option->count() > 0) given.push_back(flag->field->name);
+  }
   const bool upsampler_runs = set_.upsampler && (params.upsample || !set_.base);
   std::vector<std::string> notes;
-  for (const auto& flag : flags_) {
-    if (flag->option->count() == 0) continue;
-    const ParamField& field = *flag->field;
-    const std::string names = flag_of(field.name);
-    if (field.name == "negative_prompt") {
-      if (!(set_.base && params.base.guided) && !(upsampler_runs && params.upsampler.guided)) {
-        notes.push_back(names + " has no effect: no stage is guided, and only guidance reads it");
-      }
-      continue;
-    }
-    if (field.stage.empty()) continue;
-    if (field.stage == "upsampler" && !upsampler_runs) {
-      notes.push_back(names + " has no effect with --no-upsample");
-      continue;
-    }
-    const StageParams& stage = field.stage == "base" ? params.base : params.upsampler;
-    const std::string member = field.name.substr(field.stage.size() + 1);
-    if ((member == "guidance_scale" || member == "guidance_rescale") && !stage.guided) {
-      notes.push_back(fmt::format("{} has no effect: the {} stage is unguided (add --{}-guided)",
-                                  names, field.stage, field.stage));
-    } else if (member == "dynamic_percentile" && stage.thresholding != "dynamic") {
-      notes.push_back(fmt::format(
-          "{} has no effect: the {} stage's thresholding is {} (add --{}-thresholding dynamic)",
-          names, field.stage, stage.thresholding, field.stage));
+  for (const IneffectiveSetting& s :
+       ineffective_settings(params, given, set_.base, upsampler_runs)) {
+    const std::string flag = flag_of(s.field);
+    const std::string stage = s.field.substr(0, s.field.find('.'));
+    switch (s.reason) {
+      case IneffectiveSetting::Reason::no_stage_guided:
+        notes.push_back(flag + " has no effect: no stage is guided, and only guidance reads it");
+        break;
+      case IneffectiveSetting::Reason::stage_not_run:
+        notes.push_back(flag + " has no effect with --no-upsample");
+        break;
+      case IneffectiveSetting::Reason::stage_unguided:
+        notes.push_back(fmt::format("{} has no effect: the {} stage is unguided (add --{}-guided)",
+                                    flag, stage, stage));
+        break;
+      case IneffectiveSetting::Reason::thresholding_not_dynamic:
+        notes.push_back(fmt::format(
+            "{} has no effect: the {} stage's thresholding is {} (add --{}-thresholding dynamic)",
+            flag, stage, (stage == "base" ? params.base : params.upsampler).thresholding, stage));
+        break;
     }
   }
   return notes;

@@ -65,6 +65,11 @@ class GenerationParams:
 
 _Progress = Optional[Callable[..., Optional[bool]]]
 
+def ineffective_settings(
+    params: GenerationParams, fields_set: List[str], base_runs: bool, upsampler_runs: bool
+) -> List[Tuple[str, str]]: ...
+
+
 class _Pipeline:
     def __init__(
         self,

@@ -157,27 +157,27 @@ def _warn_pointless(options: Dict[str, Any], method: Any, params: Any) -> None:
     except ValueError:
         return  # the call itself refuses it, naming the keyword: no warning first
     defaults = {name: p.default for name, p in inspect.signature(method).parameters.items()}
-    changed = {k for k, v in options.items() if k in defaults and v != defaults[k]}
-    runs = {"base": "base_guided" in options,
-            "upsampler": "upsampler_guided" in options and options.get("upsample", True)}
+    changed = [k for k, v in options.items() if k in defaults and v != defaults[k]]
+    # The library's field names: "base.guidance_scale" for the keyword base_guidance_scale.
+    fields = [k.replace("_", ".", 1) if k.startswith(("base_", "upsampler_")) else k
+              for k in changed]
+    base_runs = "base_guided" in options
+    upsampler_runs = "upsampler_guided" in options and options.get("upsample", True)
     notes = []
-    for stage in ("base", "upsampler"):
-        for field in _STAGE_FIELDS:
-            keyword = f"{stage}_{field}"
-            if keyword not in changed:
-                continue
-            if not runs[stage]:
-                notes.append(f"{keyword} has no effect with upsample=False")
-            elif field in ("guidance_scale", "guidance_rescale") and not options[f"{stage}_guided"]:
-                notes.append(f"{keyword} has no effect: the {stage} stage is unguided (pass "
-                             f"{stage}_guided=True)")
-            elif field == "dynamic_percentile" and options[f"{stage}_thresholding"] != "dynamic":
-                notes.append(f"{keyword} has no effect: {stage}_thresholding is "
-                             f"{options[f'{stage}_thresholding']!r}, not 'dynamic'")
-    if "negative_prompt" in changed and not any(
-            runs[stage] and options[f"{stage}_guided"] for stage in ("base", "upsampler")):
-        notes.append("negative_prompt has no effect: no stage is guided, and only guidance reads "
-                     "it")
+    for field, reason in _glide.ineffective_settings(params, fields, base_runs, upsampler_runs):
+        stage = field.split(".")[0]
+        keyword = field.replace(".", "_", 1)
+        if reason == "stage_not_run":
+            notes.append(f"{keyword} has no effect with upsample=False")
+        elif reason == "stage_unguided":
+            notes.append(f"{keyword} has no effect: the {stage} stage is unguided (pass "
+                         f"{stage}_guided=True)")
+        elif reason == "thresholding_not_dynamic":
+            notes.append(f"{keyword} has no effect: {stage}_thresholding is "
+                         f"{options[f'{stage}_thresholding']!r}, not 'dynamic'")
+        else:
+            notes.append(f"{keyword} has no effect: no stage is guided, and only guidance reads "
+                         "it")
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=3)
 

@@ -4,11 +4,14 @@
 #include <pybind11/stl.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bindings.hpp"
 #include "glide/device_and_dtype.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/generation_params.hpp"
+#include "glide/pipeline/ineffective_settings.hpp"
 
 namespace py = pybind11;
 
@@ -19,6 +22,20 @@ std::string dtype_name(torch::Dtype dtype) {
   if (dtype == torch::kBFloat16) return "bfloat16";
   return dtype == torch::kFloat32 ? "float32" : c10::toString(dtype);
 }
+
+namespace {
+
+const char* reason_name(IneffectiveSetting::Reason reason) {
+  switch (reason) {
+    case IneffectiveSetting::Reason::stage_not_run: return "stage_not_run";
+    case IneffectiveSetting::Reason::stage_unguided: return "stage_unguided";
+    case IneffectiveSetting::Reason::thresholding_not_dynamic: return "thresholding_not_dynamic";
+    case IneffectiveSetting::Reason::no_stage_guided: return "no_stage_guided";
+  }
+  return "unknown";
+}
+
+}  // namespace
 
 void bind_params(py::module_& m) {
   py::class_<StageParams>(m, "StageParams",
@@ -77,6 +94,22 @@ void bind_params(py::module_& m) {
                      "Pass each step's predicted x_0 to the progress callable.")
       .def("validate", &GenerationParams::validate,
            "Raises ValueError naming the first field that is out of range.");
+
+  m.def(
+      "ineffective_settings",
+      [](const GenerationParams& params, const std::vector<std::string>& fields_set, bool base_runs,
+         bool upsampler_runs) {
+        std::vector<std::pair<std::string, std::string>> found;
+        for (const IneffectiveSetting& s :
+             ineffective_settings(params, fields_set, base_runs, upsampler_runs)) {
+          found.emplace_back(s.field, reason_name(s.reason));
+        }
+        return found;
+      },
+      py::arg("params"), py::arg("fields_set"), py::arg("base_runs"), py::arg("upsampler_runs"),
+      "Which of fields_set (\"base.guidance_scale\", \"negative_prompt\", ...) the other settings "
+      "make pointless, as (field, reason) pairs; reason is \"stage_not_run\", \"stage_unguided\", "
+      "\"thresholding_not_dynamic\" or \"no_stage_guided\".");
 }
 
 }  // namespace glide::python
