@@ -18,6 +18,7 @@
 
 #include "glide/image/png.hpp"
 #include "support/catch_torch.hpp"
+#include "support/files.hpp"
 #include "support/goldens.hpp"
 #include "support/temp_dir.hpp"
 
@@ -31,9 +32,11 @@ std::string quoted(const std::string& arg) {
   return q + "'";
 }
 
-// Runs the glide program; returns its exit status.
-int run_glide(const std::vector<std::string>& args, const glide::test::ScratchDir& dir) {
-  std::string command = quoted(GLIDE_CLI_PROGRAM);
+// Runs the glide program, its output appended to the folder's log.txt, after the shell commands
+// in `setup` ("ulimit -v 1000 && "); returns its exit status.
+int run_glide(const std::vector<std::string>& args, const glide::test::ScratchDir& dir,
+              const std::string& setup = "") {
+  std::string command = setup + quoted(GLIDE_CLI_PROGRAM);
   for (const auto& a : args) command += " " + quoted(a);
   command += " >>" + quoted(dir.file("log.txt")) + " 2>&1";
   const int status = std::system(command.c_str());
@@ -119,10 +122,7 @@ TEST_CASE("a user's base model is not paired with the shipped upsampler unasked"
   glide::test::ScratchDir dir("glide-cli-run");
   const auto base = model_flags(goldens, dir, "--model", "text2im") +
                     std::vector<std::string>{"--base-steps", "2", "--quiet"};
-  const auto log = [&] {
-    std::ifstream in(dir.file("log.txt"));
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  };
+  const auto log = [&] { return glide::test::file_text(dir.file("log.txt")); };
   CHECK(run_glide(std::vector<std::string>{"generate", "-p", "x", "-o", dir.file("a.png")} + base,
                   dir) == 2);
   CHECK(log().find("--model names the base model '" + goldens +
@@ -143,8 +143,7 @@ TEST_CASE("a user's base model is not paired with the shipped upsampler unasked"
 TEST_CASE("--help does not show a negated flag's value as the pair's default", "[cli]") {
   glide::test::ScratchDir dir("glide-cli-run");
   REQUIRE(run_glide({"generate", "--help"}, dir) == 0);
-  std::ifstream in(dir.file("log.txt"));
-  const std::string help{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::string help = glide::test::file_text(dir.file("log.txt"));
   CHECK(help.find("--upsample,--no-upsample ") != std::string::npos);
   CHECK(help.find("--base-guided,--no-base-guided") != std::string::npos);
   CHECK(help.find("{false}") == std::string::npos);
@@ -156,15 +155,11 @@ TEST_CASE("an address-space limit too small for the BLAS is an error, not a hang
   glide::test::ScratchDir dir("glide-cli-run");
   const auto run_limited = [&](const std::string& kib) {
     // One BLAS thread whatever the CPU count, so that 600000 KiB is too small everywhere.
-    const std::string command = "ulimit -v " + kib + " && OMP_NUM_THREADS=1 timeout 120 " +
-                                quoted(GLIDE_CLI_PROGRAM) + " tokenize hi >>" +
-                                quoted(dir.file("log.txt")) + " 2>&1";
-    const int status = std::system(command.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_glide({"tokenize", "hi"}, dir,
+                     "ulimit -v " + kib + " && OMP_NUM_THREADS=1 timeout 120 ");
   };
   CHECK(run_limited("600000") == 1);
-  std::ifstream in(dir.file("log.txt"));
-  const std::string log{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::string log = glide::test::file_text(dir.file("log.txt"));
   CHECK(log.find("the address-space limit (ulimit -v: 585 MiB) leaves too little room") !=
         std::string::npos);
   CHECK(log.find("(1 thread) as it loads") != std::string::npos);
@@ -193,14 +188,7 @@ TEST_CASE("glide inpaint keeps the mask's white part of the input", "[cli]") {
   CHECK(max_level_difference(out.narrow(0, 10, 6), input.narrow(0, 10, 6)) > 8);
 }
 
-namespace {
-
-std::string text_of(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors", "[cli]") {
   GLIDE_REQUIRE_GOLDEN(models, "models.json");
@@ -218,7 +206,7 @@ TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors",
   REQUIRE(run_glide(train + std::vector<std::string>{"--steps", "2", "--export",
                                                      dir.file("model.safetensors")},
                     dir) == 0);
-  CHECK(text_of(dir.file("log.txt")).find("step 2/2") != std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("step 2/2") != std::string::npos);
   // The export records its config: generate loads it without --model-config.
   REQUIRE(run_glide({"generate", "-p", "a cube", "--model", dir.file("model.safetensors"),
                      "--no-upsample", "--base-steps", "2", "--quiet", "-o", dir.file("out.png")},
@@ -226,62 +214,71 @@ TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors",
   CHECK(load_png(dir.file("out.png")).pixels.size(0) == 16);
   // convert would strip what makes the checkpoint one (and write no model): refused.
   CHECK(run_glide({"convert", dir.file("run.safetensors"), dir.file("run.pt")}, dir) == 1);
-  CHECK(text_of(dir.file("log.txt")).find("run.safetensors' is a training checkpoint") !=
-        std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt"))
+            .find("run.safetensors' is a training checkpoint") != std::string::npos);
 
   // The same command again resumes from the checkpoint (here: finds the run complete); other
   // options than the checkpoint's are refused.
   REQUIRE(run_glide(train + std::vector<std::string>{"--steps", "2"}, dir) == 0);
-  CHECK(text_of(dir.file("log.txt")).find("at step 2/2") != std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("at step 2/2") != std::string::npos);
   CHECK(run_glide(train + std::vector<std::string>{"--steps", "3"}, dir) == 1);
-  CHECK(text_of(dir.file("log.txt")).find("another recipe (steps: 2") != std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("another recipe (steps: 2") !=
+        std::string::npos);
 
   // A bad value names the flag and exits 2; an existing export is refused before training.
-  const std::string before = text_of(dir.file("run.safetensors"));
+  const std::string before = glide::test::file_text(dir.file("run.safetensors"));
   CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--batch-size", "0"}, dir) == 2);
-  CHECK(text_of(dir.file("log.txt")).find("--batch-size: batch_size=0") != std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("--batch-size: batch_size=0") !=
+        std::string::npos);
   CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--lr", "-1"}, dir) == 2);
-  CHECK(text_of(dir.file("log.txt")).find("--lr: learning_rate=-1") != std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("--lr: learning_rate=-1") !=
+        std::string::npos);
   CHECK(run_glide({"train", "--model-config", config, "--checkpoint", dir.file("run.pt")}, dir) ==
         2);
-  CHECK(text_of(dir.file("log.txt")).find("--checkpoint: checkpoint_path=") != std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("--checkpoint: checkpoint_path=") !=
+        std::string::npos);
   // A folder replaces the synthetic dataset, whose flags would then be ignored: refused together.
   CHECK(run_glide(train + std::vector<std::string>{"--images", dir.path().string(),
                                                    "--dataset-seed", "3"},
                   dir) == 2);
-  CHECK(text_of(dir.file("log.txt")).find("--dataset-seed excludes --images") != std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("--dataset-seed excludes --images") !=
+        std::string::npos);
   CHECK(run_glide(train + std::vector<std::string>{"--images", ""}, dir) == 2);
-  CHECK(text_of(dir.file("log.txt")).find("give a folder, not an empty name") != std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("give a folder, not an empty name") !=
+        std::string::npos);
   CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--export",
                                                    dir.file("model.safetensors")},
                   dir) == 1);
-  CHECK(text_of(dir.file("run.safetensors")) == before);  // not a step was trained
+  CHECK(glide::test::file_text(dir.file("run.safetensors")) == before);  // not a step was trained
   // One file for the export and the checkpoint would lose the run, even with --overwrite.
   CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--overwrite", "--export",
                                                    dir.file("run.safetensors")},
                   dir) == 1);
-  CHECK(text_of(dir.file("log.txt")).find("the export and the checkpoint are both") !=
-        std::string::npos);
+  CHECK(
+      glide::test::file_text(dir.file("log.txt")).find("the export and the checkpoint are both") !=
+      std::string::npos);
   CHECK(run_glide(train + std::vector<std::string>{"--steps", "4", "--export",
                                                    dir.file("no-folder/model.safetensors")},
                   dir) == 1);
-  CHECK(text_of(dir.file("log.txt")).find("no-folder' does not exist") != std::string::npos);
-  CHECK(text_of(dir.file("run.safetensors")) == before);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("no-folder' does not exist") !=
+        std::string::npos);
+  CHECK(glide::test::file_text(dir.file("run.safetensors")) == before);
   // CLI11's refusals are glide's errors too; seeds are read as generate reads them (CLI11 read
   // -1 and 2^64 as 2^64 - 1, and 0x10 as 16).
   for (const std::string seed : {"-1", "18446744073709551616", "0x10"}) {
     CHECK(run_glide(train + std::vector<std::string>{"--seed", seed}, dir) == 2);
-    CHECK(text_of(dir.file("log.txt"))
+    CHECK(glide::test::file_text(dir.file("log.txt"))
               .find("glide: error: --seed: \"" + seed +
                     "\" is not a seed (an integer from 0 to 18446744073709551615)") !=
           std::string::npos);
   }
   CHECK(run_glide(train + std::vector<std::string>{"--dataset", "mnist"}, dir) == 2);
-  CHECK(text_of(dir.file("log.txt")).find("glide: error: --dataset: mnist not in {shapes}") !=
-        std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt"))
+            .find("glide: error: --dataset: mnist not in {shapes}") != std::string::npos);
   CHECK(run_glide(train + std::vector<std::string>{"--upsample-factor", "2"}, dir) == 2);
-  CHECK(text_of(dir.file("log.txt")).find("--upsample-factor applies to upsamplers") !=
-        std::string::npos);
+  CHECK(
+      glide::test::file_text(dir.file("log.txt")).find("--upsample-factor applies to upsamplers") !=
+      std::string::npos);
 }
 
 TEST_CASE("Ctrl-C saves the training checkpoint and ends glide by the signal", "[cli]") {
@@ -309,10 +306,11 @@ TEST_CASE("Ctrl-C saves the training checkpoint and ends glide by the signal", "
   ::kill(pid, SIGINT);
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
-  INFO(text_of(log));
+  INFO(glide::test::file_text(log));
   CHECK(WIFSIGNALED(status));
   CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGINT));
-  CHECK(text_of(log).find("interrupted: checkpoint saved at step") != std::string::npos);
+  CHECK(glide::test::file_text(log).find("interrupted: checkpoint saved at step") !=
+        std::string::npos);
   // Only the checkpoint is left beside the config and the log: no lock, no temporary file.
   std::vector<std::string> left;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
@@ -328,7 +326,7 @@ TEST_CASE("glide info shows a PNG's text without letting it drive the terminal",
   glide::image::save_png(dir.file("note.PNG"), torch::zeros({2, 2, 3}, torch::kUInt8),
                          {{"Comment", "clear\x1b[2Jscreen\nforged: line"}});
   REQUIRE(run_glide({"info", dir.file("note.PNG")}, dir) == 0);
-  const std::string log = text_of(dir.file("log.txt"));
+  const std::string log = glide::test::file_text(dir.file("log.txt"));
   CHECK(log.find("text: Comment = clear\\x1b[2Jscreen\\nforged: line") != std::string::npos);
   CHECK(log.find('\x1b') == std::string::npos);
 }
@@ -340,7 +338,7 @@ TEST_CASE("error messages quote file content without letting it drive the termin
   glide::image::save_png(dir.file("r.png"), torch::zeros({2, 2, 3}, torch::kUInt8),
                          {{"glide_parameters", "{\"" + key + "\": 1, \"" + key + "\": 2}"}});
   CHECK(run_glide({"generate", "--from", dir.file("r.png")}, dir) == 1);
-  const std::string log = text_of(dir.file("log.txt"));
+  const std::string log = glide::test::file_text(dir.file("log.txt"));
   CHECK(log.find("gives the key \"k\\x1b[2J\\u009b\\x00end\" twice") != std::string::npos);
   CHECK(log.find('\x1b') == std::string::npos);
   CHECK(log.find("\xc2\x9b") == std::string::npos);
@@ -354,14 +352,14 @@ TEST_CASE("error messages quote file content without letting it drive the termin
                                              "--base-steps", "2", "-o", dir.file("esc\x1b.png")} +
                         model_flags(*glide::test::goldens_dir(), dir, "--model", "text2im"),
                     dir) == 0);
-  const std::string noted = text_of(dir.file("log.txt"));
+  const std::string noted = glide::test::file_text(dir.file("log.txt"));
   CHECK(noted.find("the prompt \"\\x1b]0;title\\x07\\x1b[2J w w") != std::string::npos);
   CHECK(noted.find("wrote ") != std::string::npos);
   CHECK(noted.find("esc\\x1b.png") != std::string::npos);
   CHECK(noted.find('\x1b') == std::string::npos);
 
   CHECK(run_glide({"bogus"}, dir) == 2);
-  CHECK(text_of(dir.file("log.txt"))
+  CHECK(glide::test::file_text(dir.file("log.txt"))
             .find("glide: error: unknown command 'bogus'; the commands are generate, upsample") !=
         std::string::npos);
 }
@@ -390,26 +388,28 @@ TEST_CASE("glide info and --from on repeated, foreign and control-laden PNG text
              text_chunk(glide::image::encode_png(pixels, {{"glide_parameters", "{\"b\": 2}"}})));
   std::ofstream(dir.file("two.png"), std::ios::binary) << two;
   CHECK(run_glide({"generate", "--from", dir.file("two.png")}, dir) == 1);
-  CHECK(text_of(dir.file("log.txt")).find("holds more than one glide_parameters text chunk") !=
-        std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt"))
+            .find("holds more than one glide_parameters text chunk") != std::string::npos);
   REQUIRE(run_glide({"info", dir.file("two.png")}, dir) == 0);
-  CHECK(text_of(dir.file("log.txt"))
+  CHECK(glide::test::file_text(dir.file("log.txt"))
             .find("text: glide_parameters = {\"b\": 2} (the last of several chunks") !=
         std::string::npos);
 
   // Named .png but not one: said in PNG terms, not "not a checkpoint".
   std::ofstream(dir.file("fake.png")) << "not a picture";
   CHECK(run_glide({"info", dir.file("fake.png")}, dir) == 1);
-  CHECK(text_of(dir.file("log.txt")).find("fake.png' is not a PNG file") != std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("fake.png' is not a PNG file") !=
+        std::string::npos);
   // A JPEG, by its signature whatever its name: said so, not "not a checkpoint".
   std::ofstream(dir.file("photo.bin"), std::ios::binary) << std::string("\xFF\xD8\xFF\xE0", 4);
   CHECK(run_glide({"info", dir.file("photo.bin")}, dir) == 1);
-  CHECK(text_of(dir.file("log.txt")).find("photo.bin' is a JPEG image") != std::string::npos);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("photo.bin' is a JPEG image") !=
+        std::string::npos);
 
   // --json escapes C1 controls as it does C0 ones (U+009B starts an escape sequence).
   glide::image::save_png(dir.file("c1.png"), pixels, {{"Comment", "x\xc2\x9by\x1b"}});
   REQUIRE(run_glide({"info", "--json", dir.file("c1.png")}, dir) == 0);
-  const std::string log = text_of(dir.file("log.txt"));
+  const std::string log = glide::test::file_text(dir.file("log.txt"));
   CHECK(log.find("x\\u009by\\u001b") != std::string::npos);
   CHECK(log.find("\xc2\x9b") == std::string::npos);
 }

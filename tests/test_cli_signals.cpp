@@ -8,6 +8,7 @@
 #include "io/temp_file.hpp"
 #include "signals.hpp"
 #include "support/catch_torch.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {

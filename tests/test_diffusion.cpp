@@ -22,6 +22,8 @@
 using Catch::Matchers::Contains;
 using glide::GaussianDiffusion;
 
+using glide::test::max_abs_diff;
+
 namespace {
 
 nlohmann::json read_json(const std::string& path) {
@@ -45,11 +47,6 @@ void require_close_relative(const std::vector<double>& actual, const std::vector
     INFO("index " << i << ": " << actual[i] << " vs " << expected[i]);
     REQUIRE(std::abs(actual[i] - expected[i]) <= rel * std::abs(expected[i]));
   }
-}
-
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  REQUIRE(a.sizes() == b.sizes());
-  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
 }
 
 glide::Status status_of(const std::function<void()>& fn) {

@@ -17,12 +17,9 @@
 using Catch::Matchers::Contains;
 using glide::GaussianDiffusion;
 
-namespace {
+using glide::test::max_abs_diff;
 
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  REQUIRE(a.sizes() == b.sizes());
-  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
-}
+namespace {
 
 torch::Tensor randn(std::vector<int64_t> shape, uint64_t seed) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);

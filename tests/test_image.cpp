@@ -12,6 +12,8 @@
 #include "glide/image/draw.hpp"
 #include "glide/image/png.hpp"
 #include "support/catch_torch.hpp"
+#include "support/files.hpp"
+#include "support/require_error.hpp"
 #include "support/temp_dir.hpp"
 
 using glide::Error;
@@ -20,32 +22,13 @@ using glide::image::load_png;
 using glide::image::save_png;
 using glide::test::ScratchDir;
 
+using glide::test::error_of;
+
 namespace {
 
 torch::Tensor test_image(int64_t h, int64_t w, int64_t seed = 1) {
   const auto gen = at::detail::createCPUGenerator(static_cast<uint64_t>(seed));
   return torch::randint(0, 256, {h, w, 3}, gen, torch::kInt64).to(torch::kUInt8);
-}
-
-template <typename Fn>
-std::string error_of(Fn&& fn, Status status) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    CHECK(e.status() == status);
-    return e.what();
-  }
-  FAIL("expected glide::Error(" << glide::status_name(status) << ")");
-  return {};
-}
-
-std::string bytes_of(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_text_file(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
 }
 
 }  // namespace
@@ -82,11 +65,11 @@ TEST_CASE("PNG writing refuses to overwrite unless asked", "[image]") {
   ScratchDir dir("glide-image");
   const std::string path = dir.file("out.png");
   save_png(path, test_image(4, 4, 1), {{"n", "1"}});
-  const std::string before = bytes_of(path);
+  const std::string before = glide::test::file_text(path);
   const auto msg = error_of([&] { save_png(path, test_image(4, 4, 2)); }, Status::invalid_argument);
   CHECK(msg.find("already exists") != std::string::npos);
   CHECK(msg.find("out.png") != std::string::npos);
-  CHECK(bytes_of(path) == before);
+  CHECK(glide::test::file_text(path) == before);
   save_png(path, test_image(4, 4, 2), {{"n", "2"}}, /*overwrite=*/true);
   const auto loaded = load_png(path);
   CHECK(torch::equal(loaded.pixels, test_image(4, 4, 2)));
@@ -152,18 +135,18 @@ TEST_CASE("reading missing, corrupt and truncated PNGs", "[image]") {
   CHECK(
       error_of([&] { load_png(dir.file("missing.png")); }, Status::not_found).find("missing.png") !=
       std::string::npos);
-  write_text_file(dir.file("text.png"), "not a png at all, just some text");
+  glide::test::write_file(dir.file("text.png"), "not a png at all, just some text");
   CHECK(error_of([&] { load_png(dir.file("text.png")); }, Status::invalid_format)
             .find("PNG signature") != std::string::npos);
 
   save_png(dir.file("good.png"), test_image(32, 32), {{"k", "v"}});
-  const std::string good = bytes_of(dir.file("good.png"));
-  write_text_file(dir.file("truncated.png"), good.substr(0, good.size() / 2));
+  const std::string good = glide::test::file_text(dir.file("good.png"));
+  glide::test::write_file(dir.file("truncated.png"), good.substr(0, good.size() / 2));
   CHECK(error_of([&] { load_png(dir.file("truncated.png")); }, Status::invalid_format)
             .find("damaged") != std::string::npos);
   std::string flipped = good;
   flipped[40] = static_cast<char>(flipped[40] ^ 0x55);  // inside a chunk: its CRC fails
-  write_text_file(dir.file("flipped.png"), flipped);
+  glide::test::write_file(dir.file("flipped.png"), flipped);
   error_of([&] { load_png(dir.file("flipped.png")); }, Status::invalid_format);
   error_of([&] { glide::image::decode_png(nullptr, 0); }, Status::invalid_format);
   // A chunk claiming 2 GiB in a tiny file is refused before anything is allocated for it.

@@ -9,21 +9,16 @@
 #include "glide/io/files.hpp"
 #include "io_test_util.hpp"
 #include "support/catch_torch.hpp"
+#include "support/files.hpp"
 #include "support/require_error.hpp"
 #include "support/temp_dir.hpp"
 
 using glide::Status;
-using glide::test::read_bytes;
 using glide::test::require_error;
-using glide::test::TempDir;
+using glide::test::ScratchDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string text_of(const std::string& path) {
-  const auto bytes = read_bytes(path);
-  return {bytes.begin(), bytes.end()};
-}
 
 mode_t mode_of(const std::string& path) {
   struct stat st;
@@ -34,25 +29,25 @@ mode_t mode_of(const std::string& path) {
 }  // namespace
 
 TEST_CASE("write_file replaces only what it is asked to, and nothing half-written", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.file("out.txt");
   glide::io::write_file(path, "one");
-  CHECK(text_of(path) == "one");
+  CHECK(glide::test::file_text(path) == "one");
   require_error([&] { glide::io::write_file(path, "two"); }, "already exists",
                 Status::invalid_argument);
-  CHECK(text_of(path) == "one");
+  CHECK(glide::test::file_text(path) == "one");
 
   // Overwriting keeps the file's permissions.
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
   glide::io::write_file(path, "two", /*overwrite=*/true);
-  CHECK(text_of(path) == "two");
+  CHECK(glide::test::file_text(path) == "two");
   CHECK(mode_of(path) == 0640);
 
   // A read-only file (no write bit for anyone) is refused even when overwriting.
   fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
   require_error([&] { glide::io::write_file(path, "three", true); }, "is read-only",
                 Status::invalid_argument);
-  CHECK(text_of(path) == "two");
+  CHECK(glide::test::file_text(path) == "two");
 
   // A folder is refused, with or without overwrite.
   fs::create_directory(dir.file("folder"));
@@ -73,7 +68,7 @@ TEST_CASE("write_file replaces only what it is asked to, and nothing half-writte
 }
 
 TEST_CASE("write_file writes a symlink's target and keeps the link", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   const std::string target = dir.file("target.txt"), link = dir.file("link.txt");
   glide::io::write_file(target, "old");
   fs::create_symlink("target.txt", link);
@@ -81,7 +76,7 @@ TEST_CASE("write_file writes a symlink's target and keeps the link", "[io]") {
                 Status::invalid_argument);
   glide::io::write_file(link, "new", /*overwrite=*/true);
   CHECK(fs::is_symlink(link));
-  CHECK(text_of(target) == "new");
+  CHECK(glide::test::file_text(target) == "new");
 
   // A dangling link is a name that exists: refused without overwrite, its target made with it.
   const std::string dangling = dir.file("dangling.txt");
@@ -90,7 +85,7 @@ TEST_CASE("write_file writes a symlink's target and keeps the link", "[io]") {
                 Status::invalid_argument);
   glide::io::write_file(dangling, "x", true);
   CHECK(fs::is_symlink(dangling));
-  CHECK(text_of(dir.file("made.txt")) == "x");
+  CHECK(glide::test::file_text(dir.file("made.txt")) == "x");
 
   // A chain of links ending in a dangling one: the file goes at the end, every link stays.
   fs::create_symlink("hop.txt", dir.file("first.txt"));
@@ -98,7 +93,7 @@ TEST_CASE("write_file writes a symlink's target and keeps the link", "[io]") {
   glide::io::write_file(dir.file("first.txt"), "chain", true);
   CHECK(fs::is_symlink(dir.file("first.txt")));
   CHECK(fs::is_symlink(dir.file("hop.txt")));
-  CHECK(text_of(dir.file("end.txt")) == "chain");
+  CHECK(glide::test::file_text(dir.file("end.txt")) == "chain");
 
   // A loop is named, not followed forever.
   fs::create_symlink("loop-b.txt", dir.file("loop-a.txt"));
@@ -108,7 +103,7 @@ TEST_CASE("write_file writes a symlink's target and keeps the link", "[io]") {
 }
 
 TEST_CASE("same_file sees one file behind dots, links and dangling links", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   using glide::io::same_file;
   const std::string a = dir.file("a.txt");
   CHECK(same_file(a, dir.file("sub/../a.txt")));  // neither exists yet
@@ -127,7 +122,7 @@ TEST_CASE("same_file sees one file behind dots, links and dangling links", "[io]
 }
 
 TEST_CASE("checkpoints are written by the same rules", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   glide::StateDict state;
   state.insert("w", torch::ones({2}));
   const std::string target = dir.file("model.safetensors"), link = dir.file("link.safetensors");
@@ -156,7 +151,7 @@ TEST_CASE("lowercase_extension reads a file name's extension in any case", "[io]
 }
 
 TEST_CASE("read_file reads whole files up to a size", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.file("data.bin");
   const std::string bytes = std::string("a\0b", 3) + std::string(100000, 'x');
   glide::io::write_file(path, bytes);

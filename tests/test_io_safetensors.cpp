@@ -7,6 +7,7 @@
 #include "io/bytes.hpp"
 #include "io_test_util.hpp"
 #include "support/catch_torch.hpp"
+#include "support/files.hpp"
 #include "support/goldens.hpp"
 #include "support/require_error.hpp"
 #include "support/temp_dir.hpp"
@@ -16,7 +17,7 @@ using glide::StateDict;
 using glide::Status;
 using glide::test::Bytes;
 using glide::test::require_error;
-using glide::test::TempDir;
+using glide::test::ScratchDir;
 
 namespace {
 
@@ -43,7 +44,7 @@ void require_same(const StateDict& a, const StateDict& b) {
 
 TEST_CASE("a golden model survives a safetensors round trip", "[io]") {
   GLIDE_REQUIRE_GOLDEN(path, "model_text2im.pt");
-  TempDir dir;
+  ScratchDir dir;
   const auto state = glide::io::load_torch_state_dict(path);
   const auto out = dir.file("model.safetensors");
   glide::io::save_safetensors(state, out, {{"source", "model_text2im.pt"}});
@@ -61,7 +62,7 @@ TEST_CASE("a golden model survives a safetensors round trip", "[io]") {
 }
 
 TEST_CASE("safetensors round trip of every dtype, views, scalars and empty tensors", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   StateDict state;
   state.insert("f32.T", torch::arange(12, torch::kFloat32).view({3, 4}).t());
   state.insert("f64", torch::tensor({1.0 / 3.0}, torch::kFloat64));
@@ -94,7 +95,7 @@ TEST_CASE("safetensors round trip of every dtype, views, scalars and empty tenso
 }
 
 TEST_CASE("safetensors data at an unaligned offset is copied, not mis-read", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   // A 58-byte header puts the data at byte 66: not a multiple of 4.
   std::string header = R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   header.append(58 - header.size(), ' ');
@@ -106,7 +107,7 @@ TEST_CASE("safetensors data at an unaligned offset is copied, not mis-read", "[i
 }
 
 TEST_CASE("save_safetensors refuses to overwrite unless asked", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   StateDict a, b;
   a.insert("x", torch::ones({2}));
   b.insert("x", torch::zeros({3}));
@@ -134,7 +135,7 @@ TEST_CASE("save_safetensors refuses to overwrite unless asked", "[io]") {
 }
 
 TEST_CASE("safetensors files with bad headers are refused", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   const auto path = dir.file("bad.safetensors");
   const Bytes eight = Bytes(8, 0);
   auto refused = [&](const Bytes& bytes, const std::string& part,

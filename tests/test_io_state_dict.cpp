@@ -15,7 +15,7 @@
 using glide::Error;
 using glide::StateDict;
 using glide::Status;
-using glide::test::TempDir;
+using glide::test::ScratchDir;
 
 namespace {
 
@@ -120,7 +120,7 @@ TEST_CASE("load_state_dict leaves the module alone when the state does not match
 }
 
 TEST_CASE("a saved state dict loads back into a module through load_checkpoint", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   auto source = small_model();
   glide::io::save_safetensors(state_of(*source), dir.file("m.safetensors"));
   auto target = small_model();
@@ -133,7 +133,7 @@ TEST_CASE("a saved state dict loads back into a module through load_checkpoint",
 TEST_CASE("loaded tensors survive the file being cut short afterwards", "[io]") {
   // Another program copying over a checkpoint truncates it first; tensors that were views of a
   // mapping of the file would then raise SIGBUS when touched.
-  TempDir dir;
+  ScratchDir dir;
   auto source = small_model();
   const StateDict state = state_of(*source);
   glide::io::save_safetensors(state, dir.file("m.safetensors"));
@@ -148,7 +148,7 @@ TEST_CASE("loaded tensors survive the file being cut short afterwards", "[io]") 
 }
 
 TEST_CASE("files that are not checkpoints give clear errors", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   const auto missing = dir.file("missing.pt");
   const auto empty = dir.file("empty.pt");
   const auto text = dir.file("notes.pt");

@@ -24,7 +24,7 @@ using glide::io::Value;
 using glide::test::Bytes;
 using glide::test::Pickle;
 using glide::test::require_error;
-using glide::test::TempDir;
+using glide::test::ScratchDir;
 using glide::test::write_torch_zip;
 
 namespace {
@@ -198,7 +198,7 @@ TEST_CASE("tensors of a .pt are copy-on-write views of the file", "[io]") {
 }
 
 TEST_CASE("hand-made torch.save archives: dtypes, shared storages and views", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   Pickle p;
   p.global("collections", "OrderedDict").op(')').op('R').mark();
   p.str("w").tensor("FloatStorage", "0", 6, 0, {2, 3}, {3, 1});
@@ -262,7 +262,7 @@ TEST_CASE("hand-made torch.save archives: dtypes, shared storages and views", "[
 }
 
 TEST_CASE("torch.save files that are not what they claim are refused", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   auto simple = [](const std::string& cls, int64_t numel) {
     Pickle p;
     p.op('}').str("t").tensor(cls, "0", numel, 0, {numel}, {1}).op('s');
@@ -381,7 +381,7 @@ TEST_CASE("torch.save files that are not what they claim are refused", "[io]") {
 
 TEST_CASE("damaged copies of a golden .pt are refused", "[io]") {
   GLIDE_REQUIRE_GOLDEN(path, "model_text2im.pt");
-  TempDir dir;
+  ScratchDir dir;
   const Bytes original = glide::test::read_bytes(path);
   const auto out = dir.file("model_text2im.pt");
 

@@ -24,7 +24,7 @@ using glide::Status;
 using glide::io::TorchDictKind;
 using glide::test::Bytes;
 using glide::test::require_error;
-using glide::test::TempDir;
+using glide::test::ScratchDir;
 
 namespace {
 
@@ -78,7 +78,7 @@ std::string record_text(PyTorchStreamReader& reader, const std::string& name) {
 }  // namespace
 
 TEST_CASE("torch.save-format round trip of every dtype, views, scalars and empty tensors", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   const StateDict state = mixed_state();
   const auto path = dir.file("mixed.pt");
   glide::io::save_torch_state_dict(state, path);
@@ -103,7 +103,7 @@ TEST_CASE("torch.save-format round trip of every dtype, views, scalars and empty
 }
 
 TEST_CASE("LibTorch's reader accepts the container torch.save's way", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   StateDict state;
   state.insert("a", torch::arange(5, torch::kFloat32));
   state.insert("b.weight", torch::ones({2, 3}, torch::kBFloat16));
@@ -147,7 +147,7 @@ TEST_CASE("LibTorch's reader accepts the container torch.save's way", "[io]") {
 }
 
 TEST_CASE("LibTorch's own unpickler reads the plain-dict variant", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   const StateDict state = mixed_state();
   const auto path = dir.file("plain.pt");
   glide::io::save_torch_state_dict(state, path, false, TorchDictKind::dict);
@@ -209,7 +209,7 @@ TEST_CASE("zip64 fields are read back by glide's and LibTorch's readers", "[io]"
 
 TEST_CASE("a golden model converts .pt to .safetensors and back unchanged", "[io]") {
   GLIDE_REQUIRE_GOLDEN(path, "model_text2im.pt");
-  TempDir dir;
+  ScratchDir dir;
   const auto original = glide::io::load_torch_state_dict(path);
   glide::io::save_safetensors(original, dir.file("model.safetensors"));
   const auto via = glide::io::load_safetensors(dir.file("model.safetensors"));
@@ -229,7 +229,7 @@ TEST_CASE("a golden model converts .pt to .safetensors and back unchanged", "[io
 }
 
 TEST_CASE("save_torch_state_dict refuses what it cannot write, and leaves no file", "[io]") {
-  TempDir dir;
+  ScratchDir dir;
   const auto path = dir.file("model.pt");
   StateDict complex;
   complex.insert("ok", torch::ones({2}));

@@ -18,12 +18,9 @@
 using Catch::Matchers::Contains;
 using glide::GaussianDiffusion;
 
-namespace {
+using glide::test::max_abs_diff;
 
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  REQUIRE(a.sizes() == b.sizes());
-  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
-}
+namespace {
 
 // The ideal denoiser when x_0 ~ N(mean, std²) per element (std = 0: a point mass at `mean`):
 // E[eps | x_t] = σ (x_t − α·mean) / (α² std² + σ²), with ᾱ of the ORIGINAL 1000-step process at

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -10,48 +9,18 @@
 
 #include "glide/error.hpp"
 #include "glide/tokenizer.hpp"
+#include "support/files.hpp"
 #include "support/goldens.hpp"
+#include "support/require_error.hpp"
+#include "support/temp_dir.hpp"
 
 using glide::Error;
 using glide::Status;
 using glide::Tokenizer;
 using Ids = std::vector<int64_t>;
 
-namespace {
-
-// Runs `fn`, requires it to throw glide::Error with `status`, and returns the message.
-template <typename Fn>
-std::string error_of(Fn&& fn, Status status) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    CHECK(e.status() == status);
-    return e.what();
-  }
-  FAIL("expected glide::Error(" << glide::status_name(status) << ")");
-  return {};
-}
-
-// A scratch folder removed at the end of the test.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() /
-           ("glide_test_tokenizer_" + std::to_string(std::random_device()()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& contents) const {
-    const auto file = (path / name).string();
-    std::ofstream(file, std::ios::binary) << contents;
-    return file;
-  }
-};
-
-}  // namespace
+using glide::test::error_of;
+using glide::test::write_file;
 
 TEST_CASE("the built-in vocabulary is GPT-2's", "[tokenizer]") {
   const auto& tok = Tokenizer::gpt2();
@@ -216,12 +185,12 @@ TEST_CASE("padded_tokens_and_mask truncates, pads and masks", "[tokenizer]") {
 }
 
 TEST_CASE("from_files loads a vocabulary and reports bad files", "[tokenizer]") {
-  TempDir dir;
+  glide::test::ScratchDir dir;
   // A toy vocabulary; "\xC4\xA0" is U+0120, the byte alphabet's spelling of a space.
   const auto encoder =
-      dir.write("encoder.json",
-                R"({"a": 0, "b": 1, "ab": 2, "\u0120": 3, "\u0120ab": 4, "<|endoftext|>": 5})");
-  const auto merges = dir.write("vocab.bpe", "#version: 0.2\na b\n\xC4\xA0 ab\n");
+      write_file(dir.file("encoder.json"),
+                 R"({"a": 0, "b": 1, "ab": 2, "\u0120": 3, "\u0120ab": 4, "<|endoftext|>": 5})");
+  const auto merges = write_file(dir.file("vocab.bpe"), "#version: 0.2\na b\n\xC4\xA0 ab\n");
 
   SECTION("a valid pair of files") {
     const auto tok = Tokenizer::from_files(encoder, merges);
@@ -233,30 +202,30 @@ TEST_CASE("from_files loads a vocabulary and reports bad files", "[tokenizer]") 
                Catch::Contains("\"c\""));
   }
   SECTION("a missing file") {
-    const auto missing = (dir.path / "nope" / "encoder.json").string();
+    const auto missing = dir.file("nope/encoder.json");
     CHECK_THAT(error_of([&] { Tokenizer::from_files(missing, merges); }, Status::not_found),
                Catch::Contains(missing) && Catch::Contains("encoder.json"));
-    const auto missing_bpe = (dir.path / "vocab.bpe.missing").string();
+    const auto missing_bpe = dir.file("vocab.bpe.missing");
     CHECK_THAT(error_of([&] { Tokenizer::from_files(encoder, missing_bpe); }, Status::not_found),
                Catch::Contains(missing_bpe));
   }
   SECTION("an encoder that is not JSON") {
-    const auto bad = dir.write("bad.json", "{\"a\": ");
+    const auto bad = write_file(dir.file("bad.json"), "{\"a\": ");
     CHECK_THAT(error_of([&] { Tokenizer::from_files(bad, merges); }, Status::invalid_format),
                Catch::Contains(bad));
   }
   SECTION("an encoder with an id out of range") {
-    const auto bad = dir.write("bad.json", R"({"a": 0, "b": 7})");
+    const auto bad = write_file(dir.file("bad.json"), R"({"a": 0, "b": 7})");
     CHECK_THAT(error_of([&] { Tokenizer::from_files(bad, merges); }, Status::invalid_format),
                Catch::Contains("\"b\"") && Catch::Contains("7"));
   }
   SECTION("a merges line without two symbols") {
-    const auto bad = dir.write("bad.bpe", "#version: 0.2\na b\nab\n");
+    const auto bad = write_file(dir.file("bad.bpe"), "#version: 0.2\na b\nab\n");
     CHECK_THAT(error_of([&] { Tokenizer::from_files(encoder, bad); }, Status::invalid_format),
                Catch::Contains("line 3"));
   }
   SECTION("merges without the version header") {
-    const auto bad = dir.write("bad.bpe", "a b\n");
+    const auto bad = write_file(dir.file("bad.bpe"), "a b\n");
     CHECK_THAT(error_of([&] { Tokenizer::from_files(encoder, bad); }, Status::invalid_format),
                Catch::Contains("#version"));
   }
@@ -265,10 +234,10 @@ TEST_CASE("from_files loads a vocabulary and reports bad files", "[tokenizer]") 
 TEST_CASE("merges go in rounds of one rank, as the reference applies them", "[tokenizer]") {
   // Here "xy x" ranks before "x y", which a trained vocabulary never does: merging every "x y"
   // first gives [xy, xy]; taking the "xy x" pair as soon as it forms would give [xyx, y].
-  TempDir dir;
-  const auto encoder =
-      dir.write("encoder.json", R"({"x": 0, "y": 1, "xy": 2, "xyx": 3, "<|endoftext|>": 4})");
-  const auto merges = dir.write("vocab.bpe", "#version: 0.2\nxy x\nx y\n");
+  glide::test::ScratchDir dir;
+  const auto encoder = write_file(dir.file("encoder.json"),
+                                  R"({"x": 0, "y": 1, "xy": 2, "xyx": 3, "<|endoftext|>": 4})");
+  const auto merges = write_file(dir.file("vocab.bpe"), "#version: 0.2\nxy x\nx y\n");
   const auto tok = Tokenizer::from_files(encoder, merges);
   CHECK(tok.encode("xyxy") == Ids{2, 2});
   CHECK(tok.encode("xyx") == Ids{3});

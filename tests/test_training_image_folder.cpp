@@ -7,6 +7,7 @@
 #include "glide/image/png.hpp"
 #include "glide/training/image_folder.hpp"
 #include "support/catch_torch.hpp"
+#include "support/files.hpp"
 #include "support/require_error.hpp"
 #include "support/temp_dir.hpp"
 
@@ -20,10 +21,6 @@ using namespace glide;
 using glide::test::require_error;
 
 namespace {
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 // A 40x60 (H x W) image: left half red, right half blue.
 torch::Tensor two_halves() {
@@ -82,13 +79,13 @@ TEST_CASE("resize_center_crop keeps the middle of the longer side", "[training][
 TEST_CASE("an image folder yields its images with their captions", "[training][images]") {
   glide::test::ScratchDir dir;
   image::save_png(dir.file("b.png"), two_halves());
-  write_text(dir.file("b.txt"), "two halves\n");
+  glide::test::write_file(dir.file("b.txt"), "two halves\n");
   image::save_png(dir.file("a.PNG"), torch::full({16, 16, 3}, 255, torch::kUInt8));
-  write_text(dir.file("a.txt"), "white");
-  write_text(dir.file("notes.md"), "not an image");
+  glide::test::write_file(dir.file("a.txt"), "white");
+  glide::test::write_file(dir.file("notes.md"), "not an image");
 #ifdef GLIDE_TEST_WITH_JPEG
   write_jpeg(dir.file("c.jpg"), two_halves());
-  write_text(dir.file("c.txt"), "a jpeg");
+  glide::test::write_file(dir.file("c.txt"), "a jpeg");
 #endif
   const training::ImageFolderDataset data(dir.path().string(), 8);
 #ifdef GLIDE_TEST_WITH_JPEG
@@ -120,7 +117,7 @@ TEST_CASE("image folders without captions, images or valid files are refused cle
                 Status::not_found);
   require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); }, "no .png",
                 Status::not_found);
-  write_text(dir.file("notes.md"), "a file, not a folder");
+  glide::test::write_file(dir.file("notes.md"), "a file, not a folder");
   require_error([&] { training::ImageFolderDataset(dir.file("notes.md"), 8); }, "is not a folder",
                 Status::invalid_argument);
   std::filesystem::create_symlink("loop", dir.file("loop"));
@@ -134,28 +131,27 @@ TEST_CASE("image folders without captions, images or valid files are refused cle
   require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); },
                 "x.txt': it is a folder", Status::io_error);
   std::filesystem::remove(dir.file("x.txt"));
-  write_text(dir.file("x.txt"), std::string("caf\xC3", 4));
+  glide::test::write_file(dir.file("x.txt"), std::string("caf\xC3", 4));
   require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); }, "x.txt");
-  write_text(dir.file("y.txt"), "fake");
-  write_text(dir.file("y.jpg"), "this is not a jpeg");
-  write_text(dir.file("x.txt"), "ok");
+  glide::test::write_file(dir.file("y.txt"), "fake");
+  glide::test::write_file(dir.file("y.jpg"), "this is not a jpeg");
+  glide::test::write_file(dir.file("x.txt"), "ok");
   const training::ImageFolderDataset data(dir.path().string(), 8);
   require_error([&] { data.get(1); }, "neither a PNG nor a JPEG");
-  write_text(dir.file("z.jpg"), std::string("\xFF\xD8\xFF\xE0 truncated", 14));
-  write_text(dir.file("z.txt"), "broken");
+  glide::test::write_file(dir.file("z.jpg"), std::string("\xFF\xD8\xFF\xE0 truncated", 14));
+  glide::test::write_file(dir.file("z.txt"), "broken");
   const training::ImageFolderDataset broken(dir.path().string(), 8);
 #ifdef GLIDE_TEST_WITH_JPEG
   require_error([&] { broken.get(2); }, "damaged JPEG");
   // Cut after its header and some rows: libjpeg only warns (and fills the rest with gray).
   write_jpeg(dir.file("cut.jpg"), two_halves());
-  std::ifstream in(dir.file("cut.jpg"), std::ios::binary);
-  const std::string whole{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  write_text(dir.file("cut.jpg"), whole.substr(0, whole.size() * 3 / 4));
+  const std::string whole = glide::test::file_text(dir.file("cut.jpg"));
+  glide::test::write_file(dir.file("cut.jpg"), whole.substr(0, whole.size() * 3 / 4));
   require_error([&] { image::load_image(dir.file("cut.jpg")); }, "damaged JPEG",
                 Status::invalid_format);
   // Cut mid-scan but closed with an EOI marker: libjpeg warns of a "premature end of data
   // segment" and fills the rest with gray.
-  write_text(dir.file("cut.jpg"), whole.substr(0, whole.size() * 3 / 4) + "\xFF\xD9");
+  glide::test::write_file(dir.file("cut.jpg"), whole.substr(0, whole.size() * 3 / 4) + "\xFF\xD9");
   require_error([&] { image::load_image(dir.file("cut.jpg")); }, "damaged JPEG",
                 Status::invalid_format);
   // A header claiming 30000 x 30000 pixels (in 3 kB) is refused before anything is allocated.
@@ -164,13 +160,13 @@ TEST_CASE("image folders without captions, images or valid files are refused cle
   REQUIRE(sof != std::string::npos);
   huge[sof + 5] = huge[sof + 7] = static_cast<char>(30000 >> 8);
   huge[sof + 6] = huge[sof + 8] = static_cast<char>(30000 & 0xff);
-  write_text(dir.file("huge.jpg"), huge);
+  glide::test::write_file(dir.file("huge.jpg"), huge);
   require_error([&] { image::load_image(dir.file("huge.jpg")); },
                 "is 30000x30000 pixels; glide reads images of at most 16384 pixels a side",
                 Status::unsupported);
   // Whole but for its final EOI marker: every row is there, so it reads as the whole file does.
-  write_text(dir.file("whole.jpg"), whole);
-  write_text(dir.file("no-eoi.jpg"), whole.substr(0, whole.size() - 2));
+  glide::test::write_file(dir.file("whole.jpg"), whole);
+  glide::test::write_file(dir.file("no-eoi.jpg"), whole.substr(0, whole.size() - 2));
   CHECK(torch::equal(image::load_image(dir.file("no-eoi.jpg")),
                      image::load_image(dir.file("whole.jpg"))));
 #else
@@ -182,7 +178,7 @@ TEST_CASE("an image's name on a dangling link or a folder is refused, not skippe
           "[training][images]") {
   glide::test::ScratchDir dir;
   image::save_png(dir.file("a.png"), two_halves());
-  write_text(dir.file("a.txt"), "two halves");
+  glide::test::write_file(dir.file("a.txt"), "two halves");
   std::filesystem::create_symlink(dir.file("gone.png"), dir.file("b.png"));
   require_error([&] { training::ImageFolderDataset(dir.path().string(), 8); },
                 "b.png in the image folder is a link to " + dir.file("gone.png") +

@@ -18,6 +18,7 @@
 #include "glide/training/train_job.hpp"
 #include "glide/training/trainer.hpp"
 #include "support/catch_torch.hpp"
+#include "support/files.hpp"
 #include "support/require_error.hpp"
 #include "support/temp_dir.hpp"
 #include "training/cpu_autocast.hpp"
@@ -53,11 +54,6 @@ training::TrainOptions tiny_options(const std::string& checkpoint) {
 
 std::shared_ptr<const training::Dataset> tiny_shapes() {
   return std::make_shared<training::ShapesDataset>(8, 0);
-}
-
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 void require_same_parameters(training::Trainer& a, training::Trainer& b) {
@@ -189,7 +185,7 @@ TEST_CASE("a checkpoint of another recipe, a damaged one or a foreign file is re
     training::Trainer trainer(tiny_options(path), tiny_shapes());
     trainer.run();
   }
-  const std::string original = file_bytes(path);
+  const std::string original = glide::test::file_text(path);
 
   auto other = tiny_options(path);
   other.learning_rate = 2e-3;
@@ -205,20 +201,20 @@ TEST_CASE("a checkpoint of another recipe, a damaged one or a foreign file is re
         training::Trainer(tiny_options(path), std::make_shared<training::ShapesDataset>(8, 9));
       },
       "dataset: shapes, seed 0 → shapes, seed 9", Status::invalid_argument);
-  CHECK(file_bytes(path) == original);
+  CHECK(glide::test::file_text(path) == original);
 
   const std::string damaged = dir.file("damaged.safetensors");
   std::ofstream(damaged, std::ios::binary) << original.substr(0, original.size() / 2);
-  const std::string damaged_bytes = file_bytes(damaged);
+  const std::string damaged_bytes = glide::test::file_text(damaged);
   CHECK_THROWS_AS(training::Trainer(tiny_options(damaged), tiny_shapes()), Error);
-  CHECK(file_bytes(damaged) == damaged_bytes);
+  CHECK(glide::test::file_text(damaged) == damaged_bytes);
 
   const std::string model_file = dir.file("model.safetensors");
   training::Trainer(tiny_options(path), tiny_shapes()).export_model(model_file);
-  const std::string model_bytes = file_bytes(model_file);
+  const std::string model_bytes = glide::test::file_text(model_file);
   require_error([&] { training::Trainer(tiny_options(model_file), tiny_shapes()); },
                 "is a model file, not a glide training checkpoint");
-  CHECK(file_bytes(model_file) == model_bytes);
+  CHECK(glide::test::file_text(model_file) == model_bytes);
   // A torch.save file is named as one (it used to be read as a damaged safetensors file), even
   // named .safetensors (a .pt name is refused by its name).
   const std::string torch_file = dir.file("torch-save.safetensors");

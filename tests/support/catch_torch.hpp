@@ -6,3 +6,13 @@
 #include <torch/types.h>
 #undef CHECK
 #include <catch2/catch.hpp>
+
+namespace glide::test {
+
+// The largest elementwise |a - b|, in double; the shapes must match.
+inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  REQUIRE(a.sizes() == b.sizes());
+  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
+}
+
+}  // namespace glide::test

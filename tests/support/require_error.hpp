@@ -20,4 +20,17 @@ void require_error(F&& f, const std::string& part, Status status = Status::inval
   }
 }
 
+// Runs `fn`, requires it to throw glide::Error with `status`, and returns the message.
+template <typename F>
+std::string error_of(F&& fn, Status status) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    CHECK(e.status() == status);
+    return e.what();
+  }
+  FAIL("expected glide::Error(" << status_name(status) << ")");
+  return {};
+}
+
 }  // namespace glide::test

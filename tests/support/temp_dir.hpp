@@ -3,7 +3,6 @@
 #include <stdlib.h>
 
 #include <filesystem>
-#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -30,10 +29,5 @@ class ScratchDir {
  private:
   std::filesystem::path path_;
 };
-
-// How many entries (files, folders, links) `folder` holds: for checking nothing was left behind.
-inline size_t entries_in(const std::filesystem::path& folder) {
-  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(folder), {}));
-}
 
 }  // namespace glide::test
