@@ -19,7 +19,12 @@ endif()
 option(GLIDE_CUDA_KERNELS "Build glide's CUDA kernels when LibTorch has CUDA (needs nvcc)" ON)
 if(GLIDE_WITH_CUDA AND GLIDE_CUDA_KERNELS)
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-    set(CMAKE_CUDA_ARCHITECTURES 90)  # Hopper (H100, H200); pass others with -D
+    include(GlideCudaArchitectures)
+    glide_cuda_architectures_from_torch_list("$ENV{TORCH_CUDA_ARCH_LIST}" CMAKE_CUDA_ARCHITECTURES)
+    if(NOT CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 90)  # Hopper (H100, H200); others: -D or TORCH_CUDA_ARCH_LIST
+    endif()
+    message(STATUS "glide: CUDA architectures ${CMAKE_CUDA_ARCHITECTURES}")
   endif()
   enable_language(CUDA)
   set(CMAKE_CUDA_STANDARD 17)
