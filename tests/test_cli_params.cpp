@@ -10,6 +10,7 @@
 #include "param_flags.hpp"
 #include "png_record.hpp"
 #include "support/catch_torch.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 #include "sweep_csv.hpp"
 #include "sweep_plan.hpp"
@@ -464,10 +465,13 @@ TEST_CASE("a batch whose last image cannot be written leaves none of its new fil
   CHECK_THROWS_WITH(write_images(images, paths, false, /*overwrite=*/true, record),
                     Catch::Contains("gone' does not exist"));
   CHECK_FALSE(std::filesystem::exists(dir.file("new.png")));
-  // A file that was there before is replaced, not removed: its old contents are gone either way.
-  CHECK(glide::image::load_png(dir.file("old.png")).pixels.size(0) == 4);
-  // And all of them are written when they can be.
+  // A file that was there before has its old contents back, and no backup stays beside it.
+  CHECK(glide::test::file_text(dir.file("old.png")) == "kept");
+  CHECK(glide::test::entries_in(dir.path()) == 1);
+  // And all of them are written when they can be, the backup gone.
   std::filesystem::create_directory(dir.file("gone"));
   write_images(images, paths, false, /*overwrite=*/true, record);
   for (const auto& path : paths) CHECK(std::filesystem::exists(path));
+  CHECK(glide::image::load_png(dir.file("old.png")).pixels.size(0) == 4);
+  CHECK(glide::test::entries_in(dir.path()) == 3);
 }

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <filesystem>
 
+#include "io/new_outputs.hpp"
 #include "io/temp_file.hpp"
 #include "signals.hpp"
 #include "support/catch_torch.hpp"
@@ -93,4 +94,25 @@ TEST_CASE("ending by a signal works while that signal is blocked", "[cli]") {
     glide::cli::end_by_signal(SIGTERM);
   });
   CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM));
+}
+
+TEST_CASE("a signal in the middle of a set of outputs puts replaced files back", "[cli]") {
+  glide::test::ScratchDir dir;
+  glide::test::write_file(dir.file("old.txt"), "old");
+  const auto write = [&](const std::string& name, const std::string& text) {
+    glide::io::detail::TempFile file(dir.file(name), /*overwrite=*/true);
+    file.write(text.data(), text.size());
+    file.commit();
+  };
+  const int status = in_child([&] {
+    glide::cli::end_cleanly_on_signals();
+    glide::io::detail::NewOutputs outputs;
+    outputs.write(dir.file("old.txt"), [&] { write("old.txt", "new"); });
+    outputs.write(dir.file("new.txt"), [&] { write("new.txt", "new"); });
+    std::raise(SIGTERM);  // before keep(): the set is unfinished
+  });
+  CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM));
+  // The set is undone as a whole: no new.txt, and no '.old-' backup left beside old.txt.
+  CHECK(glide::test::file_text(dir.file("old.txt")) == "old");
+  CHECK(glide::test::entries_in(dir.path()) == 1);
 }

@@ -7,6 +7,8 @@
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
 #include "glide/io/files.hpp"
+#include "io/new_outputs.hpp"
+#include "io/temp_file.hpp"
 #include "io_test_util.hpp"
 #include "support/catch_torch.hpp"
 #include "support/files.hpp"
@@ -100,6 +102,37 @@ TEST_CASE("write_file writes a symlink's target and keeps the link", "[io]") {
   fs::create_symlink("loop-a.txt", dir.file("loop-b.txt"));
   require_error([&] { glide::io::write_file(dir.file("loop-a.txt"), "x", true); },
                 "cannot follow the symbolic link", Status::io_error);
+}
+
+TEST_CASE("a set of outputs not kept is undone, replaced files included", "[io]") {
+  ScratchDir dir;
+  const std::string old_file = dir.file("old.txt");
+  glide::test::write_file(old_file, "original");
+  const auto write = [](const std::string& path, const std::string& text) {
+    glide::io::detail::TempFile file(path, /*overwrite=*/true);
+    file.write(text.data(), text.size());
+    file.commit();
+  };
+  {
+    glide::io::detail::NewOutputs outputs;
+    outputs.write(old_file, [&] { write(old_file, "first"); });
+    outputs.write(old_file, [&] { write(old_file, "second"); });
+    outputs.write(dir.file("new.txt"), [&] { write(dir.file("new.txt"), "new"); });
+    CHECK(glide::test::file_text(old_file) == "second");
+    // A write that fails is not undone by removing what was there before it.
+    CHECK_THROWS(outputs.write(old_file, [] { throw std::runtime_error("disk full"); }));
+    CHECK(glide::test::file_text(old_file) == "second");
+  }
+  // Undone last write first: the file holds what it held before the set.
+  CHECK(glide::test::file_text(old_file) == "original");
+  CHECK(glide::test::entries_in(dir.path()) == 1);
+  {
+    glide::io::detail::NewOutputs outputs;
+    outputs.write(old_file, [&] { write(old_file, "kept"); });
+    outputs.keep();
+  }
+  CHECK(glide::test::file_text(old_file) == "kept");
+  CHECK(glide::test::entries_in(dir.path()) == 1);  // the backup went with keep()
 }
 
 TEST_CASE("same_file sees one file behind dots, links and dangling links", "[io]") {

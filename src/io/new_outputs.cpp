@@ -4,21 +4,65 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "io/temp_file.hpp"
 
 namespace glide::io::detail {
+namespace {
 
-std::pair<std::string, bool> NewOutputs::where(const std::string& path) {
-  std::string target = resolve_destination(path).string();
+// A new hard link to `target` beside it, "<target>.old-XXXXXX"; "" when the file system refuses.
+std::string link_old_contents(const std::string& target) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string name = target + ".old-XXXXXX";
+    const int fd = ::mkstemp(name.data());  // a fresh name; the link takes its place
+    if (fd < 0) return "";
+    ::close(fd);
+    ::unlink(name.c_str());
+    if (::link(target.c_str(), name.c_str()) == 0) return name;
+    if (errno != EEXIST) return "";
+  }
+  return "";
+}
+
+}  // namespace
+
+NewOutputs::Output NewOutputs::prepare(const std::string& path) {
+  Output output;
+  output.target = resolve_destination(path).string();
   struct stat st;
-  // Only a name known to be free is ours to remove later; one we cannot look at may be anyone's.
-  const bool absent = ::lstat(target.c_str(), &st) != 0 && errno == ENOENT;
-  return {std::move(target), absent};
+  if (::lstat(output.target.c_str(), &st) != 0) {
+    // Only a name known to be free is ours to remove later; one we cannot look at may be anyone's.
+    output.existed = errno != ENOENT;
+  } else if (S_ISREG(st.st_mode)) {
+    output.backup = link_old_contents(output.target);
+  }
+  if (!output.existed || !output.backup.empty()) {
+    output.slot = remember_undo(output.target, output.backup);
+  }
+  return output;
+}
+
+void NewOutputs::release(Output& output, bool undo) {
+  forget_unfinished(output.slot);
+  output.slot = -1;
+  if (!output.backup.empty()) {
+    // rename() between two links to one file does nothing: the unlink then drops the backup.
+    if (undo) ::rename(output.backup.c_str(), output.target.c_str());
+    ::unlink(output.backup.c_str());
+  } else if (undo && !output.existed) {
+    ::unlink(output.target.c_str());
+  }
+}
+
+void NewOutputs::keep() {
+  for (Output& output : outputs_) release(output, /*undo=*/false);
+  outputs_.clear();
 }
 
 NewOutputs::~NewOutputs() {
-  for (const std::string& path : created_) ::unlink(path.c_str());
+  // Last write first, so that a file written twice ends with what it held before both.
+  for (auto it = outputs_.rbegin(); it != outputs_.rend(); ++it) release(*it, /*undo=*/true);
 }
 
 }  // namespace glide::io::detail

@@ -26,35 +26,30 @@ constexpr int kMaxLinkHops = 40;  // as Linux's path lookup (ELOOP)
 constexpr char kTempInfix[] = ".tmp-";
 constexpr size_t kTempLetters = 6;
 
-// The unfinished temporary files, for remove_unfinished_temp_files. A slot is claimed (free →
-// filling), its path copied, then published (→ ready). A signal handler takes a ready slot
-// (→ removing) while it unlinks, so that the slot cannot be freed and refilled under it.
+// The unfinished temporary files and outputs (remember_undo), for
+// remove_unfinished_temp_files. A slot is claimed (free → filling), its paths copied, then
+// published (→ ready). A signal handler takes a ready slot (→ removing) while it acts on it, so
+// that the slot cannot be freed and refilled under it.
 enum SlotState : int { kFree, kFilling, kReady, kRemoving };
 struct UnfinishedSlot {
   std::atomic<int> state{kFree};
   char path[PATH_MAX];
+  char restore_to[PATH_MAX];  // "": `path` is removed; else `path` is a backup renamed to this
 };
 UnfinishedSlot g_unfinished[32];
 
-int remember_unfinished(const std::string& path) {
-  if (path.size() >= PATH_MAX) return -1;
+int remember(const std::string& path, const std::string& restore_to) {
+  if (path.size() >= PATH_MAX || restore_to.size() >= PATH_MAX) return -1;
   for (int i = 0; i < static_cast<int>(std::size(g_unfinished)); ++i) {
     int expected = kFree;
     if (g_unfinished[i].state.compare_exchange_strong(expected, kFilling)) {
       std::memcpy(g_unfinished[i].path, path.c_str(), path.size() + 1);
+      std::memcpy(g_unfinished[i].restore_to, restore_to.c_str(), restore_to.size() + 1);
       g_unfinished[i].state.store(kReady, std::memory_order_release);
       return i;
     }
   }
   return -1;
-}
-
-void forget_unfinished(int slot) {
-  if (slot < 0) return;
-  // A handler on another thread may be unlinking this path: wait for it to let go.
-  for (int expected = kReady; !g_unfinished[slot].state.compare_exchange_weak(expected, kFree);
-       expected = kReady) {
-  }
 }
 
 [[noreturn]] void already_exists(const std::string& dest) {
@@ -158,13 +153,25 @@ TempFile::TempFile(const std::string& dest, bool overwrite)
   path_ = target_.path + kTempInfix + std::string(kTempLetters, 'X');
   fd_ = ::mkstemp(path_.data());
   if (fd_ < 0) fail("cannot create a temporary file next to it", errno);
-  slot_ = remember_unfinished(path_);
+  slot_ = remember(path_, "");
 }
 
 TempFile::~TempFile() {
   if (fd_ >= 0) ::close(fd_);
   if (!committed_) ::unlink(path_.c_str());
   forget_unfinished(slot_);
+}
+
+int remember_undo(const std::string& output, const std::string& backup) {
+  return backup.empty() ? remember(output, "") : remember(backup, output);
+}
+
+void forget_unfinished(int slot) {
+  if (slot < 0) return;
+  // A handler on another thread may be acting on this slot: wait for it to let go.
+  for (int expected = kReady; !g_unfinished[slot].state.compare_exchange_weak(expected, kFree);
+       expected = kReady) {
+  }
 }
 
 int remove_stale_temp_files(const std::string& dest) {
@@ -195,7 +202,12 @@ void remove_unfinished_temp_files() noexcept {
   for (auto& slot : g_unfinished) {
     int expected = kReady;
     if (slot.state.compare_exchange_strong(expected, kRemoving)) {
-      ::unlink(slot.path);
+      if (slot.restore_to[0] == '\0') {
+        ::unlink(slot.path);
+      } else {
+        ::rename(slot.path, slot.restore_to);
+        ::unlink(slot.path);  // still there when both names were links to one file already
+      }
       slot.state.store(kReady, std::memory_order_release);
     }
   }

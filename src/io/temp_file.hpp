@@ -62,10 +62,18 @@ class TempFile {
 // file.
 int remove_stale_temp_files(const std::string& dest);
 
-// Removes every TempFile's file not yet committed nor destroyed: for a handler of a signal that
-// ends the process (Ctrl-C, SIGTERM, SIGHUP), which unwinds no destructor. Async-signal-safe: it
-// only reads a fixed table and calls unlink. The table holds 32 files at once; more are
-// still removed by their destructors.
+// Removes every TempFile's file not yet committed nor destroyed, and undoes every output
+// remembered by remember_undo: for a handler of a signal that ends the process (Ctrl-C, SIGTERM,
+// SIGHUP), which unwinds no destructor. Async-signal-safe: it only reads a fixed table and calls
+// unlink and rename. The table holds 32 entries at once; more are still handled by their
+// destructors.
 void remove_unfinished_temp_files() noexcept;
+
+// Remembers how to undo an output of a set not yet finished (NewOutputs), for
+// remove_unfinished_temp_files: `backup` (a link to the old contents) renamed back over
+// `output`, or with no backup (""), `output` removed as new. Returns the table slot to forget
+// once the set is kept or undone, or -1 when the table is full.
+int remember_undo(const std::string& output, const std::string& backup);
+void forget_unfinished(int slot);
 
 }  // namespace glide::io::detail
