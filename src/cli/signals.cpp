@@ -35,6 +35,9 @@ bool ignored_from_start(int signal) {
 void install(int signal, void (*handler)(int)) {
   struct sigaction action {};
   action.sa_handler = handler;
+  // As signal() does on glibc: a handler that returns (train's first Ctrl-C) does not turn slow
+  // system calls under way into EINTR failures.
+  action.sa_flags = SA_RESTART;
   sigemptyset(&action.sa_mask);
   ::sigaction(signal, &action, nullptr);
 }
