@@ -18,6 +18,7 @@
 
 #include "glide/image/png.hpp"
 #include "support/catch_torch.hpp"
+#include "support/child_signals.hpp"
 #include "support/files.hpp"
 #include "support/goldens.hpp"
 #include "support/temp_dir.hpp"
@@ -162,7 +163,8 @@ TEST_CASE("an address-space limit too small for the BLAS is an error, not a hang
   const std::string log = glide::test::file_text(dir.file("log.txt"));
   CHECK(log.find("the address-space limit (ulimit -v: 585 MiB) leaves too little room") !=
         std::string::npos);
-  CHECK(log.find("(1 thread) as it loads") != std::string::npos);
+  CHECK(log.find("(1 thread) as it loads, and would retry forever. Raise the limit") !=
+        std::string::npos);
   // A limit with room is no obstacle.
   CHECK(run_limited("8000000") == 0);
 }
@@ -291,6 +293,7 @@ TEST_CASE("Ctrl-C saves the training checkpoint and ends glide by the signal", "
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
+    glide::test::default_ending_signals();
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(fd, STDERR_FILENO);
     ::execl(GLIDE_CLI_PROGRAM, "glide", "train", "--model-config", config.c_str(), "--checkpoint",

@@ -15,8 +15,9 @@ constexpr uint64_t kMiB = uint64_t{1} << 20;
 // OpenBLAS (LibTorch's BLAS on Debian) mallocs one buffer of 128 MiB + 4 KiB per OpenMP thread
 // when it loads, and retries forever when the address-space limit refuses one; glide then hangs
 // before main. Measured: 2 threads start with ulimit -v 900000 and spin at 800000.
-// Each thread also maps a stack (8 MiB by default).
-constexpr uint64_t kPerThread = 129 * kMiB + 8 * kMiB;
+// Each thread but the main one also maps a stack (8 MiB by default).
+constexpr uint64_t kPerThread = 129 * kMiB;
+constexpr uint64_t kStack = 8 * kMiB;
 constexpr uint64_t kHeadroom = 64 * kMiB;
 
 void put(const char* text) {
@@ -77,7 +78,7 @@ void refuse_an_address_space_too_small_to_start(int, char**, char** envp) {
   struct rlimit limit;
   if (::getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
   const uint64_t threads = blas_threads(envp);
-  const uint64_t needed = threads * kPerThread + kHeadroom;
+  const uint64_t needed = threads * kPerThread + (threads - 1) * kStack + kHeadroom;
   void* probe =
       ::mmap(nullptr, needed, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (probe != MAP_FAILED) {
@@ -89,12 +90,10 @@ void refuse_an_address_space_too_small_to_start(int, char**, char** envp) {
   put(" MiB) leaves too little room to start: LibTorch's BLAS (OpenBLAS) reserves 128 MiB per "
       "thread (");
   put_number(threads);
-  put(threads == 1
-          ? " thread) as it loads"
-          : " threads) as it loads, and would retry forever. Raise the limit (ulimit -v "
-            "unlimited), "
-            "run fewer threads (OMP_NUM_THREADS=1), or cap resident memory instead (systemd-run "
-            "--user --scope -p MemoryMax=4G glide ...)\n");
+  put(threads == 1 ? " thread" : " threads");
+  put(") as it loads, and would retry forever. Raise the limit (ulimit -v unlimited), run fewer "
+      "threads (OMP_NUM_THREADS=1), or cap resident memory instead (systemd-run --user --scope "
+      "-p MemoryMax=4G glide ...)\n");
   ::_exit(1);
 }
 
