@@ -9,6 +9,7 @@
 #include "io/temp_file.hpp"
 #include "signals.hpp"
 #include "support/catch_torch.hpp"
+#include "support/child_signals.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -19,6 +20,7 @@ template <typename F>
 int in_child(F&& body) {
   const pid_t pid = ::fork();
   if (pid == 0) {
+    glide::test::default_ending_signals();
     body();
     ::_exit(0);
   }
@@ -109,6 +111,7 @@ TEST_CASE("a signal in the middle of a set of outputs puts replaced files back",
     glide::io::detail::NewOutputs outputs;
     outputs.write(dir.file("old.txt"), [&] { write("old.txt", "new"); });
     outputs.write(dir.file("new.txt"), [&] { write("new.txt", "new"); });
+    outputs.write(dir.file("old.txt"), [&] { write("old.txt", "newer"); });  // a second time
     std::raise(SIGTERM);  // before keep(): the set is unfinished
   });
   CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM));

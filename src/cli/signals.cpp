@@ -38,7 +38,10 @@ void install(int signal, void (*handler)(int)) {
   // As signal() does on glibc: a handler that returns (train's first Ctrl-C) does not turn slow
   // system calls under way into EINTR failures.
   action.sa_flags = SA_RESTART;
+  // A second ending signal waits for the handler running: one undoing half its table and then
+  // ending the process would leave the rest undone.
   sigemptyset(&action.sa_mask);
+  for (const int other : kEndingSignals) sigaddset(&action.sa_mask, other);
   ::sigaction(signal, &action, nullptr);
 }
 

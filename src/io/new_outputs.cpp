@@ -1,5 +1,6 @@
 #include "io/new_outputs.hpp"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,9 +28,12 @@ std::string link_old_contents(const std::string& target) {
 
 }  // namespace
 
-NewOutputs::Output NewOutputs::prepare(const std::string& path) {
+NewOutputs::Output NewOutputs::prepare(const std::string& path) const {
   Output output;
   output.target = resolve_destination(path).string();
+  for (const Output& earlier : outputs_) {
+    if (earlier.target == output.target) return Output{};
+  }
   struct stat st;
   if (::lstat(output.target.c_str(), &st) != 0) {
     // Only a name known to be free is ours to remove later; one we cannot look at may be anyone's.
@@ -44,8 +48,6 @@ NewOutputs::Output NewOutputs::prepare(const std::string& path) {
 }
 
 void NewOutputs::release(Output& output, bool undo) {
-  forget_unfinished(output.slot);
-  output.slot = -1;
   if (!output.backup.empty()) {
     // rename() between two links to one file does nothing: the unlink then drops the backup.
     if (undo) ::rename(output.backup.c_str(), output.target.c_str());
@@ -53,11 +55,20 @@ void NewOutputs::release(Output& output, bool undo) {
   } else if (undo && !output.existed) {
     ::unlink(output.target.c_str());
   }
+  // Only now: a signal before this point repeats the same steps, which then find nothing to do.
+  forget_unfinished(output.slot);
+  output.slot = -1;
 }
 
 void NewOutputs::keep() {
+  sigset_t ending;
+  sigset_t before;
+  sigemptyset(&ending);
+  for (const int signal : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&ending, signal);
+  ::pthread_sigmask(SIG_BLOCK, &ending, &before);
   for (Output& output : outputs_) release(output, /*undo=*/false);
   outputs_.clear();
+  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 NewOutputs::~NewOutputs() {

@@ -24,6 +24,10 @@ class NewOutputs {
   template <typename Write>
   void write(const std::string& path, Write&& write) {
     Output output = prepare(path);
+    if (output.target.empty()) {  // written before in this set: its first undo covers this one
+      std::forward<Write>(write)();
+      return;
+    }
     try {
       std::forward<Write>(write)();
     } catch (...) {
@@ -36,7 +40,8 @@ class NewOutputs {
     outputs_.push_back(std::move(output));
   }
 
-  // Every output is written: the new files stay and the old contents go.
+  // Every output is written: the new files stay and the old contents go. Ending signals wait
+  // until it is done, so that a set is never half kept.
   void keep();
 
  private:
@@ -46,7 +51,8 @@ class NewOutputs {
     std::string backup;   // the old contents' link, "" when none
     int slot = -1;        // the backup's entry for signal handlers
   };
-  static Output prepare(const std::string& path);
+  // What undoing a write to `path` takes; an empty target when this set already wrote it.
+  Output prepare(const std::string& path) const;
   // Removes (undo = false) or restores (undo = true) what `output` kept to undo its write.
   static void release(Output& output, bool undo);
 

@@ -36,7 +36,8 @@ struct UnfinishedSlot {
   char path[PATH_MAX];
   char restore_to[PATH_MAX];  // "": `path` is removed; else `path` is a backup renamed to this
 };
-UnfinishedSlot g_unfinished[32];
+// Room for a whole batch's outputs (GenerationParams::kMaxBatchSize) and the files being written.
+UnfinishedSlot g_unfinished[256 + 64];
 
 int remember(const std::string& path, const std::string& restore_to) {
   if (path.size() >= PATH_MAX || restore_to.size() >= PATH_MAX) return -1;

@@ -65,7 +65,7 @@ int remove_stale_temp_files(const std::string& dest);
 // Removes every TempFile's file not yet committed nor destroyed, and undoes every output
 // remembered by remember_undo: for a handler of a signal that ends the process (Ctrl-C, SIGTERM,
 // SIGHUP), which unwinds no destructor. Async-signal-safe: it only reads a fixed table and calls
-// unlink and rename. The table holds 32 entries at once; more are still handled by their
+// unlink and rename. The table holds 320 entries at once; more are still handled by their
 // destructors.
 void remove_unfinished_temp_files() noexcept;
 
