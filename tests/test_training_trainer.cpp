@@ -237,6 +237,7 @@ TEST_CASE("two trainers cannot work on one checkpoint at once", "[training][trai
   {
     training::Trainer first(tiny_options(path), tiny_shapes());
     CHECK(std::filesystem::exists(lock));
+    CHECK(first.holds_checkpoint_lock());
     require_error([&] { training::Trainer(tiny_options(path), tiny_shapes()); },
                   "is in use: another process holds its lock", Status::io_error);
     // The same file through a symbolic link is the same lock.

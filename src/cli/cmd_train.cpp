@@ -142,6 +142,12 @@ int run_train(TrainCommand& cmd) {
   training::Trainer trainer(cmd.options,
                             training::make_dataset(cmd.dataset, cmd.image_folder,
                                                    cmd.options.model.image_size, cmd.dataset_seed));
+  if (!trainer.holds_checkpoint_lock()) {
+    fmt::print(stderr,
+               "glide: note: the file system of {} keeps no locks: nothing stops another trainer "
+               "on the same checkpoint, which would overwrite this one's saves\n",
+               printable(cmd.options.checkpoint_path));
+  }
   if (trainer.step() > 0 && !cmd.quiet) {
     fmt::print(stderr, "resuming {} at step {}/{}\n", printable(cmd.options.checkpoint_path),
                trainer.step(), cmd.options.steps);

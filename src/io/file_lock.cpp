@@ -44,6 +44,7 @@ FileLock::FileLock(const std::string& file, const std::string& user)
       const int err = errno;
       if (locks_unsupported(err)) {
         fd_ = fd;  // nobody can lock here, so nobody is kept out: go on unguarded
+        held_ = false;
         return;
       }
       ::close(fd);

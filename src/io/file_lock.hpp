@@ -20,10 +20,13 @@ class FileLock {
   FileLock& operator=(const FileLock&) = delete;
 
   const std::string& path() const { return path_; }
+  // False when the file system keeps no locks and the work goes on unguarded.
+  bool held() const { return held_; }
 
  private:
   std::string path_;
   int fd_ = -1;
+  bool held_ = true;
 };
 
 }  // namespace glide::io::detail

@@ -336,8 +336,9 @@ Trainer::Trainer(TrainOptions options, std::shared_ptr<const Dataset> dataset)
   io::check_output_file(options.checkpoint_path, /*overwrite=*/true);
   State& s = *state_;
   s.lock = std::make_unique<io::detail::FileLock>(options.checkpoint_path, "training");
-  // With the lock held, a '<checkpoint>.tmp-XXXXXX' can only be from a trainer killed mid-save.
-  io::detail::remove_stale_temp_files(options.checkpoint_path);
+  // With the lock held, a '<checkpoint>.tmp-XXXXXX' can only be from a trainer killed mid-save;
+  // without one (a file system that keeps no locks) it may be a live trainer's.
+  if (s.lock->held()) io::detail::remove_stale_temp_files(options.checkpoint_path);
   ensure_threads();
   s.options = std::move(options);
   s.dataset = std::move(dataset);
@@ -467,6 +468,9 @@ void Trainer::export_model(const std::string& path, torch::Dtype dtype, bool ove
 
 int64_t Trainer::step() const {
   return state_->step;
+}
+bool Trainer::holds_checkpoint_lock() const {
+  return state_->lock->held();
 }
 const TrainOptions& Trainer::options() const {
   return state_->options;

@@ -97,6 +97,9 @@ class Trainer {
 
   int64_t step() const;
   const TrainOptions& options() const;
+  // Whether the checkpoint's lock keeps other trainers off it: false on a file system that keeps
+  // no locks (some network and FUSE ones), where nothing can.
+  bool holds_checkpoint_lock() const;
   // Per-step mean loss of every step so far (kept in checkpoints).
   const std::vector<double>& loss_history() const;
   Text2ImUNet model() const;  // the trained (not averaged) weights
