@@ -3,31 +3,31 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
+#include <iterator>
 
 #include "io/temp_file.hpp"
 
 namespace glide::cli {
 namespace {
 
-constexpr int kEndingSignals[] = {SIGINT, SIGTERM, SIGHUP};
+using glide::io::detail::kEndingSignals;
 
 // Whether each of kEndingSignals was ignored before glide installed anything: read once, on the
 // first call, since afterwards the dispositions are glide's own.
 bool ignored_from_start(int signal) {
   static const auto ignored = [] {
-    struct Ignored {
-      bool by_index[sizeof(kEndingSignals) / sizeof(int)] = {};
-    } result;
-    for (size_t i = 0; i < sizeof(kEndingSignals) / sizeof(int); ++i) {
+    std::array<bool, std::size(kEndingSignals)> by_index{};
+    for (size_t i = 0; i < by_index.size(); ++i) {
       struct sigaction current {};
-      result.by_index[i] =
+      by_index[i] =
           ::sigaction(kEndingSignals[i], nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
     }
-    return result;
+    return by_index;
   }();
-  for (size_t i = 0; i < sizeof(kEndingSignals) / sizeof(int); ++i) {
-    if (kEndingSignals[i] == signal) return ignored.by_index[i];
+  for (size_t i = 0; i < ignored.size(); ++i) {
+    if (kEndingSignals[i] == signal) return ignored[i];
   }
   return false;
 }

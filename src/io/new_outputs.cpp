@@ -64,7 +64,7 @@ void NewOutputs::keep() {
   sigset_t ending;
   sigset_t before;
   sigemptyset(&ending);
-  for (const int signal : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&ending, signal);
+  for (const int signal : kEndingSignals) sigaddset(&ending, signal);
   ::pthread_sigmask(SIG_BLOCK, &ending, &before);
   for (Output& output : outputs_) release(output, /*undo=*/false);
   outputs_.clear();

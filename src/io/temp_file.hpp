@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <csignal>
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -61,6 +62,9 @@ class TempFile {
 // other writer of `dest` can hold at the same time (FileLock), or it could remove a live writer's
 // file.
 int remove_stale_temp_files(const std::string& dest);
+
+// The signals that end glide after remove_unfinished_temp_files (src/cli/signals.cpp).
+inline constexpr int kEndingSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
 // Removes every TempFile's file not yet committed nor destroyed, and undoes every output
 // remembered by remember_undo: for a handler of a signal that ends the process (Ctrl-C, SIGTERM,
