@@ -190,8 +190,6 @@ TEST_CASE("glide inpaint keeps the mask's white part of the input", "[cli]") {
   CHECK(max_level_difference(out.narrow(0, 10, 6), input.narrow(0, 10, 6)) > 8);
 }
 
-namespace {}  // namespace
-
 TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors", "[cli]") {
   GLIDE_REQUIRE_GOLDEN(models, "models.json");
   const std::string goldens = *glide::test::goldens_dir();
@@ -281,6 +279,35 @@ TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors",
   CHECK(
       glide::test::file_text(dir.file("log.txt")).find("--upsample-factor applies to upsamplers") !=
       std::string::npos);
+}
+
+TEST_CASE("glide train goes on unguarded where the file system keeps no locks", "[cli]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  const std::string goldens = *glide::test::goldens_dir();
+  glide::test::ScratchDir dir("glide-cli-run");
+  const std::string config = model_flags(goldens, dir, "--model", "text2im")[3];
+  const std::string checkpoint = dir.file("run.safetensors");
+  // Without the lock, a temporary checkpoint may be another trainer's save in progress.
+  const std::string other_save = glide::test::write_file(checkpoint + ".tmp-a1B2c3", "saving");
+  // flock answers ENOLCK in the preloaded library, as on file systems that keep no locks.
+  const std::string no_locks = "LD_PRELOAD=" + quoted(GLIDE_TEST_NO_LOCKS) + " ";
+  REQUIRE(run_glide({"train", "--model-config", config, "--checkpoint", checkpoint, "--batch-size",
+                     "2", "--steps", "1"},
+                    dir, no_locks) == 0);
+  const std::string log = glide::test::file_text(dir.file("log.txt"));
+  INFO(log);
+  CHECK(log.find("keeps no locks: nothing stops another trainer") != std::string::npos);
+  CHECK(std::filesystem::exists(checkpoint));
+  CHECK(glide::test::file_text(other_save) == "saving");
+  CHECK_FALSE(std::filesystem::exists(checkpoint + ".lock"));
+  // With locks (no preload) the same run, resumed (and found complete), holds its lock and says
+  // nothing of it.
+  std::filesystem::remove(dir.file("log.txt"));
+  REQUIRE(run_glide({"train", "--model-config", config, "--checkpoint", checkpoint, "--batch-size",
+                     "2", "--steps", "1"},
+                    dir) == 0);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("keeps no locks") == std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(other_save));  // a lock holder clears stale saves
 }
 
 TEST_CASE("Ctrl-C saves the training checkpoint and ends glide by the signal", "[cli]") {

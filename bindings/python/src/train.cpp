@@ -140,6 +140,20 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
     training::Trainer trainer(
         options, training::make_dataset(dataset, images.value_or(""), options.model.image_size,
                                         dataset_seed));
+    if (!trainer.holds_checkpoint_lock()) {
+      py::gil_scoped_acquire gil;
+      const auto name = py::reinterpret_steal<py::object>(
+          PyUnicode_DecodeFSDefaultAndSize(checkpoint.data(), py::ssize_t(checkpoint.size())));
+      // Level 2: the warning points at the caller of glide.train. Under `-W error` it is the
+      // error, raised before any step is taken.
+      if (!name || PyErr_WarnFormat(PyExc_RuntimeWarning, 2,
+                                    "the file system of %R keeps no locks: nothing stops another "
+                                    "trainer on the same checkpoint, which would overwrite this "
+                                    "one's saves",
+                                    name.ptr()) != 0) {
+        throw py::error_already_set();
+      }
+    }
     // An error of the trainer itself (its checkpoint could not be written, say) propagates
     // instead of the Python error that stopped it.
     result = trainer.run(callback, &stop);

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -343,6 +346,40 @@ def test_ctrl_c_saves_the_checkpoint_and_raises(tmp_path: Path) -> None:
     assert not isinstance(info.value, glide.Cancelled)
     assert time.monotonic() - start < 30
     assert 1 <= _resume_point(checkpoint) < 100_000
+
+
+@pytest.mark.skipif("GLIDE_TEST_NO_LOCKS" not in os.environ,
+                    reason="GLIDE_TEST_NO_LOCKS (the build's libglide_test_no_locks.so) not set")
+def test_a_file_system_without_locks_is_warned_of(tmp_path: Path) -> None:
+    """flock answers ENOLCK in the preloaded library, as on some network and FUSE file systems:
+    training goes on, with a RuntimeWarning at the caller's line; under -W error it stops first."""
+    checkpoint = tmp_path / "run.ckpt.safetensors"
+    train = ("import json, sys, glide\n"
+             "options = json.loads(sys.argv[1])\n"
+             "train = lambda: glide.train(options.pop('config'), sys.argv[2], steps=1, **options)\n")
+    record = ("import warnings\n"
+              "with warnings.catch_warnings(record=True) as caught:\n"
+              "    warnings.simplefilter('always')\n"
+              "    train()\n"
+              "print(json.dumps([[w.category.__name__, str(w.message), w.filename]\n"
+              "                  for w in caught]))\n")
+    env = dict(os.environ, LD_PRELOAD=os.environ["GLIDE_TEST_NO_LOCKS"])
+    options = json.dumps(dict(FAST, config=TINY))
+    done = subprocess.run([sys.executable, "-c", train + record, options, str(checkpoint)],
+                          env=env, capture_output=True, text=True, timeout=300, check=True)
+    caught = json.loads(done.stdout)
+    assert [c[0] for c in caught] == ["RuntimeWarning"]
+    assert f"the file system of {str(checkpoint)!r} keeps no locks" in caught[0][1]
+    assert caught[0][2] == "<string>"  # the caller's line, not glide's
+    assert _resume_point(checkpoint) == 1
+
+    again = tmp_path / "again.ckpt.safetensors"
+    failed = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", train + "train()",
+                             options, str(again)], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert failed.returncode == 1, failed.stderr
+    assert "RuntimeWarning: the file system of" in failed.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.ckpt.safetensors"]
 
 
 def test_the_gil_is_released_while_training(tmp_path: Path) -> None:
