@@ -72,7 +72,7 @@ void NewOutputs::keep() {
 }
 
 NewOutputs::~NewOutputs() {
-  // Last write first, so that a file written twice ends with what it held before both.
+  // Last write first, as changes are undone; a file written twice has one entry (prepare).
   for (auto it = outputs_.rbegin(); it != outputs_.rend(); ++it) release(*it, /*undo=*/true);
 }
 
