@@ -23,7 +23,7 @@ sweep() {
 }
 
 # The model card's samples: six prompts at the reference's default sampling, three seeds.
-sheet shapes-samples.png -p "x" --vary "prompt=a red circle on a blue background;\
+sheet shapes-samples.png --vary "prompt=a red circle on a blue background;\
 a green triangle on a yellow background;a white square on a black background;\
 a yellow circle on a purple background;a blue square on a orange background;\
 a orange triangle on a green background" --vary seed=0,1,2

@@ -183,7 +183,8 @@ TEST_CASE("flags that the other parameters make pointless get a note", "[cli]") 
                                  "dynamic)"});
   CHECK(notes_of({"--dynamic-percentile", "0.9", "--thresholding", "dynamic"}).empty());
   CHECK(notes_of({"--upsampler-steps", "10", "--no-upsample"}) ==
-        std::vector<std::string>{"--upsampler-steps has no effect with --no-upsample"});
+        std::vector<std::string>{"--upsampler-steps has no effect: the upsampler does not run "
+                                 "(--no-upsample)"});
   CHECK(notes_of({"--negative-prompt", "blur", "--no-base-guided"}) ==
         std::vector<std::string>{"--negative-prompt has no effect: no stage is guided, and only "
                                  "guidance reads it"});
@@ -286,15 +287,41 @@ TEST_CASE("a sweep's cells: rows the first axis, columns the others, second axis
   CHECK_THAT(usage_error_of([&] { plan_sweep(start, {parse_vary("seed=1,x")}); }),
              Catch::Contains("--vary seed=1,x"));
 
-  // An upsampler axis needs a cell that upsamples.
+  // An axis needs a cell that reads it: an upsampler axis one that upsamples, a guidance axis a
+  // guided one.
   GenerationParams base_only = start;
   base_only.upsample = false;
   CHECK_THAT(
-      usage_error_of([&] { plan_sweep(base_only, {parse_vary("upsampler.guidance_scale=1,5")}); }),
-      Catch::Contains("no cell runs the upsampler"));
+      usage_error_of([&] { plan_sweep(base_only, {parse_vary("upsampler.sampler=ddim,ddpm")}); }),
+      Catch::Contains("--vary upsampler.sampler=ddim,ddpm would change nothing in any cell: the "
+                      "upsampler does not run (--no-upsample)"));
+  base_only.upsampler.guided = true;
   CHECK(plan_sweep(base_only,
                    {parse_vary("upsample=false,true"), parse_vary("upsampler.guidance_scale=1,5")})
             .cells.size() == 4);
+  // GLIDE's upsampler is unguided by default.
+  CHECK_THAT(
+      usage_error_of([&] { plan_sweep(start, {parse_vary("upsampler.guidance_scale=1,3")}); }),
+      Catch::Contains("the upsampler stage is unguided (add --upsampler-guided)"));
+  GenerationParams unguided = start;
+  unguided.base.guided = false;
+  CHECK_THAT(usage_error_of([&] { plan_sweep(unguided, {parse_vary("guidance_scale=1,3")}); }),
+             Catch::Contains("--vary guidance_scale=1,3 would change nothing in any cell: the base "
+                             "stage is unguided"));
+  CHECK_THAT(
+      usage_error_of([&] { plan_sweep(start, {parse_vary("dynamic_percentile=0.9,0.99")}); }),
+      Catch::Contains("thresholding is clip"));
+  CHECK_THAT(usage_error_of([&] { plan_sweep(unguided, {parse_vary("negative_prompt=a,b")}); }),
+             Catch::Contains("no stage is guided"));
+  // Read in some cells: allowed.
+  CHECK(
+      plan_sweep(unguided, {parse_vary("guidance_scale=1,3"), parse_vary("base.guided=false,true")})
+          .cells.size() == 4);
+  // An empty respacing would be every one of the model's steps: refused, as the flags refuse it.
+  CHECK_THAT(usage_error_of([] { parse_vary("steps=2,"); }),
+             Catch::Contains("--vary steps=2,: the value is empty"));
+  CHECK_THROWS_AS(parse_vary("upsampler.steps=fast27;"), UsageError);
+  CHECK(parse_vary("negative_prompt=,blur").values == std::vector<std::string>{"", "blur"});
 }
 
 TEST_CASE("CSV fields are quoted only when they need it", "[cli]") {
@@ -307,7 +334,23 @@ TEST_CASE("CSV fields are quoted only when they need it", "[cli]") {
   CHECK(csv_field("-0.5") == "-0.5");
   CHECK(csv_field("+cmd") == "'+cmd");
   CHECK(csv_line({"a", "b,c", ""}) == "a,\"b,c\",\n");
-  CHECK(sweep_csv_header().size() == 3 + param_fields().size() + 10);
+  const std::vector<std::string> header = sweep_csv_header();
+  CHECK(header.size() == 3 + param_fields().size() + 11);
+  CHECK(header.back() == "error");
+  // A cell that made no image: empty statistics, the reason last.
+  SweepCell cell;
+  image::ImageStats stats;
+  stats.contrast = 0.25;
+  const auto made = sweep_csv_row(4, cell, 1.5, &stats, 32, 16);
+  REQUIRE(made.size() == header.size());
+  CHECK(made[header.size() - 6] == "0.25");  // contrast
+  CHECK(made[header.size() - 3] == "32");    // width
+  CHECK(made.back().empty());
+  const auto failed = sweep_csv_row(4, cell, 1.5, nullptr, 32, 32, "came out as NaN");
+  REQUIRE(failed.size() == header.size());
+  for (size_t i = header.size() - 10; i < header.size() - 3; ++i) CHECK(failed[i].empty());
+  CHECK(failed[header.size() - 11] == "1.500");  // seconds
+  CHECK(failed.back() == "came out as NaN");
 }
 
 TEST_CASE("the labelled contact sheet's layout", "[cli]") {

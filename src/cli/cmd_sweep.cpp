@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "commands.hpp"
 #include "contact_sheet.hpp"
@@ -38,16 +39,16 @@ struct SweepOptions {
 std::string describe(const SweepPlan& plan, const SweepCell& cell) {
   std::string text;
   for (size_t i = 0; i < plan.axes.size(); ++i) {
-    text += fmt::format("{}{}={}", i ? " " : "", plan.axes[i].field->name, cell.values[i]);
+    text += fmt::format("{}{}={}", i ? " " : "", plan.axes[i].field->label, cell.values[i]);
   }
   return text;
 }
 
 SheetLabels sheet_labels(const SweepPlan& plan) {
   SheetLabels labels;
-  labels.title = "rows: " + plan.axes[0].field->name;
+  labels.title = "rows: " + plan.axes[0].field->label;
   for (size_t i = 1; i < plan.axes.size(); ++i) {
-    labels.title += (i == 1 ? "   columns: " : " x ") + plan.axes[i].field->name;
+    labels.title += (i == 1 ? "   columns: " : " x ") + plan.axes[i].field->label;
   }
   for (int64_t r = 0; r < plan.rows; ++r) {
     labels.rows.push_back(plan.cells[static_cast<size_t>(r * plan.columns)].values[0]);
@@ -57,6 +58,38 @@ SheetLabels sheet_labels(const SweepPlan& plan) {
     labels.columns.emplace_back(cell.values.begin() + 1, cell.values.end());
   }
   return labels;
+}
+
+// Notes for the flags the sweep makes pointless: one an axis replaces in every cell, or one that
+// no cell reads (the same rule as generate's notes, across all cells).
+void note_pointless_flags(const SweepOptions& o, const SweepPlan& plan) {
+  std::vector<std::string> axis_fields;
+  for (const SweepAxis& axis : plan.axes) axis_fields.push_back(axis.field->name);
+  std::vector<std::string> given = o.params->given_fields();
+  if (o.params->prompt_given()) given.emplace_back("prompts");
+  for (const std::string& field : given) {
+    for (const SweepAxis& axis : plan.axes) {
+      if (axis.field->name == field) {
+        fmt::print(stderr, "glide: note: {} has no effect: --vary {} sets it in every cell\n",
+                   o.params->flag_of(field), axis.spec);
+      }
+    }
+  }
+  std::vector<const GenerationParams*> cells;
+  for (const SweepCell& cell : plan.cells) cells.push_back(&cell.params);
+  for (const std::string& note : o.params->ineffective_flags(cells, axis_fields)) {
+    fmt::print(stderr, "glide: note: {}\n", note);
+  }
+}
+
+// A gray square crossed in red: the place of a cell that made no image.
+torch::Tensor failed_cell_image(int64_t size) {
+  torch::Tensor image = torch::full({size, size, 3}, 96, torch::kUInt8);
+  const torch::Tensor i = torch::arange(size);
+  const torch::Tensor red = torch::tensor({220, 30, 30}, torch::kUInt8);
+  image.index_put_({i, i}, red);
+  image.index_put_({i, size - 1 - i}, red);
+  return image;
 }
 
 void sweep(const SweepOptions& o) {
@@ -73,8 +106,8 @@ void sweep(const SweepOptions& o) {
   for (const std::string& spec : o.vary) axes.push_back(parse_vary(spec));
   const auto prompt_axis = std::find_if(
       axes.begin(), axes.end(), [](const SweepAxis& a) { return a.field->name == "prompts"; });
-  if (start.prompts.empty() && prompt_axis != axes.end()) {
-    start.prompts = {prompt_axis->values.front()};  // each cell sets its own; the sheet: cell 0's
+  if (prompt_axis != axes.end()) {
+    start.prompts = {prompt_axis->values.front()};  // each cell sets its own
   }
   if (start.prompts.empty()) {
     throw UsageError(
@@ -86,6 +119,7 @@ void sweep(const SweepOptions& o) {
   }
   start.batch_size = 1;
   const SweepPlan plan = plan_sweep(start, std::move(axes));
+  note_pointless_flags(o, plan);
 
   bool any_upsample = false;
   const auto check_cells = [&](int64_t base_steps, int64_t upsampler_steps) {
@@ -123,30 +157,62 @@ void sweep(const SweepOptions& o) {
   GuidedSampler sampler(base.stage, upsampler.stage);
   ProgressReporter progress(o.run.quiet);
   std::vector<torch::Tensor> images;
+  std::vector<int64_t> failed;
   std::string csv = csv_line(sweep_csv_header());
   const auto n = static_cast<int64_t>(plan.cells.size());
   for (int64_t i = 0; i < n; ++i) {
     const SweepCell& cell = plan.cells[static_cast<size_t>(i)];
-    progress.begin(fmt::format("cell {}/{} ", i + 1, n));
+    const std::string name = fmt::format("cell {}/{}", i + 1, n);
+    progress.begin(name + " ");
     const auto t0 = std::chrono::steady_clock::now();
-    const GenerationResult result = sampler.generate(cell.params, progress.callback());
+    std::optional<GenerationResult> result;
+    std::string error;
+    try {
+      result = sampler.generate(cell.params, progress.callback());
+    } catch (const Error& e) {
+      // The cells were validated before any work, so an invalid argument now is the sampling
+      // itself diverging (NaN or infinity at a huge temperature or guidance scale): a finding
+      // of the sweep, recorded in its place. Anything else ends the sweep, naming the cell.
+      if (e.status() != Status::invalid_argument) {
+        throw Error(e.status(), fmt::format("{} ({}): {}", name, describe(plan, cell), e.what()));
+      }
+      error = e.what();
+    }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const torch::Tensor image = (cell.params.upsample ? result.upsampled : result.base)[0];
+    const LoadedModel& last_stage = cell.params.upsample ? upsampler : base;
+    const torch::Tensor image =
+        result ? (cell.params.upsample ? result->upsampled : result->base)[0]
+               : failed_cell_image(last_stage.stage.model->config().image_size);
     images.push_back(image);
-    csv += csv_line(
-        sweep_csv_row(i, cell, seconds, image::image_stats(image), image.size(1), image.size(0)));
-    progress.note(
-        fmt::format("cell {}/{}: {} ({:.2f} s)", i + 1, n, describe(plan, cell), seconds));
+    const image::ImageStats stats = result ? image::image_stats(image) : image::ImageStats{};
+    csv += csv_line(sweep_csv_row(i, cell, seconds, result ? &stats : nullptr, image.size(1),
+                                  image.size(0), error));
+    if (result) {
+      progress.note(fmt::format("{}: {} ({:.2f} s)", name, describe(plan, cell), seconds));
+    } else {
+      failed.push_back(i);
+      progress.note(fmt::format("{}: {} made no image: {}", name, describe(plan, cell), error));
+    }
+  }
+  if (!failed.empty()) {
+    fmt::print(stderr,
+               "glide: note: {} of {} cells made no image (crossed out on the sheet; the CSV's "
+               "error column says why)\n",
+               failed.size(), n);
   }
 
-  ImageRecord record{"sweep", start, true, any_upsample, base.files};
+  // The first cell's parameters: `glide generate --from SHEET` makes its image again.
+  ImageRecord record{"sweep", plan.cells.front().params, true, any_upsample, base.files};
   for (const RecordedFile& f : upsampler.files) record.files.push_back(f);
   nlohmann::ordered_json axes_json = nlohmann::ordered_json::array();
   for (const SweepAxis& a : plan.axes) {
     axes_json.push_back({{"field", a.field->name}, {"values", a.values}});
   }
-  record.extra["sweep"] = {{"axes", axes_json}, {"rows", plan.rows}, {"columns", plan.columns}};
+  record.extra["sweep"] = {{"axes", axes_json},
+                           {"rows", plan.rows},
+                           {"columns", plan.columns},
+                           {"failed_cells", failed}};
   io::detail::NewOutputs written;  // the sheet and the CSV, or neither
   written.write(sheet_path, [&] {
     image::save_png(sheet_path, labelled_sheet(images, plan.columns, sheet_labels(plan)),

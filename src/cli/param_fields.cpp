@@ -155,6 +155,12 @@ std::string param_field_names() {
   return names;
 }
 
+bool is_empty_respacing(const ParamField& field, const std::string& text) {
+  const std::string suffix = ".respacing";
+  return text.empty() && field.name.size() > suffix.size() &&
+         field.name.compare(field.name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 std::string field_text(const ParamField& field, const GenerationParams& params) {
   return std::visit(
       Overloaded{

@@ -47,6 +47,14 @@ std::string field_text(const ParamField& field, const GenerationParams& params);
 // expected (the caller names the flag). A prompt sets the prompts to that one prompt.
 void set_field_text(const ParamField& field, GenerationParams& params, const std::string& text);
 
+// "" is the library's "every step" for a respacing, but typed on a command line (a flag or a
+// --vary value) it is far more often an unset shell variable or a stray separator than a wish
+// for 1000 steps: the command line refuses it, saying this.
+bool is_empty_respacing(const ParamField& field, const std::string& text);
+inline constexpr const char* kEmptyRespacingAdvice =
+    "the value is empty; give N, 'a,b,c', ddimN or fast27 (every step of a 1000-step model: "
+    "1000)";
+
 // All of `params` as JSON objects nested by stage, and back. params_from_json starts from
 // `start` and sets every field present; an unknown key or a value of the wrong type is
 // glide::Error(invalid_format) naming the key.

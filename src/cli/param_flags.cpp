@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "glide/pipeline/ineffective_settings.hpp"
+#include <algorithm>
+#include <optional>
+
 #include "glide/samplers/sampler.hpp"
 #include "usage_error.hpp"
 
@@ -152,14 +154,8 @@ GenerationParams ParamFlags::apply(GenerationParams params) const {
   for (const auto& flag : flags_) {
     if (flag->option->count() == 0) continue;
     const bool is_bool = std::holds_alternative<bool*>(flag->field->ref(params));
-    // "" is the library's "every step", but on a command line it is far more often an unset
-    // shell variable than a wish for 1000 steps.
-    if (flag->text.empty() && flag->field->name.size() > 10 &&
-        flag->field->name.compare(flag->field->name.size() - 10, 10, ".respacing") == 0) {
-      throw UsageError(
-          fmt::format("{}: the value is empty; give N, 'a,b,c', ddimN or fast27 "
-                      "(every step of a 1000-step model: 1000)",
-                      flag_of(flag->field->name)));
+    if (is_empty_respacing(*flag->field, flag->text)) {
+      throw UsageError(fmt::format("{}: {}", flag_of(flag->field->name), kEmptyRespacingAdvice));
     }
     try {
       set_field_text(*flag->field, params, is_bool ? (flag->on ? "true" : "false") : flag->text);
@@ -183,36 +179,56 @@ std::string ParamFlags::flag_of(const std::string& field) const {
   return field;
 }
 
-std::vector<std::string> ParamFlags::ineffective_flags(const GenerationParams& params) const {
+std::string ineffective_reason(const IneffectiveSetting& setting, const GenerationParams& params) {
+  const std::string stage = setting.field.substr(0, setting.field.find('.'));
+  switch (setting.reason) {
+    case IneffectiveSetting::Reason::no_stage_guided:
+      return "no stage is guided, and only guidance reads it";
+    case IneffectiveSetting::Reason::stage_not_run:
+      return "the upsampler does not run (--no-upsample)";
+    case IneffectiveSetting::Reason::stage_unguided:
+      return fmt::format("the {} stage is unguided (add --{}-guided)", stage, stage);
+    case IneffectiveSetting::Reason::thresholding_not_dynamic:
+      return fmt::format("the {} stage's thresholding is {} (add --{}-thresholding dynamic)", stage,
+                         (stage == "base" ? params.base : params.upsampler).thresholding, stage);
+  }
+  return "";
+}
+
+std::vector<std::string> ParamFlags::given_fields() const {
   std::vector<std::string> given;
   for (const auto& flag : flags_) {
     if (flag->option->count() > 0) given.push_back(flag->field->name);
   }
-  const bool upsampler_runs = set_.upsampler && (params.upsample || !set_.base);
+  return given;
+}
+
+std::vector<std::string> ParamFlags::ineffective_flags(
+    const std::vector<const GenerationParams*>& runs, const std::vector<std::string>& skip) const {
   std::vector<std::string> notes;
-  for (const IneffectiveSetting& s :
-       ineffective_settings(params, given, set_.base, upsampler_runs)) {
-    const std::string flag = flag_of(s.field);
-    const std::string stage = s.field.substr(0, s.field.find('.'));
-    switch (s.reason) {
-      case IneffectiveSetting::Reason::no_stage_guided:
-        notes.push_back(flag + " has no effect: no stage is guided, and only guidance reads it");
+  if (runs.empty()) return notes;
+  for (const std::string& field : given_fields()) {
+    if (std::find(skip.begin(), skip.end(), field) != skip.end()) continue;
+    std::optional<IneffectiveSetting> first;
+    bool in_every_run = true;
+    for (const GenerationParams* params : runs) {
+      const bool upsampler_runs = set_.upsampler && (params->upsample || !set_.base);
+      const auto found = ineffective_settings(*params, {field}, set_.base, upsampler_runs);
+      if (found.empty()) {
+        in_every_run = false;
         break;
-      case IneffectiveSetting::Reason::stage_not_run:
-        notes.push_back(flag + " has no effect with --no-upsample");
-        break;
-      case IneffectiveSetting::Reason::stage_unguided:
-        notes.push_back(fmt::format("{} has no effect: the {} stage is unguided (add --{}-guided)",
-                                    flag, stage, stage));
-        break;
-      case IneffectiveSetting::Reason::thresholding_not_dynamic:
-        notes.push_back(fmt::format(
-            "{} has no effect: the {} stage's thresholding is {} (add --{}-thresholding dynamic)",
-            flag, stage, (stage == "base" ? params.base : params.upsampler).thresholding, stage));
-        break;
+      }
+      if (!first) first = found.front();
+    }
+    if (in_every_run) {
+      notes.push_back(flag_of(field) + " has no effect: " + ineffective_reason(*first, *runs[0]));
     }
   }
   return notes;
+}
+
+std::vector<std::string> ParamFlags::ineffective_flags(const GenerationParams& params) const {
+  return ineffective_flags(std::vector<const GenerationParams*>{&params}, {});
 }
 
 void ParamFlags::note_ineffective_flags(const GenerationParams& params) const {

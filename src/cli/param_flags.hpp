@@ -10,6 +10,7 @@
 
 #include "glide/error.hpp"
 #include "glide/pipeline/generation_params.hpp"
+#include "glide/pipeline/ineffective_settings.hpp"
 #include "param_fields.hpp"
 
 namespace glide::cli {
@@ -51,6 +52,12 @@ class ParamFlags {
   // is unguided unless --upsampler-guided), a dynamic percentile without dynamic thresholding, an
   // upsampler flag with --no-upsample, a negative prompt that no guided stage reads.
   std::vector<std::string> ineffective_flags(const GenerationParams& params) const;
+  // The same for the flags that every one of `runs` (a sweep's cells) makes pointless, but those
+  // of the fields in `skip`.
+  std::vector<std::string> ineffective_flags(const std::vector<const GenerationParams*>& runs,
+                                             const std::vector<std::string>& skip) const;
+  // The fields of the flags given on the command line.
+  std::vector<std::string> given_fields() const;
   // Prints them on stderr as "glide: note: ...".
   void note_ineffective_flags(const GenerationParams& params) const;
 
@@ -70,5 +77,9 @@ class ParamFlags {
   std::vector<std::string> prompts_;
   CLI::Option* prompt_option_ = nullptr;
 };
+
+// Why `setting` has no effect, in the command line's words: "the base stage is unguided (add
+// --base-guided)".
+std::string ineffective_reason(const IneffectiveSetting& setting, const GenerationParams& params);
 
 }  // namespace glide::cli

@@ -39,27 +39,30 @@ std::vector<std::string> sweep_csv_header() {
   std::vector<std::string> h = {"cell", "row", "column"};
   for (const ParamField& f : param_fields()) h.push_back(f.name == "prompts" ? "prompt" : f.name);
   for (const char* s : {"seconds", "mean_r", "mean_g", "mean_b", "mean_luminance", "contrast",
-                        "saturation", "sharpness", "width", "height"}) {
+                        "saturation", "sharpness", "width", "height", "error"}) {
     h.emplace_back(s);
   }
   return h;
 }
 
 std::vector<std::string> sweep_csv_row(int64_t index, const SweepCell& cell, double seconds,
-                                       const image::ImageStats& stats, int64_t width,
-                                       int64_t height) {
+                                       const image::ImageStats* stats, int64_t width,
+                                       int64_t height, const std::string& error) {
   std::vector<std::string> r = {std::to_string(index), std::to_string(cell.row),
                                 std::to_string(cell.column)};
   for (const ParamField& f : param_fields()) r.push_back(field_text(f, cell.params));
-  const auto number = [](double v) { return fmt::format("{:.6g}", v); };
   r.push_back(fmt::format("{:.3f}", seconds));
-  for (double m : stats.mean_rgb) r.push_back(number(m));
-  r.push_back(number(stats.mean_luminance));
-  r.push_back(number(stats.contrast));
-  r.push_back(number(stats.saturation));
-  r.push_back(number(stats.sharpness));
+  const auto number = [&](double v) { return stats ? fmt::format("{:.6g}", v) : std::string(); };
+  const image::ImageStats none{};
+  const image::ImageStats& s = stats ? *stats : none;
+  for (double m : s.mean_rgb) r.push_back(number(m));
+  r.push_back(number(s.mean_luminance));
+  r.push_back(number(s.contrast));
+  r.push_back(number(s.saturation));
+  r.push_back(number(s.sharpness));
   r.push_back(std::to_string(width));
   r.push_back(std::to_string(height));
+  r.push_back(error);
   return r;
 }
 

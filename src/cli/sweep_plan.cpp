@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
+#include "param_flags.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {
@@ -63,6 +65,11 @@ SweepAxis parse_vary(const std::string& spec) {
     begin = end + 1;
   }
   if (list.empty()) throw UsageError(fmt::format("--vary {}: no values given", spec));
+  for (const std::string& value : axis.values) {
+    if (is_empty_respacing(*axis.field, value)) {
+      throw UsageError(fmt::format("--vary {}: {}", spec, kEmptyRespacingAdvice));
+    }
+  }
   return axis;
 }
 
@@ -111,15 +118,19 @@ SweepPlan plan_sweep(const GenerationParams& start, std::vector<SweepAxis> axes)
     for (size_t i = 0; i < axes.size(); ++i) set_axis_value(axes[i], cell.params, cell.values[i]);
     plan.cells.push_back(std::move(cell));
   }
-  // An upsampler axis when no cell upsamples (--no-upsample) would change nothing in any image.
-  const bool any_upsample = std::any_of(plan.cells.begin(), plan.cells.end(),
-                                        [](const SweepCell& c) { return c.params.upsample; });
+  // An axis that no cell reads (a guidance scale when no cell is guided, an upsampler setting
+  // when none upsamples) would only repeat one image.
   for (const SweepAxis& a : axes) {
-    if (a.field->stage == "upsampler" && !any_upsample) {
-      throw UsageError(
-          fmt::format("--vary {}: no cell runs the upsampler (--no-upsample), so "
-                      "this axis would change nothing",
-                      a.spec));
+    std::optional<IneffectiveSetting> pointless;
+    for (const SweepCell& cell : plan.cells) {
+      const auto found =
+          ineffective_settings(cell.params, {a.field->name}, true, cell.params.upsample);
+      pointless = found.empty() ? std::nullopt : std::optional(found.front());
+      if (!pointless) break;
+    }
+    if (pointless) {
+      throw UsageError(fmt::format("--vary {} would change nothing in any cell: {}", a.spec,
+                                   ineffective_reason(*pointless, plan.cells.back().params)));
     }
   }
   plan.axes = std::move(axes);

@@ -38,8 +38,9 @@ struct SweepPlan {
 // Rows are the first axis's values; columns the product of the other axes', the second axis
 // changing slowest. Every cell starts from `start` (so all share its seed unless seed is an
 // axis) and sets its axes' values. Throws UsageError for no axes or more than kMaxSweepAxes,
-// an axis named twice, batch_size as an axis, a value that does not parse, or more than
-// kMaxSweepCells cells.
+// an axis named twice, batch_size as an axis, a value that does not parse or is given twice,
+// more than kMaxSweepCells cells, or an axis that no cell reads (ineffective_settings: a
+// guidance scale where no cell is guided, an upsampler field where none upsamples).
 SweepPlan plan_sweep(const GenerationParams& start, std::vector<SweepAxis> axes);
 
 }  // namespace glide::cli

@@ -117,4 +117,37 @@ require("${out}" "1 to 3 --vary axes")
 if(EXISTS "${WORK_DIR}/bad.png")
   message(FATAL_ERROR "a refused sweep wrote bad.png")
 endif()
+# A cell whose sampling diverges (NaN at a huge temperature) is a finding, not the end of the
+# sweep: crossed out on the sheet, its reason in the CSV's error column, listed in the record.
+glide_run(ok out sweep -p "x" ${models} --base-steps 2 --no-upsample --vary temperature=1,1e300
+          -o "${WORK_DIR}/diverge.png")
+require("${out}" "cell 2/2: base.temperature=1e300 made no image: stage base: .*NaN or infinity")
+require("${out}" "1 of 2 cells made no image")
+file(STRINGS "${WORK_DIR}/diverge.csv" lines)
+list(GET lines 1 good)
+list(GET lines 2 bad)
+require("${good}" ",16,16,$")
+require("${bad}" ",,,,,,,,16,16,\"stage base: image 0 of the batch came out as NaN")
+glide_run(ok info info "${WORK_DIR}/diverge.png")
+require("${info}" "\"failed_cells\":\\[1\\]")
+
+# Flags an axis replaces, or that no cell reads, get a note; an axis no cell reads is refused.
+glide_run(ok out sweep -p "x" ${models} --base-steps 2 --no-upsample --guidance-scale 5
+          --upsampler-steps 3 --vary guidance_scale=1,3 -o "${WORK_DIR}/notes.png" --quiet)
+require("${out}" "note: --base-guidance-scale/--guidance-scale has no effect: --vary "
+                 "guidance_scale=1,3 sets it in every cell")
+require("${out}" "note: --upsampler-steps has no effect: the upsampler does not run")
+# The record holds the first cell's parameters: generate --from the sheet makes that cell.
+glide_run(ok info info "${WORK_DIR}/notes.png")
+require("${info}" "text: base.guidance_scale = 1\n")
+glide_run(2 out sweep -p "x" ${models} --base-steps 2 --no-base-guided --vary guidance_scale=1,3
+          -o "${WORK_DIR}/none.png")
+require("${out}" "--vary guidance_scale=1,3 would change nothing in any cell: the base stage is "
+                 "unguided")
+
+# A prompt axis replaces the prompts of --from, however many the image had.
+glide_run(ok out generate ${models} --no-upsample --base-steps 2 -p a -p b -n 2 --grid --quiet
+          -o "${WORK_DIR}/two.png")
+glide_run(ok out sweep --from "${WORK_DIR}/two.png" --vary prompt=x,y --quiet
+          -o "${WORK_DIR}/from-two.png")
 message("cli_sweep: all steps passed")
