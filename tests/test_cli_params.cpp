@@ -279,6 +279,10 @@ TEST_CASE("a sweep's cells: rows the first axis, columns the others, second axis
   // A value given twice, as the field reads it, would only repeat a row.
   CHECK_THAT(usage_error_of([&] { plan_sweep(start, {parse_vary("guidance_scale=2,3,2.0")}); }),
              Catch::Contains("--vary guidance_scale=2,3,2.0: 2 is listed twice"));
+  CHECK_THAT(usage_error_of([&] { plan_sweep(start, {parse_vary("guidance_scale=0,-0")}); }),
+             Catch::Contains("0 is listed twice"));
+  CHECK_THAT(usage_error_of([&] { plan_sweep(start, {parse_vary("guidance_scale=1,0x10")}); }),
+             Catch::Contains("0x10"));
   CHECK_THAT(usage_error_of([&] { plan_sweep(start, {parse_vary("base.steps=2,2,1")}); }),
              Catch::Contains("2 is listed twice; give each value once (a respacing of several "
                              "sections, such as 10,10,5, is one value when the values are "

@@ -3,7 +3,10 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -137,7 +140,10 @@ void sweep(const SweepOptions& o) {
   const std::string sheet_path = o.output.path.empty() ? "glide-sweep.png" : o.output.path;
   const std::string csv_path =
       o.csv.empty() ? std::filesystem::path(sheet_path).replace_extension(".csv").string() : o.csv;
-  refuse_existing({sheet_path, csv_path}, o.output.overwrite);
+  const bool csv_to_stdout = csv_path == "-";  // for a pipe; the sheet still goes to its file
+  refuse_existing(csv_to_stdout ? std::vector<std::string>{sheet_path}
+                                : std::vector<std::string>{sheet_path, csv_path},
+                  o.output.overwrite);
 
   const LoadedModel base = load_stage("model", o.models, DefaultModels::shipped, recorded);
   LoadedModel upsampler;
@@ -218,6 +224,17 @@ void sweep(const SweepOptions& o) {
     image::save_png(sheet_path, labelled_sheet(images, plan.columns, sheet_labels(plan)),
                     png_text(record), o.output.overwrite);
   });
+  if (csv_to_stdout) {
+    fmt::print("{}", csv);
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {  // the sheet is then undone too
+      throw Error(Status::io_error,
+                  fmt::format("cannot write the CSV to standard output: {}", std::strerror(errno)));
+    }
+    written.keep();
+    fmt::print(stderr, "wrote {} ({} rows x {} columns)\n", printable(sheet_path), plan.rows,
+               plan.columns);
+    return;
+  }
   written.write(csv_path, [&] { io::write_file(csv_path, csv, o.output.overwrite); });
   written.keep();
   fmt::print("wrote {} ({} rows x {} columns) and {}\n", printable(sheet_path), plan.rows,
@@ -240,7 +257,8 @@ void add_sweep_command(CLI::App& app) {
                   "hold commas. Give 1 to 3: rows are the first axis, columns the others")
       ->required()
       ->group("Sweep");
-  cmd->add_option("--csv", o->csv, "The CSV to write (default: the sheet's name with .csv)")
+  cmd->add_option("--csv", o->csv,
+                  "The CSV to write (default: the sheet's name with .csv; '-': standard output)")
       ->group("Sweep");
   cmd->add_option("--from", o->from,
                   "Start from the parameters (and model files) recorded in a PNG that glide "

@@ -20,10 +20,12 @@ namespace {
 double parse_double(const std::string& text) {
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) || *end != '\0') {
+  // strtod also reads hexadecimal ("0x10"), which no one means for a hyperparameter.
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) || *end != '\0' ||
+      text.find_first_of("xX") != std::string::npos) {
     expected("a number", text);
   }
-  return v;
+  return v == 0 ? 0.0 : v;  // -0 is 0: one value in records, CSVs and a sweep's distinct values
 }
 
 int64_t parse_int(const std::string& text) {

@@ -150,4 +150,11 @@ glide_run(ok out generate ${models} --no-upsample --base-steps 2 -p a -p b -n 2 
           -o "${WORK_DIR}/two.png")
 glide_run(ok out sweep --from "${WORK_DIR}/two.png" --vary prompt=x,y --quiet
           -o "${WORK_DIR}/from-two.png")
+# --csv - writes the CSV to standard output (for a pipe); the sheet still goes to its file.
+glide_run_stdout(ok csv_out all sweep -p "x" ${models} --base-steps 2 --no-upsample --quiet
+                 --vary seed=0,1 -o "${WORK_DIR}/piped.png" --csv -)
+require("${csv_out}" "^cell,row,column,prompt,.*,error\n0,0,0,x,.*\n1,1,0,x,")
+if(NOT EXISTS "${WORK_DIR}/piped.png" OR EXISTS "${WORK_DIR}/-")
+  message(FATAL_ERROR "--csv - should write piped.png and no file named -")
+endif()
 message("cli_sweep: all steps passed")
