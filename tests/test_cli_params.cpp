@@ -372,6 +372,19 @@ TEST_CASE("the labelled contact sheet's layout", "[cli]") {
   CHECK(sheet.narrow(0, 0, 12).min().item<int>() == 0);                    // column labels drawn
 }
 
+TEST_CASE("long labels are cut in the middle so that their ends stay apart", "[cli]") {
+  const std::string common = "a small red circle on a wide field of grass under the sky at ";
+  const std::vector<torch::Tensor> image = {torch::zeros({8, 8, 3}, torch::kUInt8)};
+  const auto sheet_for = [&](const std::string& label) {
+    return labelled_sheet(image, 1, SheetLabels{"", {label}, {}});
+  };
+  const torch::Tensor noon = sheet_for(common + "noon");
+  const torch::Tensor dusk = sheet_for(common + "dusk");
+  // 40 characters are drawn, not 64; the two labels differ only in their last word.
+  CHECK(noon.sizes() == sheet_for(std::string(40, 'a')).sizes());
+  CHECK_FALSE(torch::equal(noon, dusk));
+}
+
 TEST_CASE("PNG records carry every parameter and read back", "[cli]") {
   test::ScratchDir dir;
   ImageRecord record{"generate", image_params(unusual_params(), 1), true, false, {}};

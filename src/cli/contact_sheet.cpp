@@ -1,6 +1,7 @@
 #include "contact_sheet.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "glide/error.hpp"
 #include "glide/image/draw.hpp"
@@ -12,15 +13,17 @@ constexpr int64_t kPad = 4;
 constexpr size_t kMaxLabel = 40;
 const image::Rgb kBackground = {255, 255, 255};
 
-// At most kMaxLabel characters (UTF-8 sequences are one, as the font draws them).
+// At most kMaxLabel characters (UTF-8 sequences are one, as the font draws them), cut in the
+// middle: prompts on one axis often differ only at their ends ("... on a blue background").
 std::string shorten(const std::string& text) {
-  size_t characters = 0, cut = text.size();
+  std::vector<size_t> starts;  // where each character begins
   for (size_t i = 0; i < text.size(); ++i) {
-    if (!image::starts_character(text[i])) continue;
-    if (characters == kMaxLabel - 3) cut = i;
-    ++characters;
+    if (image::starts_character(text[i])) starts.push_back(i);
   }
-  return characters <= kMaxLabel ? text : text.substr(0, cut) + "...";
+  if (starts.size() <= kMaxLabel) return text;
+  const size_t head = (kMaxLabel - 3) / 2;
+  const size_t tail = kMaxLabel - 3 - head;
+  return text.substr(0, starts[head]) + "..." + text.substr(starts[starts.size() - tail]);
 }
 
 int64_t width_of(const std::string& text) {
