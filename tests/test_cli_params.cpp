@@ -183,14 +183,26 @@ TEST_CASE("flags that the other parameters make pointless get a note", "[cli]") 
                                  "dynamic)"});
   CHECK(notes_of({"--dynamic-percentile", "0.9", "--thresholding", "dynamic"}).empty());
   CHECK(notes_of({"--upsampler-steps", "10", "--no-upsample"}) ==
-        std::vector<std::string>{"--upsampler-steps has no effect: the upsampler does not run "
-                                 "(--no-upsample)"});
+        std::vector<std::string>{"--upsampler-steps has no effect: the upsampler does not run"});
   CHECK(notes_of({"--negative-prompt", "blur", "--no-base-guided"}) ==
         std::vector<std::string>{"--negative-prompt has no effect: no stage is guided, and only "
                                  "guidance reads it"});
   CHECK(notes_of({"--negative-prompt", "blur"}).empty());
   // Only flags given: the defaults' own unguided upsampler scale is nobody's mistake.
   CHECK(notes_of({"-p", "a cat"}).empty());
+
+  // Across several runs (a sweep's cells): a note only for a flag no run reads, with each reason.
+  ParsedFlags parsed({"--upsampler-guidance-scale", "4", "--dynamic-percentile", "0.9"});
+  GenerationParams upsampled = parsed.flags->apply({});
+  GenerationParams base_only = upsampled;
+  base_only.upsample = false;
+  base_only.base.thresholding = "dynamic";
+  CHECK(parsed.flags->ineffective_flags({&upsampled, &base_only}, {}) ==
+        std::vector<std::string>{"--upsampler-guidance-scale has no effect: the upsampler stage "
+                                 "is unguided (add --upsampler-guided), or the upsampler does not "
+                                 "run"});
+  CHECK(parsed.flags->ineffective_flags({&upsampled, &base_only}, {"upsampler.guidance_scale"})
+            .empty());
 }
 
 TEST_CASE("bad flag values and invalid parameters name the flag", "[cli]") {
@@ -298,7 +310,15 @@ TEST_CASE("a sweep's cells: rows the first axis, columns the others, second axis
   CHECK_THAT(
       usage_error_of([&] { plan_sweep(base_only, {parse_vary("upsampler.sampler=ddim,ddpm")}); }),
       Catch::Contains("--vary upsampler.sampler=ddim,ddpm would change nothing in any cell: the "
-                      "upsampler does not run (--no-upsample)"));
+                      "upsampler does not run"));
+  // Unread for different reasons in different cells: each reason is named.
+  CHECK_THAT(
+      usage_error_of([&] {
+        plan_sweep(start,
+                   {parse_vary("upsample=true,false"), parse_vary("upsampler.guidance_scale=1,3")});
+      }),
+      Catch::EndsWith("the upsampler stage is unguided (add --upsampler-guided), or the upsampler "
+                      "does not run"));
   base_only.upsampler.guided = true;
   CHECK(plan_sweep(base_only,
                    {parse_vary("upsample=false,true"), parse_vary("upsampler.guidance_scale=1,5")})

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "glide/image/png.hpp"
 #include "glide/io/files.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
+#include "glide/pipeline/non_finite_images.hpp"
 #include "image_output.hpp"
 #include "io/new_outputs.hpp"
 #include "model_files.hpp"
@@ -122,7 +124,6 @@ void sweep(const SweepOptions& o) {
   }
   start.batch_size = 1;
   const SweepPlan plan = plan_sweep(start, std::move(axes));
-  note_pointless_flags(o, plan);
 
   bool any_upsample = false;
   const auto check_cells = [&](int64_t base_steps, int64_t upsampler_steps) {
@@ -137,6 +138,7 @@ void sweep(const SweepOptions& o) {
     }
   };
   check_cells(0, 0);
+  note_pointless_flags(o, plan);
   const std::string sheet_path = o.output.path.empty() ? "glide-sweep.png" : o.output.path;
   const std::string csv_path =
       o.csv.empty() ? std::filesystem::path(sheet_path).replace_extension(".csv").string() : o.csv;
@@ -175,14 +177,12 @@ void sweep(const SweepOptions& o) {
     std::string error;
     try {
       result = sampler.generate(cell.params, progress.callback());
-    } catch (const Error& e) {
-      // The cells were validated before any work, so an invalid argument now is the sampling
-      // itself diverging (NaN or infinity at a huge temperature or guidance scale): a finding
-      // of the sweep, recorded in its place. Anything else ends the sweep, naming the cell.
-      if (e.status() != Status::invalid_argument) {
-        throw Error(e.status(), fmt::format("{} ({}): {}", name, describe(plan, cell), e.what()));
-      }
+    } catch (const NonFiniteImages& e) {
+      // The sampling diverged (a huge temperature or guidance scale): a finding of the sweep,
+      // recorded in the cell's place.
       error = e.what();
+    } catch (const Error& e) {
+      throw Error(e.status(), fmt::format("{} ({}): {}", name, describe(plan, cell), e.what()));
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -225,6 +225,9 @@ void sweep(const SweepOptions& o) {
                     png_text(record), o.output.overwrite);
   });
   if (csv_to_stdout) {
+    // A reader that goes away early is a failed write (EPIPE) to undo the sheet for, not a
+    // SIGPIPE that would end glide with the sheet left behind.
+    std::signal(SIGPIPE, SIG_IGN);
     fmt::print("{}", csv);
     if (std::fflush(stdout) != 0 || std::ferror(stdout)) {  // the sheet is then undone too
       throw Error(Status::io_error,

@@ -184,8 +184,7 @@ std::string ineffective_reason(const IneffectiveSetting& setting, const Generati
   switch (setting.reason) {
     case IneffectiveSetting::Reason::no_stage_guided:
       return "no stage is guided, and only guidance reads it";
-    case IneffectiveSetting::Reason::stage_not_run:
-      return "the upsampler does not run (--no-upsample)";
+    case IneffectiveSetting::Reason::stage_not_run: return "the upsampler does not run";
     case IneffectiveSetting::Reason::stage_unguided:
       return fmt::format("the {} stage is unguided (add --{}-guided)", stage, stage);
     case IneffectiveSetting::Reason::thresholding_not_dynamic:
@@ -203,25 +202,30 @@ std::vector<std::string> ParamFlags::given_fields() const {
   return given;
 }
 
+std::optional<std::string> unread_in_every_run(const std::string& field,
+                                               const std::vector<const GenerationParams*>& runs,
+                                               bool base_stage, bool upsampler_stage) {
+  std::vector<std::string> reasons;
+  for (const GenerationParams* params : runs) {
+    const bool upsampler_runs = upsampler_stage && (params->upsample || !base_stage);
+    const auto found = ineffective_settings(*params, {field}, base_stage, upsampler_runs);
+    if (found.empty()) return std::nullopt;
+    std::string reason = ineffective_reason(found.front(), *params);
+    if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) {
+      reasons.push_back(std::move(reason));
+    }
+  }
+  if (reasons.empty()) return std::nullopt;
+  return fmt::format("{}", fmt::join(reasons, ", or "));
+}
+
 std::vector<std::string> ParamFlags::ineffective_flags(
     const std::vector<const GenerationParams*>& runs, const std::vector<std::string>& skip) const {
   std::vector<std::string> notes;
-  if (runs.empty()) return notes;
   for (const std::string& field : given_fields()) {
     if (std::find(skip.begin(), skip.end(), field) != skip.end()) continue;
-    std::optional<IneffectiveSetting> first;
-    bool in_every_run = true;
-    for (const GenerationParams* params : runs) {
-      const bool upsampler_runs = set_.upsampler && (params->upsample || !set_.base);
-      const auto found = ineffective_settings(*params, {field}, set_.base, upsampler_runs);
-      if (found.empty()) {
-        in_every_run = false;
-        break;
-      }
-      if (!first) first = found.front();
-    }
-    if (in_every_run) {
-      notes.push_back(flag_of(field) + " has no effect: " + ineffective_reason(*first, *runs[0]));
+    if (const auto why = unread_in_every_run(field, runs, set_.base, set_.upsampler)) {
+      notes.push_back(flag_of(field) + " has no effect: " + *why);
     }
   }
   return notes;

@@ -5,6 +5,7 @@
 // command line are applied, over the defaults or over parameters reloaded with --from.
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,5 +82,12 @@ class ParamFlags {
 // Why `setting` has no effect, in the command line's words: "the base stage is unguided (add
 // --base-guided)".
 std::string ineffective_reason(const IneffectiveSetting& setting, const GenerationParams& params);
+
+// Why `field` has no effect in every one of `runs` (a sweep's cells): their distinct reasons,
+// joined by ", or "; nullopt when some run reads it. The upsampler runs where `upsampler_stage`
+// and the run upsamples, or where there is no `base_stage` (glide upsample).
+std::optional<std::string> unread_in_every_run(const std::string& field,
+                                               const std::vector<const GenerationParams*>& runs,
+                                               bool base_stage, bool upsampler_stage);
 
 }  // namespace glide::cli

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <optional>
 
 #include "param_flags.hpp"
 #include "usage_error.hpp"
@@ -120,17 +119,11 @@ SweepPlan plan_sweep(const GenerationParams& start, std::vector<SweepAxis> axes)
   }
   // An axis that no cell reads (a guidance scale when no cell is guided, an upsampler setting
   // when none upsamples) would only repeat one image.
+  std::vector<const GenerationParams*> cell_params;
+  for (const SweepCell& cell : plan.cells) cell_params.push_back(&cell.params);
   for (const SweepAxis& a : axes) {
-    std::optional<IneffectiveSetting> pointless;
-    for (const SweepCell& cell : plan.cells) {
-      const auto found =
-          ineffective_settings(cell.params, {a.field->name}, true, cell.params.upsample);
-      pointless = found.empty() ? std::nullopt : std::optional(found.front());
-      if (!pointless) break;
-    }
-    if (pointless) {
-      throw UsageError(fmt::format("--vary {} would change nothing in any cell: {}", a.spec,
-                                   ineffective_reason(*pointless, plan.cells.back().params)));
+    if (const auto why = unread_in_every_run(a.field->name, cell_params, true, true)) {
+      throw UsageError(fmt::format("--vary {} would change nothing in any cell: {}", a.spec, *why));
     }
   }
   plan.axes = std::move(axes);

@@ -14,6 +14,7 @@
 #include "glide/io/checkpoint.hpp"
 #include "glide/models/bound_network.hpp"
 #include "glide/models/network_call.hpp"
+#include "glide/pipeline/non_finite_images.hpp"
 #include "glide/samplers/sampler.hpp"
 #include "glide/tokenizer.hpp"
 #include "pipeline/out_of_memory.hpp"
@@ -87,14 +88,13 @@ void require_finite(const torch::Tensor& images, const StageRun& run) {
   }
   if (bad.empty()) return;
   const StageParams& p = run.params;
-  throw Error(Status::invalid_argument,
-              fmt::format("stage {}: image {} of the batch came out as NaN or infinity, not an "
-                          "image (temperature {}, guidance_scale {}, thresholding {}): lower the "
-                          "temperature or guidance scale, threshold with \"clip\", or check "
-                          "that the model's weights are finite",
-                          run.name, fmt::join(bad, ", "), p.temperature,
-                          p.guided ? fmt::format("{}", p.guidance_scale) : std::string("off"),
-                          p.thresholding));
+  throw NonFiniteImages(fmt::format(
+      "stage {}: image {} of the batch came out as NaN or infinity, not an "
+      "image (temperature {}, guidance_scale {}, thresholding {}): lower the "
+      "temperature or guidance scale, threshold with \"clip\", or check "
+      "that the model's weights are finite",
+      run.name, fmt::join(bad, ", "), p.temperature,
+      p.guided ? fmt::format("{}", p.guidance_scale) : std::string("off"), p.thresholding));
 }
 
 torch::Tensor run_stage_unguarded(const StageRun& run, NoiseSource& noise,

@@ -1,7 +1,7 @@
 # Script mode (cmake -P) for the cli_sweep test: `glide sweep` on the golden tiny models.
 cmake_minimum_required(VERSION 3.18)  # the project's policies (CMP0007 keeps empty CSV fields)
 include("${CMAKE_CURRENT_LIST_DIR}/run_cli_helpers.cmake")
-require_goldens(have model_text2im.pt model_superres.pt models.json)
+require_goldens(have model_text2im.pt model_superres.pt model_inpaint.pt models.json)
 if(NOT have)
   return()
 endif()
@@ -130,6 +130,24 @@ require("${good}" ",16,16,$")
 require("${bad}" ",,,,,,,,16,16,\"stage base: image 0 of the batch came out as NaN")
 glide_run(ok info info "${WORK_DIR}/diverge.png")
 require("${info}" "\"failed_cells\":\\[1\\]")
+
+# Divergence in an upsampling cell's base stage: its place is the upsampler's size.
+glide_run(ok out sweep -p "x" ${models} --base-steps 2 --upsampler-steps 2 --vary upsample=false,true
+          --vary temperature=1e300 -o "${WORK_DIR}/diverge-up.png" --quiet)
+file(STRINGS "${WORK_DIR}/diverge-up.csv" lines)
+list(GET lines 1 small)
+list(GET lines 2 large)
+require("${small}" ",,,,,,,,16,16,\"stage base: ")
+require("${large}" ",,,,,,,,32,32,\"stage base: ")
+# Any other error in a cell ends the sweep, naming the cell: here an inpainting model, which
+# text-to-image sampling cannot use.
+golden_config(inpaint_config inpaint)
+glide_run(1 out sweep -p "x" --model "${GOLDENS}/model_inpaint.pt" --model-config "${inpaint_config}"
+          --no-upsample --base-steps 2 --vary seed=1,2 -o "${WORK_DIR}/inpaint.png")
+require("${out}" "cell 1/2 \\(seed=1\\): ")
+if(EXISTS "${WORK_DIR}/inpaint.png")
+  message(FATAL_ERROR "a failed sweep wrote inpaint.png")
+endif()
 
 # Flags an axis replaces, or that no cell reads, get a note; an axis no cell reads is refused.
 glide_run(ok out sweep -p "x" ${models} --base-steps 2 --no-upsample --guidance-scale 5
