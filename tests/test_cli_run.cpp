@@ -291,9 +291,10 @@ TEST_CASE("glide train goes on unguarded where the file system keeps no locks", 
   const std::string other_save = glide::test::write_file(checkpoint + ".tmp-a1B2c3", "saving");
   // flock answers ENOLCK in the preloaded library, as on file systems that keep no locks.
   const std::string no_locks = "LD_PRELOAD=" + quoted(GLIDE_TEST_NO_LOCKS) + " ";
-  REQUIRE(run_glide({"train", "--model-config", config, "--checkpoint", checkpoint, "--batch-size",
-                     "2", "--steps", "1"},
-                    dir, no_locks) == 0);
+  const std::vector<std::string> train = {"train",    "--model-config", config, "--checkpoint",
+                                          checkpoint, "--batch-size",   "2",    "--steps",
+                                          "1"};
+  REQUIRE(run_glide(train, dir, no_locks) == 0);
   const std::string log = glide::test::file_text(dir.file("log.txt"));
   INFO(log);
   CHECK(log.find("keeps no locks: nothing stops another trainer") != std::string::npos);
@@ -303,9 +304,7 @@ TEST_CASE("glide train goes on unguarded where the file system keeps no locks", 
   // With locks (no preload) the same run, resumed (and found complete), holds its lock and says
   // nothing of it.
   std::filesystem::remove(dir.file("log.txt"));
-  REQUIRE(run_glide({"train", "--model-config", config, "--checkpoint", checkpoint, "--batch-size",
-                     "2", "--steps", "1"},
-                    dir) == 0);
+  REQUIRE(run_glide(train, dir) == 0);
   CHECK(glide::test::file_text(dir.file("log.txt")).find("keeps no locks") == std::string::npos);
   CHECK_FALSE(std::filesystem::exists(other_save));  // a lock holder clears stale saves
 }

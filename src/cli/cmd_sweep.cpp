@@ -80,9 +80,8 @@ void note_pointless_flags(const SweepOptions& o, const SweepPlan& plan) {
       }
     }
   }
-  std::vector<const GenerationParams*> cells;
-  for (const SweepCell& cell : plan.cells) cells.push_back(&cell.params);
-  for (const std::string& note : o.params->ineffective_flags(cells, axis_fields)) {
+  for (const std::string& note :
+       o.params->ineffective_flags(cell_params(plan.cells), axis_fields)) {
     fmt::print(stderr, "glide: note: {}\n", note);
   }
 }

@@ -72,6 +72,13 @@ SweepAxis parse_vary(const std::string& spec) {
   return axis;
 }
 
+std::vector<const GenerationParams*> cell_params(const std::vector<SweepCell>& cells) {
+  std::vector<const GenerationParams*> params;
+  params.reserve(cells.size());
+  for (const SweepCell& cell : cells) params.push_back(&cell.params);
+  return params;
+}
+
 SweepPlan plan_sweep(const GenerationParams& start, std::vector<SweepAxis> axes) {
   if (axes.empty() || axes.size() > kMaxSweepAxes) {
     throw UsageError(
@@ -119,10 +126,9 @@ SweepPlan plan_sweep(const GenerationParams& start, std::vector<SweepAxis> axes)
   }
   // An axis that no cell reads (a guidance scale when no cell is guided, an upsampler setting
   // when none upsamples) would only repeat one image.
-  std::vector<const GenerationParams*> cell_params;
-  for (const SweepCell& cell : plan.cells) cell_params.push_back(&cell.params);
+  const std::vector<const GenerationParams*> runs = cell_params(plan.cells);
   for (const SweepAxis& a : axes) {
-    if (const auto why = unread_in_every_run(a.field->name, cell_params, true, true)) {
+    if (const auto why = unread_in_every_run(a.field->name, runs, true, true)) {
       throw UsageError(fmt::format("--vary {} would change nothing in any cell: {}", a.spec, *why));
     }
   }

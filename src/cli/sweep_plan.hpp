@@ -35,6 +35,9 @@ struct SweepPlan {
   std::vector<SweepCell> cells;  // row by row
 };
 
+// Each cell's parameters, in cell order (what ineffective-setting checks take).
+std::vector<const GenerationParams*> cell_params(const std::vector<SweepCell>& cells);
+
 // Rows are the first axis's values; columns the product of the other axes', the second axis
 // changing slowest. Every cell starts from `start` (so all share its seed unless seed is an
 // axis) and sets its axes' values. Throws UsageError for no axes or more than kMaxSweepAxes,
