@@ -300,6 +300,14 @@ TEST_CASE("a sweep's cells: rows the first axis, columns the others, second axis
                              "sections, such as 10,10,5, is one value when the values are "
                              "separated by ';')"));
   CHECK(plan_sweep(start, {parse_vary("base.steps=2,2,1;3")}).cells.size() == 2);
+  // Respacings are compared as the timesteps they keep, not as text.
+  CHECK_THAT(usage_error_of([&] { plan_sweep(start, {parse_vary("base.steps=2;02")}); }),
+             Catch::Contains("--vary base.steps=2;02: 2 and 02 are the same value"));
+  CHECK_THAT(usage_error_of([&] { plan_sweep(start, {parse_vary("base.steps=ddim5;ddim 5")}); }),
+             Catch::Contains("ddim5 and ddim 5 are the same value"));
+  CHECK(plan_sweep(start, {parse_vary("base.steps=5;ddim5;fast27;10,10,3,2,2")}).cells.size() == 4);
+  CHECK_THAT(usage_error_of([&] { plan_sweep(start, {parse_vary("base.steps=2;x")}); }),
+             Catch::Contains("--vary base.steps=2;x: timestep respacing 'x'"));
   CHECK_THAT(usage_error_of([&] { plan_sweep(start, {parse_vary("seed=1,x")}); }),
              Catch::Contains("--vary seed=1,x"));
 

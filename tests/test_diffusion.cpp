@@ -120,6 +120,22 @@ TEST_CASE("respacing counts read as Python's int() reads them; bad ones are name
   CHECK(long_message.size() < 400);
 }
 
+TEST_CASE("a respacing's canonical spelling keeps the same timesteps", "[diffusion]") {
+  for (const std::string spec : {"02,010", " 7 ", "ddim 050", "ddim50", "fast27", "0,5", ""}) {
+    INFO("spec '" << spec << "'");
+    const std::string canonical = glide::canonical_respacing(spec);
+    CHECK(glide::space_timesteps(1000, canonical) == glide::space_timesteps(1000, spec));
+    CHECK(glide::canonical_respacing(canonical) == canonical);
+  }
+  CHECK(glide::canonical_respacing("02,010") == "2,10");
+  CHECK(glide::canonical_respacing("ddim 050") == "ddim50");
+  // Different timesteps, different spellings: fast27 swaps its last step.
+  CHECK(glide::canonical_respacing("fast27") != glide::canonical_respacing("10,10,3,2,2"));
+  CHECK(glide::canonical_respacing("50") != glide::canonical_respacing("ddim50"));
+  CHECK_THROWS_AS(glide::canonical_respacing("1,x"), glide::Error);
+  CHECK_THROWS_AS(glide::canonical_respacing("0,0"), glide::Error);
+}
+
 TEST_CASE("respaced processes match the reference's betas and timestep maps",
           "[diffusion][parity]") {
   GLIDE_REQUIRE_GOLDEN(path, "schedules.json");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "glide/diffusion/schedule.hpp"
 #include "param_flags.hpp"
 #include "usage_error.hpp"
 
@@ -20,22 +21,35 @@ void set_axis_value(const SweepAxis& axis, GenerationParams& params, const std::
 }
 
 // A value given twice would make two identical rows or columns: surely a typo. Values are
-// compared as the field reads them, so "2" and "2.0" are one guidance scale.
+// compared as the field reads them, so "2" and "2.0" are one guidance scale and "2" and "02"
+// one respacing.
 void require_distinct_values(const SweepAxis& axis, const GenerationParams& start) {
-  std::vector<std::string> seen;
+  const bool respacing = axis.field->name.find("respacing") != std::string::npos;
+  std::vector<std::string> seen;  // each value's text as the field reads it
+  std::vector<std::string> keys;  // what makes two values one: the respacing's canonical form
   for (const std::string& value : axis.values) {
     GenerationParams params = start;
     set_axis_value(axis, params, value);
     std::string text = field_text(*axis.field, params);
-    if (std::find(seen.begin(), seen.end(), text) != seen.end()) {
-      const bool respacing = axis.field->name.find("respacing") != std::string::npos;
+    std::string key = text;
+    try {
+      if (respacing) key = canonical_respacing(text);
+    } catch (const Error& e) {
+      throw UsageError(fmt::format("--vary {}: {}", axis.spec, e.what()));
+    }
+    const auto same = std::find(keys.begin(), keys.end(), key);
+    if (same != keys.end()) {
+      const std::string& first = seen[static_cast<size_t>(same - keys.begin())];
       throw UsageError(fmt::format(
-          "--vary {}: {} is listed twice; give each value once{}", axis.spec, text,
+          "--vary {}: {}; give each value once{}", axis.spec,
+          first == text ? fmt::format("{} is listed twice", text)
+                        : fmt::format("{} and {} are the same value", first, text),
           respacing ? " (a respacing of several sections, such as 10,10,5, is one value when "
                       "the values are separated by ';')"
                     : ""));
     }
     seen.push_back(std::move(text));
+    keys.push_back(std::move(key));
   }
 }
 

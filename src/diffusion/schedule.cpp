@@ -271,4 +271,16 @@ void check_respacing(const std::string& spec) {
   }
 }
 
+std::string canonical_respacing(const std::string& spec) {
+  check_respacing(spec);
+  const Respacing parsed = parse_respacing(spec);
+  switch (parsed.kind) {
+    case Respacing::every: return "";
+    case Respacing::ddim: return fmt::format("ddim{}", parsed.ddim_steps);
+    case Respacing::fast27: return "fast27";
+    case Respacing::sections: break;
+  }
+  return fmt::format("{}", fmt::join(parsed.counts, ","));
+}
+
 }  // namespace glide

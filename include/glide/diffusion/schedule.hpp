@@ -40,4 +40,8 @@ std::vector<int64_t> space_timesteps(int64_t num_timesteps,
 // count is known.
 void check_respacing(const std::string& spec);
 
+// One spelling for each respacing: "02,10" → "2,10", "ddim050" → "ddim50"; two specs keep the
+// same timesteps of any process when their canonical forms are equal. Throws as check_respacing.
+std::string canonical_respacing(const std::string& spec);
+
 }  // namespace glide
