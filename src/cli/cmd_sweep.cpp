@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -124,14 +125,28 @@ void sweep(const SweepOptions& o) {
   start.batch_size = 1;
   const SweepPlan plan = plan_sweep(start, std::move(axes));
 
+  std::map<std::string, std::string> axis_of_field;  // errors about an axis's field name it
+  for (const SweepAxis& axis : plan.axes) axis_of_field[axis.field->name] = "--vary " + axis.spec;
   bool any_upsample = false;
   const auto check_cells = [&](int64_t base_steps, int64_t upsampler_steps) {
+    const auto error_of = [&](const SweepCell& cell) -> std::optional<std::string> {
+      try {
+        o.params->validate(cell.params, base_steps, cell.params.upsample ? upsampler_steps : 0,
+                           axis_of_field);
+      } catch (const UsageError& e) {
+        return std::string(e.what());
+      }
+      return std::nullopt;
+    };
     for (size_t i = 0; i < plan.cells.size(); ++i) {
       const SweepCell& cell = plan.cells[i];
-      try {
-        o.params->validate(cell.params, base_steps, cell.params.upsample ? upsampler_steps : 0);
-      } catch (const UsageError& e) {
-        throw UsageError(fmt::format("cell {} ({}): {}", i + 1, describe(plan, cell), e.what()));
+      if (const auto error = error_of(cell)) {
+        // A flag that no cell can use is the flag's fault, not a cell's.
+        const bool every_cell =
+            std::all_of(plan.cells.begin(), plan.cells.end(),
+                        [&](const SweepCell& c) { return error_of(c) == error; });
+        if (every_cell) throw UsageError(*error);
+        throw UsageError(fmt::format("cell {} ({}): {}", i + 1, describe(plan, cell), *error));
       }
       any_upsample = any_upsample || cell.params.upsample;
     }

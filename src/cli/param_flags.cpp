@@ -241,7 +241,8 @@ void ParamFlags::note_ineffective_flags(const GenerationParams& params) const {
   }
 }
 
-void ParamFlags::rethrow_naming_flag(const Error& e) const {
+void ParamFlags::rethrow_naming_flag(
+    const Error& e, const std::map<std::string, std::string>& set_elsewhere) const {
   const std::string message = e.what();
   // validate() starts its messages with the field's name: "base.eta is ...", "prompts[1] ...".
   const ParamField* best = nullptr;
@@ -250,18 +251,22 @@ void ParamFlags::rethrow_naming_flag(const Error& e) const {
     const char next = message[f.name.size()];
     if ((next == ' ' || next == '[') && (!best || f.name.size() > best->name.size())) best = &f;
   }
-  throw UsageError(best ? fmt::format("{}: {}", flag_of(best->name), message) : message);
+  if (!best) throw UsageError(message);
+  const auto source = set_elsewhere.find(best->name);
+  throw UsageError(fmt::format(
+      "{}: {}", source != set_elsewhere.end() ? source->second : flag_of(best->name), message));
 }
 
 void ParamFlags::validate(const GenerationParams& params, int64_t base_steps,
-                          int64_t upsampler_steps) const {
+                          int64_t upsampler_steps,
+                          const std::map<std::string, std::string>& set_elsewhere) const {
   try {
     params.validate();
     if (base_steps > 0) params.base.validate("base", base_steps);
     if (upsampler_steps > 0) params.upsampler.validate("upsampler", upsampler_steps);
   } catch (const Error& e) {
     if (e.status() != Status::invalid_argument) throw;
-    rethrow_naming_flag(e);
+    rethrow_naming_flag(e, set_elsewhere);
   }
 }
 

@@ -4,6 +4,7 @@
 // and sweep. Every flag maps onto one field (param_fields.hpp); only the flags given on the
 // command line are applied, over the defaults or over parameters reloaded with --from.
 #include <CLI/CLI.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,9 +41,10 @@ class ParamFlags {
   std::string first_given() const;
 
   // GenerationParams::validate(), and each stage's respacing against its model's process length
-  // when given (> 0). Errors become UsageError naming the flag of the field at fault.
-  void validate(const GenerationParams& params, int64_t base_steps = 0,
-                int64_t upsampler_steps = 0) const;
+  // when given (> 0). Errors become UsageError naming the flag of the field at fault, or, for a
+  // field in `set_elsewhere` (field name → what set it, such as a sweep's "--vary X=..."), that.
+  void validate(const GenerationParams& params, int64_t base_steps = 0, int64_t upsampler_steps = 0,
+                const std::map<std::string, std::string>& set_elsewhere = {}) const;
 
   // The flag names of a field ("--base-guidance-scale/--guidance-scale"), or its name when it
   // has no flag here.
@@ -71,7 +73,8 @@ class ParamFlags {
   };
   void add(CLI::App* cmd, const std::string& field, const std::string& names,
            const std::string& help, const GenerationParams& defaults);
-  [[noreturn]] void rethrow_naming_flag(const Error& e) const;
+  [[noreturn]] void rethrow_naming_flag(
+      const Error& e, const std::map<std::string, std::string>& set_elsewhere) const;
 
   FlagSet set_;
   std::vector<std::unique_ptr<Flag>> flags_;  // stable addresses: CLI11 writes into them

@@ -110,7 +110,14 @@ require("${first}" ",\"2,2\",")
 glide_run(2 out sweep -p "x" ${models} --vary guidance=1,2 -o "${WORK_DIR}/bad.png")
 require("${out}" "--vary guidance=1,2: unknown parameter \"guidance\"")
 glide_run(2 out sweep -p "x" ${models} --vary guidance_scale=-1,2 -o "${WORK_DIR}/bad.png")
-require("${out}" "cell 1 \\(base.guidance_scale=-1\\): --base-guidance-scale")
+require("${out}" "cell 1 \\(base.guidance_scale=-1\\): --vary guidance_scale=-1,2: base.guidance_scale is -1")
+# A flag no cell can use is named alone; one that only some cells cannot use, with the cell.
+glide_run(2 out sweep -p "x" ${models} --vary guidance_scale=1,2 --base-sampler bogus
+          -o "${WORK_DIR}/bad.png")
+require("${out}" "error: --base-sampler: base.sampler is \"bogus\"")
+glide_run(2 out sweep -p "x" ${models} --vary base.sampler=ddim,ddpm --base-eta 0.5
+          -o "${WORK_DIR}/bad.png")
+require("${out}" "cell 2 \\(base.sampler=ddpm\\): --base-eta: base.eta is 0.5")
 glide_run(2 out sweep -p "x" ${models} --vary seed=1 --vary eta=0 --vary temperature=1
           --vary sampler=ddim -o "${WORK_DIR}/bad.png")
 require("${out}" "1 to 3 --vary axes")
