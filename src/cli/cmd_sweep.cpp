@@ -248,8 +248,10 @@ void sweep(const SweepOptions& o) {
                   fmt::format("cannot write the CSV to standard output: {}", std::strerror(errno)));
     }
     written.keep();
-    fmt::print(stderr, "wrote {} ({} rows x {} columns)\n", printable(sheet_path), plan.rows,
-               plan.columns);
+    if (!o.run.quiet) {  // stdout holds the CSV, so this report goes to stderr, which -q silences
+      fmt::print(stderr, "wrote {} ({} rows x {} columns)\n", printable(sheet_path), plan.rows,
+                 plan.columns);
+    }
     return;
   }
   written.write(csv_path, [&] { io::write_file(csv_path, csv, o.output.overwrite); });

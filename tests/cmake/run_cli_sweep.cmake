@@ -179,6 +179,10 @@ glide_run(ok out sweep --from "${WORK_DIR}/two.png" --vary prompt=x,y --quiet
 glide_run_stdout(ok csv_out all sweep -p "x" ${models} --base-steps 2 --no-upsample --quiet
                  --vary seed=0,1 -o "${WORK_DIR}/piped.png" --csv -)
 require("${csv_out}" "^cell,row,column,prompt,.*,error\n0,0,0,x,.*\n1,1,0,x,")
+if(NOT all STREQUAL csv_out)  # --quiet: the 'wrote' report goes to stderr, and -q silences it
+  string(REPLACE "${csv_out}" "" stderr_text "${all}")
+  message(FATAL_ERROR "--quiet --csv - printed on stderr: ${stderr_text}")
+endif()
 if(NOT EXISTS "${WORK_DIR}/piped.png" OR EXISTS "${WORK_DIR}/-")
   message(FATAL_ERROR "--csv - should write piped.png and no file named -")
 endif()
