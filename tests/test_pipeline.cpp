@@ -261,6 +261,9 @@ TEST_CASE("a stage whose result is not finite fails instead of writing black ima
     CHECK(e.status() == Status::invalid_argument);
     CHECK_THAT(e.what(), Catch::Contains("stage base: image 0") &&
                              Catch::Contains("NaN or infinity") && Catch::Contains("temperature"));
+    // Clipping is what it uses already: no advice to switch to it.
+    CHECK(p.base.thresholding == "clip");
+    CHECK_THAT(e.what(), !Catch::Contains("threshold with"));
   }
   p.base.temperature = 1.0;
   CHECK(sampler.generate(p).base.size(0) == 1);  // finite results pass

@@ -35,6 +35,12 @@ void upsample(const UpsampleOptions& o) {
   apply_threads(o.run);
   const GenerationParams params = o.params->apply(GenerationParams{});
   if (params.prompts.empty()) throw UsageError("--prompt is required");
+  if (params.prompts.size() > 1) {
+    throw UsageError(
+        fmt::format("--prompt is given {} times; upsample enlarges one image, "
+                    "conditioned on one prompt",
+                    params.prompts.size()));
+  }
   o.params->validate(params);
   o.params->note_ineffective_flags(params);
   const std::string out = o.output.path.empty() ? beside(o.input, "upsampled") : o.output.path;

@@ -210,6 +210,11 @@ torch::Tensor GuidedSampler::upsample(const torch::Tensor& images, const Generat
   GenerationParams p = params;
   p.batch_size = low_res.size(0);
   // The batch is the images': said in their terms (validate would speak of batch_size).
+  if (p.batch_size > GenerationParams::kMaxBatchSize) {
+    throw Error(Status::invalid_argument,
+                fmt::format("upsample: {} images at once; at most {} (upsample them in parts)",
+                            p.batch_size, GenerationParams::kMaxBatchSize));
+  }
   if (p.prompts.size() != 1 && static_cast<int64_t>(p.prompts.size()) != p.batch_size) {
     throw Error(Status::invalid_argument,
                 fmt::format("upsample: {} prompts for {} images; give one prompt for every "
@@ -239,8 +244,9 @@ GenerationResult GuidedSampler::inpaint(const torch::Tensor& image, const torch:
   const int64_t image_batch = image.defined() && image.dim() == 4 ? image.size(0) : 1;
   if (image_batch != 1 && image_batch != batch) {
     throw Error(Status::invalid_argument,
-                fmt::format("image holds {} images; give 1 (for every image) or batch_size = {}",
-                            image_batch, batch));
+                fmt::format("image holds {} images but batch_size is {}; give batch_size = {} "
+                            "(one result per image), or one image for every result",
+                            image_batch, batch, image_batch));
   }
   // Both are stretched to each stage's square: a mask of another aspect ratio than the image's
   // would cover another region than the one it was drawn on. A scaled copy is fine.

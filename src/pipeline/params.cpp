@@ -99,8 +99,10 @@ void GenerationParams::validate() const {
     invalid(fmt::format("batch_size is {}; it must lie in [1, {}]", batch_size, kMaxBatchSize));
   }
   if (prompts.size() != 1 && static_cast<int64_t>(prompts.size()) != batch_size) {
-    invalid(fmt::format("prompts has {} entries; give 1 (for every image) or batch_size = {}",
-                        prompts.size(), batch_size));
+    invalid(
+        fmt::format("prompts has {} entries but batch_size is {}; give batch_size = {} (one "
+                    "image per prompt), or one prompt for every image",
+                    prompts.size(), batch_size, prompts.size()));
   }
   for (size_t i = 0; i < prompts.size(); ++i) {
     try {

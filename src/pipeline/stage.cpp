@@ -88,13 +88,15 @@ void require_finite(const torch::Tensor& images, const StageRun& run) {
   }
   if (bad.empty()) return;
   const StageParams& p = run.params;
-  throw NonFiniteImages(fmt::format(
-      "stage {}: image {} of the batch came out as NaN or infinity, not an "
-      "image (temperature {}, guidance_scale {}, thresholding {}): lower the "
-      "temperature or guidance scale, threshold with \"clip\", or check "
-      "that the model's weights are finite",
-      run.name, fmt::join(bad, ", "), p.temperature,
-      p.guided ? fmt::format("{}", p.guidance_scale) : std::string("off"), p.thresholding));
+  // Clipping x_0 bounds what a huge guidance scale can do; advise it only where it is not used.
+  const std::string clip_advice = p.thresholding == "clip" ? "" : ", threshold with \"clip\"";
+  throw NonFiniteImages(
+      fmt::format("stage {}: image {} of the batch came out as NaN or infinity, not an "
+                  "image (temperature {}, guidance_scale {}, thresholding {}): lower the "
+                  "temperature{}{}, or check that the model's weights are finite",
+                  run.name, fmt::join(bad, ", "), p.temperature,
+                  p.guided ? fmt::format("{}", p.guidance_scale) : std::string("off"),
+                  p.thresholding, p.guided ? " or guidance scale" : "", clip_advice));
 }
 
 torch::Tensor run_stage_unguarded(const StageRun& run, NoiseSource& noise,
