@@ -69,7 +69,7 @@ ParamFlags::ParamFlags(CLI::App* cmd, FlagSet set) : set_(std::move(set)) {
         cmd->add_option("-p,--prompt", prompts_,
                         set_.several_prompts
                             ? "The text to draw. Give it once for every image, or once per image "
-                              "(as many times as --batch-size)"
+                              "(the batch size is then the prompts' count unless given)"
                             : "The text the image shows (the upsampler is conditioned on it too)")
             ->group("Generation");
     add(cmd, "negative_prompt", "--negative-prompt",
@@ -150,7 +150,13 @@ std::string ParamFlags::first_given() const {
 }
 
 GenerationParams ParamFlags::apply(GenerationParams params) const {
-  if (prompt_given()) params.prompts = prompts_;
+  if (prompt_given()) {
+    params.prompts = prompts_;
+    // -p a -p b makes two images unless --batch-size says otherwise (a batch of 1 would refuse
+    // them); a --batch-size flag, if given, is applied below.
+    if (set_.batch && prompts_.size() > 1)
+      params.batch_size = static_cast<int64_t>(prompts_.size());
+  }
   for (const auto& flag : flags_) {
     if (flag->option->count() == 0) continue;
     const bool is_bool = std::holds_alternative<bool*>(flag->field->ref(params));

@@ -90,6 +90,12 @@ glide_run(ok info info "${WORK_DIR}/batch-1.png")
 require("${info}" "text: prompt = two\n")
 require("${info}" "text: seed = 11\n")
 require("${info}" "text: batch_size = 1\n")
+# Several prompts without --batch-size make one image each; with it, they must match its count.
+glide_run(ok out generate -p "one" -p "two" --seed 10 ${models} ${quick}
+          -o "${WORK_DIR}/inferred.png")
+require_same_file("${WORK_DIR}/batch-1.png" "${WORK_DIR}/inferred-1.png")
+glide_run(2 out generate -n 3 -p "one" -p "two" ${models} ${quick} -o "${WORK_DIR}/three.png")
+require("${out}" "prompts has 2 entries but batch_size is 3")
 glide_run(ok out generate -n 4 -p "four" ${models} ${quick} --grid -o "${WORK_DIR}/grid.png")
 glide_run(ok info info "${WORK_DIR}/grid.png")
 require("${info}" "size: 70x70\n")  # 2x2 images of 32 with 2 pixels between and around
