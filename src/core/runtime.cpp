@@ -129,7 +129,9 @@ ScopedFlushDenormals::~ScopedFlushDenormals() = default;
 #endif
 
 int num_threads() {
-  return at::get_num_threads();
+  // Before any work has chosen, the count the first work will use (not LibTorch's start of one);
+  // asking changes nothing.
+  return threads_chosen.load() ? at::get_num_threads() : default_threads();
 }
 
 void ensure_threads() {

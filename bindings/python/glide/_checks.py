@@ -89,7 +89,7 @@ def token_ids(ids: Any) -> List[int]:
     return [integer(i, f"ids[{k}]", -_INT64_MAX - 1) for k, i in enumerate(ids)]
 
 
-def _is_bool(value: Any) -> bool:
+def is_bool(value: Any) -> bool:
     # numpy.bool_ is no subclass of bool, but is one for pybind11 (and for the user).
     return isinstance(value, bool) or type(value).__name__ in ("bool_", "bool")
 
@@ -99,7 +99,7 @@ def typed_value(value: Any, argument: str, expected: str) -> Any:
     a number ("an int", "a number", ...) and 1 for a bool, bytes for a str, a str UTF-8 cannot
     encode, an int beyond 64 bits or beyond a float's range."""
     if expected == "a bool":
-        if not _is_bool(value):
+        if not is_bool(value):
             raise wrong_type(f"{argument} must be a bool, not {type(value).__name__} "
                              f"({short_repr(value)})")
         return value

@@ -114,8 +114,8 @@ def _python_names(message: str) -> str:
 
 
 def _set(target: Any, field: str, keyword: str, value: Any) -> None:
-    if field == "respacing" and isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)  # respacing=50 means "50"
+    if field == "respacing" and hasattr(value, "__index__") and not _checks.is_bool(value):
+        value = str(value.__index__())  # respacing=50 (or numpy.int64(50)) means "50"
     expected = _TYPES.get(field, "a number")
     value = _checks.typed_value(value, keyword, expected)
     try:
@@ -136,8 +136,9 @@ def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str
         elif keyword == "seed":
             p.seed = _checks.seed(value)
         elif keyword == "batch_size":
-            p.batch_size = _checks.integer(value, keyword, 1,
-                                           _glide.GenerationParams.MAX_BATCH_SIZE)
+            # None: one image per prompt of a list (one for a str).
+            p.batch_size = len(prompts) if value is None else _checks.integer(
+                value, keyword, 1, _glide.GenerationParams.MAX_BATCH_SIZE)
         elif keyword in ("device", "dtype"):
             _set(p, keyword, keyword, value if value is not None else
                  (device if keyword == "device" else dtype))
@@ -146,12 +147,17 @@ def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str
     return p
 
 
-def _warn_pointless(options: Dict[str, Any], method: Any, params: Any) -> None:
+def _warn_pointless(options: Dict[str, Any], method: Any, params: Any,
+                    progress: ProgressArg) -> None:
     """Warns about keywords set (away from their defaults) where the other keywords make them
     pointless, which the library ignores rather than refuses: a guidance setting of an unguided
     stage (GLIDE's upsampler is unguided unless upsampler_guided=True), a dynamic percentile
     without dynamic thresholding, an upsampler setting with upsample=False, a negative prompt no
-    guided stage reads. The command line notes the same."""
+    guided stage reads, a preview without a progress callable to receive it. The command line
+    notes the same."""
+    if options.get("preview") and not callable(progress):
+        warnings.warn("preview=True has no effect: only a progress callable receives the "
+                      f"previews (progress is {progress!r})", UserWarning, stacklevel=3)
     try:
         params.validate()
     except ValueError:
@@ -282,7 +288,7 @@ class Pipeline:
         self,
         prompt: Prompt,
         *,
-        batch_size: int = 1,
+        batch_size: Optional[int] = None,
         negative_prompt: str = "",
         seed: int = 0,
         upsample: bool = True,
@@ -314,7 +320,8 @@ class Pipeline:
 
         Args:
             prompt: a str for every image, or a list of one str per image.
-            batch_size: images to make (1..256); a list prompt must have 1 or batch_size items.
+            batch_size: images to make (1..256); None: one per prompt of a list, else 1. A list
+                prompt must have 1 or batch_size items.
             negative_prompt: the guidance's unconditional prompt ("" = none).
             seed: image k of the batch uses seed + k, so it equals that image generated alone
                 with seed + k (up to floating-point rounding in batched kernels).
@@ -344,7 +351,7 @@ class Pipeline:
         for name in ("self", "prompt", "progress", "return_base"):
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
-        _warn_pointless(options, Pipeline.generate, params)
+        _warn_pointless(options, Pipeline.generate, params, progress)
         base, upsampled = self._run("generate", progress, params)
         images = upsampled if upsampled is not None else base
         return (images, base) if return_base else images
@@ -376,7 +383,10 @@ class Pipeline:
             images: uint8 RGB (H, W, 3) or (B, H, W, 3), e.g. a generate(upsample=False)
                 result or numpy.asarray(a PIL image); resized to the upsampler's input size.
             prompt: a str for every image, or one per image.
-            Other arguments: as for generate(); image k uses seed + k.
+            Other arguments: as for generate(); image k uses seed + k. The upsampler's noise
+                continues the stream the base stage drew from in generate(), so upsampling
+                generate(upsample=False)'s images with the same seed does not remake
+                generate()'s upsampled images (use return_base=True to keep both).
 
         Returns:
             uint8 array (B, H', W', 3).
@@ -389,7 +399,7 @@ class Pipeline:
         for name in ("self", "images", "prompt", "progress"):
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
-        _warn_pointless(options, Pipeline.upsample, params)
+        _warn_pointless(options, Pipeline.upsample, params, progress)
         return self._run("upsample", progress, images, params)  # type: ignore[no-any-return]
 
     def inpaint(
@@ -398,7 +408,7 @@ class Pipeline:
         mask: Any,
         prompt: Prompt,
         *,
-        batch_size: int = 1,
+        batch_size: Optional[int] = None,
         negative_prompt: str = "",
         seed: int = 0,
         upsample: bool = True,
@@ -444,7 +454,7 @@ class Pipeline:
         for name in ("self", "image", "mask", "prompt", "progress", "return_base"):
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
-        _warn_pointless(options, Pipeline.inpaint, params)
+        _warn_pointless(options, Pipeline.inpaint, params, progress)
         base, upsampled = self._run("inpaint", progress, image, mask, params)
         images = upsampled if upsampled is not None else base
         return (images, base) if return_base else images

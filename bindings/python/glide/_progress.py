@@ -11,7 +11,8 @@ from . import _checks
 
 #: What ``progress=`` accepts: True (a bar), False/None (silence), or
 #: ``callable(stage, step, total) -> bool | None`` (``preview=True`` adds a 4th argument, the
-#: step's predicted image as uint8 (B, H, W, 3)). Returning False cancels the call.
+#: step's predicted image as uint8 (B, H, W, 3)). Returning False cancels the call; a result
+#: other than None, True or False is a TypeError.
 ProgressArg = Union[bool, None, Callable[..., Optional[bool]]]
 
 

@@ -25,4 +25,9 @@ std::optional<ModelConfig> model_config(const std::optional<std::string>& text,
 
 std::string dtype_name(torch::Dtype dtype);
 
+// What a progress callable's result asks: None or True (numpy's bool_ too) to go on, False to
+// stop. Anything else throws TypeError: a count or list returned by accident would otherwise
+// stop the call on its first 0 or empty value.
+bool callable_says_go_on(const pybind11::object& result);
+
 }  // namespace glide::python

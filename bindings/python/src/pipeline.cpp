@@ -43,6 +43,21 @@ py::object config_dict(const StageModel& stage) {
   return std::move(d);
 }
 
+}  // namespace
+
+bool callable_says_go_on(const py::object& result) {
+  if (result.is_none()) return true;
+  const std::string type_name = py::str(py::type::handle_of(result).attr("__name__"));
+  if (!PyBool_Check(result.ptr()) && type_name != "bool_" && type_name != "bool") {
+    throw py::type_error("the progress callable returned " + type_name + " (" +
+                         py::repr(result).cast<std::string>().substr(0, 60) +
+                         "); return None or True to go on, or False to cancel");
+  }
+  return PyObject_IsTrue(result.ptr()) != 0;
+}
+
+namespace {
+
 // Runs `call(progress)` without the GIL. After each step the progress callback takes the GIL,
 // lets Python handle pending signals (Ctrl-C) and calls `callable(stage, step, total[,
 // preview])`. A Python exception there (KeyboardInterrupt included) cancels the call and is
@@ -59,11 +74,7 @@ auto run_without_gil(std::recursive_mutex& mutex, const py::object& callable, Ca
       py::object result = p.preview.defined()
                               ? callable(p.stage, p.step, p.total, to_numpy(p.preview))
                               : callable(p.stage, p.step, p.total);
-      if (result.is_none()) return true;
-      // -1: the result's truth value raised (a numpy array's); that error is the callable's.
-      const int truth = PyObject_IsTrue(result.ptr());
-      if (truth < 0) throw py::error_already_set();
-      return truth != 0;
+      return callable_says_go_on(result);
     } catch (...) {
       python_error = std::current_exception();
       return false;

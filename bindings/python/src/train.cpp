@@ -94,10 +94,7 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
       if (progress.is_none()) return;
       const py::object result = progress(progress_dict(p));
-      if (result.is_none()) return;
-      const int truth = PyObject_IsTrue(result.ptr());
-      if (truth < 0) throw py::error_already_set();
-      if (truth == 0) {
+      if (!callable_says_go_on(result)) {
         cancelled = true;
         stop = true;
       }

@@ -50,8 +50,11 @@ def test_batch_image_k_equals_single_run_with_seed_plus_k(pipe: glide.Pipeline) 
 def test_prompt_list_one_per_image(pipe: glide.Pipeline) -> None:
     images = pipe.generate(["a cat", "a dog"], batch_size=2, **FAST)
     assert images.shape == (2, 32, 32, 3)
-    with pytest.raises(ValueError, match=r"^prompt has 3 entries"):
+    with pytest.raises(ValueError, match=r"^prompt has 3 entries but batch_size is 2; give "
+                       r"batch_size = 3 \(one image per prompt\)"):
         pipe.generate(["a", "b", "c"], batch_size=2, **FAST)
+    # Without batch_size, a list makes one image per prompt.
+    np.testing.assert_array_equal(pipe.generate(["a cat", "a dog"], **FAST), images)
     with pytest.raises(ValueError, match="prompt is an empty list"):
         pipe.generate([], **FAST)
     with pytest.raises(TypeError, match=r"prompt\[1\] must be a str"):
@@ -132,6 +135,11 @@ def test_integer_respacing_and_numpy_seed(pipe: glide.Pipeline) -> None:
     a = pipe.generate("a star", seed=np.uint64(5), **{**FAST, "base_respacing": 4})
     b = pipe.generate("a star", seed=5, **FAST)
     np.testing.assert_array_equal(a, b)
+    # A loop over numpy.arange hands numpy integers; a bool is no step count.
+    c = pipe.generate("a star", seed=5, **{**FAST, "base_respacing": np.int64(4)})
+    np.testing.assert_array_equal(a, c)
+    with pytest.raises(TypeError, match="base_respacing must be a str or int, not bool"):
+        pipe.generate("a star", **{**FAST, "base_respacing": True})
 
 
 def test_upsample_images(pipe: glide.Pipeline) -> None:
@@ -147,12 +155,17 @@ def test_upsample_images(pipe: glide.Pipeline) -> None:
     # The batch is the images': a prompt count that fits neither is named in their terms.
     with pytest.raises(ValueError, match="upsample: 3 prompts for 2 images"):
         pipe.upsample(base, ["a", "b", "c"], upsampler_respacing="3", progress=False)
+    many = np.zeros((glide.GenerationParams.MAX_BATCH_SIZE + 1, 4, 4, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"^upsample: 257 images at once; at most 256"):
+        pipe.upsample(many, "x", upsampler_respacing="3", progress=False)
 
 
 @pytest.mark.parametrize(
     "images, message",
     [
-        (np.zeros((16, 16, 3), np.float32), "dtype float32"),
+        (np.zeros((16, 16, 3), np.float32), r"dtype float32 \(convert \[0, 1\] floats"),
+        # A nested list of ints is int64: its values only change type.
+        ([[[0, 0, 0]] * 4] * 4, r"dtype int64 \(convert 0..255 integers with .*astype"),
         (np.zeros((16, 16, 4), np.uint8), r"shape \(16, 16, 4\)"),
         (np.zeros((16, 16), np.uint8), r"shape \(16, 16\)"),
         (np.zeros((1, 1, 16, 16, 3), np.uint8), r"shape \(1, 1, 16, 16, 3\)"),
@@ -212,7 +225,8 @@ def test_inpaint_rejects_bad_masks(inpaint_pipe: glide.Pipeline, mask: np.ndarra
 
 def test_inpaint_mask_batch_must_fit(inpaint_pipe: glide.Pipeline) -> None:
     image = np.zeros((16, 16, 3), np.uint8)
-    with pytest.raises(ValueError, match="^mask "):
+    # Described as numpy would: the user passed a numpy array.
+    with pytest.raises(ValueError, match=r"^mask .*; got dtype uint8 of shape \(3, 16, 16\)"):
         inpaint_pipe.inpaint(image, np.ones((3, 16, 16), np.uint8), "x", batch_size=2, **FAST)
 
 

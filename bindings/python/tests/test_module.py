@@ -7,6 +7,8 @@ import inspect
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
@@ -51,6 +53,16 @@ def test_set_num_threads_checks_its_argument() -> None:
     with pytest.raises(TypeError, match="threads must be an int, not float"):
         glide.set_num_threads(2.0)  # type: ignore[arg-type]
     assert glide.num_threads() == before
+
+
+def test_num_threads_before_any_work_is_what_work_will_use() -> None:
+    # LibTorch starts with one thread; glide's default is chosen on first use. Asked first, the
+    # count is the one that use will set (a fresh interpreter: this one has already chosen).
+    code = "import glide; print(glide.num_threads())"
+    env = {**os.environ, "GLIDE_NUM_THREADS": "3"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "3"
 
 
 def test_version_is_the_projects() -> None:
@@ -288,8 +300,10 @@ def test_keyword_defaults_are_the_cpp_defaults() -> None:
     assert _signature_defaults(P.upsample, "upsampler_") == _stage_fields(S.upsampler_defaults())
     g = glide.GenerationParams()
     sig = inspect.signature(P.generate).parameters
-    for name in ("batch_size", "negative_prompt", "seed", "upsample", "preview"):
+    for name in ("negative_prompt", "seed", "upsample", "preview"):
         assert sig[name].default == getattr(g, name), name
+    # None: one image per prompt, which for one prompt is the C++ default.
+    assert sig["batch_size"].default is None and g.batch_size == 1
 
 
 def _stub_names(path: Path) -> set[str]:

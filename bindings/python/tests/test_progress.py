@@ -42,6 +42,23 @@ def test_returning_false_cancels(pipe: glide.Pipeline) -> None:
     assert pipe.generate("a kite", **FAST).shape == (1, 32, 32, 3)
 
 
+def test_only_a_bool_answers_the_callable(pipe: glide.Pipeline) -> None:
+    # numpy's bools count as bools; a count returned by accident is refused, not taken for "stop".
+    with pytest.raises(glide.Cancelled):
+        pipe.generate("a kite", progress=lambda *args: np.bool_(False), **STEPS)
+    assert pipe.generate("a kite", progress=lambda *args: np.bool_(True),
+                         **STEPS).shape == (1, 32, 32, 3)
+    seen: List[int] = []
+    with pytest.raises(TypeError, match=r"the progress callable returned int \(0\); return "
+                                        r"None or True to go on, or False to cancel"):
+        pipe.generate("a kite", progress=lambda *args: len(seen), **STEPS)
+
+
+def test_preview_without_a_callable_warns(pipe: glide.Pipeline) -> None:
+    with pytest.warns(UserWarning, match="preview=True has no effect: only a progress callable"):
+        pipe.generate("a kite", preview=True, progress=False, **STEPS)
+
+
 def test_an_exception_in_the_callable_propagates_and_stops(pipe: glide.Pipeline) -> None:
     steps: List[int] = []
 
@@ -69,14 +86,14 @@ def test_an_exception_in_the_callable_propagates_and_stops(pipe: glide.Pipeline)
         pipe.generate("a kite", progress=refuse, **STEPS)
     assert not hasattr(info.value, "status")
 
-    # A result whose truth value raises (an array's) is the callable's error too; it stops there.
+    # A result that is no answer (an array) is a TypeError; it stops there.
     calls: List[int] = []
 
     def array_result(stage: str, step: int, total: int) -> np.ndarray:
         calls.append(step)
         return np.ones(3)
 
-    with pytest.raises(ValueError, match="truth value of an array"):
+    with pytest.raises(TypeError, match=r"the progress callable returned ndarray \(array"):
         pipe.generate("a kite", progress=array_result, **STEPS)
     assert calls == [1]
 
