@@ -13,6 +13,7 @@ if(TARGET glide_python)
       "GLIDE_DEFAULT_GOLDENS=${GLIDE_DEFAULT_GOLDENS}"
       "GLIDE_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
       "GLIDE_TEST_NO_LOCKS=$<TARGET_FILE:glide_test_no_locks>"
+      "GLIDE_CLI=$<TARGET_FILE:glide_cli>"
       "PYTHONDONTWRITEBYTECODE=1")
     add_test(NAME python
       COMMAND "${Python_EXECUTABLE}" -m pytest -rs -p no:cacheprovider

@@ -35,6 +35,7 @@ from ._glide import (
 )
 from ._pipeline import Config, PathLike, Pipeline, Prompt, split_config
 from ._progress import ProgressArg, TextBar
+from ._record import read_parameters
 from ._train import TrainConfig, TrainProgress, TrainProgressArg, TrainResult, train
 
 __version__: str = _glide.__version__
@@ -60,6 +61,7 @@ __all__ = [
     "generate",
     "load_png",
     "num_threads",
+    "read_parameters",
     "sampler_names",
     "save_png",
     "set_num_threads",

@@ -193,6 +193,37 @@ def test_module_generate_uses_the_default_models(
     assert glide.Pipeline().base_path == str(default_model_dir / "shapes-base.safetensors")
 
 
+def test_read_parameters_remakes_a_command_line_image(default_model_dir: Path,
+                                                      tmp_path: Path) -> None:
+    cli = os.environ.get("GLIDE_CLI")
+    if not cli:
+        pytest.skip("GLIDE_CLI (the glide command's path) is not set")
+    base = default_model_dir / "shapes-base.safetensors"
+    upsampler = default_model_dir / "shapes-upsampler.safetensors"
+    out = tmp_path / "made.png"
+    subprocess.run([cli, "generate", "-p", "a green star", "--seed", "4", "--base-steps", "4",
+                    "--upsampler-steps", "3", "--base-sampler", "dpm++2m", "--guidance-scale",
+                    "5", "--negative-prompt", "blurry", "--model", str(base),
+                    "--upsampler-model", str(upsampler), "-q", "-o", str(out)],
+                   check=True, timeout=300, capture_output=True)
+    keywords = glide.read_parameters(out)
+    assert keywords.pop("command") == "generate"
+    assert keywords["prompt"] == "a green star" and keywords["seed"] == 4
+    assert keywords["base_sampler"] == "dpm++2m" and keywords["base_guidance_scale"] == 5
+    pipe = glide.Pipeline(base, upsampler)
+    pixels, _ = glide.load_png(out)
+    np.testing.assert_array_equal(pipe.generate(**keywords, progress=False)[0], pixels)
+
+    plain = tmp_path / "plain.png"
+    glide.save_png(plain, pixels)
+    with pytest.raises(ValueError, match="holds no glide_parameters text chunk"):
+        glide.read_parameters(plain)
+    damaged = tmp_path / "damaged.png"
+    glide.save_png(damaged, pixels, {"glide_parameters": "{not json"})
+    with pytest.raises(ValueError, match="the glide_parameters chunk is damaged: not JSON"):
+        glide.read_parameters(damaged)
+
+
 def test_converted_checkpoint_loads_without_a_config(default_model_dir: Path) -> None:
     converted = glide.Pipeline(base=default_model_dir / "shapes-base.safetensors",
                                upsampler=default_model_dir / "shapes-upsampler.safetensors")
