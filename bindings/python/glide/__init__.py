@@ -148,9 +148,14 @@ def encode_png(image: Any, text: Optional[Dict[str, str]] = None) -> bytes:
 
 def save_png(path: PathLike, image: Any, text: Optional[Dict[str, str]] = None, *,
              overwrite: bool = False) -> None:
-    """Writes a uint8 (H, W, 3) image as an RGB PNG. An existing file is kept (ValueError)
-    unless ``overwrite``."""
-    _glide.save_png(_checks.os_path(path, "path"), image, _checks.text_chunks(text), overwrite)
+    """Writes a uint8 (H, W, 3) image as an RGB PNG to a name ending in .png (any case), as the
+    command line does: a PNG named .jpg would mislead every program that trusts the name. An
+    existing file is kept (ValueError) unless ``overwrite``."""
+    name = _checks.os_path(path, "path")
+    if not name.lower().endswith(b".png"):
+        raise _checks.invalid(f"path {os.fsdecode(name)!r}: glide writes PNG images; give a "
+                              "name that ends in .png")
+    _glide.save_png(name, image, _checks.text_chunks(text), overwrite)
 
 
 def load_png(path: PathLike) -> Tuple[Any, Dict[str, str]]:

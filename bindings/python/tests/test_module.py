@@ -278,6 +278,10 @@ def test_png_round_trip(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="text must be a dict"):
         glide.encode_png(image, ["a"])  # type: ignore[arg-type]
     assert not (tmp_path / "y.png").exists()
+    with pytest.raises(ValueError, match="glide writes PNG images; give a name that ends in .png"):
+        glide.save_png(tmp_path / "y.jpg", image)
+    assert not (tmp_path / "y.jpg").exists()
+    glide.save_png(tmp_path / "upper.PNG", image)  # the case of the extension does not matter
 
 
 def test_paths_are_the_bytes_the_system_names(tmp_path: Path) -> None:
