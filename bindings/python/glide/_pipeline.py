@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
 import inspect
 import json
 import os
 import re
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 
@@ -147,6 +149,36 @@ def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str
     return p
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+# Names a researcher reaches for that are spelled otherwise here (the command line's --steps).
+_ALIASES = {"steps": "respacing", "scale": "guidance_scale", "cfg_scale": "guidance_scale",
+            "guidance": "guidance_scale", "num_steps": "respacing", "n": "batch_size",
+            "negative": "negative_prompt", "threshold": "thresholding"}
+
+
+def _suggests_keywords(method: _Method) -> _Method:
+    """``method`` refusing an unknown keyword with the ones meant: guidance_scale=5 names
+    base_guidance_scale (the command line's --guidance-scale), typos their close matches.
+    Python's own message names only the keyword."""
+    names = [n for n in inspect.signature(method).parameters if n != "self"]
+
+    @functools.wraps(method)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for keyword in kwargs:
+            if keyword in names:
+                continue
+            field = _ALIASES.get(keyword, keyword)
+            meant = [n for n in (field, f"base_{field}", f"upsampler_{field}") if n in names]
+            if not meant:  # a typo: the names closest in spelling
+                meant = difflib.get_close_matches(keyword, names, n=3, cutoff=0.75)
+            hint = f"; did you mean {' or '.join(meant)}?" if meant else ""
+            raise _checks.wrong_type(f"{method.__name__}() got an unexpected keyword argument "
+                                     f"{keyword!r}{hint}")
+        return method(*args, **kwargs)
+
+    return checked  # type: ignore[return-value]
+
+
 def _warn_pointless(options: Dict[str, Any], method: Any, params: Any,
                     progress: ProgressArg) -> None:
     """Warns about keywords set (away from their defaults) where the other keywords make them
@@ -154,10 +186,11 @@ def _warn_pointless(options: Dict[str, Any], method: Any, params: Any,
     stage (GLIDE's upsampler is unguided unless upsampler_guided=True), a dynamic percentile
     without dynamic thresholding, an upsampler setting with upsample=False, a negative prompt no
     guided stage reads, a preview without a progress callable to receive it. The command line
-    notes the same."""
+    notes the same. The warnings point at the caller's line (stacklevel 4: past this function,
+    the method and _suggests_keywords' wrapper)."""
     if options.get("preview") and not callable(progress):
         warnings.warn("preview=True has no effect: only a progress callable receives the "
-                      f"previews (progress is {progress!r})", UserWarning, stacklevel=3)
+                      f"previews (progress is {progress!r})", UserWarning, stacklevel=4)
     try:
         params.validate()
     except ValueError:
@@ -185,7 +218,7 @@ def _warn_pointless(options: Dict[str, Any], method: Any, params: Any,
             notes.append(f"{keyword} has no effect: no stage is guided, and only guidance reads "
                          "it")
     for note in notes:
-        warnings.warn(note, UserWarning, stacklevel=3)
+        warnings.warn(note, UserWarning, stacklevel=4)
 
 
 class Pipeline:
@@ -284,6 +317,7 @@ class Pipeline:
         finally:
             _progress.close(reporter)
 
+    @_suggests_keywords
     def generate(
         self,
         prompt: Prompt,
@@ -356,6 +390,7 @@ class Pipeline:
         images = upsampled if upsampled is not None else base
         return (images, base) if return_base else images
 
+    @_suggests_keywords
     def upsample(
         self,
         images: Any,
@@ -402,6 +437,7 @@ class Pipeline:
         _warn_pointless(options, Pipeline.upsample, params, progress)
         return self._run("upsample", progress, images, params)  # type: ignore[no-any-return]
 
+    @_suggests_keywords
     def inpaint(
         self,
         image: Any,

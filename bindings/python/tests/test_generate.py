@@ -256,11 +256,31 @@ def test_errors_raised_in_python_carry_a_status_too(pipe: glide.Pipeline) -> Non
         assert getattr(info.value, "status", None) == "invalid_argument", info.value
 
 
+def test_unknown_keywords_name_the_ones_meant(pipe: glide.Pipeline) -> None:
+    with pytest.raises(TypeError, match=r"^generate\(\) got an unexpected keyword argument "
+                                        r"'guidance_scale'; did you mean base_guidance_scale or "
+                                        r"upsampler_guidance_scale\?$"):
+        pipe.generate("a red circle", guidance_scale=5.0, **FAST)
+    with pytest.raises(TypeError, match="'steps'; did you mean base_respacing or "
+                                        "upsampler_respacing"):
+        pipe.generate("a red circle", steps=10, **FAST)
+    with pytest.raises(TypeError, match="'base_guidnce_scale'; did you mean base_guidance_scale"):
+        pipe.generate("a red circle", base_guidnce_scale=5.0, **FAST)
+    # upsample() has no base stage, so only the upsampler's is meant.
+    with pytest.raises(TypeError, match=r"'guidance_scale'; did you mean "
+                                        r"upsampler_guidance_scale\?$"):
+        pipe.upsample(np.zeros((8, 8, 3), np.uint8), "x", guidance_scale=5.0, progress=False)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'colour'$"):
+        pipe.generate("a red circle", colour="red", **FAST)
+
+
 def test_settings_other_keywords_make_pointless_warn(pipe: glide.Pipeline) -> None:
     # GLIDE's upsampler is unguided: its guidance scale alone changes nothing.
     with pytest.warns(UserWarning, match=r"upsampler_guidance_scale has no effect: the upsampler "
-                                         r"stage is unguided \(pass upsampler_guided=True\)"):
+                                         r"stage is unguided \(pass upsampler_guided=True\)"
+                      ) as caught:
         pipe.generate("a red circle", upsampler_guidance_scale=5.0, **FAST)
+    assert caught[0].filename == __file__  # the caller's line, not glide's
     with pytest.warns(UserWarning, match="upsampler_respacing has no effect with upsample=False"):
         pipe.generate("a red circle", upsample=False, **FAST)  # FAST sets upsampler_respacing
     with pytest.warns(UserWarning, match="base_dynamic_percentile has no effect: "
