@@ -40,6 +40,7 @@ struct SweepOptions {
   RunFlags run;
   std::string from, csv;
   std::vector<std::string> vary;
+  bool skip_invalid = false;
 };
 
 std::string describe(const SweepPlan& plan, const SweepCell& cell) {
@@ -128,6 +129,8 @@ void sweep(const SweepOptions& o) {
   std::map<std::string, std::string> axis_of_field;  // errors about an axis's field name it
   for (const SweepAxis& axis : plan.axes) axis_of_field[axis.field->name] = "--vary " + axis.spec;
   bool any_upsample = false;
+  // --skip-invalid: the cells whose combination of values is refused, and why.
+  std::map<size_t, std::string> invalid_cells;
   const auto check_cells = [&](int64_t base_steps, int64_t upsampler_steps) {
     const auto error_of = [&](const SweepCell& cell) -> std::optional<std::string> {
       try {
@@ -140,15 +143,24 @@ void sweep(const SweepOptions& o) {
     };
     for (size_t i = 0; i < plan.cells.size(); ++i) {
       const SweepCell& cell = plan.cells[i];
+      any_upsample = any_upsample || cell.params.upsample;
+      if (invalid_cells.count(i) != 0) continue;
       if (const auto error = error_of(cell)) {
         // A flag that no cell can use is the flag's fault, not a cell's.
         const bool every_cell =
             std::all_of(plan.cells.begin(), plan.cells.end(),
                         [&](const SweepCell& c) { return error_of(c) == error; });
         if (every_cell) throw UsageError(*error);
-        throw UsageError(fmt::format("cell {} ({}): {}", i + 1, describe(plan, cell), *error));
+        if (!o.skip_invalid) {
+          throw UsageError(fmt::format("cell {} ({}): {} (--skip-invalid crosses such cells out)",
+                                       i + 1, describe(plan, cell), *error));
+        }
+        invalid_cells.emplace(i, *error);
       }
-      any_upsample = any_upsample || cell.params.upsample;
+    }
+    if (invalid_cells.size() == plan.cells.size()) {
+      throw UsageError(fmt::format("every cell is refused; the first: cell 1 ({}): {}",
+                                   describe(plan, plan.cells.front()), invalid_cells.at(0)));
     }
   };
   check_cells(0, 0);
@@ -189,8 +201,13 @@ void sweep(const SweepOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     std::optional<GenerationResult> result;
     std::string error;
+    const auto invalid = invalid_cells.find(static_cast<size_t>(i));
     try {
-      result = sampler.generate(cell.params, progress.callback());
+      if (invalid != invalid_cells.end()) {
+        error = "refused: " + invalid->second;  // before any work; --skip-invalid crossed it out
+      } else {
+        result = sampler.generate(cell.params, progress.callback());
+      }
     } catch (const NonFiniteImages& e) {
       // The sampling diverged (a huge temperature or guidance scale): a finding of the sweep,
       // recorded in the cell's place.
@@ -222,8 +239,10 @@ void sweep(const SweepOptions& o) {
                failed.size(), n);
   }
 
-  // The first cell's parameters: `glide generate --from SHEET` makes its image again.
-  ImageRecord record{"sweep", plan.cells.front().params, true, any_upsample, base.files};
+  // The first valid cell's parameters: `glide generate --from SHEET` makes its image again.
+  size_t first_valid = 0;
+  while (invalid_cells.count(first_valid) != 0) ++first_valid;
+  ImageRecord record{"sweep", plan.cells[first_valid].params, true, any_upsample, base.files};
   for (const RecordedFile& f : upsampler.files) record.files.push_back(f);
   nlohmann::ordered_json axes_json = nlohmann::ordered_json::array();
   for (const SweepAxis& a : plan.axes) {
@@ -278,6 +297,10 @@ void add_sweep_command(CLI::App& app) {
       ->group("Sweep");
   cmd->add_option("--csv", o->csv,
                   "The CSV to write (default: the sheet's name with .csv; '-': standard output)")
+      ->group("Sweep");
+  cmd->add_flag("--skip-invalid", o->skip_invalid,
+                "Cross out the cells whose combination of values is refused (ddpm crossed with "
+                "eta values) instead of refusing the sweep; the CSV's error column says why")
       ->group("Sweep");
   cmd->add_option("--from", o->from,
                   "Start from the parameters (and model files) recorded in a PNG that glide "

@@ -138,6 +138,32 @@ require("${bad}" ",,,,,,,,16,16,\"stage base: image 0 of the batch came out as N
 glide_run(ok info info "${WORK_DIR}/diverge.png")
 require("${info}" "\"failed_cells\":\\[1\\]")
 
+# --skip-invalid crosses out the combinations that are refused (ddpm takes no eta) and makes
+# the rest; the record holds the first cell that is valid, here the second.
+glide_run(ok out sweep -p "x" ${models} --base-steps 2 --no-upsample --vary base.eta=0.5,0
+          --vary base.sampler=ddpm,ddim --skip-invalid -o "${WORK_DIR}/skip.png")
+require("${out}" "cell 1/4: base.eta=0.5 base.sampler=ddpm made no image: refused: --vary base.eta=0.5,0: "
+                 "base.eta is 0.5 with sampler \"ddpm\"")
+require("${out}" "1 of 4 cells made no image")
+file(STRINGS "${WORK_DIR}/skip.csv" lines)
+list(GET lines 1 refused)
+list(GET lines 2 made)
+require("${refused}" ",,,,,,,,16,16,\"refused: --vary base.eta=0.5,0: base.eta is 0.5")
+require("${made}" ",16,16,$")
+glide_run(ok info info "${WORK_DIR}/skip.png")
+require("${info}" "\"failed_cells\":\\[0\\]")
+require("${info}" "text: base.sampler = ddim\n")
+require("${info}" "text: base.eta = 0.5\n")
+glide_run(2 out sweep -p "x" ${models} --base-steps 2 --no-upsample --vary base.eta=0.5,0.7
+          --vary base.sampler=ddpm,heun --skip-invalid -o "${WORK_DIR}/none.png")
+require("${out}" "every cell is refused; the first: cell 1 \\(base.eta=0.5 base.sampler=ddpm\\)")
+glide_run(2 out sweep -p "x" ${models} --base-steps 2 --no-upsample --vary base.eta=0.5,0
+          --vary base.sampler=ddpm,ddim -o "${WORK_DIR}/none.png")
+require("${out}" "\\(--skip-invalid crosses such cells out\\)")
+if(EXISTS "${WORK_DIR}/none.png")
+  message(FATAL_ERROR "a refused sweep wrote none.png")
+endif()
+
 # Divergence in an upsampling cell's base stage: its place is the upsampler's size.
 glide_run(ok out sweep -p "x" ${models} --base-steps 2 --upsampler-steps 2 --vary upsample=false,true
           --vary temperature=1e300 -o "${WORK_DIR}/diverge-up.png" --quiet)
