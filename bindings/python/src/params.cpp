@@ -35,13 +35,64 @@ const char* reason_name(IneffectiveSetting::Reason reason) {
   return "unknown";
 }
 
+// The fields Python sees, in declaration order: repr, ==, pickling and copying go through them.
+const std::vector<const char*> kStageFields = {
+    "sampler",      "respacing",          "eta",
+    "guided",       "guidance_scale",     "guidance_rescale",
+    "thresholding", "dynamic_percentile", "temperature"};
+const std::vector<const char*> kGenerationFields = {
+    "prompts", "negative_prompt", "batch_size", "seed", "device",
+    "dtype",   "upsample",        "preview",    "base", "upsampler"};
+
+py::dict fields_of(const py::object& self, const std::vector<const char*>& names) {
+  py::dict fields;
+  for (const char* name : names) fields[name] = self.attr(name);
+  return fields;
+}
+
+// glide.StageParams(sampler='ddpm', ...): what constructing it again would take.
+std::string repr_of(const char* type, const py::object& self,
+                    const std::vector<const char*>& names) {
+  std::string text = std::string("glide.") + type + "(";
+  for (size_t i = 0; i < names.size(); ++i) {
+    text += (i ? ", " : "") + std::string(names[i]) + "=" +
+            py::repr(self.attr(names[i])).cast<std::string>();
+  }
+  return text + ")";
+}
+
+// repr, == and pickling (hence copy.deepcopy) for a parameter struct: a study keeps, compares
+// and ships these around.
+template <typename T>
+void add_value_methods(py::class_<T>& cls, const char* type,
+                       const std::vector<const char*>& names) {
+  cls.def("__repr__", [type, names](const py::object& self) { return repr_of(type, self, names); })
+      .def("__eq__",
+           [names](const py::object& self, const py::object& other) -> py::object {
+             if (!py::isinstance<T>(other))
+               return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+             return py::bool_(fields_of(self, names).equal(fields_of(other, names)));
+           })
+      .def(
+          "to_dict", [names](const py::object& self) { return fields_of(self, names); },
+          "The fields as a dict (nested stages stay objects).")
+      .def(py::pickle([names](const py::object& self) { return fields_of(self, names); },
+                      [names](const py::dict& state) {
+                        py::object made = py::cast(T{});
+                        for (const char* name : names) {
+                          if (state.contains(name)) made.attr(name) = state[name];
+                        }
+                        return made.cast<T>();
+                      }));
+}
+
 }  // namespace
 
 void bind_params(py::module_& m) {
-  py::class_<StageParams>(m, "StageParams",
-                          "How one denoising stage samples (glide::StageParams). The defaults are "
-                          "the reference's base stage.")
-      .def(py::init<>())
+  py::class_<StageParams> stage(m, "StageParams",
+                                "How one denoising stage samples (glide::StageParams). The "
+                                "defaults are the reference's base stage.");
+  stage.def(py::init<>())
       .def_static("base_defaults", &StageParams::base_defaults,
                   "The reference's base stage: guided 100-step DDPM at scale 3.")
       .def_static("upsampler_defaults", &StageParams::upsampler_defaults,
@@ -69,10 +120,11 @@ void bind_params(py::module_& m) {
           },
           py::arg("stage"), py::arg("diffusion_steps") = 1000,
           "Raises ValueError naming `stage`.field, its value and what is allowed.");
+  add_value_methods(stage, "StageParams", kStageFields);
 
-  py::class_<GenerationParams>(m, "GenerationParams",
-                               "Everything one generation depends on (glide::GenerationParams).")
-      .def(py::init<>())
+  py::class_<GenerationParams> generation(
+      m, "GenerationParams", "Everything one generation depends on (glide::GenerationParams).");
+  generation.def(py::init<>())
       .def_readwrite("prompts", &GenerationParams::prompts,
                      "One prompt per image, or one for all batch_size images.")
       .def_readwrite("batch_size", &GenerationParams::batch_size)
@@ -94,6 +146,7 @@ void bind_params(py::module_& m) {
                      "Pass each step's predicted x_0 to the progress callable.")
       .def("validate", &GenerationParams::validate,
            "Raises ValueError naming the first field that is out of range.");
+  add_value_methods(generation, "GenerationParams", kGenerationFields);
 
   m.def(
       "ineffective_settings",

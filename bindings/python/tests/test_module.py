@@ -65,6 +65,24 @@ def test_num_threads_before_any_work_is_what_work_will_use() -> None:
     assert out.stdout.strip() == "3"
 
 
+def test_parameter_structs_print_compare_and_copy() -> None:
+    import copy
+    import pickle
+
+    g = glide.GenerationParams()
+    g.prompts = ["a red circle"]
+    g.base.guidance_scale = 5.0
+    assert repr(g.base).startswith("glide.StageParams(sampler='ddpm', respacing='100', eta=None,")
+    assert "guidance_scale=5.0" in repr(g) and "prompts=['a red circle']" in repr(g)
+    again = pickle.loads(pickle.dumps(g))
+    assert again == g and again is not g
+    deep = copy.deepcopy(g)
+    deep.base.guidance_scale = 1.0  # a deep copy's stages are its own
+    assert deep != g and g.base.guidance_scale == 5.0
+    assert g.to_dict()["seed"] == 0 and g.base.to_dict()["sampler"] == "ddpm"
+    assert glide.StageParams() != "ddpm"
+
+
 def test_version_is_the_projects() -> None:
     source = Path(os.environ.get("GLIDE_SOURCE_DIR", PACKAGE.parents[3]))
     cmake = source / "CMakeLists.txt"
