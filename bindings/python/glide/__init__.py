@@ -30,6 +30,7 @@ from ._glide import (
     GlideError,
     StageParams,
     default_model_paths,
+    image_stats,
     num_threads,
     sampler_names,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "detokenize",
     "encode_png",
     "generate",
+    "image_stats",
     "load_png",
     "num_threads",
     "read_parameters",

@@ -60,5 +60,6 @@ PYBIND11_MODULE(_glide, m) {
   glide::python::bind_pipeline(m);
   glide::python::bind_checkpoints(m);
   glide::python::bind_png(m);
+  glide::python::bind_stats(m);
   glide::python::bind_train(m);
 }

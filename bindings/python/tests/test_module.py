@@ -83,6 +83,29 @@ def test_parameter_structs_print_compare_and_copy() -> None:
     assert glide.StageParams() != "ddpm"
 
 
+def test_image_stats_follow_their_documented_formulas() -> None:
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (2, 9, 11, 3), dtype=np.uint8)
+    images[1, :2] = 0  # black pixels: saturation 0 there
+    x = images[1].astype(np.float64) / 255
+    luma = 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
+    top, bottom = x.max(-1), x.min(-1)
+    saturation = np.where(top > 0, (top - bottom) / np.where(top > 0, top, 1), 0)
+    laplacian = (luma[:-2, 1:-1] + luma[2:, 1:-1] + luma[1:-1, :-2] + luma[1:-1, 2:]
+                 - 4 * luma[1:-1, 1:-1])
+    expected = {"mean_r": x[..., 0].mean(), "mean_g": x[..., 1].mean(), "mean_b": x[..., 2].mean(),
+                "mean_luminance": luma.mean(), "contrast": luma.std(),
+                "saturation": saturation.mean(), "sharpness": laplacian.var()}
+    per_image = glide.image_stats(images)
+    assert isinstance(per_image, list) and len(per_image) == 2
+    for stats in (per_image[1], glide.image_stats(images[1])):
+        assert stats.keys() == expected.keys()
+        for key, value in expected.items():
+            assert stats[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+    with pytest.raises(ValueError, match="images must be uint8 RGB"):
+        glide.image_stats(np.zeros((4, 4, 3), np.float32))
+
+
 def test_version_is_the_projects() -> None:
     source = Path(os.environ.get("GLIDE_SOURCE_DIR", PACKAGE.parents[3]))
     cmake = source / "CMakeLists.txt"
