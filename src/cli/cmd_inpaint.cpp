@@ -10,6 +10,7 @@
 #include "image_output.hpp"
 #include "model_files.hpp"
 #include "param_flags.hpp"
+#include "printable.hpp"
 #include "progress.hpp"
 #include "run_flags.hpp"
 #include "usage_error.hpp"
@@ -48,6 +49,12 @@ void inpaint(const InpaintOptions& o) {
   const torch::Tensor image = image::load_png(o.input).pixels;
   // Any channel above 0 keeps the pixel: white (and any colour) keeps, black is filled in.
   const torch::Tensor mask = std::get<0>(image::load_png(o.mask).pixels.max(2));
+  if (mask.ne(0).all().item<bool>()) {
+    fmt::print(stderr,
+               "glide: note: the mask {} has no black pixel, so it keeps all of the input and "
+               "nothing is redrawn; paint black what should change\n",
+               printable(o.mask));
+  }
   const LoadedModel base = load_stage("model", o.models, DefaultModels::none);
   LoadedModel upsampler;
   if (params.upsample) upsampler = load_stage("upsampler_model", o.models, DefaultModels::none);

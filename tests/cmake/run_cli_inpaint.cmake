@@ -45,6 +45,13 @@ glide_run(1 out inpaint --input "${input}" --mask "${mask}" -p "a door" --no-ups
           -o "${WORK_DIR}/x.png")
 require("${out}" "inpaint")
 
+# A mask that keeps everything redraws nothing: a note says so.
+glide_run(ok out inpaint --input "${input}" --mask "${SOURCE_DIR}/tests/data/mask_all_keep.png"
+          -p "a door" ${models} --base-steps 2 --no-upsample -o "${WORK_DIR}/kept.png")
+require("${out}" "glide: note: the mask .*mask_all_keep.png has no black pixel")
+glide_run(ok out inpaint --input "${input}" --mask "${mask}" -p "a door" ${models}
+          --base-steps 2 --no-upsample -o "${WORK_DIR}/half.png")
+forbid("${out}" "has no black pixel")
 # A mask of another shape (16x8 for a 16x16 input) would be stretched over another region.
 glide_run(1 out inpaint --input "${input}" --mask "${SOURCE_DIR}/tests/data/mask_wide.png"
           -p "a door" ${models} --no-upsample --base-steps 4 --quiet -o "${WORK_DIR}/x.png")

@@ -221,6 +221,18 @@ def _warn_pointless(options: Dict[str, Any], method: Any, params: Any,
         warnings.warn(note, UserWarning, stacklevel=4)
 
 
+def _warn_if_all_kept(mask: Any) -> None:
+    """Warns when a keep-mask keeps every pixel: the call would return the input unchanged.
+    Masks of other kinds are left to the C++ side, which names what it expected."""
+    try:
+        keep = np.asarray(mask)
+    except Exception:  # refused, with its reason, by the call itself
+        return
+    if keep.size and keep.dtype.kind in "bui" and bool(np.all(keep != 0)):
+        warnings.warn("mask keeps every pixel (it has no False / 0), so nothing is filled in; "
+                      "mark what should change with False / 0", UserWarning, stacklevel=4)
+
+
 class Pipeline:
     """GLIDE's models and the calls that sample them.
 
@@ -492,6 +504,7 @@ class Pipeline:
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.inpaint, params, progress)
         base, upsampled = self._run("inpaint", progress, image, mask, params)
+        _warn_if_all_kept(mask)  # after the call, which refuses masks of the wrong shape
         images = upsampled if upsampled is not None else base
         return (images, base) if return_base else images
 

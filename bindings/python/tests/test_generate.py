@@ -205,6 +205,10 @@ def test_inpaint_keeps_the_known_region(inpaint_pipe: glide.Pipeline) -> None:
     as_bool = inpaint_pipe.inpaint(image, _half_mask().astype(bool), "a hat", upsample=False,
                                    **BASE_ONLY)
     np.testing.assert_array_equal(as_bool, base)
+    # A mask that keeps everything fills in nothing: a warning at the caller's line says so.
+    with pytest.warns(UserWarning, match="mask keeps every pixel") as caught:
+        inpaint_pipe.inpaint(image, np.ones((16, 16), bool), "a hat", upsample=False, **BASE_ONLY)
+    assert caught[0].filename == __file__
 
 
 @pytest.mark.parametrize(
