@@ -141,26 +141,30 @@ void sweep(const SweepOptions& o) {
       }
       return std::nullopt;
     };
+    std::vector<std::optional<std::string>> errors;  // each cell's, the earlier pass's first
     for (size_t i = 0; i < plan.cells.size(); ++i) {
-      const SweepCell& cell = plan.cells[i];
-      any_upsample = any_upsample || cell.params.upsample;
-      if (invalid_cells.count(i) != 0) continue;
-      if (const auto error = error_of(cell)) {
-        // A flag that no cell can use is the flag's fault, not a cell's.
-        const bool every_cell =
-            std::all_of(plan.cells.begin(), plan.cells.end(),
-                        [&](const SweepCell& c) { return error_of(c) == error; });
-        if (every_cell) throw UsageError(*error);
-        if (!o.skip_invalid) {
-          throw UsageError(fmt::format("cell {} ({}): {} (--skip-invalid crosses such cells out)",
-                                       i + 1, describe(plan, cell), *error));
-        }
-        invalid_cells.emplace(i, *error);
-      }
+      const auto earlier = invalid_cells.find(i);
+      errors.push_back(earlier != invalid_cells.end() ? earlier->second : error_of(plan.cells[i]));
+      any_upsample = any_upsample || plan.cells[i].params.upsample;
     }
-    if (invalid_cells.size() == plan.cells.size()) {
+    const auto has_error = [](const std::optional<std::string>& e) { return e.has_value(); };
+    const auto first = std::find_if(errors.begin(), errors.end(), has_error);
+    if (first == errors.end()) return;
+    // Refused everywhere: a flag no cell can use is the flag's fault, not the first cell's.
+    if (std::all_of(errors.begin(), errors.end(), [&](const auto& e) { return e == *first; })) {
+      throw UsageError(**first);
+    }
+    if (std::all_of(errors.begin(), errors.end(), has_error)) {
       throw UsageError(fmt::format("every cell is refused; the first: cell 1 ({}): {}",
-                                   describe(plan, plan.cells.front()), invalid_cells.at(0)));
+                                   describe(plan, plan.cells.front()), **first));
+    }
+    for (size_t i = 0; i < errors.size(); ++i) {
+      if (!errors[i]) continue;
+      if (!o.skip_invalid) {
+        throw UsageError(fmt::format("cell {} ({}): {} (--skip-invalid crosses such cells out)",
+                                     i + 1, describe(plan, plan.cells[i]), *errors[i]));
+      }
+      invalid_cells.emplace(i, *errors[i]);
     }
   };
   check_cells(0, 0);

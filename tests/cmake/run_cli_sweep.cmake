@@ -157,6 +157,11 @@ require("${info}" "text: base.eta = 0.5\n")
 glide_run(2 out sweep -p "x" ${models} --base-steps 2 --no-upsample --vary base.eta=0.5,0.7
           --vary base.sampler=ddpm,heun --skip-invalid -o "${WORK_DIR}/none.png")
 require("${out}" "every cell is refused; the first: cell 1 \\(base.eta=0.5 base.sampler=ddpm\\)")
+# Every cell refused, each for its own value: no cell is to blame, and --skip-invalid is no help.
+glide_run(2 out sweep -p "x" ${models} --base-steps 2 --no-upsample --vary base.eta=0.5,0.7
+          -o "${WORK_DIR}/none.png")
+require("${out}" "error: every cell is refused; the first: cell 1 \\(base.eta=0.5\\)")
+forbid("${out}" "skip-invalid")
 glide_run(2 out sweep -p "x" ${models} --base-steps 2 --no-upsample --vary base.eta=0.5,0
           --vary base.sampler=ddpm,ddim -o "${WORK_DIR}/none.png")
 require("${out}" "\\(--skip-invalid crosses such cells out\\)")
