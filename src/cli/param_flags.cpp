@@ -85,7 +85,8 @@ ParamFlags::ParamFlags(CLI::App* cmd, FlagSet set) : set_(std::move(set)) {
   }
   if (set_.batch) {
     add(cmd, "batch_size", "-n,--batch-size",
-        fmt::format("Images to make in one batch, 1 to {}; image k uses seed + k",
+        fmt::format("Images to make in one batch, 1 to {} (default: 1, or the number of "
+                    "--prompt flags when several are given); image k uses seed + k",
                     GenerationParams::kMaxBatchSize),
         d);
   }
@@ -154,8 +155,13 @@ GenerationParams ParamFlags::apply(GenerationParams params) const {
     params.prompts = prompts_;
     // -p a -p b makes two images unless --batch-size says otherwise (a batch of 1 would refuse
     // them); a --batch-size flag, if given, is applied below.
-    if (set_.batch && prompts_.size() > 1)
+    if (set_.batch && prompts_.size() > static_cast<size_t>(GenerationParams::kMaxBatchSize)) {
+      throw UsageError(fmt::format("--prompt is given {} times; a batch makes at most {} images",
+                                   prompts_.size(), GenerationParams::kMaxBatchSize));
+    }
+    if (set_.batch && prompts_.size() > 1) {
       params.batch_size = static_cast<int64_t>(prompts_.size());
+    }
   }
   for (const auto& flag : flags_) {
     if (flag->option->count() == 0) continue;

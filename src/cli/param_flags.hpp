@@ -33,8 +33,9 @@ class ParamFlags {
   // Adds the flags to `cmd`; the object must outlive parsing.
   ParamFlags(CLI::App* cmd, FlagSet set);
 
-  // `start` with every flag given on the command line applied. Throws UsageError naming the flag
-  // for a value that does not parse.
+  // `start` with every flag given on the command line applied; several --prompt flags without
+  // --batch-size make one image each. Throws UsageError naming the flag for a value that does
+  // not parse.
   GenerationParams apply(GenerationParams start) const;
   bool prompt_given() const;
   // The name of the first flag given on the command line (as typed in --help), "" when none.

@@ -96,6 +96,12 @@ glide_run(ok out generate -p "one" -p "two" --seed 10 ${models} ${quick}
 require_same_file("${WORK_DIR}/batch-1.png" "${WORK_DIR}/inferred-1.png")
 glide_run(2 out generate -n 3 -p "one" -p "two" ${models} ${quick} -o "${WORK_DIR}/three.png")
 require("${out}" "prompts has 2 entries but batch_size is 3")
+set(many_prompts "")
+foreach(i RANGE 256)  # 257 prompts: one more than a batch holds
+  list(APPEND many_prompts -p "p${i}")
+endforeach()
+glide_run(2 out generate ${many_prompts} ${models} ${quick} -o "${WORK_DIR}/many.png")
+require("${out}" "--prompt is given 257 times; a batch makes at most 256 images")
 glide_run(ok out generate -n 4 -p "four" ${models} ${quick} --grid -o "${WORK_DIR}/grid.png")
 glide_run(ok info info "${WORK_DIR}/grid.png")
 require("${info}" "size: 70x70\n")  # 2x2 images of 32 with 2 pixels between and around
