@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <set>
 #include <string>
 
 #include "arrays.hpp"
@@ -52,6 +53,15 @@ void bind_png(py::module_& m) {
         return py::make_tuple(to_numpy(png.pixels), png.text);
       },
       py::arg("path"), "(uint8 (H, W, 3) RGB pixels, text chunks) of a PNG file.");
+  m.def(
+      "_png_text",
+      [](const std::string& path) {
+        const image::PngInfo info = image::load_png_info(path);
+        return py::make_tuple(info.text, info.repeated_keywords);
+      },
+      py::arg("path"),
+      "(text chunks, keywords given by more than one chunk) of a PNG file, without decoding its "
+      "pixels.");
 }
 
 }  // namespace glide::python

@@ -7,8 +7,10 @@ import inspect
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
@@ -257,12 +259,37 @@ def test_read_parameters_remakes_a_command_line_image(default_model_dir: Path,
 
     plain = tmp_path / "plain.png"
     glide.save_png(plain, pixels)
-    with pytest.raises(ValueError, match="holds no glide_parameters text chunk"):
+    with pytest.raises(ValueError, match=r"^'[^']*plain.png' holds no glide_parameters text "
+                                         "chunk"):
         glide.read_parameters(plain)
     damaged = tmp_path / "damaged.png"
     glide.save_png(damaged, pixels, {"glide_parameters": "{not json"})
     with pytest.raises(ValueError, match="the glide_parameters chunk is damaged: not JSON"):
         glide.read_parameters(damaged)
+    record = glide.load_png(out)[1]["glide_parameters"]
+    glide.save_png(damaged, pixels, {"glide_parameters": record.replace('"seed":4',
+                                                                         '"seed":4,"seed":7')},
+                   overwrite=True)
+    with pytest.raises(ValueError, match='gives the key "seed" twice'):
+        glide.read_parameters(damaged)
+    # A second record appended to the file: which one made the image cannot be told.
+    data = out.read_bytes()
+    body = b"glide_parameters\0" + record.replace('"seed":4', '"seed":9').encode()
+    chunk = (struct.pack(">I", len(body)) + b"tEXt" + body
+             + struct.pack(">I", zlib.crc32(b"tEXt" + body)))
+    twice = tmp_path / "twice.png"
+    twice.write_bytes(data[:-12] + chunk + data[-12:])  # before the 12-byte IEND chunk
+    with pytest.raises(ValueError, match="holds more than one glide_parameters text chunk"):
+        glide.read_parameters(twice)
+
+    # Without upsampling, the upsampler's settings (recorded when given) are left out.
+    small = tmp_path / "small.png"
+    subprocess.run([cli, "generate", "-p", "a green star", "--base-steps", "4", "--no-upsample",
+                    "--upsampler-steps", "3", "--model", str(base), "-q", "-o", str(small)],
+                   check=True, timeout=300, capture_output=True)
+    keywords = glide.read_parameters(small)
+    assert keywords["upsample"] is False
+    assert not [k for k in keywords if k.startswith("upsampler_")]
 
 
 def test_converted_checkpoint_loads_without_a_config(default_model_dir: Path) -> None:
