@@ -263,8 +263,22 @@ TEST_CASE("a stage whose result is not finite fails instead of writing black ima
                              Catch::Contains("NaN or infinity") && Catch::Contains("temperature"));
     // Clipping is what it uses already: no advice to switch to it.
     CHECK(p.base.thresholding == "clip");
-    CHECK_THAT(e.what(), !Catch::Contains("threshold with"));
+    CHECK_THAT(e.what(), !Catch::Contains("threshold with") &&
+                             Catch::Contains("lower the temperature or guidance scale"));
   }
+  // Each piece of advice where it applies: clipping when it is off, the guidance scale only for
+  // a guided stage.
+  p.base.thresholding = "none";
+  p.base.guided = false;
+  try {
+    sampler.generate(p);
+    FAIL("a NaN result was returned as images");
+  } catch (const NonFiniteImages& e) {
+    CHECK_THAT(e.what(), Catch::Contains("lower the temperature, threshold with \"clip\"") &&
+                             !Catch::Contains("guidance scale"));
+  }
+  p.base.thresholding = "clip";
+  p.base.guided = true;
   p.base.temperature = 1.0;
   CHECK(sampler.generate(p).base.size(0) == 1);  // finite results pass
 }

@@ -12,6 +12,8 @@ namespace glide {
 // Both also flush denormals to zero and, on glibc, keep freed memory in the process for reuse
 // instead of unmapping it (docs/performance.md; $GLIDE_MALLOC_TUNING=0 turns that off).
 void set_num_threads(int threads);
+// The threads work uses; before any entry point has chosen, the count ensure_threads() will set
+// (throws as set_num_threads(0) for a bad $GLIDE_NUM_THREADS). Asking changes nothing.
 int num_threads();
 // Sets the default once per process, unless set_num_threads() was called first.
 void ensure_threads();

@@ -116,8 +116,8 @@ def _python_names(message: str) -> str:
 
 
 def _set(target: Any, field: str, keyword: str, value: Any) -> None:
-    if field == "respacing" and hasattr(value, "__index__") and not _checks.is_bool(value):
-        value = str(value.__index__())  # respacing=50 (or numpy.int64(50)) means "50"
+    if field == "respacing" and isinstance(value, (int, np.integer)) and not _checks.is_bool(value):
+        value = str(int(value))  # respacing=50 (or numpy.int64(50)) means "50"
     expected = _TYPES.get(field, "a number")
     value = _checks.typed_value(value, keyword, expected)
     try:
@@ -139,8 +139,12 @@ def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str
             p.seed = _checks.seed(value)
         elif keyword == "batch_size":
             # None: one image per prompt of a list (one for a str).
+            most = _glide.GenerationParams.MAX_BATCH_SIZE
+            if value is None and len(prompts) > most:
+                raise _checks.invalid(f"prompt has {len(prompts)} entries; a call makes at most "
+                                      f"{most} images (split the list)")
             p.batch_size = len(prompts) if value is None else _checks.integer(
-                value, keyword, 1, _glide.GenerationParams.MAX_BATCH_SIZE)
+                value, keyword, 1, most)
         elif keyword in ("device", "dtype"):
             _set(p, keyword, keyword, value if value is not None else
                  (device if keyword == "device" else dtype))

@@ -63,7 +63,8 @@ class TrainResult:
 
 
 #: What train's ``progress=`` accepts: True (a bar with the loss and images/s), False/None
-#: (silence), or ``callable(TrainProgress) -> bool | None``; returning False stops the run.
+#: (silence), or ``callable(TrainProgress) -> bool | None``; returning False stops the run, and
+#: a result other than None, True or False is a TypeError (which stops it too).
 TrainProgressArg = Union[bool, None, Callable[[TrainProgress], Optional[bool]]]
 
 

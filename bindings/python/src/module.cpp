@@ -42,7 +42,9 @@ PYBIND11_MODULE(_glide, m) {
         glide::set_num_threads(threads);
       },
       py::arg("threads"), "LibTorch's CPU threads; 0 means one per core.");
-  m.def("num_threads", &glide::num_threads, "LibTorch's CPU threads.");
+  m.def("num_threads", &glide::num_threads,
+        "The CPU threads glide's work uses: before the first call, the count it will set (one per "
+        "core, or $GLIDE_NUM_THREADS, whose bad value raises ValueError).");
   m.def(
       "default_model_paths",
       [] {

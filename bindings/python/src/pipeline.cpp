@@ -53,7 +53,9 @@ bool callable_says_go_on(const py::object& result) {
                          py::repr(result).cast<std::string>().substr(0, 60) +
                          "); return None or True to go on, or False to cancel");
   }
-  return PyObject_IsTrue(result.ptr()) != 0;
+  const int truth = PyObject_IsTrue(result.ptr());  // -1: a bool-named class's __bool__ raised
+  if (truth < 0) throw py::error_already_set();
+  return truth != 0;
 }
 
 namespace {

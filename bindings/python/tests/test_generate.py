@@ -53,8 +53,10 @@ def test_prompt_list_one_per_image(pipe: glide.Pipeline) -> None:
     with pytest.raises(ValueError, match=r"^prompt has 3 entries but batch_size is 2; give "
                        r"batch_size = 3 \(one image per prompt\)"):
         pipe.generate(["a", "b", "c"], batch_size=2, **FAST)
-    # Without batch_size, a list makes one image per prompt.
+    # Without batch_size, a list makes one image per prompt, up to a batch's most.
     np.testing.assert_array_equal(pipe.generate(["a cat", "a dog"], **FAST), images)
+    with pytest.raises(ValueError, match="^prompt has 257 entries; a call makes at most 256"):
+        pipe.generate(["a"] * 257, **FAST)
     with pytest.raises(ValueError, match="prompt is an empty list"):
         pipe.generate([], **FAST)
     with pytest.raises(TypeError, match=r"prompt\[1\] must be a str"):
@@ -140,6 +142,8 @@ def test_integer_respacing_and_numpy_seed(pipe: glide.Pipeline) -> None:
     np.testing.assert_array_equal(a, c)
     with pytest.raises(TypeError, match="base_respacing must be a str or int, not bool"):
         pipe.generate("a star", **{**FAST, "base_respacing": True})
+    with pytest.raises(TypeError, match="base_respacing must be a str or int, not ndarray"):
+        pipe.generate("a star", **{**FAST, "base_respacing": np.array([2])})
 
 
 def test_upsample_images(pipe: glide.Pipeline) -> None:

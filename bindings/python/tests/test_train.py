@@ -330,6 +330,14 @@ def test_returning_false_stops_with_cancelled(tmp_path: Path) -> None:
     assert _resume_point(checkpoint) == 1
 
 
+def test_a_result_that_is_no_answer_stops_with_type_error(tmp_path: Path) -> None:
+    # A step count returned by accident would otherwise have read as "stop" at 0 or "go on".
+    checkpoint = tmp_path / "run.ckpt.safetensors"
+    with pytest.raises(TypeError, match=r"the progress callable returned int \(1\)"):
+        glide.train(TINY, checkpoint, steps=5, **{**FAST, "progress": lambda p: p.step})
+    assert _resume_point(checkpoint) == 1
+
+
 def test_ctrl_c_saves_the_checkpoint_and_raises(tmp_path: Path) -> None:
     """A real SIGINT, with no progress callable: the binding polls for signals each step."""
     if threading.current_thread() is not threading.main_thread():
