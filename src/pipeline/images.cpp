@@ -8,31 +8,16 @@
 #include <vector>
 
 #include "glide/error.hpp"
+#include "glide/io/checkpoint.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 
 namespace glide {
 namespace {
 
-// numpy's names: the images reach most users as numpy arrays (Python) or plain buffers (C).
-std::string dtype_name(at::ScalarType type) {
-  switch (type) {
-    case at::kByte: return "uint8";
-    case at::kChar: return "int8";
-    case at::kShort: return "int16";
-    case at::kInt: return "int32";
-    case at::kLong: return "int64";
-    case at::kHalf: return "float16";
-    case at::kBFloat16: return "bfloat16";
-    case at::kFloat: return "float32";
-    case at::kDouble: return "float64";
-    case at::kBool: return "bool";
-    default: return c10::toString(type);
-  }
-}
-
+// numpy's names (io::dtype_name): the images reach most users as numpy arrays or C buffers.
 std::string describe(const torch::Tensor& t) {
   if (!t.defined()) return "an undefined tensor";
-  return fmt::format("dtype {} of shape ({}{})", dtype_name(t.scalar_type()),
+  return fmt::format("dtype {} of shape ({}{})", io::dtype_name(t.scalar_type()),
                      fmt::join(t.sizes(), ", "), t.dim() == 1 ? "," : "");
 }
 
