@@ -1,6 +1,7 @@
 // GuidedSampler end to end on the small golden models: shapes, the golden base trajectory,
 // seeding, cancellation, inpainting, negative prompts; and a full-size smoke test.
 #include <ATen/ATen.h>
+#include <fmt/format.h>
 
 #include <chrono>
 #include <filesystem>
@@ -112,6 +113,55 @@ TEST_CASE("generate's base stage replays the golden guided DDPM trajectory", "[p
   CHECK(scales >= 1);
 }
 
+// The golden p_mean_variance at respaced index 4 of "10" (original timestep 444): a respacing
+// that keeps only that timestep makes it the first step from x_T = the golden x, so the step's
+// preview must show the golden x and its predicted x_0, whichever sampler takes the step.
+TEST_CASE("previews show the reference's x_t and predicted x_0 at a step", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(path, "sampling_text2im.pt");
+  const io::Value golden = io::load_torch_file(path);
+  const std::string pmv = "p_mean_variance_t4.";
+  const torch::Tensor x = golden.at(pmv + "x").as_tensor();
+  const torch::Tensor pred_xstart = golden.at(pmv + "pred_xstart").as_tensor();
+  const int64_t timestep = GaussianDiffusion::from_config(
+                               {1000, "squaredcos_cap_v2", golden.at("respacing").as_string()})
+                               .timestep_map()[4];
+  REQUIRE(timestep == 444);
+  // 1000 steps in 84 sections: the first 76 have 12 steps, so section 37 starts at 37 * 12 = 444;
+  // keeping one step of it and none of the others keeps timestep 444 alone.
+  std::vector<std::string> counts(84, "0");
+  counts[37] = "1";
+
+  GuidedSampler sampler(golden_stage("text2im"), StageModel{});
+  GenerationParams p;
+  // The golden ran the plain model on the prompts, then on as many empty prompts.
+  for (const auto& prompt : golden.at("prompts").as_list()) p.prompts.push_back(prompt.as_string());
+  p.prompts.resize(p.prompts.size() * 2);
+  REQUIRE(x.size(0) == static_cast<int64_t>(p.prompts.size()));
+  p.batch_size = x.size(0);
+  p.base.guided = false;
+  p.base.temperature = 1.0;
+  p.base.respacing = fmt::format("{}", fmt::join(counts, ","));
+  p.upsample = false;
+  p.preview = true;
+  sampler.set_noise_factory([&](const std::string&, int64_t) {
+    return std::make_unique<RecordedNoise>(std::vector<torch::Tensor>{x, torch::zeros_like(x)});
+  });
+  for (const std::string name : {"ddpm", "ddim", "heun", "dpm++2m"}) {
+    INFO("sampler " << name);
+    p.base.sampler = name;
+    int reports = 0;
+    sampler.generate(p, [&](const Progress& progress) {
+      ++reports;
+      CHECK(progress.timestep == 444);
+      CHECK(progress.x_t.equal(x));
+      CHECK((progress.x0 - pred_xstart).abs().max().item<double>() < 1e-4);
+      CHECK(max_level_difference(progress.preview, to_uint8_images(pred_xstart)) <= 1);
+      return true;
+    });
+    CHECK(reports == 1);
+  }
+}
+
 TEST_CASE("the same seed gives bit-identical images; another seed does not", "[pipeline]") {
   GLIDE_REQUIRE_GOLDEN(models, "models.json");
   auto sampler = text2im_sampler();
@@ -178,19 +228,27 @@ TEST_CASE("progress reports every step and previews; returning false cancels", "
   GenerationParams p = quick_params();
   p.preview = true;
   std::vector<std::string> stages;
-  std::vector<int64_t> steps;
+  std::vector<int64_t> steps, timesteps;
   sampler.generate(p, [&](const Progress& progress) {
     stages.push_back(progress.stage);
     steps.push_back(progress.step);
     CHECK(progress.preview.defined());
     CHECK(progress.preview.scalar_type() == at::kByte);
     CHECK(progress.preview.size(1) == (progress.stage == "base" ? 16 : 32));
+    const int64_t size = progress.stage == "base" ? 16 : 32;
+    CHECK(progress.x_t.sizes() == at::IntArrayRef({1, 3, size, size}));
+    CHECK(progress.x0.sizes() == at::IntArrayRef({1, 3, size, size}));
+    CHECK(progress.x0.scalar_type() == at::kFloat);
+    CHECK(progress.x0.abs().max().item<float>() <= 1.0f);  // thresholding "clip"
     CHECK(progress.total == (progress.stage == "base" ? 6 : 4));
+    timesteps.push_back(progress.timestep);
     return true;
   });
   CHECK(stages == std::vector<std::string>{"base", "base", "base", "base", "base", "base",
                                            "upsampler", "upsampler", "upsampler", "upsampler"});
   CHECK(steps == std::vector<int64_t>{1, 2, 3, 4, 5, 6, 1, 2, 3, 4});
+  // The reference's spacing of 1000 steps: "6" keeps round(k * 999 / 5), "4" round(k * 333).
+  CHECK(timesteps == std::vector<int64_t>{999, 799, 599, 400, 200, 0, 999, 666, 333, 0});
 
   int calls = 0;
   try {

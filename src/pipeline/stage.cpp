@@ -129,13 +129,30 @@ torch::Tensor run_stage_unguarded(const StageRun& run, NoiseSource& noise,
       run.stage.diffusion);
   if (p.guided) denoise = classifier_free_guidance(denoise, p.guidance_scale, p.guidance_rescale);
 
+  // The preview: x_t and the predicted x_0 of each step's first network evaluation, kept until
+  // the step's report (a heun step evaluates twice; its report shows the first).
+  struct FirstEvaluation {
+    torch::Tensor x_t, x0;
+  };
+  auto first = std::make_shared<FirstEvaluation>();
+  if (run.preview) {
+    denoise = [inner = std::move(denoise), first, batch](const torch::Tensor& x,
+                                                         const torch::Tensor& t) {
+      if (!first->x_t.defined()) first->x_t = x.narrow(0, 0, batch).clone();
+      return inner(x, t);
+    };
+  }
+
   // Thresholding first, then the known region (so it is kept exactly), then the preview's view.
-  auto latest_x0 = std::make_shared<torch::Tensor>();
   std::vector<DenoisedFn> hooks{thresholding_hook(p)};
   if (known_image.defined()) hooks.push_back(keep_known_region(known_image, known_mask));
   if (run.preview) {
-    hooks.push_back([latest_x0](const torch::Tensor& x0) {
-      *latest_x0 = x0;
+    const bool clip = p.thresholding == "clip";  // applied after the hooks: the preview does it
+    hooks.push_back([first, batch, clip](const torch::Tensor& x0) {
+      if (!first->x0.defined()) {
+        const torch::Tensor rows = x0.narrow(0, 0, batch);
+        first->x0 = clip ? rows.clamp(-1, 1) : rows.clone();
+      }
       return x0;
     });
   }
@@ -144,10 +161,18 @@ torch::Tensor run_stage_unguarded(const StageRun& run, NoiseSource& noise,
   options.denoised_fn = chain_denoised(std::move(hooks));
   if (progress) {
     options.progress = [&](int64_t step, int64_t total) {
-      Progress report{run.name, step, total, torch::Tensor()};
-      if (run.preview && latest_x0->defined()) {
-        report.preview = to_uint8_images(latest_x0->narrow(0, 0, batch));
+      Progress report;
+      report.stage = run.name;
+      report.step = step;
+      report.total = total;
+      report.timestep =
+          diffusion.original_timesteps(at::full({1}, total - step, at::kLong)).item<int64_t>();
+      if (run.preview && first->x0.defined()) {
+        report.preview = to_uint8_images(first->x0);
+        report.x0 = first->x0.to(torch::kCPU, at::kFloat);
+        report.x_t = first->x_t.to(torch::kCPU, at::kFloat);
       }
+      *first = FirstEvaluation{};
       return progress(report);
     };
   }

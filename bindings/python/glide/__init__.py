@@ -35,7 +35,7 @@ from ._glide import (
     sampler_names,
 )
 from ._pipeline import Config, PathLike, Pipeline, Prompt, split_config
-from ._progress import ProgressArg, TextBar
+from ._progress import ProgressArg, StepPreview, TextBar
 from ._record import read_parameters
 from ._train import TrainConfig, TrainProgress, TrainProgressArg, TrainResult, train
 
@@ -49,6 +49,7 @@ __all__ = [
     "Pipeline",
     "ProgressArg",
     "StageParams",
+    "StepPreview",
     "TextBar",
     "TrainConfig",
     "TrainProgress",

@@ -46,7 +46,6 @@ _TYPES = {
     "batch_size": "an int",
     "negative_prompt": "a str",
     "upsample": "a bool",
-    "preview": "a bool",
     "device": "a str",
     "dtype": "a str",
 }
@@ -127,6 +126,18 @@ def _set(target: Any, field: str, keyword: str, value: Any) -> None:
                                  f"({_checks.short_repr(value)})") from None
 
 
+def _preview_mode(value: Any) -> Union[bool, str]:
+    """preview= as False, True or "tensors" (numpy.bool_ read as the bool it is)."""
+    if isinstance(value, str) and value == "tensors":
+        return value
+    if _checks.is_bool(value):
+        return bool(value)
+    if isinstance(value, str):
+        raise _checks.invalid(f"preview is {value!r}; expected False, True or \"tensors\"")
+    raise _checks.wrong_type(f"preview must be False, True or \"tensors\", not "
+                             f"{type(value).__name__} ({_checks.short_repr(value)})")
+
+
 def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str) -> Any:
     """A _glide.GenerationParams from keyword arguments named like generate()'s."""
     p = _glide.GenerationParams()
@@ -145,6 +156,8 @@ def _params(prompts: List[str], options: Dict[str, Any], device: str, dtype: str
                                       f"{most} images (split the list)")
             p.batch_size = len(prompts) if value is None else _checks.integer(
                 value, keyword, 1, most)
+        elif keyword == "preview":
+            p.preview = _preview_mode(value) is not False
         elif keyword in ("device", "dtype"):
             _set(p, keyword, keyword, value if value is not None else
                  (device if keyword == "device" else dtype))
@@ -192,9 +205,10 @@ def _warn_pointless(options: Dict[str, Any], method: Any, params: Any,
     guided stage reads, a preview without a progress callable to receive it. The command line
     notes the same. The warnings point at the caller's line (stacklevel 4: past this function,
     the method and _suggests_keywords' wrapper)."""
-    if options.get("preview") and not callable(progress):
-        warnings.warn("preview=True has no effect: only a progress callable receives the "
-                      f"previews (progress is {progress!r})", UserWarning, stacklevel=4)
+    if _preview_mode(options.get("preview", False)) is not False and not callable(progress):
+        warnings.warn(f"preview={options['preview']!r} has no effect: only a progress callable "
+                      f"receives the previews (progress is {progress!r})", UserWarning,
+                      stacklevel=4)
     try:
         params.validate()
     except ValueError:
@@ -320,10 +334,11 @@ class Pipeline:
         return (f"glide.Pipeline(base={self.base_path!r}, upsampler={self.upsampler_path!r}, "
                 f"device={self.device!r}, dtype={self.dtype!r})")
 
-    def _run(self, method: str, progress: ProgressArg, *args: Any) -> Any:
+    def _run(self, method: str, progress: ProgressArg, preview: Any, *args: Any) -> Any:
         reporter = _progress.resolve(progress)
         try:
-            return getattr(self._impl, method)(*args, reporter)
+            return getattr(self._impl, method)(
+                *args, _progress.with_preview(reporter, _preview_mode(preview)))
         except ValueError as e:
             if type(e) is not ValueError or not hasattr(e, "status"):
                 raise  # a progress callable's own, as it raised it
@@ -362,7 +377,7 @@ class Pipeline:
         upsampler_temperature: float = 0.997,
         device: Optional[str] = None,
         dtype: Optional[str] = None,
-        preview: bool = False,
+        preview: Union[bool, str] = False,
         progress: ProgressArg = True,
         return_base: bool = False,
     ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
@@ -383,7 +398,9 @@ class Pipeline:
                 guidance_rescale in [0, 1], thresholding ("clip", "dynamic", "none"),
                 dynamic_percentile in (0, 1], temperature (> 0). The defaults are GLIDE's.
             device, dtype: where this call runs; None: the pipeline's.
-            preview: pass each step's predicted image to a progress callable (4th argument).
+            preview: True passes each step's predicted image, uint8 (B, H, W, 3), to a
+                progress callable as its 4th argument; "tensors" passes a glide.StepPreview
+                (the image, the timestep, x_t and the predicted x_0 as float32 arrays).
             progress: True (a bar on stderr, or tqdm in a notebook), False, or
                 callable(stage, step, total) returning False to cancel.
             return_base: also return the base stage's images.
@@ -402,7 +419,7 @@ class Pipeline:
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.generate, params, progress)
-        base, upsampled = self._run("generate", progress, params)
+        base, upsampled = self._run("generate", progress, preview, params)
         images = upsampled if upsampled is not None else base
         return (images, base) if return_base else images
 
@@ -425,7 +442,7 @@ class Pipeline:
         upsampler_temperature: float = 0.997,
         device: Optional[str] = None,
         dtype: Optional[str] = None,
-        preview: bool = False,
+        preview: Union[bool, str] = False,
         progress: ProgressArg = True,
     ) -> np.ndarray:
         """Upsamples images with the upsampler model, conditioned on the prompt.
@@ -451,7 +468,8 @@ class Pipeline:
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.upsample, params, progress)
-        return self._run("upsample", progress, images, params)  # type: ignore[no-any-return]
+        upsampled = self._run("upsample", progress, preview, images, params)
+        return upsampled  # type: ignore[no-any-return]
 
     @_suggests_keywords
     def inpaint(
@@ -484,7 +502,7 @@ class Pipeline:
         upsampler_temperature: float = 0.997,
         device: Optional[str] = None,
         dtype: Optional[str] = None,
-        preview: bool = False,
+        preview: Union[bool, str] = False,
         progress: ProgressArg = True,
         return_base: bool = False,
     ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
@@ -507,7 +525,7 @@ class Pipeline:
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.inpaint, params, progress)
-        base, upsampled = self._run("inpaint", progress, image, mask, params)
+        base, upsampled = self._run("inpaint", progress, preview, image, mask, params)
         _warn_if_all_kept(mask)  # after the call, which refuses masks of the wrong shape
         images = upsampled if upsampled is not None else base
         return (images, base) if return_base else images

@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, NamedTuple, Optional, Union
 
 from . import _checks
 
 #: What ``progress=`` accepts: True (a bar), False/None (silence), or
 #: ``callable(stage, step, total) -> bool | None`` (``preview=True`` adds a 4th argument, the
-#: step's predicted image as uint8 (B, H, W, 3)). Returning False cancels the call; a result
-#: other than None, True or False is a TypeError.
+#: step's predicted image as uint8 (B, H, W, 3); ``preview="tensors"`` a StepPreview instead).
+#: Returning False cancels the call; a result other than None, True or False is a TypeError.
 ProgressArg = Union[bool, None, Callable[..., Optional[bool]]]
+
+#: What ``preview=`` accepts.
+PREVIEW_MODES = (False, True, "tensors")
+
+
+class StepPreview(NamedTuple):
+    """What a progress callable gets as its 4th argument with ``preview="tensors"``: one step's
+    first network evaluation (a heun step evaluates twice), one row per image."""
+
+    image: Any  #: the predicted x_0 as uint8 (B, H, W, 3), what ``preview=True`` passes
+    timestep: int  #: in the stage's full schedule (999 down to 0 for GLIDE), not the step index
+    x_t: Any  #: the noisy sample the network saw, float32 (B, 3, H, W)
+    x0: Any  #: its predicted x_0 after thresholding, float32 (B, 3, H, W)
 
 
 def in_notebook() -> bool:
@@ -132,6 +145,25 @@ def resolve(progress: ProgressArg) -> Optional[Callable[..., Optional[bool]]]:
         "progress must be True, False, None or a callable(stage, step, total) -> bool | None; "
         f"got {type(progress).__name__}"
     )
+
+
+def with_preview(reporter: Optional[Callable[..., Optional[bool]]],
+                 preview: Any) -> Optional[Callable[..., Optional[bool]]]:
+    """The callable the C++ side calls: it passes (stage, step, total) without a preview and
+    (stage, step, total, image, timestep, x_t, x0) with one; ``reporter`` gets what ``preview``
+    asked for."""
+    if reporter is None or preview is False:
+        return reporter
+
+    def forward(stage: str, step: int, total: int, image: Any = None, timestep: int = -1,
+                x_t: Any = None, x0: Any = None) -> Optional[bool]:
+        if image is None:
+            return reporter(stage, step, total)
+        if preview == "tensors":
+            return reporter(stage, step, total, StepPreview(image, timestep, x_t, x0))
+        return reporter(stage, step, total, image)
+
+    return forward
 
 
 def close(reporter: Any) -> None:

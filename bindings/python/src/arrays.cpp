@@ -106,4 +106,13 @@ py::array_t<uint8_t> to_numpy(const torch::Tensor& images) {
   return out;
 }
 
+py::array_t<float> float_to_numpy(const torch::Tensor& values) {
+  const torch::Tensor c = values.to(torch::kCPU, torch::kFloat).contiguous();
+  std::vector<py::ssize_t> shape(c.sizes().begin(), c.sizes().end());
+  py::array_t<float> out(shape);
+  std::memcpy(out.mutable_data(), c.data_ptr<float>(),
+              static_cast<size_t>(c.numel()) * sizeof(float));
+  return out;
+}
+
 }  // namespace glide::python

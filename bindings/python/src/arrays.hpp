@@ -20,5 +20,7 @@ torch::Tensor mask_from_numpy(const pybind11::handle& obj, const char* name);
 
 // A uint8 tensor of any shape as a new numpy array of the same shape.
 pybind11::array_t<uint8_t> to_numpy(const torch::Tensor& images);
+// A floating-point tensor of any shape as a new float32 numpy array of the same shape.
+pybind11::array_t<float> float_to_numpy(const torch::Tensor& values);
 
 }  // namespace glide::python

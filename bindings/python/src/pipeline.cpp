@@ -61,10 +61,11 @@ bool callable_says_go_on(const py::object& result) {
 namespace {
 
 // Runs `call(progress)` without the GIL. After each step the progress callback takes the GIL,
-// lets Python handle pending signals (Ctrl-C) and calls `callable(stage, step, total[,
-// preview])`. A Python exception there (KeyboardInterrupt included) cancels the call and is
-// re-raised once the C++ side has unwound; a callable returning False cancels it with
-// glide.Cancelled.
+// lets Python handle pending signals (Ctrl-C) and calls `callable(stage, step, total)`, or with
+// a preview `callable(stage, step, total, image, timestep, x_t, x0)` (glide/_progress.py hands
+// the user's callable what its preview= asked for). A Python exception there (KeyboardInterrupt
+// included) cancels the call and is re-raised once the C++ side has unwound; a callable returning
+// False cancels it with glide.Cancelled.
 template <typename Call>
 auto run_without_gil(std::recursive_mutex& mutex, const py::object& callable, Call&& call) {
   std::exception_ptr python_error;
@@ -74,7 +75,8 @@ auto run_without_gil(std::recursive_mutex& mutex, const py::object& callable, Ca
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
       if (callable.is_none()) return true;
       py::object result = p.preview.defined()
-                              ? callable(p.stage, p.step, p.total, to_numpy(p.preview))
+                              ? callable(p.stage, p.step, p.total, to_numpy(p.preview), p.timestep,
+                                         float_to_numpy(p.x_t), float_to_numpy(p.x0))
                               : callable(p.stage, p.step, p.total);
       return callable_says_go_on(result);
     } catch (...) {

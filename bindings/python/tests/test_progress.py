@@ -129,6 +129,36 @@ def test_preview_passes_each_steps_prediction(pipe: glide.Pipeline) -> None:
     assert len(shapes) == 10
 
 
+def test_preview_tensors_pass_timestep_x_t_and_x0(pipe: glide.Pipeline) -> None:
+    seen: List[Tuple[str, glide.StepPreview]] = []
+    images, base = pipe.generate("a kite", batch_size=2, preview="tensors", return_base=True,
+                                 progress=lambda stage, step, total, p: seen.append((stage, p)),
+                                 **STEPS)
+    assert len(seen) == 10
+    # The reference's spacing of 1000 steps: "6" keeps round(k * 999 / 5), "4" round(k * 333).
+    assert [p.timestep for _, p in seen] == [999, 799, 599, 400, 200, 0, 999, 666, 333, 0]
+    for stage, p in seen:
+        size = 16 if stage == "base" else 32
+        assert p.x_t.shape == p.x0.shape == (2, 3, size, size)
+        assert p.x_t.dtype == p.x0.dtype == np.float32
+        assert np.abs(p.x0).max() <= 1.0  # thresholding "clip"
+        # The image is the x_0 in 8 bits, as preview=True passes it.
+        levels = np.round((p.x0.transpose(0, 2, 3, 1) + 1) * 127.5).clip(0, 255)
+        assert np.abs(levels - p.image).max() <= 1
+    assert np.abs(seen[0][1].x_t).std() > 0.5  # the first x_t is noise
+    # DDPM's last step (t = 0) returns its predicted x_0, and each stage's output is that.
+    last_base = np.round((seen[5][1].x0.transpose(0, 2, 3, 1) + 1) * 127.5).clip(0, 255)
+    assert np.abs(last_base - base).max() <= 1
+
+
+def test_preview_refuses_other_values(pipe: glide.Pipeline) -> None:
+    with pytest.raises(ValueError, match="preview is 'Tensors'; expected False, True or "
+                                         "\"tensors\""):
+        pipe.generate("a kite", preview="Tensors", progress=lambda *a: None, **STEPS)
+    with pytest.raises(TypeError, match="preview must be False, True or \"tensors\", not int"):
+        pipe.generate("a kite", preview=2, progress=lambda *a: None, **STEPS)
+
+
 def test_ctrl_c_interrupts_sampling(pipe: glide.Pipeline) -> None:
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach only the main thread")

@@ -19,7 +19,14 @@ struct Progress {
   std::string stage;  // "base", "upsampler", "inpaint", "upsampler-inpaint"
   int64_t step = 0;   // steps done in this stage, 1..total
   int64_t total = 0;
-  torch::Tensor preview;  // with GenerationParams::preview: uint8 (B, H, W, 3) predicted x_0
+  // The step's timestep in the stage's full (unrespaced) schedule, e.g. 999 down to 0: what the
+  // network saw at the step's first evaluation.
+  int64_t timestep = -1;
+  // With GenerationParams::preview, else undefined. All three are of the step's first network
+  // evaluation (samplers such as heun evaluate twice), on the CPU, one row per image:
+  torch::Tensor preview;  // the predicted x_0 as uint8 (B, H, W, 3) RGB
+  torch::Tensor x_t;      // the noisy sample the network saw, float32 (B, 3, H, W)
+  torch::Tensor x0;       // its predicted x_0 after thresholding, float32 (B, 3, H, W) in [-1, 1]
 };
 // Returning false cancels the generation: generate() then throws glide::Error(cancelled).
 using ProgressCallback = std::function<bool(const Progress&)>;
