@@ -1,7 +1,10 @@
 // The C ABI's generation entry points: parameter structs, the pipeline handle and the images it
 // returns, over glide::GuidedSampler.
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -193,12 +196,15 @@ void check_images(const glide_images* images, const char* name, int64_t channels
 }
 
 // Checks a call's arguments and returns its parameters, with the pipeline's device and dtype
-// where the call leaves them NULL, and the C progress callback wrapped.
+// where the call leaves them NULL, and the C progress callback wrapped. `batch_size`, when given,
+// replaces params->batch_size (upsampling makes one image per input image).
 glide::GenerationParams prepare_call(glide_pipeline* pipeline, const glide_generate_params* params,
-                                     glide_images** images, glide::ProgressCallback* progress) {
+                                     glide_images** images, glide::ProgressCallback* progress,
+                                     std::optional<int64_t> batch_size = std::nullopt) {
   require_arg(pipeline, "pipeline");
   require_arg(images, "images");
-  const glide_generate_params p = read_generate_params(params);
+  glide_generate_params p = read_generate_params(params);
+  if (batch_size) p.batch_size = *batch_size;
   check_generate_params(p);
   glide::GenerationParams out;
   out.device = pipeline->device;
@@ -214,7 +220,24 @@ glide::GenerationParams prepare_call(glide_pipeline* pipeline, const glide_gener
   return out;
 }
 
-// A preset name, a ModelConfig JSON text, or NULL (the checkpoint's metadata, else inferred).
+// Whether a JSON object of model options names a model option at all, not only the diffusion
+// and runtime ones the reference keeps beside them (ModelConfig::from_json skips those).
+bool names_model_options(const std::string& json_text) {
+  static const char* const not_model[] = {"diffusion_steps", "noise_schedule", "timestep_respacing",
+                                          "prediction",      "use_fp16",       "cache_text_emb"};
+  const nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return true;  // ModelConfig::from_json names what is wrong with it
+  for (const auto& item : j.items()) {
+    if (std::find(std::begin(not_model), std::end(not_model), item.key()) == std::end(not_model)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A preset name, a ModelConfig JSON text, or NULL (the checkpoint's metadata, else inferred). A
+// JSON object naming only diffusion options ({"prediction": "v"}) also leaves the model's config
+// to the checkpoint: it only sets the diffusion (diffusion_in below).
 std::optional<glide::ModelConfig> model_config(const char* text) {
   if (!text || !*text) return std::nullopt;
   const std::string name = text;
@@ -230,6 +253,7 @@ std::optional<glide::ModelConfig> model_config(const char* text) {
              "' is neither a preset (base, upsampler, base-inpaint, upsampler-inpaint) nor a "
              "ModelConfig JSON object");
   }
+  if (!names_model_options(name)) return std::nullopt;
   return glide::ModelConfig::from_json(name);
 }
 
@@ -330,11 +354,12 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
     require_field(p.device, "device");
     require_field(p.dtype, "dtype");
     if (p.num_threads < 0) {
-      fail(GLIDE_ERROR_INVALID_ARGUMENT, "params->num_threads is " + std::to_string(p.num_threads) +
-                                             "; use 0 for one per core or a positive count");
+      fail(GLIDE_ERROR_INVALID_ARGUMENT,
+           "params->num_threads is " + std::to_string(p.num_threads) +
+               "; use 0 to keep the process's count (one per core unless set before) or a "
+               "positive count");
     }
-    if (p.num_threads > 0) glide::set_num_threads(p.num_threads);
-    glide::ensure_threads();
+    glide::ensure_threads();  // the loading below runs on every core unless the process chose
     auto handle = std::make_unique<glide_pipeline>();
     handle->device = glide::parse_device(p.device, "params->device");
     handle->dtype = glide::parse_dtype(p.dtype, "params->dtype");
@@ -359,6 +384,14 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
     handle->sampler = std::make_unique<glide::GuidedSampler>(
         load(chosen.base_checkpoint, p.base_config),
         load(chosen.upsampler_checkpoint, p.upsampler_config));
+    // Process-wide (LibTorch has one CPU thread pool): set only once nothing can fail.
+    if (p.num_threads > 0) {
+      try {
+        glide::set_num_threads(p.num_threads);
+      } catch (const glide::Error& e) {
+        fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string("params->num_threads: ") + e.what());
+      }
+    }
     *pipeline = handle.release();
   });
 }
@@ -396,9 +429,9 @@ int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params
   if (images) *images = nullptr;
   const PipelineCall call(pipeline);
   return guarded(__func__, [&] {
-    glide::ProgressCallback progress;
-    const auto p = prepare_call(pipeline, params, images, &progress);
     check_images(input, "input", 3);
+    glide::ProgressCallback progress;
+    const auto p = prepare_call(pipeline, params, images, &progress, input->count);
     *images = glide::capi::images_from_tensor(
         pipeline->sampler->upsample(to_tensor(*input), p, progress));
   });

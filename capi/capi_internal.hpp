@@ -2,6 +2,7 @@
 
 // What every C entry point shares: the per-thread error message, argument checks, and the one
 // place where C++ exceptions become glide_status codes.
+#include <cfenv>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -24,12 +25,30 @@ void clear_error() noexcept;
 // the exception being handled (glide::Error, CError, c10::Error, std::bad_alloc, anything else).
 int handle_exception(const char* function) noexcept;
 
+// Rounds to nearest for its lifetime, then restores the caller's rounding mode: images must not
+// depend on a C program's fesetround() (glide's arithmetic, and LibTorch's, assume nearest).
+class ScopedRoundToNearest {
+ public:
+  ScopedRoundToNearest() noexcept : caller_mode_(std::fegetround()) {
+    if (caller_mode_ != FE_TONEAREST) std::fesetround(FE_TONEAREST);
+  }
+  ~ScopedRoundToNearest() {
+    if (caller_mode_ != FE_TONEAREST) std::fesetround(caller_mode_);
+  }
+  ScopedRoundToNearest(const ScopedRoundToNearest&) = delete;
+  ScopedRoundToNearest& operator=(const ScopedRoundToNearest&) = delete;
+
+ private:
+  int caller_mode_;
+};
+
 // Runs body() for the entry point `function`: 0 on success, else the negative status of whatever
 // it threw, with the message stored for glide_error_last(). Nothing escapes.
 template <typename Body>
 int guarded(const char* function, Body&& body) noexcept {
   clear_error();
   const glide::ScopedFlushDenormals caller_float_mode;  // left as the C program had it
+  const ScopedRoundToNearest caller_rounding;
   try {
     body();
     // A progress callback may have made a failing glide call meanwhile: a success leaves "".

@@ -128,7 +128,8 @@ typedef struct glide_tensor_info {
 /* Opens a checkpoint, recognising the format from its first bytes. The whole file is read into
  * memory held by the handle, so later changes to the file do not affect it. GLIDE_ERROR_NOT_FOUND
  * for a missing file, GLIDE_ERROR_INVALID_FORMAT for one that is neither format or is damaged,
- * GLIDE_ERROR_IO for one that cannot be read (or shrinks while read). *checkpoint is NULL on
+ * GLIDE_ERROR_IO for one that cannot be read (or shrinks while read), GLIDE_ERROR_INVALID_ARGUMENT
+ * for a path that is no regular file (a directory, a FIFO, a device). *checkpoint is NULL on
  * failure. */
 GLIDE_API int glide_checkpoint_open(const char* path, glide_checkpoint** checkpoint);
 /* NULL is allowed and does nothing. */
@@ -146,8 +147,9 @@ GLIDE_API int glide_checkpoint_metadata(const glide_checkpoint* checkpoint, size
 /* ---- Images ------------------------------------------------------------------------------ */
 
 /* count images of height x width pixels, channels bytes each (3: RGB, 1: a mask), row-major
- * (count, height, width, channels). Returned by the library (free with glide_images_free), or
- * filled by the caller to pass images in (then the caller owns pixels; never free those). */
+ * (count, height, width, channels) with no row padding. Returned by the library (free with
+ * glide_images_free), or filled by the caller to pass images in (then the caller owns pixels;
+ * never free those). Unversioned: its layout never changes. */
 typedef struct glide_images {
   int64_t count;
   int64_t height;
@@ -179,13 +181,17 @@ typedef struct glide_pipeline_params {
   /* NULL: the checkpoint's glide.model_config metadata, else the official preset its keys and
    * shapes match. Or a preset ("base", "base-inpaint") or ModelConfig JSON, whose
    * "diffusion_steps", "noise_schedule" and "prediction" keys, when present, set the stage's
-   * diffusion over the checkpoint's (as models.json and the recipes name them). */
+   * diffusion over the checkpoint's (as models.json and the recipes name them). JSON naming
+   * only those keeps the checkpoint's model config; JSON naming any model option is the whole
+   * config, the "base" preset's values filling what it leaves out (as the reference's). */
   const char* base_config;
   const char* upsampler_checkpoint; /* NULL: no upsampler stage */
   const char* upsampler_config;     /* NULL, "upsampler", "upsampler-inpaint" or JSON, as above */
   const char* device;               /* where the models live: "cpu", "cuda", "cuda:N" */
   const char* dtype;                /* "float32", "float16" (CUDA), "bfloat16" */
-  int32_t num_threads;              /* CPU threads; 0: one per core */
+  /* LibTorch's CPU threads, for the whole process (every pipeline), set once the pipeline is
+   * made; 0 keeps the current count (one per core unless set before). */
+  int32_t num_threads;
 } glide_pipeline_params;
 
 /* Fills the defaults: no checkpoints, NULL configs, "cpu", "float32", 0.
@@ -231,7 +237,9 @@ typedef struct glide_generate_params {
  * GLIDE_GENERATE_PARAMS_VERSION (else GLIDE_ERROR_VERSION). */
 GLIDE_API int glide_generate_params_init(glide_generate_params* params, uint32_t version);
 
-/* Checks params without running anything: GLIDE_OK, or the first problem found. */
+/* Checks params without running anything: GLIDE_OK, or the first problem found. A respacing is
+ * checked for its form only: whether it fits a model's step count ("1001" of 1000) is known
+ * when a pipeline runs it. */
 GLIDE_API int glide_generate_params_validate(const glide_generate_params* params);
 
 typedef struct glide_pipeline glide_pipeline;
@@ -253,12 +261,15 @@ GLIDE_API int glide_pipeline_release_cache(glide_pipeline* pipeline);
 GLIDE_API int glide_generate(glide_pipeline* pipeline, const glide_generate_params* params,
                              glide_images** images);
 
-/* Upsamples caller-owned RGB images (channels 3), one prompt per image or one for all. */
+/* Upsamples caller-owned RGB images (channels 3) of any size up to 4096 a side, each resized to
+ * the upsampler's input size: one output image per input image (params->batch_size is not
+ * read), one prompt per image or one for all. */
 GLIDE_API int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params,
                              const glide_images* input, glide_images** images);
 
 /* Inpainting with inpaint models: image is RGB of any size (resized to each stage's); mask has
- * channels 1, count 1 or image->count, the image's aspect ratio (any scale), nonzero = keep. */
+ * channels 1, the image's aspect ratio (any scale), nonzero = keep. image and mask each have
+ * count 1 (shared by the batch) or params->batch_size. */
 GLIDE_API int glide_inpaint(glide_pipeline* pipeline, const glide_generate_params* params,
                             const glide_images* image, const glide_images* mask,
                             glide_images** images);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cfenv>
 #include <cstring>
 #include <fstream>
 #include <new>
@@ -17,6 +18,8 @@
 #include "glide.h"
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
+#include "glide/pipeline/default_models.hpp"
+#include "glide/runtime.hpp"
 #include "glide/tokenizer.hpp"
 #include "glide/version.hpp"
 #include "support/catch_torch.hpp"
@@ -631,10 +634,45 @@ TEST_CASE("C generation runs the pipeline on the golden models", "[capi][pipelin
   CHECK(upsampled->height == 32);
   CHECK(upsampled->count == 2);
   glide_images_free(upsampled);
+  // The inputs set the batch size: one prompt per input image needs no batch_size, and a
+  // batch_size that differs is not read.
+  std::vector<uint8_t> three_small(3 * 16 * 16 * 3, 64);
+  const glide_images three{3, 16, 16, 3, three_small.data()};
+  glide_generate_params per_image = gp;
+  const char* three_prompts[] = {"a", "b", "c"};
+  per_image.prompts = three_prompts;
+  per_image.prompt_count = 3;
+  per_image.batch_size = 1;
+  const int per_image_rc = glide_upsample(pipeline, &per_image, &three, &upsampled);
+  INFO(glide_error_last());
+  REQUIRE(per_image_rc == GLIDE_OK);
+  CHECK(upsampled->count == 3);
+  glide_images_free(upsampled);
+  per_image.prompt_count = 1;
+  per_image.batch_size = 7;
+  REQUIRE(glide_upsample(pipeline, &per_image, &three, &upsampled) == GLIDE_OK);
+  CHECK(upsampled->count == 3);
+  glide_images_free(upsampled);
+  per_image.prompt_count = 2;
+  require_failure(glide_upsample(pipeline, &per_image, &three, &upsampled),
+                  GLIDE_ERROR_INVALID_ARGUMENT, {"prompts has 2 entries"});
   // A size whose byte count overflows int64 is a bad argument (it was LibTorch's internal error).
   const glide_images huge{1, INT64_MAX / 2, 16, 3, small.data()};
   require_failure(glide_upsample(pipeline, &gp, &huge, &upsampled), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"input is 1 images of", "at most 65536 pixels a side"});
+
+  // The caller's rounding mode changes no pixel, and is the caller's again afterwards.
+  gp.progress = nullptr;
+  gp.seed = 7;
+  REQUIRE(std::fesetround(FE_UPWARD) == 0);
+  const int rc = glide_generate(pipeline, &gp, &again);
+  const int mode_after = std::fegetround();
+  std::fesetround(FE_TONEAREST);
+  REQUIRE(rc == GLIDE_OK);
+  CHECK(mode_after == FE_UPWARD);
+  CHECK(std::memcmp(images->pixels, again->pixels, bytes) == 0);
+  glide_images_free(again);
+  gp.progress = log_progress;
 
   // A progress callback returning false cancels with GLIDE_ERROR_CANCELLED.
   log = ProgressLog{};
@@ -810,4 +848,51 @@ TEST_CASE("a success leaves glide_error_last empty, whatever a callback did", "[
   CHECK(std::string(glide_error_last()).empty());
   glide_images_free(images);
   glide_pipeline_free(pipeline);
+}
+
+TEST_CASE("a JSON config naming only diffusion options keeps the checkpoint's model config",
+          "[capi][pipeline]") {
+  glide::DefaultModelPaths shapes;
+  try {
+    shapes = glide::default_model_paths();
+  } catch (const glide::Error& e) {
+    WARN("skipped: " << e.what());
+    return;
+  }
+  const auto base_pixels = [&](const char* config) {
+    glide_pipeline_params pp;
+    REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
+    pp.base_checkpoint = shapes.base.c_str();
+    pp.base_config = config;
+    glide_pipeline* pipeline = nullptr;
+    INFO("config " << (config ? config : "NULL") << ": " << glide_error_last());
+    REQUIRE(glide_pipeline_create(&pp, &pipeline) == GLIDE_OK);
+    const glide_generate_params gp = one_kite_base_only("3");
+    glide_images* images = nullptr;
+    REQUIRE(glide_generate(pipeline, &gp, &images) == GLIDE_OK);
+    std::vector<uint8_t> out(images->pixels,
+                             images->pixels + images->height * images->width * images->channels);
+    glide_images_free(images);
+    glide_pipeline_free(pipeline);
+    return out;
+  };
+  // The shapes model is no full-size preset: a whole config would not fit its weights.
+  const auto own = base_pixels(nullptr);
+  CHECK(base_pixels(R"({"use_fp16": false})") == own);
+  CHECK(base_pixels(R"({"noise_schedule": "linear"})") != own);
+}
+
+TEST_CASE("a pipeline's num_threads is set only once the pipeline is made", "[capi]") {
+  const int before = glide::num_threads();
+  glide_pipeline_params pp;
+  REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
+  pp.base_checkpoint = "/nonexistent/base.safetensors";
+  pp.num_threads = before + 1;
+  glide_pipeline* pipeline = nullptr;
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_NOT_FOUND, {"nonexistent"});
+  CHECK(glide::num_threads() == before);
+  pp.num_threads = -1;
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"params->num_threads is -1", "0 to keep the process's count"});
+  CHECK(glide::num_threads() == before);
 }
