@@ -20,12 +20,16 @@ PathLike = Union[str, "os.PathLike[str]"]
 #: A model config: a preset name ("base", "upsampler", "base-inpaint", "upsampler-inpaint"), a
 #: dict of the reference's option names (as in model_and_diffusion_defaults()), or its JSON text.
 #: diffusion_steps / noise_schedule / prediction in it set the model's diffusion; those it leaves
-#: out keep the checkpoint's. The sampling steps are chosen per call (base_respacing, ...): a
+#: out keep the checkpoint's. One naming only those ({"prediction": "v"}) keeps the checkpoint's
+#: model config; otherwise the dict is the whole model config, the full-size preset's values
+#: filling what it leaves out, as the reference's option dicts do. The sampling steps are chosen per call (base_respacing, ...): a
 #: timestep_respacing other than "" is refused.
 Config = Union[str, Dict[str, Any], None]
 Prompt = Union[str, Sequence[str]]
 
 _DIFFUSION_KEYS = ("diffusion_steps", "noise_schedule", "timestep_respacing", "prediction")
+# Options the reference keeps beside the model's own, which describe no model.
+_RUNTIME_KEYS = ("use_fp16", "cache_text_emb")
 _STAGE_FIELDS = (
     "sampler",
     "respacing",
@@ -87,7 +91,10 @@ def split_config(config: Config, argument: str) -> Tuple[Optional[str], Optional
                                  f"not {type(config).__name__}")
     diffusion = {k: config[k] for k in _DIFFUSION_KEYS if k in config}
     try:
-        return json.dumps(config), (json.dumps(diffusion) if diffusion else None)
+        diffusion_json = json.dumps(diffusion) if diffusion else None
+        if all(k in _DIFFUSION_KEYS or k in _RUNTIME_KEYS for k in config):
+            return None, diffusion_json  # no model option: the checkpoint's config applies
+        return json.dumps(config), diffusion_json
     except RecursionError:
         raise _checks.invalid(
             f"{argument} nests too deeply; a config is one flat object") from None

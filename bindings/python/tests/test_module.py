@@ -434,3 +434,20 @@ def test_public_names_have_docstrings() -> None:
             assert inspect.getdoc(obj), name
     for method in ("generate", "upsample", "inpaint"):
         assert "Args:" in inspect.getdoc(getattr(glide.Pipeline, method))
+
+
+def test_a_config_naming_only_diffusion_options_keeps_the_checkpoints_model(
+    default_model_dir: Path
+) -> None:
+    base = default_model_dir / "shapes-base.safetensors"
+
+    def image(config: Any) -> np.ndarray:
+        pipe = glide.Pipeline(base=base, base_config=config)
+        return pipe.generate("a kite", upsample=False, base_respacing=3, progress=False)
+
+    own = image(None)
+    # The golden model is no full-size preset: a whole config would not fit its weights.
+    assert np.array_equal(image({"use_fp16": False}), own)
+    assert not np.array_equal(image({"noise_schedule": "linear"}), own)
+    with pytest.raises(ValueError, match="do not fit"):
+        image({"noise_schedule": "linear", "num_channels": 192})
