@@ -20,6 +20,8 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/glideConfigVersion.cmake
 install(FILES "${PROJECT_BINARY_DIR}/glideConfig.cmake" "${PROJECT_BINARY_DIR}/glideConfigVersion.cmake"
   DESTINATION ${GLIDE_CMAKE_DIR})
 
+file(RELATIVE_PATH GLIDE_PC_PREFIX_FROM_PCDIR "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig"
+     "${CMAKE_INSTALL_PREFIX}")
 configure_file("${PROJECT_SOURCE_DIR}/cmake/glide.pc.in" "${PROJECT_BINARY_DIR}/glide.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/glide.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

@@ -5,9 +5,15 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 #include "glide/error.hpp"
+
+#if __has_include(<dlfcn.h>)
+#include <dlfcn.h>
+#define GLIDE_HAS_DLADDR 1
+#endif
 
 namespace glide {
 
@@ -16,10 +22,35 @@ namespace {
 constexpr const char* kBaseFile = "shapes-base.safetensors";
 constexpr const char* kUpsamplerFile = "shapes-upsampler.safetensors";
 
+// The models directory of the installation holding this library's file, found from where the
+// library was loaded; "" when that cannot be told.
+std::string models_beside_library() {
+#ifdef GLIDE_HAS_DLADDR
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<const void*>(&default_model_paths), &info) == 0 ||
+      info.dli_fname == nullptr || *info.dli_fname == '\0') {
+    return "";
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path library = fs::absolute(info.dli_fname, ec);
+  if (ec) return "";
+  // GLIDE_MODEL_DIR_FROM_LIBDIR: the data directory relative to the library directory, as
+  // configured (../share/glide/models for lib/).
+  return (library.parent_path() / GLIDE_MODEL_DIR_FROM_LIBDIR).lexically_normal().string();
+#else
+  return "";
+#endif
+}
+
 std::vector<std::string> search_directories() {
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("GLIDE_MODEL_DIR"); env != nullptr && *env != '\0') {
     dirs.emplace_back(env);
+  }
+  if (std::string beside = models_beside_library();
+      !beside.empty() && beside != GLIDE_INSTALL_MODEL_DIR) {
+    dirs.push_back(std::move(beside));
   }
   dirs.emplace_back(GLIDE_INSTALL_MODEL_DIR);
   dirs.emplace_back(GLIDE_SOURCE_MODEL_DIR);

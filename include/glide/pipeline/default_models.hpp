@@ -12,8 +12,10 @@ struct DefaultModelPaths {
   std::string directory;  // where both were found
 };
 
-// Looks for the pair in, in order: $GLIDE_MODEL_DIR, the installed data directory
-// (<prefix>/share/glide/models) and the source tree's models/ folder. Throws
+// Looks for the pair in, in order: $GLIDE_MODEL_DIR, the data directory of the installation
+// this library was loaded from (<prefix>/share/glide/models beside <prefix>/lib, so an install
+// moved with `cmake --install --prefix` or copied elsewhere still finds its models), the
+// directory configured at build time and the source tree's models/ folder. Throws
 // glide::Error(not_found) listing every directory searched when none holds both files.
 DefaultModelPaths default_model_paths();
 
