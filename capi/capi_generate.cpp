@@ -1,10 +1,7 @@
 // The C ABI's generation entry points: parameter structs, the pipeline handle and the images it
 // returns, over glide::GuidedSampler.
-#include <algorithm>
 #include <cstring>
-#include <iterator>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -13,6 +10,7 @@
 #include "glide.h"
 #include "glide/device_and_dtype.hpp"
 #include "glide/error.hpp"
+#include "glide/models/model_options.hpp"
 #include "glide/pipeline/default_models.hpp"
 #include "glide/pipeline/generation_params.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
@@ -220,21 +218,6 @@ glide::GenerationParams prepare_call(glide_pipeline* pipeline, const glide_gener
   return out;
 }
 
-// Whether a JSON object of model options names a model option at all, not only the diffusion
-// and runtime ones the reference keeps beside them (ModelConfig::from_json skips those).
-bool names_model_options(const std::string& json_text) {
-  static const char* const not_model[] = {"diffusion_steps", "noise_schedule", "timestep_respacing",
-                                          "prediction",      "use_fp16",       "cache_text_emb"};
-  const nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return true;  // ModelConfig::from_json names what is wrong with it
-  for (const auto& item : j.items()) {
-    if (std::find(std::begin(not_model), std::end(not_model), item.key()) == std::end(not_model)) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // A preset name, a ModelConfig JSON text, or NULL (the checkpoint's metadata, else inferred). A
 // JSON object naming only diffusion options ({"prediction": "v"}) also leaves the model's config
 // to the checkpoint: it only sets the diffusion (diffusion_in below).
@@ -253,7 +236,7 @@ std::optional<glide::ModelConfig> model_config(const char* text) {
              "' is neither a preset (base, upsampler, base-inpaint, upsampler-inpaint) nor a "
              "ModelConfig JSON object");
   }
-  if (!names_model_options(name)) return std::nullopt;
+  if (!glide::names_model_options(name)) return std::nullopt;
   return glide::ModelConfig::from_json(name);
 }
 

@@ -7,6 +7,8 @@
 #include <filesystem>
 
 #include "glide/error.hpp"
+#include "glide/io/files.hpp"
+#include "glide/models/model_options.hpp"
 #include "glide/pipeline/default_models.hpp"
 #include "glide/tokenizer.hpp"
 #include "printable.hpp"
@@ -22,9 +24,9 @@ void add_model_flags(CLI::App* cmd, ModelFlags& flags, bool base, bool upsampler
                                    : "";
   const char* config_help =
       "A JSON file of the model's options with the reference's names (image_size, "
-      "num_channels, ...; diffusion_steps, noise_schedule and prediction set the diffusion). "
-      "Needed for "
-      ".pt checkpoints that are neither official GLIDE models nor carry their config";
+      "num_channels, ...; diffusion_steps, noise_schedule and prediction set the diffusion; "
+      "naming only those keeps the checkpoint's model config). Needed for .pt checkpoints that "
+      "are neither official GLIDE models nor carry their config";
   if (base) {
     cmd->add_option("--model", flags.base,
                     "The base model checkpoint (.pt or .safetensors)." + fallback)
@@ -102,12 +104,34 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
   LoadedModel loaded;
   std::optional<ModelConfig> model_config;
   std::optional<DiffusionConfig> diffusion;
+  std::string diffusion_only;  // a config file naming only diffusion options: its text
   if (!config.empty()) {
-    const ModelOptionsFile file = read_model_options_file(config);
-    model_config = file.model;
-    diffusion = file.diffusion;
+    std::string text;
+    try {
+      text = io::read_file(config);
+    } catch (const Error& e) {
+      throw Error(e.status(), fmt::format("model config: {}", e.what()));
+    }
+    if (names_model_options(text)) {
+      const ModelOptionsFile file = read_model_options_file(config);
+      model_config = file.model;
+      diffusion = file.diffusion;
+    } else {
+      diffusion_only = std::move(text);
+    }
   }
+  // Laid over the checkpoint's diffusion (an upsampler naming only "prediction" stays linear);
+  // checked before the loading, which may take long.
+  const auto diffusion_over = [&](const DiffusionConfig& under) {
+    try {
+      return diffusion_config_in_options(diffusion_only, under).value_or(under);
+    } catch (const Error& e) {
+      throw Error(e.status(), fmt::format("model config '{}': {}", config, e.what()));
+    }
+  };
+  if (!diffusion_only.empty()) diffusion_over(DiffusionConfig{});
   loaded.stage = load_stage_model(path, model_config, diffusion);
+  if (!diffusion_only.empty()) loaded.stage.diffusion = diffusion_over(loaded.stage.diffusion);
   loaded.files.push_back(record_file(role, path));
   if (!config.empty()) loaded.files.push_back(record_file(config_role, config));
   if (was && was->sha256 != loaded.files.front().sha256) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glide/error.hpp"
+#include "glide/models/model_options.hpp"
 #include "io/json_text.hpp"
 
 namespace glide {
@@ -245,9 +246,6 @@ ModelConfig ModelConfig::from_json(const std::string& json_text) {
     }
     field = value.get<Field>();
   };
-  // Diffusion and runtime options the reference keeps in the same dict; read elsewhere.
-  static const char* ignored[] = {"diffusion_steps", "noise_schedule", "timestep_respacing",
-                                  "prediction",      "use_fp16",       "cache_text_emb"};
   for (const auto& [key, value] : j.items()) {
     if (key == "image_size")
       read(key, value, c.image_size);
@@ -298,7 +296,7 @@ ModelConfig ModelConfig::from_json(const std::string& json_text) {
                               "--base-steps / --upsampler-steps, Python's base_respacing / "
                               "upsampler_respacing, StageParams::respacing); remove it or set \"\"",
                               value.dump()));
-    } else if (std::find(std::begin(ignored), std::end(ignored), key) == std::end(ignored)) {
+    } else if (!is_non_model_option(key)) {  // those are read elsewhere
       throw Error(Status::invalid_argument,
                   fmt::format("unknown model option \"{}\" in model config JSON", key));
     }

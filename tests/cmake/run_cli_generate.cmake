@@ -157,6 +157,24 @@ if(NOT EXISTS "${SOURCE_DIR}/models/shapes-base.safetensors")
           "^glide: error \\(not found\\): no --model given, and the default models [^\n]*\\(--model, --upsampler-model\\)\n$")
 endif()
 
+# A --model-config naming only diffusion options keeps the checkpoint's model config (a whole
+# config would be the full-size preset's, which fits no shapes weights), and a bad value in it is
+# refused, naming the file, before the checkpoint is read.
+if(EXISTS "${SOURCE_DIR}/models/shapes-base.safetensors")
+  set(shapes --model "${SOURCE_DIR}/models/shapes-base.safetensors" --no-upsample --base-steps 3)
+  file(WRITE "${WORK_DIR}/linear.json" "{\"noise_schedule\": \"linear\"}")
+  glide_run(ok out generate -p "a red circle" ${shapes} --model-config "${WORK_DIR}/linear.json"
+            -o "${WORK_DIR}/linear.png")
+  file(WRITE "${WORK_DIR}/bogus.json" "{\"noise_schedule\": \"bogus\"}")
+  glide_run(1 out generate -p "a red circle" --model "${WORK_DIR}/absent.safetensors"
+            --model-config "${WORK_DIR}/bogus.json" -o "${WORK_DIR}/bogus.png")
+  require("${out}" "model config '[^']*bogus.json': diffusion config: noise_schedule 'bogus'")
+  file(WRITE "${WORK_DIR}/whole.json" "{\"noise_schedule\": \"linear\", \"num_channels\": 192}")
+  glide_run(fail out generate -p "a red circle" ${shapes} --model-config "${WORK_DIR}/whole.json"
+            -o "${WORK_DIR}/whole.png")
+  require("${out}" "do not fit")
+endif()
+
 glide_run(ok help generate --help)
 require("${help}" "--upsampler-temperature")
 require("${help}" "--base-guidance-scale,--guidance-scale")

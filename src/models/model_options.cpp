@@ -1,0 +1,22 @@
+#include "glide/models/model_options.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+namespace glide {
+
+bool is_non_model_option(const std::string& key) {
+  static const char* const kNonModel[] = {"diffusion_steps", "noise_schedule", "timestep_respacing",
+                                          "prediction",      "use_fp16",       "cache_text_emb"};
+  return std::find(std::begin(kNonModel), std::end(kNonModel), key) != std::end(kNonModel);
+}
+
+bool names_model_options(const std::string& options_json) {
+  const nlohmann::json j = nlohmann::json::parse(options_json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return true;
+  return std::any_of(j.items().begin(), j.items().end(),
+                     [](const auto& item) { return !is_non_model_option(item.key()); });
+}
+
+}  // namespace glide
