@@ -23,6 +23,7 @@ struct UpsampleOptions {
   OutputFlags output;
   RunFlags run;
   std::string input;
+  std::string from;
 };
 
 // NAME.png → NAME-<suffix>.png beside it.
@@ -33,7 +34,17 @@ std::string beside(const std::string& input, const std::string& suffix) {
 
 void upsample(const UpsampleOptions& o) {
   apply_threads(o.run);
-  const GenerationParams params = o.params->apply(GenerationParams{});
+  GenerationParams start;
+  std::map<std::string, RecordedFile> recorded;
+  std::string input = o.input;
+  if (!o.from.empty()) {
+    LoadedRecord record = read_edit_record(o.from, "upsample");
+    input = recorded_input(o.input, "input", "--input", record, o.from);
+    start = std::move(record.params);
+    recorded = std::move(record.files);
+  }
+  if (input.empty()) throw UsageError("--input is required (or --from an image glide upsampled)");
+  const GenerationParams params = o.params->apply(start);
   if (params.prompts.empty()) throw UsageError("--prompt is required");
   if (params.prompts.size() > 1) {
     throw UsageError(
@@ -43,11 +54,12 @@ void upsample(const UpsampleOptions& o) {
   }
   o.params->validate(params);
   o.params->note_ineffective_flags(params);
-  const std::string out = o.output.path.empty() ? beside(o.input, "upsampled") : o.output.path;
+  const std::string out = o.output.path.empty() ? beside(input, "upsampled") : o.output.path;
   refuse_existing({out}, o.output.overwrite);
 
-  const torch::Tensor low_res = image::load_png(o.input).pixels.unsqueeze(0);
-  const LoadedModel upsampler = load_stage("upsampler_model", o.models, DefaultModels::shipped);
+  const torch::Tensor low_res = image::load_png(input).pixels.unsqueeze(0);
+  const LoadedModel upsampler =
+      load_stage("upsampler_model", o.models, DefaultModels::shipped, recorded);
   o.params->validate(params, 0, upsampler.stage.diffusion.diffusion_steps);
   warn_long_prompts(params, {&upsampler});
   GuidedSampler sampler(StageModel{}, upsampler.stage);
@@ -56,7 +68,7 @@ void upsample(const UpsampleOptions& o) {
 
   ImageRecord record{"upsample", params, /*base_stage=*/false, /*upsampler_stage=*/true,
                      upsampler.files};
-  record.files.push_back(record_file("input", o.input));
+  record.files.push_back(record_file("input", input));
   write_images(images, {out}, false, o.output.overwrite, record);
 }
 
@@ -69,9 +81,13 @@ void add_upsample_command(CLI::App& app) {
       "stage on an image of your own)");
   auto o = std::make_shared<UpsampleOptions>();
   cmd->add_option("-i,--input", o->input,
-                  "The PNG to enlarge (up to 4096 pixels a side; 64x64 for GLIDE's)")
-      ->required()
+                  "The PNG to enlarge (up to 4096 pixels a side; 64x64 for GLIDE's). Required "
+                  "unless --from")
       ->check(CLI::ExistingFile)
+      ->group("Generation");
+  cmd->add_option("--from", o->from,
+                  "Start from the parameters, model and input recorded in a PNG that "
+                  "`glide upsample` wrote; flags given as well override them")
       ->group("Generation");
   FlagSet set;
   set.base = false;

@@ -139,19 +139,29 @@ LoadedRecord read_record(const std::string& png_path) {
   }
 }
 
-LoadedRecord read_generation_record(const std::string& png_path) {
+namespace {
+
+// The command that makes an image of a record's command again with --from.
+std::string remade_by(const std::string& command) {
+  return command == "sweep" ? "generate" : command;
+}
+
+// read_record for `glide <command> --from`, which remakes images of the commands in `takes`.
+LoadedRecord read_record_for(const std::string& png_path, const std::string& command,
+                             std::initializer_list<const char*> takes) {
   LoadedRecord record = read_record(png_path);
-  if (record.command == "inpaint" || record.command == "upsample") {
-    throw UsageError(fmt::format(
-        "--from {}: that image was made by `glide {}` from an input image, which its record does "
-        "not hold; start from an image made by `glide generate` or `glide sweep`",
-        png_path, record.command));
-  }
-  if (record.command != "generate" && record.command != "sweep") {
+  if (record.command != "generate" && record.command != "sweep" && record.command != "inpaint" &&
+      record.command != "upsample") {
     throw Error(Status::invalid_format,
                 fmt::format("'{}': the {} chunk names an unknown command \"{}\"; expected "
                             "generate, sweep, inpaint or upsample",
                             png_path, kParametersChunk, record.command));
+  }
+  if (std::find(takes.begin(), takes.end(), record.command) == takes.end()) {
+    throw UsageError(fmt::format(
+        "--from {}: that image was made by `glide {}`, which `glide {} --from` cannot make "
+        "again; use `glide {} --from {}`",
+        png_path, record.command, command, remade_by(record.command), png_path));
   }
   if (record.params.prompts.empty()) {
     throw UsageError(
@@ -164,6 +174,40 @@ LoadedRecord read_generation_record(const std::string& png_path) {
                printable(png_path), printable(record.glide_version), version_string());
   }
   return record;
+}
+
+}  // namespace
+
+LoadedRecord read_generation_record(const std::string& png_path) {
+  return read_record_for(png_path, "generate", {"generate", "sweep"});
+}
+
+LoadedRecord read_edit_record(const std::string& png_path, const std::string& command) {
+  return read_record_for(png_path, command, {command.c_str()});
+}
+
+std::string recorded_input(const std::string& given, const std::string& role, const char* flag,
+                           const LoadedRecord& record, const std::string& record_path) {
+  if (!given.empty()) return given;
+  const auto it = record.files.find(role);
+  if (it == record.files.end()) {
+    throw UsageError(
+        fmt::format("--from {}: its record names no {} file; give {}", record_path, role, flag));
+  }
+  const RecordedFile& was = it->second;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(was.path, ec)) {
+    throw UsageError(fmt::format("--from {}: the {} it was made from, '{}', is gone; give {}",
+                                 record_path, role, printable(was.path), flag));
+  }
+  const std::string now = io::sha256_file_hex(was.path);
+  if (now != was.sha256) {
+    fmt::print(stderr,
+               "glide: note: {} '{}' is not the file the image was made from (SHA-256 {}, now "
+               "{}); the result will differ\n",
+               role, printable(was.path), was.sha256, now);
+  }
+  return was.path;
 }
 
 bool is_newer_version(const std::string& a, const std::string& b) {

@@ -50,6 +50,16 @@ LoadedRecord read_record(const std::string& png_path);
 // record without a prompt.
 // A record written by a newer glide gets a note on stderr (it may mean more than this one reads).
 LoadedRecord read_generation_record(const std::string& png_path);
+// read_record for `--from` of inpaint and upsample ("inpaint", "upsample"): refuses a record of
+// another command, naming the command that remakes it, and one without a prompt; notes a newer
+// glide's record as above. Its input image (and mask) are among its files: see recorded_input.
+LoadedRecord read_edit_record(const std::string& png_path, const std::string& command);
+
+// The file for `role` ("input", "mask"): `given` when not empty, else the one `record_path`'s
+// record names (a note on stderr when it changed since: the result will differ). UsageError
+// naming `flag` when neither is there or the recorded file is gone.
+std::string recorded_input(const std::string& given, const std::string& role, const char* flag,
+                           const LoadedRecord& record, const std::string& record_path);
 
 // Whether dotted version `a` is newer than `b`, part by part as numbers ("0.10.0" > "0.9.1").
 bool is_newer_version(const std::string& a, const std::string& b);

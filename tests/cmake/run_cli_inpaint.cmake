@@ -56,10 +56,37 @@ forbid("${out}" "has no black pixel")
 glide_run(1 out inpaint --input "${input}" --mask "${SOURCE_DIR}/tests/data/mask_wide.png"
           -p "a door" ${models} --no-upsample --base-steps 4 --quiet -o "${WORK_DIR}/x.png")
 require("${out}" "mask is 8x16 \\(H x W\\) but image is 16x16")
-# --from cannot remake an inpainted image: its record lacks the input image.
-glide_run(2 out generate --from "${WORK_DIR}/input-inpainted.png" -o "${WORK_DIR}/x.png")
-require("${out}" "made by `glide inpaint` from an input image")
-if(EXISTS "${WORK_DIR}/x.png")
+# `glide inpaint --from` remakes an inpainted image from its record: the parameters, models,
+# input and mask it names (the same file: the same pixels and records); a flag overrides.
+set(inpainted "${WORK_DIR}/input-inpainted.png")
+glide_run(ok out inpaint --from "${inpainted}" -o "${WORK_DIR}/again.png" --quiet)
+require_same_file("${inpainted}" "${WORK_DIR}/again.png")
+glide_run(ok out inpaint --from "${inpainted}" --seed 3 -o "${WORK_DIR}/seed3.png" --quiet)
+glide_run(ok info info "${WORK_DIR}/seed3.png")
+require("${info}" "text: seed = 3
+")
+require("${info}" "text: prompt = a door
+")
+# A changed input is noted; a missing one names the flag that replaces it.
+set(moved "${WORK_DIR}/moved")
+file(MAKE_DIRECTORY "${moved}")
+configure_file("${input}" "${moved}/input.png" COPYONLY)
+glide_run(ok out inpaint --input "${moved}/input.png" --mask "${mask}" -p "a door" ${models}
+          --base-steps 2 --no-upsample --quiet -o "${moved}/made.png")
+configure_file("${WORK_DIR}/half.png" "${moved}/input.png" COPYONLY)
+glide_run(ok out inpaint --from "${moved}/made.png" -o "${moved}/changed.png")
+require("${out}" "glide: note: input '[^']*moved/input.png' is not the file the image was made from")
+file(REMOVE "${moved}/input.png")
+glide_run(2 out inpaint --from "${moved}/made.png" -o "${moved}/x.png")
+require("${out}" "the input it was made from, '[^']*moved/input.png', is gone; give --input")
+# Each command remakes its own images only.
+glide_run(2 out generate --from "${inpainted}" -o "${WORK_DIR}/x.png")
+require("${out}" "made by `glide inpaint`, which `glide generate --from` cannot make again; use `glide inpaint --from")
+glide_run(2 out inpaint --from "${input}" -o "${WORK_DIR}/x.png")
+require("${out}" "made by `glide generate`, which `glide inpaint --from` cannot make again; use `glide generate --from")
+glide_run(2 out inpaint -p "a door" ${models} -o "${WORK_DIR}/x.png")
+require("${out}" "--input is required \\(or --from an image glide inpainted\\)")
+if(EXISTS "${WORK_DIR}/x.png" OR EXISTS "${moved}/x.png")
   message(FATAL_ERROR "a refused command wrote x.png")
 endif()
 message("cli_inpaint: all steps passed")

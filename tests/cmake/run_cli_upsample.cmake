@@ -37,4 +37,24 @@ glide_run(2 out upsample --input "${WORK_DIR}/missing.png" -p "a cat" ${up})
 require("${out}" "missing.png")
 glide_run(2 out upsample --input "${small}" -p "a" -p "b" ${up} -o "${WORK_DIR}/two.png")
 require("${out}" "--prompt is given 2 times; upsample enlarges one image")
+
+# `glide upsample --from` remakes an upsampled image from its record (parameters, model and
+# input); a flag overrides; an image of another command is refused, naming the one for it.
+glide_run(ok out upsample --from "${WORK_DIR}/small-upsampled.png" -o "${WORK_DIR}/from.png"
+          --quiet)
+require_same_file("${WORK_DIR}/small-upsampled.png" "${WORK_DIR}/from.png")
+glide_run(ok out upsample --from "${WORK_DIR}/small-upsampled.png" -p "a dog"
+          -o "${WORK_DIR}/dog.png" --quiet)
+glide_run(ok info info "${WORK_DIR}/dog.png")
+require("${info}" "text: prompt = a dog
+")
+require("${info}" "text: seed = 2
+")
+glide_run(2 out upsample --from "${small}" -o "${WORK_DIR}/x.png")
+require("${out}" "made by `glide generate`, which `glide upsample --from` cannot make again")
+glide_run(2 out upsample -p "a cat" ${up} -o "${WORK_DIR}/x.png")
+require("${out}" "--input is required")
+if(EXISTS "${WORK_DIR}/x.png")
+  message(FATAL_ERROR "a refused command wrote x.png")
+endif()
 message("cli_upsample: all steps passed")
