@@ -336,13 +336,15 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
     }
     require_field(p.device, "device");
     require_field(p.dtype, "dtype");
-    if (p.num_threads < 0) {
+    if (p.num_threads < 0 || p.num_threads > glide::kMaxThreads) {
       fail(GLIDE_ERROR_INVALID_ARGUMENT,
            "params->num_threads is " + std::to_string(p.num_threads) +
-               "; use 0 to keep the process's count (one per core unless set before) or a "
-               "positive count");
+               "; use 0 to keep the process's count (one per core unless set before) or 1 to " +
+               std::to_string(glide::kMaxThreads));
     }
-    glide::ensure_threads();  // the loading below runs on every core unless the process chose
+    // The process's default (one thread per core), so that the loading below uses every core;
+    // an explicit count is set only once the pipeline is made.
+    if (p.num_threads == 0) glide::ensure_threads();
     auto handle = std::make_unique<glide_pipeline>();
     handle->device = glide::parse_device(p.device, "params->device");
     handle->dtype = glide::parse_dtype(p.dtype, "params->dtype");
@@ -356,25 +358,29 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
     };
     diffusion_in(p.base_config, {});
     diffusion_in(p.upsampler_config, {});
-    const auto load = [&](const char* path, const char* config) {
+    const auto load = [&](const char* path, const char* config, const char* field) {
       if (!path) return glide::StageModel{};
-      auto stage = glide::load_stage_model(path, model_config(config));
+      const std::optional<glide::ModelConfig> model = model_config(config);
+      glide::StageModel stage;
+      try {
+        stage = glide::load_stage_model(path, model);
+      } catch (const glide::Error& e) {
+        if (model || !config || *config != '{') throw;
+        // The JSON named only diffusion options, so the model's came from the checkpoint.
+        throw glide::Error(e.status(), std::string(e.what()) + " (params->" + field +
+                                           " names only diffusion options; add the model's own, "
+                                           "image_size, num_channels, ...)");
+      }
       if (auto diffusion = diffusion_in(config, stage.diffusion)) stage.diffusion = *diffusion;
       stage.model->to(handle->device);
       stage.model->set_compute_dtype(handle->dtype);
       return stage;
     };
     handle->sampler = std::make_unique<glide::GuidedSampler>(
-        load(chosen.base_checkpoint, p.base_config),
-        load(chosen.upsampler_checkpoint, p.upsampler_config));
+        load(chosen.base_checkpoint, p.base_config, "base_config"),
+        load(chosen.upsampler_checkpoint, p.upsampler_config, "upsampler_config"));
     // Process-wide (LibTorch has one CPU thread pool): set only once nothing can fail.
-    if (p.num_threads > 0) {
-      try {
-        glide::set_num_threads(p.num_threads);
-      } catch (const glide::Error& e) {
-        fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string("params->num_threads: ") + e.what());
-      }
-    }
+    if (p.num_threads > 0) glide::set_num_threads(p.num_threads);
     *pipeline = handle.release();
   });
 }
@@ -413,6 +419,19 @@ int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params
   const PipelineCall call(pipeline);
   return guarded(__func__, [&] {
     check_images(input, "input", 3);
+    // The batch is the inputs': say so in terms of them, not of a batch_size the call ignores.
+    const glide_generate_params given = read_generate_params(params);
+    if (input->count > glide::GenerationParams::kMaxBatchSize) {
+      fail(GLIDE_ERROR_INVALID_ARGUMENT,
+           "input holds " + std::to_string(input->count) + " images; one call upsamples at most " +
+               std::to_string(glide::GenerationParams::kMaxBatchSize));
+    }
+    if (given.prompt_count > 1 && given.prompt_count != static_cast<size_t>(input->count)) {
+      fail(GLIDE_ERROR_INVALID_ARGUMENT,
+           "params->prompt_count is " + std::to_string(given.prompt_count) + " for " +
+               std::to_string(input->count) +
+               " input images; give one prompt per input image or one for all");
+    }
     glide::ProgressCallback progress;
     const auto p = prepare_call(pipeline, params, images, &progress, input->count);
     *images = glide::capi::images_from_tensor(

@@ -189,8 +189,8 @@ typedef struct glide_pipeline_params {
   const char* upsampler_config;     /* NULL, "upsampler", "upsampler-inpaint" or JSON, as above */
   const char* device;               /* where the models live: "cpu", "cuda", "cuda:N" */
   const char* dtype;                /* "float32", "float16" (CUDA), "bfloat16" */
-  /* LibTorch's CPU threads, for the whole process (every pipeline), set once the pipeline is
-   * made; 0 keeps the current count (one per core unless set before). */
+  /* LibTorch's CPU threads (1 to 1024), for the whole process (every pipeline), set once the
+   * pipeline is made; 0 keeps the current count (one per core unless set before). */
   int32_t num_threads;
 } glide_pipeline_params;
 

@@ -653,9 +653,18 @@ TEST_CASE("C generation runs the pipeline on the golden models", "[capi][pipelin
   REQUIRE(glide_upsample(pipeline, &per_image, &three, &upsampled) == GLIDE_OK);
   CHECK(upsampled->count == 3);
   glide_images_free(upsampled);
+  // Refusals speak of the inputs, not of the batch_size the call does not read.
   per_image.prompt_count = 2;
   require_failure(glide_upsample(pipeline, &per_image, &three, &upsampled),
-                  GLIDE_ERROR_INVALID_ARGUMENT, {"prompts has 2 entries"});
+                  GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"params->prompt_count is 2 for 3 input images; give one prompt per input image "
+                   "or one for all"});
+  std::vector<uint8_t> many_small(300 * 2 * 2 * 3, 64);
+  const glide_images many{300, 2, 2, 3, many_small.data()};
+  per_image.prompt_count = 1;
+  require_failure(glide_upsample(pipeline, &per_image, &many, &upsampled),
+                  GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"input holds 300 images; one call upsamples at most 256"});
   // A size whose byte count overflows int64 is a bad argument (it was LibTorch's internal error).
   const glide_images huge{1, INT64_MAX / 2, 16, 3, small.data()};
   require_failure(glide_upsample(pipeline, &gp, &huge, &upsampled), GLIDE_ERROR_INVALID_ARGUMENT,
@@ -882,6 +891,25 @@ TEST_CASE("a JSON config naming only diffusion options keeps the checkpoint's mo
   CHECK(base_pixels(R"({"noise_schedule": "linear"})") != own);
 }
 
+TEST_CASE("a config naming only diffusion options needs a checkpoint that names its model",
+          "[capi][pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(base_path, "model_text2im.pt");  // no metadata, no preset's shapes
+  glide_pipeline_params pp;
+  REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
+  pp.base_checkpoint = base_path.c_str();
+  pp.base_config = R"({"prediction": "epsilon"})";
+  glide_pipeline* pipeline = nullptr;
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_FORMAT,
+                  {"match no preset",
+                   "(params->base_config names only diffusion options; add the "
+                   "model's own, image_size, num_channels, ...)"});
+  // A respacing is no diffusion option to lay over the checkpoint's: it is refused, not dropped.
+  pp.base_config = R"({"timestep_respacing": "250"})";
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"timestep_respacing=\"250\" is not read from a model config"});
+  CHECK(pipeline == nullptr);
+}
+
 TEST_CASE("a pipeline's num_threads is set only once the pipeline is made", "[capi]") {
   const int before = glide::num_threads();
   glide_pipeline_params pp;
@@ -891,8 +919,11 @@ TEST_CASE("a pipeline's num_threads is set only once the pipeline is made", "[ca
   glide_pipeline* pipeline = nullptr;
   require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_NOT_FOUND, {"nonexistent"});
   CHECK(glide::num_threads() == before);
-  pp.num_threads = -1;
-  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
-                  {"params->num_threads is -1", "0 to keep the process's count"});
+  // Out of range: refused before the checkpoint is looked for.
+  for (const int32_t threads : {-1, glide::kMaxThreads + 1}) {
+    pp.num_threads = threads;
+    require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"params->num_threads is", "0 to keep the process's count"});
+  }
   CHECK(glide::num_threads() == before);
 }

@@ -12,6 +12,9 @@ namespace glide {
 // Both also flush denormals to zero and, on glibc, keep freed memory in the process for reuse
 // instead of unmapping it (docs/performance.md; $GLIDE_MALLOC_TUNING=0 turns that off).
 void set_num_threads(int threads);
+// The most threads set_num_threads() takes: beyond it a typo (LibTorch starts every thread it is
+// told to; 100,000 of them filled memory for a minute before the first step).
+constexpr int kMaxThreads = 1024;
 // The threads work uses; before any entry point has chosen, the count ensure_threads() will set
 // (throws as set_num_threads(0) for a bad $GLIDE_NUM_THREADS). Asking changes nothing.
 int num_threads();

@@ -130,7 +130,14 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
     }
   };
   if (!diffusion_only.empty()) diffusion_over(DiffusionConfig{});
-  loaded.stage = load_stage_model(path, model_config, diffusion);
+  try {
+    loaded.stage = load_stage_model(path, model_config, diffusion);
+  } catch (const Error& e) {
+    if (diffusion_only.empty()) throw;
+    throw Error(e.status(), fmt::format("{} (the model config '{}' names only diffusion options; "
+                                        "add the model's own, image_size, num_channels, ...)",
+                                        e.what(), config));
+  }
   if (!diffusion_only.empty()) loaded.stage.diffusion = diffusion_over(loaded.stage.diffusion);
   loaded.files.push_back(record_file(role, path));
   if (!config.empty()) loaded.files.push_back(record_file(config_role, config));

@@ -27,10 +27,6 @@ namespace {
 
 std::atomic<bool> threads_chosen{false};
 
-// Beyond this a typo: LibTorch starts every thread it is told to (100,000 of them filled memory
-// for a minute before the first step).
-constexpr int kMaxThreads = 1024;
-
 int default_threads() {
   if (const char* env = std::getenv("GLIDE_NUM_THREADS"); env && *env) {
     char* end = nullptr;

@@ -15,8 +15,12 @@ bool is_non_model_option(const std::string& key) {
 bool names_model_options(const std::string& options_json) {
   const nlohmann::json j = nlohmann::json::parse(options_json, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return true;
-  return std::any_of(j.items().begin(), j.items().end(),
-                     [](const auto& item) { return !is_non_model_option(item.key()); });
+  // A timestep_respacing other than "" counts too: ModelConfig::from_json() refuses it (the steps
+  // are chosen per call), and a diffusion-only reading would drop it without a word.
+  return std::any_of(j.items().begin(), j.items().end(), [](const auto& item) {
+    return !is_non_model_option(item.key()) ||
+           (item.key() == "timestep_respacing" && item.value() != "");
+  });
 }
 
 }  // namespace glide

@@ -174,6 +174,15 @@ if(EXISTS "${SOURCE_DIR}/models/shapes-base.safetensors")
             -o "${WORK_DIR}/whole.png")
   require("${out}" "do not fit")
 endif()
+# Without a model config in the checkpoint either, the message says what the file lacks.
+file(WRITE "${WORK_DIR}/prediction.json" "{\"prediction\": \"epsilon\"}")
+glide_run(1 out generate -p "a red circle" --model "${GOLDENS}/model_text2im.pt"
+          --model-config "${WORK_DIR}/prediction.json" --no-upsample -o "${WORK_DIR}/p.png")
+require("${out}" "prediction.json' names only diffusion options; add the model's own")
+file(WRITE "${WORK_DIR}/respacing.json" "{\"timestep_respacing\": \"250\"}")
+glide_run(fail out generate -p "a red circle" --model "${GOLDENS}/model_text2im.pt"
+          --model-config "${WORK_DIR}/respacing.json" --no-upsample -o "${WORK_DIR}/r.png")
+require("${out}" "timestep_respacing=\"250\" is not read from a model config")
 
 glide_run(ok help generate --help)
 require("${help}" "--upsampler-temperature")

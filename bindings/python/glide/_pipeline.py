@@ -22,13 +22,14 @@ PathLike = Union[str, "os.PathLike[str]"]
 #: diffusion_steps / noise_schedule / prediction in it set the model's diffusion; those it leaves
 #: out keep the checkpoint's. One naming only those ({"prediction": "v"}) keeps the checkpoint's
 #: model config; otherwise the dict is the whole model config, the full-size preset's values
-#: filling what it leaves out, as the reference's option dicts do. The sampling steps are chosen per call (base_respacing, ...): a
-#: timestep_respacing other than "" is refused.
+#: filling what it leaves out, as the reference's option dicts do. The sampling steps are chosen
+#: per call (base_respacing, ...): a timestep_respacing other than "" is refused.
 Config = Union[str, Dict[str, Any], None]
 Prompt = Union[str, Sequence[str]]
 
 _DIFFUSION_KEYS = ("diffusion_steps", "noise_schedule", "timestep_respacing", "prediction")
-# Options the reference keeps beside the model's own, which describe no model.
+# Options the reference keeps beside the model's own, which describe no model (with
+# _DIFFUSION_KEYS, the C++ glide::is_non_model_option list).
 _RUNTIME_KEYS = ("use_fp16", "cache_text_emb")
 _STAGE_FIELDS = (
     "sampler",
@@ -92,7 +93,10 @@ def split_config(config: Config, argument: str) -> Tuple[Optional[str], Optional
     diffusion = {k: config[k] for k in _DIFFUSION_KEYS if k in config}
     try:
         diffusion_json = json.dumps(diffusion) if diffusion else None
-        if all(k in _DIFFUSION_KEYS or k in _RUNTIME_KEYS for k in config):
+        # As glide::names_model_options: a timestep_respacing other than "" goes to the C++
+        # reader, which refuses it.
+        if all((k in _DIFFUSION_KEYS and not (k == "timestep_respacing" and v != ""))
+               or k in _RUNTIME_KEYS for k, v in config.items()):
             return None, diffusion_json  # no model option: the checkpoint's config applies
         return json.dumps(config), diffusion_json
     except RecursionError:

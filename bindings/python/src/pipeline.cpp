@@ -131,7 +131,16 @@ class Pipeline {
     const auto load = [&](const std::optional<std::string>& path, std::optional<ModelConfig> config,
                           const std::optional<std::string>& diffusion, const char* argument) {
       if (!path) return StageModel{};
-      StageModel stage = load_stage_model(*path, std::move(config));
+      const bool diffusion_only = !config && diffusion;  // a dict naming only diffusion options
+      StageModel stage;
+      try {
+        stage = load_stage_model(*path, std::move(config));
+      } catch (const Error& e) {
+        if (!diffusion_only) throw;
+        throw Error(e.status(), std::string(e.what()) + " (" + argument +
+                                    " names only diffusion options; add the model's own, "
+                                    "image_size, num_channels, ...)");
+      }
       if (diffusion) stage.diffusion = overlay_diffusion(*diffusion, stage.diffusion, argument);
       stage.model->to(device_);
       stage.model->set_compute_dtype(dtype_);

@@ -451,3 +451,16 @@ def test_a_config_naming_only_diffusion_options_keeps_the_checkpoints_model(
     assert not np.array_equal(image({"noise_schedule": "linear"}), own)
     with pytest.raises(ValueError, match="do not fit"):
         image({"noise_schedule": "linear", "num_channels": 192})
+
+
+def test_a_diffusion_only_config_needs_a_checkpoint_that_names_its_model() -> None:
+    goldens = goldens_dir()
+    if goldens is None:
+        pytest.skip("golden models not found (set GLIDE_GOLDENS to the goldens folder)")
+    model = goldens / "model_text2im.pt"  # no metadata, no preset's shapes
+    with pytest.raises(glide.GlideError, match="base_config names only diffusion options; add "
+                                               "the model's own"):
+        glide.Pipeline(base=model, base_config={"prediction": "epsilon"})
+    # A respacing is no diffusion option to lay over the checkpoint's: refused, not dropped.
+    with pytest.raises(ValueError, match="timestep_respacing=\"250\" is not read"):
+        glide.Pipeline(base=model, base_config={"timestep_respacing": "250"})

@@ -12,8 +12,9 @@ bool is_non_model_option(const std::string& key);
 
 // Whether a JSON object of options names any model option. Such an object is a whole model
 // config (ModelConfig::from_json() fills what it leaves out); one naming only non-model options
-// ({"prediction": "v"}) leaves the model to the checkpoint. True for text that is no JSON object,
-// so that ModelConfig::from_json() gets to say what is wrong with it.
+// ({"prediction": "v"}) leaves the model to the checkpoint. True for text that is no JSON object
+// and for a timestep_respacing other than "", so that ModelConfig::from_json() gets to say what
+// is wrong with them.
 bool names_model_options(const std::string& options_json);
 
 }  // namespace glide
