@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "glide/error.hpp"
+#include "glide/guidance/classifier_free.hpp"
 #include "glide/io/checkpoint.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/pipeline/non_finite_images.hpp"
@@ -159,6 +160,46 @@ TEST_CASE("previews show the reference's x_t and predicted x_0 at a step", "[pip
       return true;
     });
     CHECK(reports == 1);
+  }
+}
+
+// Over several guided steps, each preview's x_0 is what the reference's p_mean_variance
+// predicts from the preview's own x_t and timestep, computed here with the golden model outside
+// the pipeline. Heun evaluates twice in its middle steps: the preview must show the first.
+TEST_CASE("each step's preview is the network's prediction at its x_t", "[pipeline]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  const std::string dir = *test::goldens_dir();
+  const std::vector<std::string> prompts = {"a red cube", "a blue sphere"};
+  const double scale = 3.0;
+  const DenoiseFn guided =
+      classifier_free_guidance(parity::golden_text2im_denoise_fn(dir, prompts), scale);
+  auto sampler = text2im_sampler();
+  GenerationParams p = quick_params();
+  p.prompts = prompts;
+  p.batch_size = 2;
+  p.base.guidance_scale = scale;
+  p.base.respacing = "5";
+  p.upsample = false;
+  p.preview = true;
+  const auto diffusion = GaussianDiffusion::from_config(
+      {1000, parity::load_golden_model(dir, "text2im").noise_schedule, p.base.respacing});
+  for (const std::string name : {"heun", "ddim"}) {
+    INFO("sampler " << name);
+    p.base.sampler = name;
+    int checked = 0;
+    sampler.generate(p, [&](const Progress& progress) {
+      INFO("step " << progress.step);
+      const int64_t index = progress.total - progress.step;
+      CHECK(progress.timestep == diffusion.timestep_map()[static_cast<size_t>(index)]);
+      const torch::Tensor x = torch::cat({progress.x_t, progress.x_t});
+      const torch::Tensor t = torch::full({x.size(0)}, index, torch::kLong);
+      const torch::Tensor expected = diffusion.p_mean_variance(guided, x, t, /*clip_denoised=*/true)
+                                         .pred_xstart.narrow(0, 0, 2);
+      CHECK((progress.x0 - expected).abs().max().item<double>() < 1e-4);
+      ++checked;
+      return true;
+    });
+    CHECK(checked == 5);
   }
 }
 

@@ -26,7 +26,8 @@ struct Progress {
   // evaluation (samplers such as heun evaluate twice), on the CPU, one row per image:
   torch::Tensor preview;  // the predicted x_0 as uint8 (B, H, W, 3) RGB
   torch::Tensor x_t;      // the noisy sample the network saw, float32 (B, 3, H, W)
-  torch::Tensor x0;       // its predicted x_0 after thresholding, float32 (B, 3, H, W) in [-1, 1]
+  torch::Tensor x0;       // its predicted x_0 after thresholding, float32 (B, 3, H, W): in
+                          // [-1, 1] unless the thresholding is "none"
 };
 // Returning false cancels the generation: generate() then throws glide::Error(cancelled).
 using ProgressCallback = std::function<bool(const Progress&)>;
