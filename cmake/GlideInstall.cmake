@@ -20,8 +20,15 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/glideConfigVersion.cmake
 install(FILES "${PROJECT_BINARY_DIR}/glideConfig.cmake" "${PROJECT_BINARY_DIR}/glideConfigVersion.cmake"
   DESTINATION ${GLIDE_CMAKE_DIR})
 
-file(RELATIVE_PATH GLIDE_PC_PREFIX_FROM_PCDIR "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig"
-     "${CMAKE_INSTALL_PREFIX}")
+# The prefix relative to the .pc file, so that a moved installation still works; /usr stays
+# absolute, so that pkg-config recognises (and leaves out) the system directories.
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  set(GLIDE_PC_PREFIX "/usr")
+else()
+  file(RELATIVE_PATH relative_prefix "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig"
+       "${CMAKE_INSTALL_PREFIX}")
+  set(GLIDE_PC_PREFIX "\${pcfiledir}/${relative_prefix}")
+endif()
 configure_file("${PROJECT_SOURCE_DIR}/cmake/glide.pc.in" "${PROJECT_BINARY_DIR}/glide.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/glide.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

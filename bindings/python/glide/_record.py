@@ -28,13 +28,13 @@ def _damaged(name: str, why: str) -> ValueError:
 
 def read_parameters(path: PathLike) -> Dict[str, Any]:
     """The keyword arguments that remake an image written by glide (``glide generate``,
-    ``sweep``, ``inpaint``, ``upsample``; ``glide generate --from`` reads the same record).
+    ``sweep``, ``inpaint``, ``upsample``; each command's ``--from`` reads the same record).
 
     The result holds ``prompt`` (a str, or a list with one per image), the seed, device and
     dtype, and each stage's settings as ``base_*`` / ``upsampler_*``, with ``"command"`` naming
     the method they are for ("generate" and "sweep": ``Pipeline.generate``; "inpaint":
-    ``Pipeline.inpaint``, whose image and mask the record does not hold; "upsample":
-    ``Pipeline.upsample``). So ``kw = glide.read_parameters("a.png"); kw.pop("command");
+    ``Pipeline.inpaint``; "upsample": ``Pipeline.upsample``; the input image and mask those
+    take are files the record names, with the models, under ``"files"``). So ``kw = glide.read_parameters("a.png"); kw.pop("command");
     pipe.generate(**kw)`` makes the image again with the same models (their paths and SHA-256
     are under ``"files"`` in the chunk's JSON); one file of a batch again within one 8-bit
     level (batched kernels sum in another order). A sweep's sheet records its first valid cell,
