@@ -475,8 +475,16 @@ TEST_CASE("a damaged or foreign record is named, in the record's terms", "[cli]"
     return chunk_with(
         nlohmann::json{{"command", command}, {"parameters", params_to_json(p)}}.dump());
   };
+  // Each command's --from takes its own images, and says which command takes another's.
   CHECK_THROWS_WITH(read_generation_record(record_of("inpaint", unusual_params())),
-                    Catch::Contains("glide inpaint") && Catch::Contains("input image"));
+                    Catch::Contains("made by `glide inpaint`, which `glide generate --from` cannot "
+                                    "make again; use `glide inpaint --from"));
+  CHECK_THROWS_WITH(read_edit_record(record_of("sweep", unusual_params()), "upsample"),
+                    Catch::Contains("made by `glide sweep`, which `glide upsample --from` cannot "
+                                    "make again; use `glide generate --from"));
+  CHECK(read_edit_record(record_of("inpaint", unusual_params()), "inpaint").command == "inpaint");
+  CHECK_THROWS_WITH(read_edit_record(record_of("paint", unusual_params()), "inpaint"),
+                    Catch::Contains("unknown command \"paint\""));
   CHECK_THROWS_WITH(read_generation_record(record_of("paint", unusual_params())),
                     Catch::Contains("unknown command \"paint\""));
   GenerationParams no_prompt = unusual_params();
