@@ -28,9 +28,6 @@ Config = Union[str, Dict[str, Any], None]
 Prompt = Union[str, Sequence[str]]
 
 _DIFFUSION_KEYS = ("diffusion_steps", "noise_schedule", "timestep_respacing", "prediction")
-# Options the reference keeps beside the model's own, which describe no model (with
-# _DIFFUSION_KEYS, the C++ glide::is_non_model_option list).
-_RUNTIME_KEYS = ("use_fp16", "cache_text_emb")
 _STAGE_FIELDS = (
     "sampler",
     "respacing",
@@ -93,12 +90,10 @@ def split_config(config: Config, argument: str) -> Tuple[Optional[str], Optional
     diffusion = {k: config[k] for k in _DIFFUSION_KEYS if k in config}
     try:
         diffusion_json = json.dumps(diffusion) if diffusion else None
-        # As glide::names_model_options: a timestep_respacing other than "" goes to the C++
-        # reader, which refuses it.
-        if all((k in _DIFFUSION_KEYS and not (k == "timestep_respacing" and v != ""))
-               or k in _RUNTIME_KEYS for k, v in config.items()):
+        model_json = json.dumps(config)
+        if not _glide._names_model_options(model_json):
             return None, diffusion_json  # no model option: the checkpoint's config applies
-        return json.dumps(config), diffusion_json
+        return model_json, diffusion_json
     except RecursionError:
         raise _checks.invalid(
             f"{argument} nests too deeply; a config is one flat object") from None

@@ -15,10 +15,6 @@ from . import _checks
 #: Returning False cancels the call; a result other than None, True or False is a TypeError.
 ProgressArg = Union[bool, None, Callable[..., Optional[bool]]]
 
-#: What ``preview=`` accepts.
-PREVIEW_MODES = (False, True, "tensors")
-
-
 class StepPreview(NamedTuple):
     """What a progress callable gets as its 4th argument with ``preview="tensors"``: one step's
     first network evaluation (a heun step evaluates twice), one row per image."""

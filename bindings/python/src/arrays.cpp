@@ -98,21 +98,26 @@ torch::Tensor mask_from_numpy(const py::handle& obj, const char* name) {
   return copy_uint8(a, {batch, a.shape(a.ndim() - 2), a.shape(a.ndim() - 1)});
 }
 
-py::array_t<uint8_t> to_numpy(const torch::Tensor& images) {
-  const torch::Tensor c = images.to(torch::kCPU, torch::kUInt8).contiguous();
+namespace {
+
+// A copy of `t` as a numpy array of element type T (`dtype` in LibTorch's terms), same shape.
+template <typename T>
+py::array_t<T> copy_to_numpy(const torch::Tensor& t, torch::Dtype dtype) {
+  const torch::Tensor c = t.to(torch::kCPU, dtype).contiguous();
   std::vector<py::ssize_t> shape(c.sizes().begin(), c.sizes().end());
-  py::array_t<uint8_t> out(shape);
-  std::memcpy(out.mutable_data(), c.data_ptr<uint8_t>(), static_cast<size_t>(c.numel()));
+  py::array_t<T> out(shape);
+  std::memcpy(out.mutable_data(), c.data_ptr<T>(), static_cast<size_t>(c.numel()) * sizeof(T));
   return out;
 }
 
+}  // namespace
+
+py::array_t<uint8_t> to_numpy(const torch::Tensor& images) {
+  return copy_to_numpy<uint8_t>(images, torch::kUInt8);
+}
+
 py::array_t<float> float_to_numpy(const torch::Tensor& values) {
-  const torch::Tensor c = values.to(torch::kCPU, torch::kFloat).contiguous();
-  std::vector<py::ssize_t> shape(c.sizes().begin(), c.sizes().end());
-  py::array_t<float> out(shape);
-  std::memcpy(out.mutable_data(), c.data_ptr<float>(),
-              static_cast<size_t>(c.numel()) * sizeof(float));
-  return out;
+  return copy_to_numpy<float>(values, torch::kFloat);
 }
 
 }  // namespace glide::python

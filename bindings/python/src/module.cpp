@@ -8,6 +8,7 @@
 
 #include "bindings.hpp"
 #include "errors.hpp"
+#include "glide/models/model_options.hpp"
 #include "glide/pipeline/default_models.hpp"
 #include "glide/runtime.hpp"
 #include "glide/samplers/sampler.hpp"
@@ -35,6 +36,8 @@ PYBIND11_MODULE(_glide, m) {
       },
       py::arg("ids"), "The text of GPT-2 token ids.");
   m.def("sampler_names", &glide::sampler_names, "The samplers a stage can use.");
+  m.def("_names_model_options", &glide::names_model_options, py::arg("options_json"),
+        "Whether a config JSON names a model option, not only diffusion and runtime ones.");
   m.def(
       "set_num_threads",
       [](int threads) {
