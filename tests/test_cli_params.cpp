@@ -476,28 +476,49 @@ TEST_CASE("a damaged or foreign record is named, in the record's terms", "[cli]"
         nlohmann::json{{"command", command}, {"parameters", params_to_json(p)}}.dump());
   };
   // Each command's --from takes its own images, and says which command takes another's.
-  CHECK_THROWS_WITH(read_generation_record(record_of("inpaint", unusual_params())),
+  CHECK_THROWS_WITH(read_record_for(record_of("inpaint", unusual_params()), "generate"),
                     Catch::Contains("made by `glide inpaint`, which `glide generate --from` cannot "
                                     "make again; use `glide inpaint --from"));
-  CHECK_THROWS_WITH(read_edit_record(record_of("sweep", unusual_params()), "upsample"),
+  CHECK_THROWS_WITH(read_record_for(record_of("sweep", unusual_params()), "upsample"),
                     Catch::Contains("made by `glide sweep`, which `glide upsample --from` cannot "
                                     "make again; use `glide generate --from"));
-  CHECK(read_edit_record(record_of("inpaint", unusual_params()), "inpaint").command == "inpaint");
-  CHECK_THROWS_WITH(read_edit_record(record_of("paint", unusual_params()), "inpaint"),
+  CHECK(read_record_for(record_of("inpaint", unusual_params()), "inpaint").command == "inpaint");
+  CHECK_THROWS_WITH(read_record_for(record_of("paint", unusual_params()), "inpaint"),
                     Catch::Contains("unknown command \"paint\""));
-  CHECK_THROWS_WITH(read_generation_record(record_of("paint", unusual_params())),
+  CHECK_THROWS_WITH(read_record_for(record_of("paint", unusual_params()), "generate"),
                     Catch::Contains("unknown command \"paint\""));
   GenerationParams no_prompt = unusual_params();
   no_prompt.prompts.clear();
-  CHECK_THROWS_WITH(read_generation_record(record_of("generate", no_prompt)),
+  CHECK_THROWS_WITH(read_record_for(record_of("generate", no_prompt), "generate"),
                     Catch::Contains("records no prompt"));
-  CHECK(read_generation_record(record_of("sweep", unusual_params())).command == "sweep");
+  CHECK(read_record_for(record_of("sweep", unusual_params()), "generate").command == "sweep");
+  // An inpainting sweep's sheet (its files name a mask) is inpaint's to make again; a sweep
+  // starts from generate's and inpaint's images, not upsample's.
+  const auto inpainting_sheet = [&] {
+    return chunk_with(nlohmann::json{{"command", "sweep"},
+                                     {"parameters", params_to_json(unusual_params())},
+                                     {"files", {{"mask", {{"path", "/m.png"}, {"sha256", "0"}}}}}}
+                          .dump());
+  };
+  CHECK(remade_by(read_record(inpainting_sheet())) == "inpaint");
+  CHECK(remade_by(read_record(record_of("sweep", unusual_params()))) == "generate");
+  CHECK(read_record_for(inpainting_sheet(), "inpaint").command == "sweep");
+  CHECK(read_record_for(inpainting_sheet(), "sweep").command == "sweep");
+  CHECK_THROWS_WITH(read_record_for(inpainting_sheet(), "generate"),
+                    Catch::Contains("made by `glide sweep` (inpainting), which `glide generate "
+                                    "--from` cannot make again; use `glide inpaint --from"));
+  CHECK_THROWS_WITH(read_record_for(record_of("sweep", unusual_params()), "inpaint"),
+                    Catch::Contains("made by `glide sweep`, which `glide inpaint --from`"));
+  CHECK(read_record_for(record_of("inpaint", unusual_params()), "sweep").command == "inpaint");
+  CHECK_THROWS_WITH(read_record_for(record_of("upsample", unusual_params()), "sweep"),
+                    Catch::Contains("made by `glide upsample`, which `glide sweep --from` cannot "
+                                    "start from; use `glide upsample --from"));
 
   // A newer glide's record: read when it can be (with a note), else the error says why it may not.
   nlohmann::json newer = {{"glide_version", "99.0"},
                           {"command", "generate"},
                           {"parameters", params_to_json(unusual_params())}};
-  CHECK(read_generation_record(chunk_with(newer.dump())).glide_version == "99.0");
+  CHECK(read_record_for(chunk_with(newer.dump()), "generate").glide_version == "99.0");
   newer["parameters"]["stochasticity"] = 0.5;
   CHECK_THROWS_WITH(read_record(chunk_with(newer.dump())),
                     Catch::Contains("unknown generation parameter \"stochasticity\"") &&

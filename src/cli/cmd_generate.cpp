@@ -29,7 +29,7 @@ void generate(const GenerateOptions& o) {
   GenerationParams params;
   std::map<std::string, RecordedFile> recorded;
   if (!o.from.empty()) {
-    LoadedRecord record = read_generation_record(o.from);
+    LoadedRecord record = read_record_for(o.from, "generate");
     params = std::move(record.params);
     recorded = std::move(record.files);
   }

@@ -21,6 +21,7 @@
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/pipeline/non_finite_images.hpp"
 #include "image_output.hpp"
+#include "inpaint_inputs.hpp"
 #include "io/new_outputs.hpp"
 #include "model_files.hpp"
 #include "param_flags.hpp"
@@ -38,6 +39,7 @@ struct SweepOptions {
   ModelFlags models;
   OutputFlags output;
   RunFlags run;
+  InpaintFiles inpaint;  // given: every cell inpaints
   std::string from, csv;
   std::vector<std::string> vary;
   bool skip_invalid = false;
@@ -98,14 +100,40 @@ torch::Tensor failed_cell_image(int64_t size) {
   return image;
 }
 
+// Refuses models that cannot make the sweep's cells before any work, saying what would.
+void check_model_kind(const LoadedModel& base, bool inpainting) {
+  if (base.stage.model->config().inpaint == inpainting) return;
+  const std::string path = base.files.empty() ? "" : printable(base.files.front().path);
+  if (inpainting) {
+    throw UsageError(fmt::format(
+        "--input and --mask make every cell inpaint, which needs GLIDE's inpainting models "
+        "(--model, --upsampler-model); the base model {} is not one",
+        path));
+  }
+  throw UsageError(fmt::format(
+      "the base model {} is an inpainting model: give --input and --mask to sweep inpainting",
+      path));
+}
+
 void sweep(const SweepOptions& o) {
   apply_threads(o.run);
-  GenerationParams start;
+  const bool inpaint_flags = !o.inpaint.input.empty() || !o.inpaint.mask.empty();
+  GenerationParams start = inpaint_flags ? inpaint_defaults() : GenerationParams{};
   std::map<std::string, RecordedFile> recorded;
+  InpaintFiles inpaint_files = o.inpaint;
   if (!o.from.empty()) {
-    LoadedRecord record = read_generation_record(o.from);
+    LoadedRecord record = read_record_for(o.from, "sweep");
+    if (inpaint_flags || remade_by(record) == "inpaint") {
+      inpaint_files = recorded_inpaint_files(o.inpaint, record, o.from);
+    }
     start = std::move(record.params);
     recorded = std::move(record.files);
+  }
+  const bool inpainting = !inpaint_files.input.empty() || !inpaint_files.mask.empty();
+  if (inpainting && (inpaint_files.input.empty() || inpaint_files.mask.empty())) {
+    throw UsageError(fmt::format("--{} is required with --{}: an inpainting sweep needs both",
+                                 inpaint_files.input.empty() ? "input" : "mask",
+                                 inpaint_files.input.empty() ? "mask" : "input"));
   }
   start = o.params->apply(start);
   std::vector<SweepAxis> axes;
@@ -177,10 +205,15 @@ void sweep(const SweepOptions& o) {
                                 : std::vector<std::string>{sheet_path, csv_path},
                   o.output.overwrite);
 
-  const LoadedModel base = load_stage("model", o.models, DefaultModels::shipped, recorded);
+  std::optional<InpaintImages> inpaint_images;
+  if (inpainting) inpaint_images = load_inpaint_images(inpaint_files);
+  // No default pair holds inpainting models: an inpainting sweep names them.
+  const DefaultModels defaults = inpainting ? DefaultModels::none : DefaultModels::shipped;
+  const LoadedModel base = load_stage("model", o.models, defaults, recorded);
+  check_model_kind(base, inpainting);
   LoadedModel upsampler;
   if (any_upsample) {
-    upsampler = load_stage("upsampler_model", o.models, DefaultModels::shipped, recorded);
+    upsampler = load_stage("upsampler_model", o.models, defaults, recorded);
   }
   check_cells(base.stage.diffusion.diffusion_steps,
               any_upsample ? upsampler.stage.diffusion.diffusion_steps : 0);
@@ -210,7 +243,9 @@ void sweep(const SweepOptions& o) {
       if (invalid != invalid_cells.end()) {
         error = "refused: " + invalid->second;  // before any work; --skip-invalid crossed it out
       } else {
-        result = sampler.generate(cell.params, progress.callback());
+        result = inpaint_images ? sampler.inpaint(inpaint_images->image, inpaint_images->mask,
+                                                  cell.params, progress.callback())
+                                : sampler.generate(cell.params, progress.callback());
       }
     } catch (const NonFiniteImages& e) {
       // The sampling diverged (a huge temperature or guidance scale): a finding of the sweep,
@@ -243,11 +278,13 @@ void sweep(const SweepOptions& o) {
                failed.size(), n);
   }
 
-  // The first valid cell's parameters: `glide generate --from SHEET` makes its image again.
+  // The first valid cell's parameters: `glide generate --from SHEET` (or `glide inpaint --from`
+  // for an inpainting sweep) makes its image again.
   size_t first_valid = 0;
   while (invalid_cells.count(first_valid) != 0) ++first_valid;
   ImageRecord record{"sweep", plan.cells[first_valid].params, true, any_upsample, base.files};
   for (const RecordedFile& f : upsampler.files) record.files.push_back(f);
+  if (inpainting) record_inpaint_files(record, inpaint_files);
   nlohmann::ordered_json axes_json = nlohmann::ordered_json::array();
   for (const SweepAxis& a : plan.axes) {
     axes_json.push_back({{"field", a.field->name}, {"values", a.values}});
@@ -308,8 +345,13 @@ void add_sweep_command(CLI::App& app) {
       ->group("Sweep");
   cmd->add_option("--from", o->from,
                   "Start from the parameters (and model files) recorded in a PNG that glide "
-                  "wrote; flags given as well override them")
+                  "wrote; flags given as well override them. An inpainted image's (or an "
+                  "inpainting sweep's) input and mask too: the cells then inpaint")
       ->group("Generation");
+  add_inpaint_flags(cmd, o->inpaint,
+                    "With both --input and --mask every cell inpaints: this needs GLIDE's "
+                    "inpainting models (--model, --upsampler-model), and the upsampler defaults "
+                    "to DDPM as in `glide inpaint`");
   FlagSet set;
   set.batch = false;
   set.several_prompts = false;

@@ -38,7 +38,7 @@ void upsample(const UpsampleOptions& o) {
   std::map<std::string, RecordedFile> recorded;
   std::string input = o.input;
   if (!o.from.empty()) {
-    LoadedRecord record = read_edit_record(o.from, "upsample");
+    LoadedRecord record = read_record_for(o.from, "upsample");
     input = recorded_input(o.input, "input", "--input", record, o.from);
     start = std::move(record.params);
     recorded = std::move(record.files);

@@ -139,16 +139,12 @@ LoadedRecord read_record(const std::string& png_path) {
   }
 }
 
-namespace {
-
-// The command that makes an image of a record's command again with --from.
-std::string remade_by(const std::string& command) {
-  return command == "sweep" ? "generate" : command;
+std::string remade_by(const LoadedRecord& record) {
+  if (record.command != "sweep") return record.command;
+  return record.files.count("mask") != 0 ? "inpaint" : "generate";
 }
 
-// read_record for `glide <command> --from`, which remakes images of the commands in `takes`.
-LoadedRecord read_record_for(const std::string& png_path, const std::string& command,
-                             std::initializer_list<const char*> takes) {
+LoadedRecord read_record_for(const std::string& png_path, const std::string& command) {
   LoadedRecord record = read_record(png_path);
   if (record.command != "generate" && record.command != "sweep" && record.command != "inpaint" &&
       record.command != "upsample") {
@@ -157,11 +153,15 @@ LoadedRecord read_record_for(const std::string& png_path, const std::string& com
                             "generate, sweep, inpaint or upsample",
                             png_path, kParametersChunk, record.command));
   }
-  if (std::find(takes.begin(), takes.end(), record.command) == takes.end()) {
+  const std::string remaker = remade_by(record);
+  const bool takes = command == "sweep" ? remaker != "upsample" : remaker == command;
+  if (!takes) {
     throw UsageError(fmt::format(
-        "--from {}: that image was made by `glide {}`, which `glide {} --from` cannot make "
-        "again; use `glide {} --from {}`",
-        png_path, record.command, command, remade_by(record.command), png_path));
+        "--from {}: that image was made by `glide {}`{}, which `glide {} --from` cannot {}; use "
+        "`glide {} --from {}`",
+        png_path, record.command,
+        record.command != remaker && remaker == "inpaint" ? " (inpainting)" : "", command,
+        command == "sweep" ? "start from" : "make again", remaker, png_path));
   }
   if (record.params.prompts.empty()) {
     throw UsageError(
@@ -174,16 +174,6 @@ LoadedRecord read_record_for(const std::string& png_path, const std::string& com
                printable(png_path), printable(record.glide_version), version_string());
   }
   return record;
-}
-
-}  // namespace
-
-LoadedRecord read_generation_record(const std::string& png_path) {
-  return read_record_for(png_path, "generate", {"generate", "sweep"});
-}
-
-LoadedRecord read_edit_record(const std::string& png_path, const std::string& command) {
-  return read_record_for(png_path, command, {command.c_str()});
 }
 
 std::string recorded_input(const std::string& given, const std::string& role, const char* flag,

@@ -45,15 +45,16 @@ struct LoadedRecord {
 // Reads the glide_parameters chunk of a PNG glide wrote. Throws glide::Error naming the file:
 // not_found without that chunk, invalid_format when it is damaged.
 LoadedRecord read_record(const std::string& png_path);
-// read_record for `--from` of generate and sweep: also refuses a record of inpaint or upsample
-// (their images came from an input image the record does not hold), an unknown command and a
-// record without a prompt.
-// A record written by a newer glide gets a note on stderr (it may mean more than this one reads).
-LoadedRecord read_generation_record(const std::string& png_path);
-// read_record for `--from` of inpaint and upsample ("inpaint", "upsample"): refuses a record of
-// another command, naming the command that remakes it, and one without a prompt; notes a newer
-// glide's record as above. Its input image (and mask) are among its files: see recorded_input.
-LoadedRecord read_edit_record(const std::string& png_path, const std::string& command);
+// The command whose --from makes an image of this record again: the record's own, except for a
+// sweep's sheet (its first valid cell), which generate makes again, or inpaint when the sweep
+// inpainted (its files name a mask).
+std::string remade_by(const LoadedRecord& record);
+// read_record for `glide <command> --from` (generate, inpaint, upsample or sweep): refuses a
+// record that another command remakes (remade_by), naming that command (sweep starts from
+// generate's and inpaint's records), an unknown command and a record without a prompt. A record
+// written by a newer glide gets a note on stderr (it may mean more than this one reads). An
+// edit's input image (and mask) are among its files: see recorded_input.
+LoadedRecord read_record_for(const std::string& png_path, const std::string& command);
 
 // The file for `role` ("input", "mask"): `given` when not empty, else the one `record_path`'s
 // record names (a note on stderr when it changed since: the result will differ). UsageError

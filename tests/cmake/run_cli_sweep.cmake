@@ -177,14 +177,64 @@ list(GET lines 1 small)
 list(GET lines 2 large)
 require("${small}" ",,,,,,,,16,16,\"stage base: ")
 require("${large}" ",,,,,,,,32,32,\"stage base: ")
-# Any other error in a cell ends the sweep, naming the cell: here an inpainting model, which
-# text-to-image sampling cannot use.
+# A base model of the wrong kind is refused before any work. Any other error in a cell ends the
+# sweep, naming the cell: here an upsampler that is not an inpainting one in an inpainting sweep.
 golden_config(inpaint_config inpaint)
-glide_run(1 out sweep -p "x" --model "${GOLDENS}/model_inpaint.pt" --model-config "${inpaint_config}"
-          --no-upsample --base-steps 2 --vary seed=1,2 -o "${WORK_DIR}/inpaint.png")
-require("${out}" "cell 1/2 \\(seed=1\\): ")
+golden_config(up_inpaint_config superres_inpaint)
+set(inpaint_models --model "${GOLDENS}/model_inpaint.pt" --model-config "${inpaint_config}"
+    --upsampler-model "${GOLDENS}/model_superres_inpaint.pt"
+    --upsampler-model-config "${up_inpaint_config}")
+set(input "${WORK_DIR}/input.png")
+set(mask "${SOURCE_DIR}/tests/data/mask_left_half.png")
+glide_run(ok out generate -p "a house" ${models} --no-upsample --base-steps 2 --quiet -o "${input}")
+glide_run(2 out sweep -p "x" --input "${input}" --mask "${mask}" ${models} --base-steps 2
+          --upsampler-steps 2 --vary seed=1,2 -o "${WORK_DIR}/inpaint.png")
+require("${out}" "the base model [^\n]*model_text2im.pt is not one")
+golden_config(up_config superres)
+glide_run(1 out sweep -p "x" --input "${input}" --mask "${mask}" --model "${GOLDENS}/model_inpaint.pt"
+          --model-config "${inpaint_config}" --upsampler-model "${GOLDENS}/model_superres.pt"
+          --upsampler-model-config "${up_config}" --base-steps 2 --upsampler-steps 2
+          --vary seed=1,2 -o "${WORK_DIR}/inpaint.png")
+require("${out}" "cell 1/2 \\(seed=1\\): .*the upsampler model is an upsampler .*needs an inpainting upsampler")
 if(EXISTS "${WORK_DIR}/inpaint.png")
   message(FATAL_ERROR "a failed sweep wrote inpaint.png")
+endif()
+
+# An inpainting sweep: --input and --mask make every cell inpaint (the upsampler then samples
+# with DDPM, as in glide inpaint). Its sheet records the input and the mask, so `glide inpaint
+# --from` makes its first cell again: the same file as inpainting with that cell's flags.
+glide_run(ok out sweep -p "a door" --input "${input}" --mask "${mask}" ${inpaint_models}
+          --base-steps 2 --upsampler-steps 2 --vary guidance_scale=1,4 --vary upsample=false,true
+          -o "${WORK_DIR}/inpainting.png")
+require("${out}" "cell 1/4 inpaint: ")
+require("${out}" "cell 2/4 upsampler-inpaint: ")
+glide_run(ok info info "${WORK_DIR}/inpainting.png")
+require("${info}" "text: upsampler.sampler = ddpm\n")
+require("${info}" "text: input = [^\n]*input.png\n")
+file(STRINGS "${WORK_DIR}/inpainting.csv" lines)
+list(GET lines 4 last)
+require("${last}" "^3,1,1,a door,.*,32,32,$")
+glide_run(ok out inpaint --input "${input}" --mask "${mask}" -p "a door" ${inpaint_models}
+          --base-steps 2 --upsampler-steps 2 --guidance-scale 1 --no-upsample --quiet
+          -o "${WORK_DIR}/cell1.png")
+glide_run(ok out inpaint --from "${WORK_DIR}/inpainting.png" --quiet -o "${WORK_DIR}/again.png")
+require_same_file("${WORK_DIR}/cell1.png" "${WORK_DIR}/again.png")
+glide_run(2 out generate --from "${WORK_DIR}/inpainting.png" -o "${WORK_DIR}/x.png")
+require("${out}" "made by `glide sweep` \\(inpainting\\), which `glide generate --from` cannot make "
+                 "again; use `glide inpaint --from")
+# A sweep from an inpainted image (or an inpainting sweep) inpaints its input and mask again.
+glide_run(ok out sweep --from "${WORK_DIR}/cell1.png" --vary seed=1,2 --quiet
+          -o "${WORK_DIR}/from-inpainted.png")
+glide_run(ok info info "${WORK_DIR}/from-inpainted.png")
+require("${info}" "text: mask = [^\n]*mask_left_half.png\n")
+# Half an inpainting, or inpainting models without an image to edit, is refused before any work.
+glide_run(2 out sweep -p "x" --input "${input}" ${inpaint_models} --vary seed=1,2
+          -o "${WORK_DIR}/x.png")
+require("${out}" "--mask is required with --input")
+glide_run(2 out sweep -p "x" ${inpaint_models} --vary seed=1,2 -o "${WORK_DIR}/x.png")
+require("${out}" "is an inpainting model: give --input and --mask to sweep inpainting")
+if(EXISTS "${WORK_DIR}/x.png")
+  message(FATAL_ERROR "a refused sweep wrote x.png")
 endif()
 
 # Flags an axis replaces, or that no cell reads, get a note; an axis no cell reads is refused.

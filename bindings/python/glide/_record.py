@@ -32,9 +32,10 @@ def read_parameters(path: PathLike) -> Dict[str, Any]:
 
     The result holds ``prompt`` (a str, or a list with one per image), the seed, device and
     dtype, and each stage's settings as ``base_*`` / ``upsampler_*``, with ``"command"`` naming
-    the method they are for ("generate" and "sweep": ``Pipeline.generate``; "inpaint":
-    ``Pipeline.inpaint``; "upsample": ``Pipeline.upsample``; the input image and mask those
-    take are files the record names, with the models, under ``"files"``). So
+    the method they are for ("generate" and "sweep": ``Pipeline.generate``; "inpaint", and
+    "sweep" when the sweep inpainted: ``Pipeline.inpaint``; "upsample": ``Pipeline.upsample``;
+    the input image and mask those take are files the record names, with the models, under
+    ``"files"``). So
     ``kw = glide.read_parameters("a.png"); kw.pop("command"); pipe.generate(**kw)`` makes the image again with the same models (their paths and SHA-256
     are under ``"files"`` in the chunk's JSON); one file of a batch again within one 8-bit
     level (batched kernels sum in another order). A sweep's sheet records its first valid cell,
