@@ -312,10 +312,21 @@ TEST_CASE("the built-in font draws labels", "[image]") {
   CHECK_FALSE(torch::equal(a, b));
   CHECK(torch::equal(space, blank));
   CHECK(torch::equal(q, unknown));
-  // A UTF-8 character is one cell, drawn as one '?': "é" as "?", "日本" as "??".
-  auto e_acute = blank.clone(), two = blank.clone(), two_q = blank.clone();
-  glide::image::draw_text(e_acute, "\xc3\xa9", 0, 0);
-  CHECK(torch::equal(e_acute, q));
+  // A UTF-8 character is one cell. A Latin letter with a diacritic draws as its letter, typographic
+  // punctuation as ASCII's, anything else as '?': "é" as "e", "Œ—ł" as "O-l", "日本" as "??".
+  const auto drawing = [&](const std::string& text) {
+    auto canvas = blank.clone();
+    glide::image::draw_text(canvas, text, 0, 0);
+    return canvas;
+  };
+  CHECK(torch::equal(drawing("caf\xc3\xa9"), drawing("cafe")));
+  CHECK(torch::equal(drawing("\xc3\x85ngstr\xc3\xb6m"), drawing("Angstrom")));
+  CHECK(torch::equal(drawing("\xc5\x92\xe2\x80\x94\xc5\x82"), drawing("O-l")));
+  CHECK(torch::equal(drawing("\xe2\x80\x9cit\xe2\x80\x99s\xe2\x80\x9d"), drawing("\"it's\"")));
+  CHECK(torch::equal(drawing("\xc5\xbf\xc3\xbf"), drawing("sy")));  // the tables' last entries
+  CHECK(torch::equal(drawing("\xc3\xbe"), q));                      // thorn: no ASCII letter
+  CHECK(torch::equal(drawing("\xe0\x80\x80"), q));  // an overlong form is ill-formed: '?'
+  auto two = blank.clone(), two_q = blank.clone();
   glide::image::draw_text(two, "\xe6\x97\xa5\xe6\x9c\xac", 0, 0);
   glide::image::draw_text(two_q, "??", 0, 0);
   CHECK(torch::equal(two, two_q));

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "glide/error.hpp"
+#include "utf8.hpp"
 
 namespace glide::image {
 namespace {
@@ -108,9 +109,31 @@ constexpr uint8_t kFont[95][kGlyphHeight] = {
     {0x00, 0x00, 0x08, 0x15, 0x02, 0x00, 0x00},  // '~'
 };
 
+// The ASCII letter drawn for each Latin letter with a diacritic, U+00C0..U+00FF and
+// U+0100..U+017F (Latin-1 Supplement, Latin Extended-A): a 5x7 cell has no room for accents, and
+// "cafe" on a sheet reads better than "caf?". '?' for the few with no such letter (thorn).
+constexpr char kLatin1Letters[] =
+    "AAAAAAACEEEEIIIIDNOOOOOxOUUUUY?s"
+    "aaaaaaaceeeeiiiidnooooo/ouuuuy?y";
+constexpr char kLatinExtendedA[] =
+    "AaAaAaCcCcCcCcDdDdEeEeEeEeEeGgGgGgGgHhHhIiIiIiIiIiIiJjKkkLlLlLlLlLlNnNnNnnNnOoOoOoOoRrRrRrSsSs"
+    "SsSsTtTtTtUuUuUuUuUuUuWwYyYZzZzZzs";
+static_assert(sizeof(kLatin1Letters) == 0x40 + 1 && sizeof(kLatinExtendedA) == 0x80 + 1);
+
+// The printable ASCII character that stands for code point `cp` in the font.
+char drawn_as(uint32_t cp) {
+  if (cp >= 0x20 && cp <= 0x7e) return static_cast<char>(cp);
+  if (cp >= 0xc0 && cp <= 0xff) return kLatin1Letters[cp - 0xc0];
+  if (cp >= 0x100 && cp <= 0x17f) return kLatinExtendedA[cp - 0x100];
+  if (cp == 0xa0) return ' ';                                    // no-break space
+  if (cp == 0xad || (cp >= 0x2010 && cp <= 0x2015)) return '-';  // hyphens and dashes
+  if (cp >= 0x2018 && cp <= 0x201b) return '\'';                 // single quotation marks
+  if (cp >= 0x201c && cp <= 0x201f) return '"';                  // double quotation marks
+  return '?';
+}
+
 const uint8_t* glyph(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return kFont[(u >= 0x20 && u <= 0x7e ? u : '?') - 0x20];
+  return kFont[c - 0x20];
 }
 
 void check_rgb_image(const torch::Tensor& image, const char* what) {
@@ -178,9 +201,12 @@ void draw_text(torch::Tensor& image, const std::string& text, int64_t x, int64_t
   const int64_t height = image.size(0), width = image.size(1);
   uint8_t* pixels = image.data_ptr<uint8_t>();
   int64_t cell = -1;
-  for (const char ch : text) {
-    if (!starts_character(ch)) continue;
-    const uint8_t* rows = glyph(ch);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!starts_character(text[i])) continue;  // one cell per character, as text_size counts
+    uint32_t cp = '?';
+    if (utf8_sequence_length(bytes + i, text.size() - i, &cp) == 0) cp = '?';  // ill-formed
+    const uint8_t* rows = glyph(drawn_as(cp));
     const int64_t left = x + ++cell * kCellWidth * scale;
     for (int64_t r = 0; r < kGlyphHeight; ++r) {
       for (int64_t c = 0; c < kGlyphWidth; ++c) {

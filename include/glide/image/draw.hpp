@@ -37,9 +37,10 @@ bool starts_character(char c);
 // spacing).
 TextSize text_size(const std::string& text, int64_t scale = 1);
 
-// Draws one line of ASCII text in place on a uint8 (H, W, 3) CPU image, the glyphs' top-left at
-// (x, y); pixels outside the image are skipped. Characters outside printable ASCII draw as one
-// '?' each (a UTF-8 sequence is one character).
+// Draws one line of UTF-8 text in place on a uint8 (H, W, 3) CPU image, the glyphs' top-left at
+// (x, y); pixels outside the image are skipped. The font is ASCII's: a Latin letter with a
+// diacritic (U+00C0..U+017F) draws as its letter ("é" as "e"), typographic quotes and dashes as
+// ASCII's, and any other character (or ill-formed byte) as one '?' (a UTF-8 sequence is one cell).
 // Throws glide::Error(invalid_argument) for another image shape, a non-contiguous image or
 // scale < 1.
 void draw_text(torch::Tensor& image, const std::string& text, int64_t x, int64_t y,
