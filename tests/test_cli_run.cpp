@@ -169,6 +169,14 @@ TEST_CASE("an address-space limit too small for the BLAS is an error, not a hang
   CHECK(run_limited("8000000") == 0);
 }
 
+TEST_CASE("glide tokenize refuses text that is not UTF-8 as a command line to change", "[cli]") {
+  glide::test::ScratchDir dir("glide-cli-run");
+  CHECK(run_glide({"tokenize", "caf\xff"}, dir) == 2);  // as generate's --prompt is
+  CHECK(glide::test::file_text(dir.file("log.txt"))
+            .find("glide: error: text: the text is not valid UTF-8: ill-formed sequence at byte "
+                  "offset 3") != std::string::npos);
+}
+
 TEST_CASE("glide inpaint keeps the mask's white part of the input", "[cli]") {
   GLIDE_REQUIRE_GOLDEN(models, "models.json");
   const std::string goldens = *glide::test::goldens_dir();

@@ -31,15 +31,16 @@ struct ConvertOptions {
 
 enum class OutputFormat { torch, safetensors };
 
-// The format to write, from OUTPUT's extension (any case).
+// The format to write, from OUTPUT's extension (any case); another extension is a command line
+// to change (status 2), as -o with a name that is not .png is.
 OutputFormat output_format(const std::string& path) {
   const std::string ext = io::lowercase_extension(path);
   if (ext == ".pt" || ext == ".pth") return OutputFormat::torch;
   if (ext == ".safetensors") return OutputFormat::safetensors;
-  throw Error(Status::unsupported,
-              "cannot write '" + path + "': the output's extension picks its format; expected " +
-                  ".pt or .pth (what torch.save writes) or .safetensors, got " +
-                  (ext.empty() ? std::string("no extension") : "'" + ext + "'"));
+  throw UsageError("cannot write '" + path +
+                   "': the output's extension picks its format; expected .pt or .pth (what "
+                   "torch.save writes) or .safetensors, got " +
+                   (ext.empty() ? std::string("no extension") : "'" + ext + "'"));
 }
 
 // The names of a .pt file's top-level entries that are not tensors (they are not converted).

@@ -2,9 +2,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <vector>
+
 #include "commands.hpp"
+#include "glide/error.hpp"
 #include "glide/models/config.hpp"
 #include "glide/tokenizer.hpp"
+#include "usage_error.hpp"
 
 namespace glide::cli {
 
@@ -20,7 +24,13 @@ void add_tokenize_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, ModelConfig::kMaxTextCtx))
       ->capture_default_str();
   cmd->callback([text, text_ctx] {
-    const auto ids = Tokenizer::gpt2().encode(*text);
+    std::vector<int64_t> ids;
+    try {
+      ids = Tokenizer::gpt2().encode(*text);
+    } catch (const Error& e) {  // text that is not UTF-8: the command line must change
+      if (e.status() != Status::invalid_argument) throw;
+      throw UsageError(fmt::format("text: {}", e.what()));
+    }
     if (static_cast<int64_t>(ids.size()) > *text_ctx) {
       fmt::print(stderr,
                  "glide: warning: the prompt has {} tokens; the model reads only the first {} "

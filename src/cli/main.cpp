@@ -31,6 +31,20 @@ class HelpFormatter : public CLI::Formatter {
   }
 };
 
+// Every command's single-value flags take the last value when given twice, as the generation
+// parameters' do, so that a saved command line can be extended with overrides (`-o other.png`,
+// `--model mine.pt`). Flags and lists (--prompt, --vary) keep their own rules.
+void take_last_values(CLI::App& app) {
+  for (CLI::App* command : app.get_subcommands({})) {
+    for (CLI::Option* option : command->get_options()) {
+      if (option->nonpositional() && option->get_type_size_max() >= 1 &&
+          option->get_expected_max() == 1) {
+        option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 // Exit status: 0 done, 1 failed, 2 the command line must change (a bad flag or value). Messages
@@ -53,6 +67,7 @@ int main(int argc, char** argv) {
   glide::cli::add_convert_command(app);
   glide::cli::add_train_command(app);
   glide::cli::add_bench_command(app);
+  take_last_values(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

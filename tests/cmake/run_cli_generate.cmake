@@ -184,6 +184,17 @@ glide_run(fail out generate -p "a red circle" --model "${GOLDENS}/model_text2im.
           --model-config "${WORK_DIR}/respacing.json" --no-upsample -o "${WORK_DIR}/r.png")
 require("${out}" "timestep_respacing=\"250\" is not read from a model config")
 
+# A flag given twice takes the last value, so a saved command line takes overrides: the output,
+# the model and the thread count here, the first of each never used (no such model file).
+golden_config(text2im_config text2im)
+glide_run(ok out generate -p "x" --model "${WORK_DIR}/no-such-model.pt" --model "${GOLDENS}/model_text2im.pt"
+          --model-config "${text2im_config}" --no-upsample --base-steps 2 --threads 3 --threads 1
+          -o "${WORK_DIR}/first.png" -o "${WORK_DIR}/last.png")
+require("${out}" "wrote [^\n]*last.png")
+if(EXISTS "${WORK_DIR}/first.png" OR NOT EXISTS "${WORK_DIR}/last.png")
+  message(FATAL_ERROR "-o given twice should write the last name only")
+endif()
+
 glide_run(ok help generate --help)
 require("${help}" "--upsampler-temperature")
 require("${help}" "--base-guidance-scale,--guidance-scale")
