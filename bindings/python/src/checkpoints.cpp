@@ -31,20 +31,39 @@ void convert_checkpoint(const std::string& source, const std::string& destinatio
                 "destination '" + destination + "' must end in .safetensors");
   }
   auto model_cfg = model_config(config, "config");
+  const bool names_model = model_cfg.has_value();
+  // The diffusion options the config names, laid over the checkpoint's own diffusion (its
+  // metadata, else the official one for its kind): the keys it leaves out keep their values, so
+  // an upsampler's config without noise_schedule stays linear, as glide.Pipeline reads it.
+  const auto diffusion_over = [&](const DiffusionConfig& under) {
+    if (!diffusion) return under;
+    try {
+      return diffusion_config_in_options(*diffusion, under).value_or(under);
+    } catch (const Error& e) {
+      throw Error(Status::invalid_argument, std::string("config: ") + e.what());
+    }
+  };
+  diffusion_over(DiffusionConfig{});  // checked before the loading, which may take long
   py::gil_scoped_release release;
   const Checkpoint checkpoint = load_checkpoint(source);
   // Building the model checks that the config fits every key and shape before anything is
   // written.
-  const Text2ImUNet model = load_model(checkpoint, source, std::move(model_cfg));
+  Text2ImUNet model{nullptr};
+  try {
+    model = load_model(checkpoint, source, std::move(model_cfg));
+  } catch (const Error& e) {
+    if (names_model || !diffusion) throw;
+    throw Error(e.status(), std::string(e.what()) +
+                                " (config names only diffusion options; add the model's own, "
+                                "image_size, num_channels, ...)");
+  }
   std::map<std::string, std::string> metadata = checkpoint.metadata;
   metadata[kModelConfigMetadataKey] = model->config().to_json();
-  if (diffusion) {
-    diffusion_config_from_json(*diffusion);  // validates
-    metadata[kDiffusionConfigMetadataKey] = *diffusion;
-  } else if (!metadata.count(kDiffusionConfigMetadataKey)) {
-    metadata[kDiffusionConfigMetadataKey] =
-        diffusion_config_to_json(default_diffusion_config(model->config()));
-  }
+  const auto recorded = metadata.find(kDiffusionConfigMetadataKey);
+  const DiffusionConfig under = recorded != metadata.end()
+                                    ? diffusion_config_from_json(recorded->second)
+                                    : default_diffusion_config(model->config());
+  metadata[kDiffusionConfigMetadataKey] = diffusion_config_to_json(diffusion_over(under));
   io::save_safetensors(checkpoint.tensors, destination, metadata, overwrite);
 }
 

@@ -317,6 +317,29 @@ def test_a_config_naming_part_of_the_diffusion_keeps_the_rest_of_the_checkpoints
         glide.Pipeline(upsampler=converted, upsampler_config={**model_only, "prediction": "x"})
 
 
+def test_convert_checkpoint_lays_the_configs_diffusion_over_the_checkpoints(
+    tmp_path: Path, goldens: Path, golden_options: Dict[str, Any]
+) -> None:
+    # A config without noise_schedule keeps the upsampler's linear schedule, as Pipeline reads
+    # the same config; it used to be written as the base models' cosine one.
+    options = {k: v for k, v in golden_options["superres"].items() if k != "noise_schedule"}
+    first = tmp_path / "first.safetensors"
+    glide.convert_checkpoint(goldens / "model_superres.pt", first, options)
+    config = glide.Pipeline(upsampler=first).upsampler_config
+    assert config is not None and config["noise_schedule"] == "linear"
+    # Converting again with one diffusion key keeps what the source's metadata records.
+    second = tmp_path / "second.safetensors"
+    glide.convert_checkpoint(first, second, {"prediction": "v", "diffusion_steps": 500})
+    config = glide.Pipeline(upsampler=second).upsampler_config
+    assert config is not None
+    assert (config["prediction"], config["diffusion_steps"], config["noise_schedule"]) == (
+        "v", 500, "linear")
+    # A bad diffusion value names the argument before any loading, as a ValueError.
+    with pytest.raises(ValueError, match="config: .*noise_schedule"):
+        glide.convert_checkpoint(first, tmp_path / "bad.safetensors", {"noise_schedule": "nope"})
+    assert not (tmp_path / "bad.safetensors").exists()
+
+
 def test_convert_checkpoint_refuses_to_overwrite(default_model_dir: Path, goldens: Path,
                                                  golden_options: Dict[str, Any]) -> None:
     target = default_model_dir / "shapes-base.safetensors"
