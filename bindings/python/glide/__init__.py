@@ -137,6 +137,7 @@ def convert_checkpoint(
             does not fit fails before anything is written.
         overwrite: replace an existing destination (else ValueError).
     """
+    _checks.typed_value(overwrite, "overwrite", "a bool")
     model, diffusion = split_config(config, "config")
     _glide._convert_checkpoint(_checks.os_path(source, "source"),
                                _checks.os_path(destination, "destination"), model, diffusion,
@@ -154,6 +155,7 @@ def save_png(path: PathLike, image: Any, text: Optional[Dict[str, str]] = None, 
     """Writes a uint8 (H, W, 3) image as an RGB PNG to a name ending in .png (any case), as the
     command line does: a PNG named .jpg would mislead every program that trusts the name. An
     existing file is kept (ValueError) unless ``overwrite``."""
+    _checks.typed_value(overwrite, "overwrite", "a bool")
     name = _checks.os_path(path, "path")
     if not name.lower().endswith(b".png"):
         raise _checks.invalid(f"path {os.fsdecode(name)!r}: glide writes PNG images; give a "

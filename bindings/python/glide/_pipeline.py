@@ -6,6 +6,7 @@ import difflib
 import functools
 import inspect
 import json
+import math
 import os
 import re
 import warnings
@@ -88,6 +89,9 @@ def split_config(config: Config, argument: str) -> Tuple[Optional[str], Optional
         raise _checks.wrong_type(f"{argument} must be a preset name, a dict or JSON text, "
                                  f"not {type(config).__name__}")
     diffusion = {k: config[k] for k in _DIFFUSION_KEYS if k in config}
+    for key, value in config.items():  # json.dumps would write NaN, which JSON does not have
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _checks.invalid(f"{argument}: {key!r} is {value!r}; it must be a finite number")
     try:
         diffusion_json = json.dumps(diffusion) if diffusion else None
         model_json = json.dumps(config)
@@ -245,6 +249,15 @@ def _warn_pointless(options: Dict[str, Any], method: Any, params: Any,
         warnings.warn(note, UserWarning, stacklevel=4)
 
 
+def _results(base: Any, upsampled: Any, return_base: bool) -> Any:
+    """What generate() and inpaint() return: the final images, and with return_base the base
+    stage's too (a copy when the base stage was the last, so that the two are not one array)."""
+    images = upsampled if upsampled is not None else base
+    if not return_base:
+        return images
+    return images, (base.copy() if base is images else base)
+
+
 def _warn_if_all_kept(mask: Any) -> None:
     """Warns when a keep-mask keeps every pixel: the call would return the input unchanged.
     Masks of other kinds are left to the C++ side, which names what it expected."""
@@ -305,14 +318,18 @@ class Pipeline:
                 err.status = "not_found"  # type: ignore[attr-defined]
                 raise err from None
             base, upsampler = paths["base"], paths["upsampler"]
+        _checks.typed_value(device, "device", "a str")
+        _checks.typed_value(dtype, "dtype", "a str")
+        if threads is not None:
+            _checks.typed_value(threads, "threads", "an int")
+        base_file = None if base is None else _checks.os_path(base, "base")
+        upsampler_file = None if upsampler is None else _checks.os_path(upsampler, "upsampler")
         self.base_path = os.fspath(base) if base is not None else None
         self.upsampler_path = os.fspath(upsampler) if upsampler is not None else None
         base_model, base_diffusion = split_config(base_config, "base_config")
         up_model, up_diffusion = split_config(upsampler_config, "upsampler_config")
-        self._impl = _glide._Pipeline(
-            None if base is None else _checks.os_path(base, "base"),
-            None if upsampler is None else _checks.os_path(upsampler, "upsampler"), base_model,
-            base_diffusion, up_model, up_diffusion, device, dtype, threads)
+        self._impl = _glide._Pipeline(base_file, upsampler_file, base_model, base_diffusion,
+                                      up_model, up_diffusion, device, dtype, threads)
 
     @property
     def device(self) -> str:
@@ -342,12 +359,22 @@ class Pipeline:
 
     def _run(self, method: str, progress: ProgressArg, preview: Any, *args: Any) -> Any:
         reporter = _progress.resolve(progress)
+        callback = _progress.with_preview(reporter, _preview_mode(preview))
+        raised: List[BaseException] = []  # by the progress callable: it propagates as it is
+
+        def reporting(*step: Any) -> Any:
+            try:
+                return callback(*step)  # type: ignore[misc]
+            except BaseException as e:
+                raised.append(e)
+                raise
+
         try:
-            return getattr(self._impl, method)(
-                *args, _progress.with_preview(reporter, _preview_mode(preview)))
+            return getattr(self._impl, method)(*args, None if callback is None else reporting)
         except ValueError as e:
-            if type(e) is not ValueError or not hasattr(e, "status"):
-                raise  # a progress callable's own, as it raised it
+            if type(e) is not ValueError or not hasattr(e, "status") or any(
+                    e is r for r in raised):
+                raise  # a progress callable's own (a glide call's inside it too), as it raised it
             err = ValueError(_python_names(str(e)))
             err.status = getattr(e, "status", "invalid_argument")  # type: ignore[attr-defined]
             raise err from None
@@ -425,9 +452,9 @@ class Pipeline:
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.generate, params, progress)
+        _checks.typed_value(return_base, "return_base", "a bool")
         base, upsampled = self._run("generate", progress, preview, params)
-        images = upsampled if upsampled is not None else base
-        return (images, base) if return_base else images
+        return _results(base, upsampled, return_base)
 
     @_suggests_keywords
     def upsample(
@@ -531,10 +558,10 @@ class Pipeline:
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.inpaint, params, progress)
+        _checks.typed_value(return_base, "return_base", "a bool")
         base, upsampled = self._run("inpaint", progress, preview, image, mask, params)
         _warn_if_all_kept(mask)  # after the call, which refuses masks of the wrong shape
-        images = upsampled if upsampled is not None else base
-        return (images, base) if return_base else images
+        return _results(base, upsampled, return_base)
 
     def release_cached_networks(self) -> None:
         """Frees the networks the last call left bound.

@@ -49,7 +49,10 @@ class TextBar:
         self.stream = stream if stream is not None else sys.stderr
         if live is None:
             isatty = getattr(self.stream, "isatty", None)
-            live = bool(isatty and isatty()) or in_notebook()
+            try:
+                live = bool(isatty and isatty()) or in_notebook()
+            except (OSError, ValueError):  # a closed stream; _write then drops the bar
+                live = False
         self.live = live
         self.every = every
         self._stage: Optional[str] = None
@@ -69,25 +72,31 @@ class TextBar:
             bar = "#" * filled + "-" * (self.width - filled)
             line = f"{stage:<17} [{bar}] {step}/{total} {now - self._start:6.1f}s{extra}"
             self._length, line = len(line), line.ljust(self._length)
-            self.stream.write(f"\r{line}" + ("\n" if done else ""))
-            self.stream.flush()
+            self._write(f"\r{line}" + ("\n" if done else ""))
             self._drawn = now
         elif done and not self.live:
-            self.stream.write(f"glide: {stage}: {total} steps in {now - self._start:.1f}s{extra}\n")
-            self.stream.flush()
+            self._write(f"glide: {stage}: {total} steps in {now - self._start:.1f}s{extra}\n")
         elif not self.live and self.every > 0 and step % self.every == 0:
-            self.stream.write(f"glide: {stage}: step {step}/{total} "
-                              f"{now - self._start:.1f}s{extra}\n")
-            self.stream.flush()
+            self._write(f"glide: {stage}: step {step}/{total} {now - self._start:.1f}s{extra}\n")
         if done:
             self._stage = None  # the line is finished; close() has nothing to end
 
     def close(self) -> None:
         """Ends a bar left open by a cancelled or failed call."""
         if self.live and self._stage is not None:
-            self.stream.write("\n")
-            self.stream.flush()
+            self._write("\n")
         self._stage = None
+
+    def _write(self, text: str) -> None:
+        # A stream that cannot take the line (None under pythonw, closed, a broken pipe) ends the
+        # bar, not the call: the images being made matter more than their progress.
+        if self.stream is None:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError, AttributeError):
+            self.stream = None
 
 
 class TqdmBar:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -121,6 +122,22 @@ def test_invalid_device_dtype_and_seed(pipe: glide.Pipeline) -> None:
         pipe.generate("x", negative_prompt=b"dark", **FAST)
     with pytest.raises(TypeError, match="device must be a str, not bytes"):
         pipe.generate("x", device=b"cpu", **FAST)
+    # The arguments around the parameters are checked the same way, by name.
+    with pytest.raises(TypeError, match=r"return_base must be a bool, not str \('no'\)"):
+        pipe.generate("x", return_base="no", **FAST)
+    for keyword, value, message in (("threads", True, "threads must be an int, not bool"),
+                                    ("threads", 1.5, "threads must be an int, not float"),
+                                    ("device", None, "device must be a str, not NoneType"),
+                                    ("base", 3, "base must be")):
+        with pytest.raises(TypeError, match=message):
+            glide.Pipeline(**{"base": "no-such-base.pt", keyword: value})
+    with pytest.raises(TypeError, match="overwrite must be a bool, not int"):
+        glide.save_png("x.png", np.zeros((1, 1, 3), np.uint8), overwrite=1)
+    with pytest.raises(ValueError, match=r"base_config: 'dropout' is nan; it must be a finite"):
+        glide.Pipeline("no-such-base.pt", base_config={"image_size": 64, "dropout": math.nan})
+    # Without the upsampler, return_base's two arrays are still two.
+    images, base = pipe.generate("x", upsample=False, return_base=True, **BASE_ONLY)
+    assert images is not base and np.array_equal(images, base)
     with pytest.raises(ValueError, match='device is "cpu:1"'):
         pipe.generate("x", device="cpu:1", **FAST)
     images = pipe.generate("x", upsample=np.bool_(False), **BASE_ONLY)  # numpy's bool is a bool

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import sys
 import threading
 import time
 from typing import List, Tuple
@@ -85,6 +86,20 @@ def test_an_exception_in_the_callable_propagates_and_stops(pipe: glide.Pipeline)
     with pytest.raises(BadValue, match="the callable's own") as info:
         pipe.generate("a kite", progress=refuse, **STEPS)
     assert not hasattr(info.value, "status")
+    # Nor is glide's own ValueError from a call inside the callable: the same object, traceback
+    # and all, comes through.
+    mine: List[BaseException] = []
+
+    def tokenize_badly(stage: str, step: int, total: int) -> None:
+        try:
+            glide.tokenize("\ud800")
+        except ValueError as e:
+            mine.append(e)
+            raise
+
+    with pytest.raises(ValueError) as info:
+        pipe.generate("a kite", progress=tokenize_badly, **STEPS)
+    assert info.value is mine[0]
 
     # A result that is no answer (an array) is a TypeError; it stops there.
     calls: List[int] = []
@@ -259,6 +274,23 @@ def test_progress_true_writes_to_stderr(pipe: glide.Pipeline, capsys: pytest.Cap
     pipe.generate("a kite", progress=True, **STEPS)
     err = capsys.readouterr().err
     assert "glide: base: 6 steps" in err and "glide: upsampler: 4 steps" in err
+
+
+def test_a_stderr_that_cannot_be_written_costs_the_bar_not_the_images(
+    pipe: glide.Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = pipe.generate("a kite", **FAST)
+    closed = io.StringIO()
+    closed.close()
+
+    class BrokenPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    for stream in (None, closed, BrokenPipe()):
+        monkeypatch.setattr(sys, "stderr", stream)
+        made = pipe.generate("a kite", **{**FAST, "progress": True})
+        np.testing.assert_array_equal(made, expected)
 
 
 def test_pipeline_is_usable_from_several_threads(pipe: glide.Pipeline) -> None:
