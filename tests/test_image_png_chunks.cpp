@@ -76,6 +76,16 @@ TEST_CASE("PNG text chunks of every kind are read, compressed or not", "[image]"
   CHECK(png.text.at("plain") == "caf\xc3\xa9");
   CHECK(png.text.at("packed") == "\xe7\x8a\xac dog");
   CHECK(torch::equal(png.pixels, torch::full({2, 2, 3}, 7, torch::kUInt8)));
+
+  // iTXt text that is not UTF-8, against the spec, still reads as UTF-8: each ill-formed byte
+  // becomes U+FFFD (Python's str could not take it), the rest is kept.
+  const auto odd = decode(p.head +
+                          chunk("iTXt", std::string("odd\0\0\0\0\0", 8) + "a\xff\xc3"
+                                                                          "b") +
+                          p.rest);
+  CHECK(odd.text.at("odd") ==
+        "a\xef\xbf\xbd\xef\xbf\xbd"
+        "b");
 }
 
 TEST_CASE("PNG texts are bounded once inflated, one by one and in all", "[image]") {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "glide/error.hpp"
+#include "utf8.hpp"
 
 namespace glide::image::detail {
 
@@ -33,6 +34,25 @@ uint32_t big_endian_32(const uint8_t* p) {
 bool is_chunk_type(const std::string& type) {
   return std::all_of(type.begin(), type.end(),
                      [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+}
+
+// iTXt's text as UTF-8 (PNG spec section 11.3.4.5 requires it, but a writer may not keep to
+// it): each ill-formed byte becomes U+FFFD, so the text reaches callers (Python's str among
+// them) as the UTF-8 load_png_info promises.
+std::string utf8_or_replaced(const uint8_t* s, size_t n) {
+  std::string out;
+  out.reserve(n);
+  for (size_t i = 0; i < n;) {
+    const size_t length = utf8_sequence_length(s + i, n - i);
+    if (length == 0) {
+      out += "\xef\xbf\xbd";  // U+FFFD REPLACEMENT CHARACTER
+      ++i;
+    } else {
+      out.append(reinterpret_cast<const char*>(s + i), length);
+      i += length;
+    }
+  }
+  return out;
 }
 
 std::string latin1_to_utf8(const uint8_t* s, size_t n) {
@@ -147,8 +167,9 @@ class HeaderReader {
       }
       const bool compressed = p[0] == 1;
       p = field_end(field_end(p + 2) + 1) + 1;  // past the language and translated keyword
-      value = compressed ? inflate(chunk, key, p, end - p)
-                         : std::string(reinterpret_cast<const char*>(p), end - p);
+      const std::string text = compressed ? inflate(chunk, key, p, end - p)
+                                          : std::string(reinterpret_cast<const char*>(p), end - p);
+      value = utf8_or_replaced(reinterpret_cast<const uint8_t*>(text.data()), text.size());
     }
     count(chunk, key, value.size());
     const auto [it, added] = header->text.insert_or_assign(key, std::move(value));
