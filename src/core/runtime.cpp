@@ -15,6 +15,7 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <pthread.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
 #define GLIDE_HAS_MXCSR 1
@@ -26,6 +27,23 @@ namespace glide {
 namespace {
 
 std::atomic<bool> threads_chosen{false};
+std::mutex choosing;  // one first choice at a time
+// Set in a child that fork() made from a process whose work had more than one thread.
+std::atomic<bool> forked_from_threads{false};
+
+// GNU OpenMP's thread pool does not survive fork(): a child whose parent had run parallel work
+// waits forever on the parent's workers at its first parallel region (multiprocessing's default
+// start method on Linux). The child works on one thread instead, which needs no pool.
+void after_fork_in_child() {
+  if (!threads_chosen.load() || at::get_num_threads() <= 1) return;
+  at::set_num_threads(1);
+  forked_from_threads = true;
+}
+
+void handle_fork_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { pthread_atfork(nullptr, nullptr, after_fork_in_child); });
+}
 
 int default_threads() {
   if (const char* env = std::getenv("GLIDE_NUM_THREADS"); env && *env) {
@@ -104,8 +122,18 @@ void set_num_threads(int threads) {
                             threads, kMaxThreads, std::thread::hardware_concurrency()));
   }
   const int n = threads > 0 ? threads : default_threads();
+  if (n > 1 && forked_from_threads.load()) {
+    throw Error(Status::unsupported,
+                fmt::format("threads is {}, but this process was forked from one that ran "
+                            "LibTorch's threads, which cannot start again after fork(); it works "
+                            "on one thread (to use more, start it with spawn, as "
+                            "multiprocessing.get_context(\"spawn\") does)",
+                            n));
+  }
+  const std::lock_guard<std::mutex> lock(choosing);
   flush_denormals();
   tune_allocator();
+  handle_fork_once();
   at::set_num_threads(n);
   threads_chosen = true;
 }
@@ -131,11 +159,17 @@ int num_threads() {
 }
 
 void ensure_threads() {
-  if (!threads_chosen.exchange(true)) {
-    flush_denormals();
-    tune_allocator();
-    at::set_num_threads(default_threads());
-  }
+  if (threads_chosen.load()) return;
+  const std::lock_guard<std::mutex> lock(choosing);
+  if (threads_chosen.load()) return;
+  // A bad $GLIDE_NUM_THREADS throws here, before anything is chosen, so every later call says so
+  // again rather than working on LibTorch's one thread.
+  const int n = default_threads();
+  flush_denormals();
+  tune_allocator();
+  handle_fork_once();
+  at::set_num_threads(n);
+  threads_chosen = true;
 }
 
 }  // namespace glide

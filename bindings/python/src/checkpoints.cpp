@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bindings.hpp"
+#include "gil.hpp"
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
 #include "glide/models/loading.hpp"
@@ -44,7 +45,7 @@ void convert_checkpoint(const std::string& source, const std::string& destinatio
     }
   };
   diffusion_over(DiffusionConfig{});  // checked before the loading, which may take long
-  py::gil_scoped_release release;
+  const GilReleased released;
   const Checkpoint checkpoint = load_checkpoint(source);
   // Building the model checks that the config fits every key and shape before anything is
   // written.

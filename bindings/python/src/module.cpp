@@ -8,6 +8,7 @@
 
 #include "bindings.hpp"
 #include "errors.hpp"
+#include "gil.hpp"
 #include "glide/models/model_options.hpp"
 #include "glide/pipeline/default_models.hpp"
 #include "glide/runtime.hpp"
@@ -25,7 +26,7 @@ PYBIND11_MODULE(_glide, m) {
   m.def(
       "tokenize",
       [](const std::string& text) {
-        py::gil_scoped_release release;
+        const glide::python::GilReleased released;
         return glide::Tokenizer::gpt2().encode(text);
       },
       py::arg("text"), "GLIDE's GPT-2 token ids of `text` (lower-cased first).");

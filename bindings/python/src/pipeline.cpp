@@ -12,6 +12,7 @@
 
 #include "arrays.hpp"
 #include "bindings.hpp"
+#include "gil.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/pipeline/stage_model.hpp"
@@ -70,7 +71,7 @@ template <typename Call>
 auto run_without_gil(std::recursive_mutex& mutex, const py::object& callable, Call&& call) {
   std::exception_ptr python_error;
   ProgressCallback progress = [&](const Progress& p) -> bool {
-    py::gil_scoped_acquire gil;
+    const GilTaken gil;
     try {
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
       if (callable.is_none()) return true;
@@ -85,7 +86,7 @@ auto run_without_gil(std::recursive_mutex& mutex, const py::object& callable, Ca
     }
   };
   try {
-    py::gil_scoped_release release;
+    const GilReleased released;
     // Taken without the GIL: no lock-order inversion. Recursive: a call from the progress
     // callable (same thread) gets GuidedSampler's error rather than waiting for itself.
     std::lock_guard<std::recursive_mutex> lock(mutex);
@@ -124,7 +125,7 @@ class Pipeline {
                                          std::pair{&upsampler_diffusion, "upsampler_config"}}) {
       if (*json) overlay_diffusion(**json, DiffusionConfig{}, argument);
     }
-    py::gil_scoped_release release;
+    const GilReleased released;
     const ScopedFlushDenormals interpreter_float_mode;  // Python's floats keep their denormals
     if (threads) set_num_threads(*threads);
     ensure_threads();
@@ -179,7 +180,7 @@ class Pipeline {
   }
 
   void release_cached_networks() {
-    py::gil_scoped_release release;
+    const GilReleased released;
     const std::lock_guard<std::recursive_mutex> lock(mutex_);
     sampler_->release_cached_networks();
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "gil.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/runtime.hpp"
@@ -89,7 +90,7 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
   std::exception_ptr python_error;
   bool cancelled = false;
   const training::TrainCallback callback = [&](const training::TrainProgress& p) {
-    py::gil_scoped_acquire gil;
+    const GilTaken gil;
     try {
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
       if (progress.is_none()) return;
@@ -112,7 +113,7 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
                   "glide.train was called from inside the progress callable of a glide.train "
                   "call; one training runs at a time: start the next after this one returns");
     }
-    py::gil_scoped_release release;
+    const GilReleased released;
     std::lock_guard<std::mutex> lock(training_mutex);  // taken without the GIL
     training_thread = std::this_thread::get_id();
     const struct Clear {
@@ -138,7 +139,7 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
         options, training::make_dataset(dataset, images.value_or(""), options.model.image_size,
                                         dataset_seed));
     if (!trainer.holds_checkpoint_lock()) {
-      py::gil_scoped_acquire gil;
+      const GilTaken gil;
       const auto name = py::reinterpret_steal<py::object>(
           PyUnicode_DecodeFSDefaultAndSize(checkpoint.data(), py::ssize_t(checkpoint.size())));
       // Level 2: the warning points at the caller of glide.train. Under `-W error` it is the

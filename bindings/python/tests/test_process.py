@@ -1,0 +1,71 @@
+"""glide in a process's life: a script that ends while a daemon thread samples, and fork()."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import glide
+from conftest import FAST
+
+DAEMON_AT_EXIT = """
+import json, sys, threading, glide
+goldens = sys.argv[1]
+options = json.load(open(goldens + "/models.json"))["text2im"]["options"]
+pipe = glide.Pipeline(goldens + "/model_text2im.pt", base_config=options)
+sampling = threading.Event()
+threading.Thread(daemon=True, target=lambda: pipe.generate(
+    "a kite", base_respacing="1000", upsample=False,
+    progress=lambda *step: sampling.set())).start()
+sampling.wait(60)
+print("exiting while the daemon thread samples", flush=True)
+"""
+
+
+def test_a_script_ending_while_a_daemon_thread_samples_exits_cleanly(goldens: Path) -> None:
+    # CPython ended such a thread with pthread_exit when it took the GIL back after a step; the
+    # unwinding through glide's C++ frames aborted the process (SIGABRT, "terminate called").
+    done = subprocess.run([sys.executable, "-c", DAEMON_AT_EXIT, str(goldens)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "exiting while the daemon thread samples" in done.stdout
+
+
+def wait_for(pid: int, seconds: float) -> int:
+    deadline = time.monotonic() + seconds
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail(f"the forked child still ran after {seconds} s (hung)")
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() here")
+def test_a_forked_child_samples_on_one_thread(pipe: glide.Pipeline) -> None:
+    # GNU OpenMP's workers do not survive fork(): a child of a process that sampled on two
+    # threads waited forever at its first parallel region (multiprocessing's default on Linux).
+    glide.set_num_threads(2)
+    expected = pipe.generate("a kite", **FAST)
+    pid = os.fork()
+    if pid == 0:  # the child: 0 when it samples (on one thread: the sums may differ in the last
+        code = 3  # bits, so not compared) and refuses more threads, saying why
+        try:
+            made = pipe.generate("a kite", **FAST)
+            code = 1 if made.shape != expected.shape else 2
+            glide.set_num_threads(2)
+        except glide.GlideError as e:
+            code = 0 if code == 2 and "spawn" in str(e) and glide.num_threads() == 1 else 4
+        finally:
+            os._exit(code)
+    assert wait_for(pid, 120) == 0
+    assert glide.num_threads() == 2  # the parent's own count is its own
