@@ -69,3 +69,25 @@ def test_a_forked_child_samples_on_one_thread(pipe: glide.Pipeline) -> None:
             os._exit(code)
     assert wait_for(pid, 120) == 0
     assert glide.num_threads() == 2  # the parent's own count is its own
+
+
+BAD_THREADS = """
+import json, sys, glide
+goldens = sys.argv[1]
+options = json.load(open(goldens + "/models.json"))["text2im"]["options"]
+for attempt in (1, 2):
+    try:
+        glide.Pipeline(goldens + "/model_text2im.pt", base_config=options)
+        print(f"attempt {attempt} made a pipeline")
+    except ValueError as e:
+        print(f"attempt {attempt}: {e}")
+"""
+
+
+def test_a_bad_thread_count_in_the_environment_fails_every_call(goldens: Path) -> None:
+    # The first call used to fail and mark the choice made, so the next ran on one thread.
+    done = subprocess.run([sys.executable, "-c", BAD_THREADS, str(goldens)], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "GLIDE_NUM_THREADS": "abc"})
+    assert done.returncode == 0, done.stderr
+    for attempt in (1, 2):
+        assert f'attempt {attempt}: GLIDE_NUM_THREADS="abc" is not a thread count' in done.stdout
