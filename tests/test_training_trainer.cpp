@@ -526,6 +526,12 @@ TEST_CASE("a training job's config file, dataset and outputs", "[training][train
   std::filesystem::create_directory(dir.file("sub"));
   clash.loss_curve_path = dir.file("model.safetensors");
   require_error([&] { clash.check(); }, "are one file", Status::invalid_argument);
+  // Nor may the export replace the model the run fine-tunes from: resuming names that file.
+  clash = outputs;
+  clash.overwrite = true;
+  clash.export_path = dir.file("start.safetensors");
+  require_error([&] { clash.check(options.checkpoint_path, clash.export_path); },
+                "the export and the init_from model are both", Status::invalid_argument);
   // Each output is named for its format: what is written is what the name says.
   clash = outputs;
   clash.export_path = dir.file("model.pt");

@@ -138,7 +138,7 @@ int run_train(TrainCommand& cmd) {
                     cmd.model_config_path));
   }
   validate_naming_flag(cmd);
-  outputs.check(cmd.options.checkpoint_path);
+  outputs.check(cmd.options.checkpoint_path, cmd.options.init_from);
   training::Trainer trainer(cmd.options,
                             training::make_dataset(cmd.dataset, cmd.image_folder,
                                                    cmd.options.model.image_size, cmd.dataset_seed));

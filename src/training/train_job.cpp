@@ -48,11 +48,14 @@ void check_output(const std::string& path, const std::string& extension, const c
 
 }  // namespace
 
-void TrainOutputs::check(const std::string& checkpoint_path) const {
+void TrainOutputs::check(const std::string& checkpoint_path, const std::string& init_from) const {
   // The files are written in different formats at different times; one name for two of them
-  // would silently replace one with the other (a checkpoint by its export: the run is lost).
-  const std::pair<const char*, const std::string*> named[] = {
-      {"export", &export_path}, {"loss curve", &loss_curve_path}, {"checkpoint", &checkpoint_path}};
+  // would silently replace one with the other (a checkpoint by its export: the run is lost; the
+  // model fine-tuned from by the export: the recipe that resumes the run is gone).
+  const std::pair<const char*, const std::string*> named[] = {{"export", &export_path},
+                                                              {"loss curve", &loss_curve_path},
+                                                              {"checkpoint", &checkpoint_path},
+                                                              {"init_from model", &init_from}};
   for (size_t i = 0; i < std::size(named); ++i) {
     for (size_t j = i + 1; j < std::size(named); ++j) {
       const std::string& a = *named[i].second;

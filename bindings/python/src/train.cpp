@@ -134,7 +134,7 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
       options.diffusion = recipe.diffusion;
     }
     options.validate();
-    outputs.check(options.checkpoint_path);
+    outputs.check(options.checkpoint_path, options.init_from);
     training::Trainer trainer(
         options, training::make_dataset(dataset, images.value_or(""), options.model.image_size,
                                         dataset_seed));

@@ -42,10 +42,10 @@ struct TrainOutputs {
 
   // Throws glide::Error for what writing would refuse (io::check_output_file: an existing file
   // without `overwrite`, a missing folder, ...), and invalid_argument for an export not named
-  // .safetensors, a loss curve not named .png, or two of the export, the loss curve and the
-  // run's `checkpoint_path` naming one file. Called before training, so a long run does not end
-  // in a refusal.
-  void check(const std::string& checkpoint_path = "") const;
+  // .safetensors, a loss curve not named .png, or two of the export, the loss curve, the run's
+  // `checkpoint_path` and the model it fine-tunes from (`init_from`) naming one file, whatever
+  // `overwrite` says. Called before training, so a long run does not end in a refusal.
+  void check(const std::string& checkpoint_path = "", const std::string& init_from = "") const;
 };
 
 // Writes the loss curve, then the exported model (each when its path is set). Both or neither: a
