@@ -213,7 +213,7 @@ def train(
             stopped. One that is damaged, of another recipe or not a training checkpoint raises
             and is left untouched.
         dataset: "shapes", the synthetic dataset of colored shapes (drawn with
-            ``dataset_seed``); ignored when ``images`` is given.
+            ``dataset_seed``); another dataset or seed with ``images`` raises ValueError.
         images: a folder of .png/.jpg/.jpeg images, each with its caption in a same-named .txt
             file, resized and center-cropped to the model's size.
         dataset_seed: seed of the shapes dataset.
@@ -283,6 +283,11 @@ def train(
         "high_noise_fraction", "precision", "freeze_text_encoder", "upsample_factor", "crop_size",
         "seed", "checkpoint_every")})
     dataset_seed = _checks.seed(dataset_seed, "dataset_seed")
+    if images is not None and (dataset != "shapes" or dataset_seed != 0):
+        given = "dataset" if dataset != "shapes" else "dataset_seed"
+        raise _checks.invalid(f"{given} is for the synthetic shapes dataset, and images= trains on "
+                              "its folder instead; give one of them (as the command line's "
+                              "--dataset and --images)")
 
     def path(value: Optional[PathLike]) -> Optional[str]:
         return os.fspath(value) if value is not None else None

@@ -236,6 +236,9 @@ def test_missing_files_are_file_not_found(tmp_path: Path) -> None:
                     **FAST)
     with pytest.raises(FileNotFoundError, match="no-images"):
         glide.train(TINY, checkpoint, steps=2, images=tmp_path / "no-images", **FAST)
+    # The shapes dataset's settings with a folder of images would be ignored: refused instead.
+    with pytest.raises(ValueError, match="dataset_seed is for the synthetic shapes dataset"):
+        glide.train(TINY, checkpoint, steps=2, images=tmp_path, dataset_seed=5, **FAST)
     assert not checkpoint.exists()
 
 
