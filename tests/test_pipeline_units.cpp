@@ -256,6 +256,8 @@ TEST_CASE("LibTorch's out-of-memory failures become out_of_memory errors naming 
     CHECK_THAT(message, Catch::Contains("smaller batch size"));
     CHECK_THAT(message, !Catch::Contains("frame #"));  // no LibTorch backtrace
     CHECK_THAT(message, !Catch::Contains("GPU memory"));
+    // The allocator's words, shortened to what a user needs.
+    CHECK_THAT(message, Catch::Contains("(could not allocate 1125899906842624 bytes)"));
   }
   // CUDA's kind: c10::OutOfMemoryError, whatever it says; on CUDA the advice names the graphs.
   const auto cuda_oom = []() -> int {

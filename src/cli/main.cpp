@@ -97,17 +97,9 @@ int main(int argc, char** argv) {
     // Memory ran out outside the sampling loops (which say what was running), e.g. preparing
     // a large input image.
     if (glide::pipeline::is_out_of_memory(e)) {
-      std::string message = e.what_without_backtrace();
-      message = message.substr(0, message.find('\n'));
-      // The CPU allocator's words: "[enforce fail at ...] ... you tried to allocate N bytes. ..."
-      const std::string tried = "you tried to allocate ";
-      if (const size_t at = message.find(tried); at != std::string::npos) {
-        message = "could not allocate " + message.substr(at + tried.size());
-        message = message.substr(0, message.find(". Error code"));
-      }
       fmt::print(stderr,
                  "glide: error (out of memory): {}; try smaller images or a smaller batch\n",
-                 printable(message));
+                 printable(glide::pipeline::out_of_memory_detail(e)));
       return 1;
     }
     // A LibTorch failure glide did not foresee: its message, without LibTorch's backtrace.

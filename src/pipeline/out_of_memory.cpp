@@ -13,9 +13,19 @@ bool is_out_of_memory(const c10::Error& e) {
          message.find("not enough memory") != std::string::npos;
 }
 
-void throw_out_of_memory(const std::string& context, const c10::Error& e, bool on_cuda) {
+std::string out_of_memory_detail(const c10::Error& e) {
   std::string detail = e.what_without_backtrace();
   detail = detail.substr(0, detail.find('\n'));
+  const std::string tried = "you tried to allocate ";
+  if (const size_t at = detail.find(tried); at != std::string::npos) {
+    detail = "could not allocate " + detail.substr(at + tried.size());
+    detail = detail.substr(0, detail.find(". Error code"));
+  }
+  return detail;
+}
+
+void throw_out_of_memory(const std::string& context, const c10::Error& e, bool on_cuda) {
+  const std::string detail = out_of_memory_detail(e);
   throw Error(Status::out_of_memory,
               fmt::format("{}: out of memory ({}). Try a smaller batch size or float16/bfloat16{}",
                           context, detail,

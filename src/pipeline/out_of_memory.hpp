@@ -13,6 +13,10 @@ namespace glide::pipeline {
 
 bool is_out_of_memory(const c10::Error& e);
 
+// LibTorch's words for it in one line, without its backtrace; the CPU allocator's "[enforce fail
+// at ...] ... you tried to allocate N bytes. Error code ..." becomes "could not allocate N bytes".
+std::string out_of_memory_detail(const c10::Error& e);
+
 // The message for `context` (e.g. "stage base, batch 16 on cuda:0 in float16") and LibTorch's
 // own words.
 [[noreturn]] void throw_out_of_memory(const std::string& context, const c10::Error& e,

@@ -46,7 +46,13 @@ void require_positive_sizes(const py::array& a, const std::string& what) {
 torch::Tensor copy_uint8(const py::array& a, std::vector<int64_t> shape) {
   // forcecast turns a bool mask into 0/1 bytes; other dtypes were rejected before.
   auto contiguous = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>::ensure(a);
-  if (!contiguous) throw py::error_already_set();
+  if (!contiguous) {  // the dtype was checked: numpy had no memory for the copy (and said so to
+                      // ensure(), which cleared its error)
+    throw Error(Status::out_of_memory, "no memory for a contiguous copy of a " + dtype_of(a) +
+                                           " array of shape " + shape_of(a) + " (" +
+                                           std::to_string(a.size()) +
+                                           " bytes); try smaller images or a smaller batch");
+  }
   torch::Tensor out = torch::empty(shape, torch::kUInt8);
   std::memcpy(out.data_ptr<uint8_t>(), contiguous.data(), static_cast<size_t>(out.numel()));
   return out;

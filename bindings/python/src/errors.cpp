@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "glide/error.hpp"
+#include "pipeline/out_of_memory.hpp"
 
 namespace py = pybind11;
 
@@ -75,6 +76,14 @@ void register_errors(py::module_& m) {
         default: raise(glide_error_type, status, e.what());
       }
     } catch (const c10::Error& e) {
+      // Memory that ran out outside the sampling loops (which say what was running): preparing
+      // a large input image, say.
+      if (pipeline::is_out_of_memory(e)) {
+        const std::string message =
+            pipeline::out_of_memory_detail(e) + "; try smaller images or a smaller batch";
+        raise(glide_error_type, "out_of_memory", message.c_str());
+        return;
+      }
       // LibTorch's own failures (e.g. a CUDA device that does not exist).
       raise(glide_error_type, "internal", e.what_without_backtrace());
     }

@@ -91,3 +91,28 @@ def test_a_bad_thread_count_in_the_environment_fails_every_call(goldens: Path) -
     assert done.returncode == 0, done.stderr
     for attempt in (1, 2):
         assert f'attempt {attempt}: GLIDE_NUM_THREADS="abc" is not a thread count' in done.stdout
+
+
+OUT_OF_MEMORY = """
+import json, resource, sys
+import numpy as np, glide
+goldens = sys.argv[1]
+options = json.load(open(goldens + "/models.json"))["superres"]["options"]
+pipe = glide.Pipeline(upsampler=goldens + "/model_superres.pt", upsampler_config=options)
+limit = 8 << 30
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+try:
+    pipe.upsample(np.broadcast_to(np.uint8(7), (1, 60000, 60000, 3)), "x", progress=False)
+except glide.GlideError as e:
+    print(e.status, e)
+"""
+
+
+def test_no_memory_for_an_input_is_out_of_memory(goldens: Path) -> None:
+    # Copying a broadcast array needs its full 10.8 GB: numpy's MemoryError came out as
+    # pybind11's "Internal error: error_already_set called while Python error indicator not set".
+    done = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY, str(goldens)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("out_of_memory no memory for a contiguous copy of a uint8 array "
+                                  "of shape (1, 60000, 60000, 3) (10800000000 bytes)"), done.stdout
