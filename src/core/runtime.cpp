@@ -42,7 +42,15 @@ void after_fork_in_child() {
 
 void handle_fork_once() {
   static std::once_flag once;
-  std::call_once(once, [] { pthread_atfork(nullptr, nullptr, after_fork_in_child); });
+  std::call_once(once, [] {
+    // A fork while another thread chooses would leave `choosing` locked in the child, which has
+    // no such thread: the fork waits for the choice instead.
+    pthread_atfork([] { choosing.lock(); }, [] { choosing.unlock(); },
+                   [] {
+                     choosing.unlock();
+                     after_fork_in_child();
+                   });
+  });
 }
 
 int default_threads() {
