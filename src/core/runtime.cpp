@@ -28,6 +28,9 @@ namespace {
 
 std::atomic<bool> threads_chosen{false};
 std::mutex choosing;  // one first choice at a time
+// Whether work has been given more than one thread: GNU OpenMP then keeps a pool of workers,
+// even after the count goes back to one.
+std::atomic<bool> ran_threads{false};
 // Set in a child that fork() made from a process whose work had more than one thread.
 std::atomic<bool> forked_from_threads{false};
 
@@ -35,9 +38,14 @@ std::atomic<bool> forked_from_threads{false};
 // waits forever on the parent's workers at its first parallel region (multiprocessing's default
 // start method on Linux). The child works on one thread instead, which needs no pool.
 void after_fork_in_child() {
-  if (!threads_chosen.load() || at::get_num_threads() <= 1) return;
+  if (!ran_threads.load()) return;
   at::set_num_threads(1);
   forked_from_threads = true;
+}
+
+void set_torch_threads(int n) {
+  at::set_num_threads(n);
+  if (n > 1) ran_threads = true;
 }
 
 void handle_fork_once() {
@@ -131,18 +139,19 @@ void set_num_threads(int threads) {
   }
   const int n = threads > 0 ? threads : default_threads();
   if (n > 1 && forked_from_threads.load()) {
-    throw Error(Status::unsupported,
-                fmt::format("threads is {}, but this process was forked from one that ran "
-                            "LibTorch's threads, which cannot start again after fork(); it works "
-                            "on one thread (to use more, start it with spawn, as "
-                            "multiprocessing.get_context(\"spawn\") does)",
-                            n));
+    throw Error(
+        Status::unsupported,
+        fmt::format("threads is {} ({} threads), but this process was forked from one that ran "
+                    "LibTorch's threads, which cannot start again after fork(); it works "
+                    "on one thread (to use more, start it with spawn, as "
+                    "multiprocessing.get_context(\"spawn\") does)",
+                    threads, n));
   }
   const std::lock_guard<std::mutex> lock(choosing);
   flush_denormals();
   tune_allocator();
   handle_fork_once();
-  at::set_num_threads(n);
+  set_torch_threads(n);
   threads_chosen = true;
 }
 
@@ -176,7 +185,7 @@ void ensure_threads() {
   flush_denormals();
   tune_allocator();
   handle_fork_once();
-  at::set_num_threads(n);
+  set_torch_threads(n);
   threads_chosen = true;
 }
 

@@ -19,6 +19,7 @@ returned False). See docs/python.md and docs/training.md.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from typing import Any, Dict, List, Optional, Tuple
@@ -38,6 +39,10 @@ from ._pipeline import Config, PathLike, Pipeline, Prompt, split_config
 from ._progress import ProgressArg, StepPreview, TextBar
 from ._record import read_parameters
 from ._train import TrainConfig, TrainProgress, TrainProgressArg, TrainResult, train
+
+# Before the interpreter finalizes, calls still running in daemon threads return or wait for the
+# process to end: taking the GIL back later would abort it (bindings/python/src/gil.hpp).
+atexit.register(_glide._drain_at_exit)
 
 __version__: str = _glide.__version__
 

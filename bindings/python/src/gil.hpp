@@ -1,35 +1,28 @@
 #pragma once
 
-// The GIL for threads that run glide's long calls. CPython before 3.14 ends a thread that takes
-// the GIL while the interpreter finalizes (a daemon thread still sampling or training when the
-// script ends) with pthread_exit, whose forced unwinding through C++ frames (a destructor, which
-// cannot throw) aborts the process. Such a thread waits instead, and ends with the process.
+// The GIL for glide's long calls, and interpreter exit. CPython before 3.14 ends a thread that
+// takes the GIL while the interpreter finalizes (a daemon thread still sampling when the script
+// ends) with pthread_exit, whose forced unwinding through a C++ destructor aborts the process;
+// and a thread still running glide's C++ code while exit() destroys LibTorch's statics may crash.
+// So glide's atexit hook (drain_at_exit, registered by glide/__init__.py) lets every call that
+// runs without the GIL either return or reach a point where it waits for the process to end:
+// taking the GIL back (GilReleased's end, GilTaken: after each step) once exit has begun.
 #include <Python.h>
 #include <pybind11/pybind11.h>
 
-#include <chrono>
-#include <thread>
-
 namespace glide::python {
 
-inline void wait_forever_if_finalizing() {
-#if PY_VERSION_HEX >= 0x030D0000
-  const bool finalizing = Py_IsFinalizing() != 0;
-#else
-  const bool finalizing = _Py_IsFinalizing() != 0;
-#endif
-  if (!finalizing) return;
-  for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
-}
+// The atexit hook: marks exit as begun and waits (at most 30 s), with the GIL released, until no
+// other thread is inside a GilReleased region. Those that return keep running Python (CPython
+// ends them); those that would take the GIL back wait for the process to end instead.
+void drain_at_exit();
 
-// py::gil_scoped_release whose taking back of the GIL waits at interpreter exit.
+// Releases the GIL for its lifetime (as py::gil_scoped_release); another thread's region that
+// ends after exit has begun waits for the process to end instead of taking the GIL back.
 class GilReleased {
  public:
-  GilReleased() : state_(PyEval_SaveThread()) {}
-  ~GilReleased() {
-    wait_forever_if_finalizing();
-    PyEval_RestoreThread(state_);
-  }
+  GilReleased();
+  ~GilReleased();
   GilReleased(const GilReleased&) = delete;
   GilReleased& operator=(const GilReleased&) = delete;
 
@@ -37,13 +30,17 @@ class GilReleased {
   PyThreadState* state_;
 };
 
-// py::gil_scoped_acquire that waits at interpreter exit (for callbacks from a GilReleased call).
+// Waits for the process to end when exit has begun (on a thread other than the exiting one);
+// call it inside a GilReleased region before taking the GIL.
+void wait_if_exiting();
+
+// py::gil_scoped_acquire for callbacks inside a GilReleased region, waiting at exit.
 class GilTaken {
  public:
   GilTaken() = default;
 
  private:
-  bool checked_ = (wait_forever_if_finalizing(), true);  // before gil_ is taken
+  bool checked_ = (wait_if_exiting(), true);  // initialised before gil_ is taken
   pybind11::gil_scoped_acquire gil_;
 };
 

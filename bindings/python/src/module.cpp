@@ -23,6 +23,8 @@ PYBIND11_MODULE(_glide, m) {
   glide::python::register_errors(m);
   m.attr("__version__") = glide::version_string();
 
+  m.def("_drain_at_exit", &glide::python::drain_at_exit,
+        "glide's atexit hook (glide/__init__.py): lets calls in other threads end or wait.");
   m.def(
       "tokenize",
       [](const std::string& text) {

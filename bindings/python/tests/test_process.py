@@ -37,6 +37,23 @@ def test_a_script_ending_while_a_daemon_thread_samples_exits_cleanly(goldens: Pa
     assert "exiting while the daemon thread samples" in done.stdout
 
 
+FINALIZER_AT_EXIT = """
+import glide
+class Tokenizes:
+    def __del__(self, tokenize=glide.tokenize):
+        print("tokens at exit", tokenize("x"), flush=True)
+alive_at_exit = Tokenizes()
+"""
+
+
+def test_glide_calls_from_finalizers_at_exit_still_run() -> None:
+    # The thread that finalizes takes the GIL back as any other: it must not wait for the end.
+    done = subprocess.run([sys.executable, "-c", FINALIZER_AT_EXIT], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "tokens at exit [87]" in done.stdout
+
+
 def wait_for(pid: int, seconds: float) -> int:
     deadline = time.monotonic() + seconds
     while True:
@@ -54,9 +71,15 @@ def wait_for(pid: int, seconds: float) -> int:
 def test_a_forked_child_samples_on_one_thread(pipe: glide.Pipeline) -> None:
     # GNU OpenMP's workers do not survive fork(): a child of a process that sampled on two
     # threads waited forever at its first parallel region (multiprocessing's default on Linux).
+    threads = glide.num_threads()
     glide.set_num_threads(2)
     expected = pipe.generate("a kite", **FAST)
-    pid = os.fork()
+    glide.set_num_threads(1)  # OpenMP's pool of two stays: the child must not count on one
+    try:
+        pid = os.fork()
+    except BaseException:
+        glide.set_num_threads(threads)
+        raise
     if pid == 0:  # the child: 0 when it samples (on one thread: the sums may differ in the last
         code = 3  # bits, so not compared) and refuses more threads, saying why
         try:
@@ -67,8 +90,11 @@ def test_a_forked_child_samples_on_one_thread(pipe: glide.Pipeline) -> None:
             code = 0 if code == 2 and "spawn" in str(e) and glide.num_threads() == 1 else 4
         finally:
             os._exit(code)
-    assert wait_for(pid, 120) == 0
-    assert glide.num_threads() == 2  # the parent's own count is its own
+    try:
+        assert wait_for(pid, 120) == 0
+        assert glide.num_threads() == 1  # the parent's own count is its own
+    finally:
+        glide.set_num_threads(threads)
 
 
 BAD_THREADS = """
