@@ -86,7 +86,8 @@ void add_inpaint_command(CLI::App& app) {
   add_inpaint_flags(cmd, o->files, "Required unless --from");
   cmd->add_option("--from", o->from,
                   "Start from the parameters, models, input and mask recorded in a PNG that "
-                  "`glide inpaint` wrote; flags given as well override them")
+                  "`glide inpaint` (or an inpainting `glide sweep`) wrote; flags given as well "
+                  "override them")
       ->group("Generation");
   FlagSet set;
   set.defaults = inpaint_defaults();

@@ -101,17 +101,18 @@ torch::Tensor failed_cell_image(int64_t size) {
 }
 
 // Refuses models that cannot make the sweep's cells before any work, saying what would.
-void check_model_kind(const LoadedModel& base, bool inpainting) {
-  if (base.stage.model->config().inpaint == inpainting) return;
-  const std::string path = base.files.empty() ? "" : printable(base.files.front().path);
-  if (inpainting) {
-    throw UsageError(fmt::format(
-        "--input and --mask make every cell inpaint, which needs GLIDE's inpainting models "
-        "(--model, --upsampler-model); the base model {} is not one",
-        path));
+// `inpainting`: why every cell inpaints ("" when none does).
+void check_model_kind(const LoadedModel& model, const char* role, const std::string& inpainting) {
+  if (!model.stage.model || model.stage.model->config().inpaint == !inpainting.empty()) return;
+  const std::string path = model.files.empty() ? "" : printable(model.files.front().path);
+  if (!inpainting.empty()) {
+    throw UsageError(
+        fmt::format("{}, which needs GLIDE's inpainting models (--model, "
+                    "--upsampler-model); the {} model {} is not one",
+                    inpainting, role, path));
   }
   throw UsageError(fmt::format(
-      "the base model {} is an inpainting model: give --input and --mask to sweep inpainting",
+      "the {} model {} is an inpainting model: give --input and --mask to sweep inpainting", role,
       path));
 }
 
@@ -130,6 +131,13 @@ void sweep(const SweepOptions& o) {
     recorded = std::move(record.files);
   }
   const bool inpainting = !inpaint_files.input.empty() || !inpaint_files.mask.empty();
+  const std::string why_inpainting =
+      !inpainting     ? ""
+      : inpaint_flags ? "--input and --mask make every cell inpaint"
+                      : fmt::format(
+                            "the record of {} names an input and a mask, so every cell "
+                            "inpaints (give --input/--mask to change them)",
+                            printable(o.from));
   if (inpainting && (inpaint_files.input.empty() || inpaint_files.mask.empty())) {
     throw UsageError(fmt::format("--{} is required with --{}: an inpainting sweep needs both",
                                  inpaint_files.input.empty() ? "input" : "mask",
@@ -210,10 +218,11 @@ void sweep(const SweepOptions& o) {
   // No default pair holds inpainting models: an inpainting sweep names them.
   const DefaultModels defaults = inpainting ? DefaultModels::none : DefaultModels::shipped;
   const LoadedModel base = load_stage("model", o.models, defaults, recorded);
-  check_model_kind(base, inpainting);
+  check_model_kind(base, "base", why_inpainting);
   LoadedModel upsampler;
   if (any_upsample) {
     upsampler = load_stage("upsampler_model", o.models, defaults, recorded);
+    check_model_kind(upsampler, "upsampler", why_inpainting);
   }
   check_cells(base.stage.diffusion.diffusion_steps,
               any_upsample ? upsampler.stage.diffusion.diffusion_steps : 0);

@@ -177,8 +177,7 @@ list(GET lines 1 small)
 list(GET lines 2 large)
 require("${small}" ",,,,,,,,16,16,\"stage base: ")
 require("${large}" ",,,,,,,,32,32,\"stage base: ")
-# A base model of the wrong kind is refused before any work. Any other error in a cell ends the
-# sweep, naming the cell: here an upsampler that is not an inpainting one in an inpainting sweep.
+# A model of the wrong kind is refused before any work, saying why the cells inpaint.
 golden_config(inpaint_config inpaint)
 golden_config(up_inpaint_config superres_inpaint)
 set(inpaint_models --model "${GOLDENS}/model_inpaint.pt" --model-config "${inpaint_config}"
@@ -191,11 +190,11 @@ glide_run(2 out sweep -p "x" --input "${input}" --mask "${mask}" ${models} --bas
           --upsampler-steps 2 --vary seed=1,2 -o "${WORK_DIR}/inpaint.png")
 require("${out}" "the base model [^\n]*model_text2im.pt is not one")
 golden_config(up_config superres)
-glide_run(1 out sweep -p "x" --input "${input}" --mask "${mask}" --model "${GOLDENS}/model_inpaint.pt"
+glide_run(2 out sweep -p "x" --input "${input}" --mask "${mask}" --model "${GOLDENS}/model_inpaint.pt"
           --model-config "${inpaint_config}" --upsampler-model "${GOLDENS}/model_superres.pt"
           --upsampler-model-config "${up_config}" --base-steps 2 --upsampler-steps 2
           --vary seed=1,2 -o "${WORK_DIR}/inpaint.png")
-require("${out}" "cell 1/2 \\(seed=1\\): .*the upsampler model is an upsampler .*needs an inpainting upsampler")
+require("${out}" "--input and --mask make every cell inpaint, .*the upsampler model [^\n]*model_superres.pt is not one")
 if(EXISTS "${WORK_DIR}/inpaint.png")
   message(FATAL_ERROR "a failed sweep wrote inpaint.png")
 endif()
@@ -225,6 +224,9 @@ require("${out}" "made by `glide sweep` \\(inpainting\\), which `glide generate 
 # A sweep from an inpainted image (or an inpainting sweep) inpaints its input and mask again.
 glide_run(ok out sweep --from "${WORK_DIR}/cell1.png" --vary seed=1,2 --quiet
           -o "${WORK_DIR}/from-inpainted.png")
+glide_run(2 out sweep --from "${WORK_DIR}/cell1.png" ${models} --vary seed=1,2
+          -o "${WORK_DIR}/x.png")
+require("${out}" "the record of [^\n]*cell1.png names an input and a mask, so every cell inpaints")
 glide_run(ok info info "${WORK_DIR}/from-inpainted.png")
 require("${info}" "text: mask = [^\n]*mask_left_half.png\n")
 # Half an inpainting, or inpainting models without an image to edit, is refused before any work.
