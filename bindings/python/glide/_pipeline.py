@@ -94,13 +94,18 @@ def split_config(config: Config, argument: str) -> Tuple[Optional[str], Optional
             raise _checks.invalid(f"{argument}: {key!r} is {value!r}; it must be a finite number")
     try:
         diffusion_json = json.dumps(diffusion) if diffusion else None
-        model_json = json.dumps(config)
+        model_json = json.dumps(config, allow_nan=False)
         if not _glide._names_model_options(model_json):
             return None, diffusion_json  # no model option: the checkpoint's config applies
         return model_json, diffusion_json
     except RecursionError:
         raise _checks.invalid(
             f"{argument} nests too deeply; a config is one flat object") from None
+    except ValueError as e:
+        if hasattr(e, "status"):  # glide's own, from the C++ side
+            raise
+        raise _checks.invalid(f"{argument} holds a NaN or infinite number (in a list?); every "
+                              "number must be finite") from None
 
 
 def _prompts(prompt: Prompt, argument: str = "prompt") -> List[str]:

@@ -94,7 +94,9 @@ class TextBar:
             return
         try:
             self.stream.write(text)
-            self.stream.flush()
+            flush = getattr(self.stream, "flush", None)  # a writer without flush() is fine
+            if flush is not None:
+                flush()
         except (OSError, ValueError, AttributeError):
             self.stream = None
 

@@ -163,9 +163,9 @@ def train(
     model_config: TrainConfig,
     checkpoint: PathLike,
     *,
-    dataset: str = "shapes",
+    dataset: Optional[str] = None,
     images: Optional[PathLike] = None,
-    dataset_seed: int = 0,
+    dataset_seed: Optional[int] = None,
     steps: int = _DEFAULTS.steps,
     batch_size: int = _DEFAULTS.batch_size,
     learning_rate: float = _DEFAULTS.learning_rate,
@@ -212,11 +212,12 @@ def train(
             the cosine schedule), written every ``checkpoint_every`` steps, at the end and when
             stopped. One that is damaged, of another recipe or not a training checkpoint raises
             and is left untouched.
-        dataset: "shapes", the synthetic dataset of colored shapes (drawn with
-            ``dataset_seed``); another dataset or seed with ``images`` raises ValueError.
+        dataset: "shapes" (None: the default), the synthetic dataset of colored shapes (drawn
+            with ``dataset_seed``); giving it or ``dataset_seed`` with ``images`` raises
+            ValueError, as the command line refuses --dataset with --images.
         images: a folder of .png/.jpg/.jpeg images, each with its caption in a same-named .txt
             file, resized and center-cropped to the model's size.
-        dataset_seed: seed of the shapes dataset.
+        dataset_seed: seed of the shapes dataset (None: 0).
         steps: optimizer steps in the whole run (across resumes).
         batch_size: images per step.
         learning_rate: peak AdamW learning rate.
@@ -282,12 +283,13 @@ def train(
         "weight_decay", "ema_decay", "grad_clip", "caption_dropout", "x0_weight_cap",
         "high_noise_fraction", "precision", "freeze_text_encoder", "upsample_factor", "crop_size",
         "seed", "checkpoint_every")})
-    dataset_seed = _checks.seed(dataset_seed, "dataset_seed")
-    if images is not None and (dataset != "shapes" or dataset_seed != 0):
-        given = "dataset" if dataset != "shapes" else "dataset_seed"
+    if images is not None and (dataset is not None or dataset_seed is not None):
+        given = "dataset" if dataset is not None else "dataset_seed"
         raise _checks.invalid(f"{given} is for the synthetic shapes dataset, and images= trains on "
                               "its folder instead; give one of them (as the command line's "
                               "--dataset and --images)")
+    dataset = "shapes" if dataset is None else dataset
+    dataset_seed = _checks.seed(0 if dataset_seed is None else dataset_seed, "dataset_seed")
 
     def path(value: Optional[PathLike]) -> Optional[str]:
         return os.fspath(value) if value is not None else None

@@ -237,8 +237,9 @@ def test_missing_files_are_file_not_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no-images"):
         glide.train(TINY, checkpoint, steps=2, images=tmp_path / "no-images", **FAST)
     # The shapes dataset's settings with a folder of images would be ignored: refused instead.
-    with pytest.raises(ValueError, match="dataset_seed is for the synthetic shapes dataset"):
-        glide.train(TINY, checkpoint, steps=2, images=tmp_path, dataset_seed=5, **FAST)
+    for given in ({"dataset_seed": 0}, {"dataset": "shapes"}):  # even their default values
+        with pytest.raises(ValueError, match=f"{next(iter(given))} is for the synthetic shapes"):
+            glide.train(TINY, checkpoint, steps=2, images=tmp_path, **given, **FAST)
     assert not checkpoint.exists()
 
 
@@ -431,6 +432,8 @@ def test_keyword_defaults_are_the_cpp_defaults() -> None:
     assert len(names) == 18
     for name in names:
         assert sig[name].default == getattr(cpp, name), name
+    # dataset and dataset_seed default to None (the shapes dataset, seed 0), so that giving one
+    # with images= can be told apart and refused.
     assert (sig["dataset"].default, sig["export_dtype"].default, sig["threads"].default) == (
-        "shapes", "float32", 0)
+        None, "float32", 0)
     assert "Args:" in (inspect.getdoc(glide.train) or "")
