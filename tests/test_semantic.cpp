@@ -1,9 +1,11 @@
 // The shipped shapes model pair, judged by a simple analyser: does a generated image show the
 // colors and the shape its prompt names? (issue: ≥ 90% colors, ≥ 75% shapes on 24 prompts × 2
-// seeds from the training vocabulary). Prompts of held-out color/shape pairs are reported too.
+// seeds from the training vocabulary). Prompts of held-out color/shape pairs are judged by a hidden
+// test, run on demand: `test_semantic "[held-out]"`.
 #include <fmt/format.h>
 
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -91,31 +93,35 @@ TEST_CASE("the analyser reads the dataset's own images", "[semantic]") {
   }
 }
 
-// About 5 minutes at 2 threads. On these seeds the shipped pair reads 93.8% / 95.8% / 81.2% with
-// the reference's sampling; over 6 seeds (144 images) 95.8% / 97.2% / 74.3%, so a retrained
-// model can land on either side of the shape bar (docs/shapes-model.md).
-TEST_CASE("the shipped shapes models draw what the prompt names", "[semantic][slow]") {
+// The shipped pair, or nothing (with a warning) when this machine has none.
+std::unique_ptr<GuidedSampler> shipped_sampler() {
   DefaultModelPaths paths;
   try {
     paths = default_model_paths();
   } catch (const Error& e) {
     WARN("skipped: " << e.what());
-    return;
+    return nullptr;
   }
-  // The figures above were read at 2 threads (this machine's and CI's cores). LibTorch splits
+  // The figures below were read at 2 threads (this machine's and CI's cores). LibTorch splits
   // its reductions by thread count, so the float sums, and with the margins this thin a reading,
-  // could differ at another count: the test pins it.
+  // could differ at another count: the tests pin it.
   set_num_threads(2);
-  GuidedSampler sampler(load_stage_model(paths.base), load_stage_model(paths.upsampler));
+  return std::make_unique<GuidedSampler>(load_stage_model(paths.base),
+                                         load_stage_model(paths.upsampler));
+}
+
+// About 4 minutes at 2 threads. On these seeds the shipped pair reads 93.8% / 95.8% / 81.2% with
+// the reference's sampling; over 6 seeds (144 images) 95.8% / 97.2% / 74.3%, so a retrained
+// model can land on either side of the shape bar (docs/shapes-model.md).
+TEST_CASE("the shipped shapes models draw what the prompt names", "[semantic][slow]") {
+  const auto sampler = shipped_sampler();
+  if (!sampler) return;
   const auto trained = prompts(HeldOut::exclude, 24);
-  const auto held_out = prompts(HeldOut::only, 12);
 
   SECTION("with the reference's default sampling (100-step DDPM + fast27 DDIM)") {
     const GenerationParams params;
-    const Accuracy acc = judge(sampler, trained, params, {0, 1000});
-    const Accuracy unseen = judge(sampler, held_out, params, {0, 1000});
-    std::cout << "semantic, reference defaults, trained pairs: " << acc.summary() << "\n"
-              << "semantic, reference defaults, held-out pairs: " << unseen.summary() << "\n";
+    const Accuracy acc = judge(*sampler, trained, params, {0, 1000});
+    std::cout << "semantic, reference defaults, trained pairs: " << acc.summary() << "\n";
     CHECK(acc.images == 48);
     CHECK(acc.rate(acc.color) >= 0.90);
     CHECK(acc.rate(acc.background) >= 0.90);
@@ -129,11 +135,22 @@ TEST_CASE("the shipped shapes models draw what the prompt names", "[semantic][sl
     params.base.respacing = "25";
     params.upsampler.sampler = "dpm++2m";
     params.upsampler.respacing = "10";
-    const Accuracy acc = judge(sampler, trained, params, {0, 1000});
+    const Accuracy acc = judge(*sampler, trained, params, {0, 1000});
     std::cout << "semantic, dpm++2m_sde 25 + dpm++2m 10 steps, trained pairs: " << acc.summary()
               << "\n";
     CHECK(acc.rate(acc.color) >= 0.90);
     CHECK(acc.rate(acc.background) >= 0.90);
     CHECK(acc.rate(acc.shape) >= 0.75);
   }
+}
+
+// Pairs of color and shape the base never saw in a caption: a report, not a bar (the issue sets
+// none), so it is hidden from the suite to keep CI short. docs/shapes-model.md has its figures.
+TEST_CASE("the shipped shapes models on held-out color/shape pairs", "[.][semantic][held-out]") {
+  const auto sampler = shipped_sampler();
+  if (!sampler) return;
+  const Accuracy unseen =
+      judge(*sampler, prompts(HeldOut::only, 12), GenerationParams{}, {0, 1000});
+  std::cout << "semantic, reference defaults, held-out pairs: " << unseen.summary() << "\n";
+  CHECK(unseen.images == 24);
 }
