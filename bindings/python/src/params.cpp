@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "errors.hpp"
 #include "glide/device_and_dtype.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/generation_params.hpp"
@@ -121,6 +122,7 @@ void bind_params(py::module_& m) {
           py::arg("stage"), py::arg("diffusion_steps") = 1000,
           "Raises ValueError naming `stage`.field, its value and what is allowed.");
   add_value_methods(stage, "StageParams", kStageFields);
+  require_init<StageParams>();
 
   py::class_<GenerationParams> generation(
       m, "GenerationParams", "Everything one generation depends on (glide::GenerationParams).");
@@ -147,6 +149,7 @@ void bind_params(py::module_& m) {
       .def("validate", &GenerationParams::validate,
            "Raises ValueError naming the first field that is out of range.");
   add_value_methods(generation, "GenerationParams", kGenerationFields);
+  require_init<GenerationParams>();
 
   m.def(
       "ineffective_settings",

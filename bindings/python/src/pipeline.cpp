@@ -12,6 +12,7 @@
 
 #include "arrays.hpp"
 #include "bindings.hpp"
+#include "errors.hpp"
 #include "gil.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
@@ -244,6 +245,7 @@ void bind_pipeline(py::module_& m) {
       .def_property_readonly("upsampler_config", &Pipeline::upsampler_config)
       .def_property_readonly("device", &Pipeline::device)
       .def_property_readonly("dtype", &Pipeline::dtype);
+  require_init<Pipeline>();
 }
 
 }  // namespace glide::python

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "errors.hpp"
 #include "gil.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/stage_model.hpp"
@@ -196,6 +197,7 @@ void bind_train(py::module_& m) {
       .def_readwrite("crop_size", &TrainOptions::crop_size)
       .def_readwrite("seed", &TrainOptions::seed)
       .def_readwrite("checkpoint_every", &TrainOptions::checkpoint_every);
+  require_init<TrainOptions>();
   m.def("_train", &train, py::arg("options"), py::arg("config"), py::arg("config_file"),
         py::arg("checkpoint"), py::arg("dataset"), py::arg("images"), py::arg("dataset_seed"),
         py::arg("init_from"), py::arg("export"), py::arg("export_dtype"), py::arg("loss_curve"),

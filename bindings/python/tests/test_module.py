@@ -85,6 +85,30 @@ def test_parameter_structs_print_compare_and_copy() -> None:
     assert glide.StageParams() != "ddpm"
 
 
+def test_an_object_whose_init_never_ran_raises_instead_of_crashing() -> None:
+    # pybind11 would read unconstructed memory (a segfault on a string field), so each read runs
+    # in a child: a crash fails the test without taking pytest down.
+    script = """
+import glide, glide._glide as g
+for cls, field in ((g.StageParams, "sampler"), (g.GenerationParams, "prompts"),
+                   (g._Pipeline, "device"), (g._TrainOptions, "checkpoint_every")):
+    made = cls.__new__(cls)
+    try:
+        getattr(made, field)
+    except TypeError as e:
+        assert "__init__ never ran" in str(e), e
+    else:
+        raise AssertionError(cls.__name__ + " read a field of an unconstructed object")
+    if cls is not g._Pipeline:  # the others take no arguments: __init__ still makes them whole
+        made.__init__()
+        getattr(made, field)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr
+
+
 def test_image_stats_follow_their_documented_formulas() -> None:
     rng = np.random.default_rng(3)
     images = rng.integers(0, 256, (2, 9, 11, 3), dtype=np.uint8)
