@@ -97,9 +97,8 @@ int main(int argc, char** argv) {
     // Memory ran out outside the sampling loops (which say what was running), e.g. preparing
     // a large input image.
     if (glide::pipeline::is_out_of_memory(e)) {
-      fmt::print(stderr,
-                 "glide: error (out of memory): {}; try smaller images or a smaller batch\n",
-                 printable(glide::pipeline::out_of_memory_detail(e)));
+      fmt::print(stderr, "glide: error (out of memory): {}\n",
+                 printable(glide::pipeline::out_of_memory_message(e)));
       return 1;
     }
     // A LibTorch failure glide did not foresee: its message, without LibTorch's backtrace.

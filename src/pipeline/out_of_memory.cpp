@@ -24,6 +24,10 @@ std::string out_of_memory_detail(const c10::Error& e) {
   return detail;
 }
 
+std::string out_of_memory_message(const c10::Error& e) {
+  return out_of_memory_detail(e) + "; " + kOutOfMemoryAdvice;
+}
+
 void throw_out_of_memory(const std::string& context, const c10::Error& e, bool on_cuda) {
   const std::string detail = out_of_memory_detail(e);
   throw Error(Status::out_of_memory,

@@ -17,6 +17,13 @@ bool is_out_of_memory(const c10::Error& e);
 // at ...] ... you tried to allocate N bytes. Error code ..." becomes "could not allocate N bytes".
 std::string out_of_memory_detail(const c10::Error& e);
 
+// What to try when memory ran out outside the sampling loops (which name what was running), e.g.
+// preparing a large input image.
+inline constexpr const char kOutOfMemoryAdvice[] = "try smaller images or a smaller batch";
+
+// out_of_memory_detail and that advice, for failures outside the sampling loops.
+std::string out_of_memory_message(const c10::Error& e);
+
 // The message for `context` (e.g. "stage base, batch 16 on cuda:0 in float16") and LibTorch's
 // own words.
 [[noreturn]] void throw_out_of_memory(const std::string& context, const c10::Error& e,

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "glide/error.hpp"
+#include "pipeline/out_of_memory.hpp"
 
 namespace py = pybind11;
 
@@ -50,8 +51,8 @@ torch::Tensor copy_uint8(const py::array& a, std::vector<int64_t> shape) {
                       // ensure(), which cleared its error)
     throw Error(Status::out_of_memory, "no memory for a contiguous copy of a " + dtype_of(a) +
                                            " array of shape " + shape_of(a) + " (" +
-                                           std::to_string(a.size()) +
-                                           " bytes); try smaller images or a smaller batch");
+                                           std::to_string(a.size()) + " bytes); " +
+                                           pipeline::kOutOfMemoryAdvice);
   }
   torch::Tensor out = torch::empty(shape, torch::kUInt8);
   std::memcpy(out.data_ptr<uint8_t>(), contiguous.data(), static_cast<size_t>(out.numel()));

@@ -79,8 +79,7 @@ void register_errors(py::module_& m) {
       // Memory that ran out outside the sampling loops (which say what was running): preparing
       // a large input image, say.
       if (pipeline::is_out_of_memory(e)) {
-        const std::string message =
-            pipeline::out_of_memory_detail(e) + "; try smaller images or a smaller batch";
+        const std::string message = pipeline::out_of_memory_message(e);
         raise(glide_error_type, "out_of_memory", message.c_str());
         return;
       }
