@@ -15,6 +15,7 @@
 
 #include "commands.hpp"
 #include "contact_sheet.hpp"
+#include "core/printable.hpp"
 #include "glide/error.hpp"
 #include "glide/image/png.hpp"
 #include "glide/io/files.hpp"
@@ -25,7 +26,6 @@
 #include "io/new_outputs.hpp"
 #include "model_files.hpp"
 #include "param_flags.hpp"
-#include "printable.hpp"
 #include "progress.hpp"
 #include "run_flags.hpp"
 #include "sweep_csv.hpp"
@@ -130,14 +130,15 @@ void sweep(const SweepOptions& o) {
     start = std::move(record.params);
     recorded = std::move(record.files);
   }
-  const bool inpainting = !inpaint_files.input.empty() || !inpaint_files.mask.empty();
+  // Why every cell inpaints, "" when none does.
   const std::string why_inpainting =
-      !inpainting     ? ""
+      inpaint_files.input.empty() && inpaint_files.mask.empty() ? ""
       : inpaint_flags ? "--input and --mask make every cell inpaint"
                       : fmt::format(
                             "the record of {} names an input and a mask, so every cell "
                             "inpaints (give --input/--mask to change them)",
                             printable(o.from));
+  const bool inpainting = !why_inpainting.empty();
   if (inpainting && (inpaint_files.input.empty() || inpaint_files.mask.empty())) {
     throw UsageError(fmt::format("--{} is required with --{}: an inpainting sweep needs both",
                                  inpaint_files.input.empty() ? "input" : "mask",

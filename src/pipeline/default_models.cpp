@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -43,11 +44,9 @@ std::string models_beside_library() {
 #endif
 }
 
+// The places searched when $GLIDE_MODEL_DIR is not set.
 std::vector<std::string> search_directories() {
   std::vector<std::string> dirs;
-  if (const char* env = std::getenv("GLIDE_MODEL_DIR"); env != nullptr && *env != '\0') {
-    dirs.emplace_back(env);
-  }
   if (std::string beside = models_beside_library();
       !beside.empty() && beside != GLIDE_INSTALL_MODEL_DIR) {
     dirs.push_back(std::move(beside));
@@ -57,18 +56,33 @@ std::vector<std::string> search_directories() {
   return dirs;
 }
 
+std::optional<DefaultModelPaths> pair_in(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const fs::path base = fs::path(dir) / kBaseFile;
+  const fs::path upsampler = fs::path(dir) / kUpsamplerFile;
+  std::error_code ec;
+  if (fs::is_regular_file(base, ec) && fs::is_regular_file(upsampler, ec)) {
+    return DefaultModelPaths{base.string(), upsampler.string(), dir};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 DefaultModelPaths default_model_paths() {
-  namespace fs = std::filesystem;
+  // A directory the user set is the only one searched: falling back on the installed pair
+  // would silently sample models other than the ones meant (a typo in the path, say).
+  if (const char* env = std::getenv("GLIDE_MODEL_DIR"); env != nullptr && *env != '\0') {
+    if (auto found = pair_in(env)) return *found;
+    throw Error(Status::not_found,
+                fmt::format("the default models ({} and {}) are not both in GLIDE_MODEL_DIR "
+                            "'{}', the one place searched while it is set; correct it, unset it "
+                            "to search {}, or name the models explicitly",
+                            kBaseFile, kUpsamplerFile, env, fmt::join(search_directories(), ", ")));
+  }
   const auto dirs = search_directories();
   for (const auto& dir : dirs) {
-    const fs::path base = fs::path(dir) / kBaseFile;
-    const fs::path upsampler = fs::path(dir) / kUpsamplerFile;
-    std::error_code ec;
-    if (fs::is_regular_file(base, ec) && fs::is_regular_file(upsampler, ec)) {
-      return {base.string(), upsampler.string(), dir};
-    }
+    if (auto found = pair_in(dir)) return *found;
   }
   throw Error(Status::not_found,
               fmt::format("the default models ({} and {}) were not found in any of: {}; set "

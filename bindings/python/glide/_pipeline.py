@@ -280,8 +280,8 @@ class Pipeline:
 
     Loads a base model (text → small image) and an upsampler (small image → ×4) from
     checkpoints (.pt as torch.save writes them, or .safetensors). With neither named, it loads
-    glide's default model pair (glide.default_model_paths(): $GLIDE_MODEL_DIR, the installed
-    data directory, the source tree's models/).
+    glide's default model pair (glide.default_model_paths(): $GLIDE_MODEL_DIR when set, else the
+    installed data directory or the source tree's models/).
 
     Args:
         base: the base (or inpainting base) model's checkpoint; None for none.
