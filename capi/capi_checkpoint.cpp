@@ -30,6 +30,15 @@ void require_index(size_t index, size_t count, const char* what) {
   }
 }
 
+// C reads names and metadata as NUL-terminated strings: one holding a NUL byte would come out cut
+// short, and two different names could read the same.
+void require_no_nul(const std::string& text, const std::string& path, const char* what) {
+  const size_t at = text.find('\0');
+  if (at == std::string::npos) return;
+  fail(GLIDE_ERROR_INVALID_FORMAT, "'" + path + "': " + what + " '" + text.substr(0, at) +
+                                       "\\0...' holds a NUL byte, which a C string cannot");
+}
+
 }  // namespace
 
 extern "C" {
@@ -41,6 +50,13 @@ int glide_checkpoint_open(const char* path, glide_checkpoint** checkpoint) {
     require_arg(checkpoint, "checkpoint");
     auto handle =
         std::make_unique<glide_checkpoint>(glide_checkpoint{glide::load_checkpoint(path), {}});
+    for (const auto& [name, tensor] : handle->checkpoint.tensors.items()) {
+      require_no_nul(name, path, "tensor name");
+    }
+    for (const auto& [key, value] : handle->checkpoint.metadata) {
+      require_no_nul(key, path, "metadata key");
+      require_no_nul(value, path, "the value of metadata key");
+    }
     handle->metadata.assign(handle->checkpoint.metadata.begin(), handle->checkpoint.metadata.end());
     *checkpoint = handle.release();
   });

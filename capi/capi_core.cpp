@@ -21,6 +21,7 @@ constexpr int kProjectPatch = GLIDE_VERSION_PATCH;
 #include <vector>
 
 #include "capi_internal.hpp"
+#include "core/printable.hpp"
 #include "glide.h"
 #include "glide/error.hpp"
 #include "glide/tokenizer.hpp"
@@ -77,7 +78,9 @@ int handle_exception(const char* function) noexcept {
   } catch (...) {
   }
   try {
-    last_error.assign(function).append(": ").append(prefix).append(message);
+    // Messages quote paths and names the caller gave, which may not be UTF-8 as glide.h
+    // promises its strings are: their stray bytes (and any control character) come out escaped.
+    last_error.assign(function).append(": ").append(prefix).append(printable(message));
   } catch (...) {
     last_error.clear();  // no memory even for the message
   }

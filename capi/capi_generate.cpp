@@ -1,5 +1,8 @@
 // The C ABI's generation entry points: parameter structs, the pipeline handle and the images it
 // returns, over glide::GuidedSampler.
+#include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -21,8 +24,9 @@ struct glide_pipeline {
   std::unique_ptr<glide::GuidedSampler> sampler;
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat32;
-  int running_calls = 0;        // calls in progress: 1, or 2 while a callback's call is refused
-  bool free_requested = false;  // glide_pipeline_free was called from a progress callback
+  // Atomic so that a call from a second thread, which glide.h forbids, is refused cleanly.
+  std::atomic<int> running_calls{0};        // calls in progress: 1, or 2 while one is being refused
+  std::atomic<bool> free_requested{false};  // glide_pipeline_free was called from a callback
 };
 
 namespace glide::capi {
@@ -153,12 +157,22 @@ void check_generate_params(const glide_generate_params& p) {
     fail(GLIDE_ERROR_INVALID_ARGUMENT, "params->prompt_count is 0; give at least one prompt");
   }
   if (!p.prompts) fail(GLIDE_ERROR_INVALID_ARGUMENT, "params->prompts is NULL");
+  constexpr int64_t kMaxBatch = glide::GenerationParams::kMaxBatchSize;
+  if (p.batch_size < 1 || p.batch_size > kMaxBatch) {
+    fail(GLIDE_ERROR_INVALID_ARGUMENT, "params->batch_size is " + std::to_string(p.batch_size) +
+                                           "; it must lie in [1, " + std::to_string(kMaxBatch) +
+                                           "]");
+  }
+  // Compared before any prompt is read: the array holds prompt_count pointers only if the count
+  // is right, and reading past it would crash.
+  if (p.prompt_count != 1 && p.prompt_count != static_cast<size_t>(p.batch_size)) {
+    fail(GLIDE_ERROR_INVALID_ARGUMENT,
+         "params->prompt_count is " + std::to_string(p.prompt_count) +
+             " but params->batch_size is " + std::to_string(p.batch_size) +
+             "; give one prompt per image (prompt_count = batch_size) or one for all");
+  }
   for (size_t i = 0; i < p.prompt_count; ++i) {
     require_field(p.prompts[i], "prompts[" + std::to_string(i) + "]");
-  }
-  if (p.batch_size < 1) {
-    fail(GLIDE_ERROR_INVALID_ARGUMENT,
-         "params->batch_size is " + std::to_string(p.batch_size) + "; it must be at least 1");
   }
   check_stage(p.base, "base");
   check_stage(p.upsampler, "upsampler");
@@ -218,10 +232,17 @@ glide::GenerationParams prepare_call(glide_pipeline* pipeline, const glide_gener
   return out;
 }
 
-// A preset name, a ModelConfig JSON text, or NULL (the checkpoint's metadata, else inferred). A
-// JSON object naming only diffusion options ({"prediction": "v"}) also leaves the model's config
-// to the checkpoint: it only sets the diffusion (diffusion_in below).
-std::optional<glide::ModelConfig> model_config(const char* text) {
+// Whether a config text is JSON (an object, after any leading whitespace) rather than a preset.
+bool is_json_object(const char* text) {
+  if (!text) return false;
+  while (std::isspace(static_cast<unsigned char>(*text))) ++text;
+  return *text == '{';
+}
+
+// A preset name, a ModelConfig JSON text, or NULL (the checkpoint's metadata, else inferred),
+// from params->`field`. A JSON object naming only diffusion options ({"prediction": "v"}) also
+// leaves the model's config to the checkpoint: it only sets the diffusion.
+std::optional<glide::ModelConfig> model_config(const char* text, const std::string& field) {
   if (!text || !*text) return std::nullopt;
   const std::string name = text;
   if (name == "base") return glide::ModelConfig::base();
@@ -230,14 +251,19 @@ std::optional<glide::ModelConfig> model_config(const char* text) {
   if (name == "upsampler-inpaint" || name == "upsample-inpaint") {
     return glide::ModelConfig::upsampler_inpaint();
   }
-  if (name.front() != '{') {
+  if (!is_json_object(text)) {
     fail(GLIDE_ERROR_INVALID_ARGUMENT,
-         "model config '" + name +
-             "' is neither a preset (base, upsampler, base-inpaint, upsampler-inpaint) nor a "
+         "params->" + field + " is '" + name +
+             "', neither a preset (base, upsampler, base-inpaint, upsampler-inpaint) nor a "
              "ModelConfig JSON object");
   }
-  if (!glide::names_model_options(name)) return std::nullopt;
-  return glide::ModelConfig::from_json(name);
+  try {
+    if (!glide::names_model_options(name)) return std::nullopt;
+    return glide::ModelConfig::from_json(name);
+  } catch (const glide::Error& e) {
+    // The text came from the caller, so any fault in it is a bad argument.
+    throw glide::Error(glide::Status::invalid_argument, "params->" + field + ": " + e.what());
+  }
 }
 
 // Caller-owned pixels as a uint8 (N, H, W, C) tensor (a copy: the library keeps nothing of them).
@@ -351,34 +377,29 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
     // Refused here rather than at the first generation.
     glide::check_device_and_dtype(handle->device, handle->dtype);
     // A JSON config's diffusion keys (diffusion_steps, noise_schedule, prediction) set the
-    // stage's diffusion over the checkpoint's, as in Python; checked before the slow loading.
-    const auto diffusion_in = [](const char* config, const glide::DiffusionConfig& over) {
-      return config && *config == '{' ? glide::diffusion_config_in_options(config, over)
-                                      : std::nullopt;
+    // stage's diffusion over the checkpoint's, as in Python; both are checked before the slow
+    // loading.
+    const auto diffusion_options = [](const char* config) {
+      return is_json_object(config) ? std::string(config) : std::string();
     };
-    diffusion_in(p.base_config, {});
-    diffusion_in(p.upsampler_config, {});
-    const auto load = [&](const char* path, const char* config, const char* field) {
+    auto base_model = model_config(p.base_config, "base_config");
+    auto upsampler_model = model_config(p.upsampler_config, "upsampler_config");
+    glide::diffusion_options_over(diffusion_options(p.base_config), {}, "params->base_config");
+    glide::diffusion_options_over(diffusion_options(p.upsampler_config), {},
+                                  "params->upsampler_config");
+    const auto load = [&](const char* path, std::optional<glide::ModelConfig> model,
+                          const char* config, const char* field) {
       if (!path) return glide::StageModel{};
-      const std::optional<glide::ModelConfig> model = model_config(config);
-      glide::StageModel stage;
-      try {
-        stage = glide::load_stage_model(path, model);
-      } catch (const glide::Error& e) {
-        if (model || !config || *config != '{') throw;
-        // The JSON named only diffusion options, so the model's came from the checkpoint.
-        throw glide::Error(e.status(), std::string(e.what()) + " (params->" + field +
-                                           " names only diffusion options; add the model's own, "
-                                           "image_size, num_channels, ...)");
-      }
-      if (auto diffusion = diffusion_in(config, stage.diffusion)) stage.diffusion = *diffusion;
+      glide::StageModel stage = glide::load_stage_model_with_options(
+          path, std::move(model), diffusion_options(config), std::string("params->") + field);
       stage.model->to(handle->device);
       stage.model->set_compute_dtype(handle->dtype);
       return stage;
     };
     handle->sampler = std::make_unique<glide::GuidedSampler>(
-        load(chosen.base_checkpoint, p.base_config, "base_config"),
-        load(chosen.upsampler_checkpoint, p.upsampler_config, "upsampler_config"));
+        load(chosen.base_checkpoint, std::move(base_model), p.base_config, "base_config"),
+        load(chosen.upsampler_checkpoint, std::move(upsampler_model), p.upsampler_config,
+             "upsampler_config"));
     // Process-wide (LibTorch has one CPU thread pool): set only once nothing can fail.
     if (p.num_threads > 0) glide::set_num_threads(p.num_threads);
     *pipeline = handle.release();
@@ -432,6 +453,14 @@ int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params
                std::to_string(input->count) +
                " input images; give one prompt per input image or one for all");
     }
+    // Refused before the copy of what may be gigabytes of pixels.
+    constexpr int64_t kMaxSide = glide::GuidedSampler::kMaxUpsampleInputSide;
+    if (std::max(input->height, input->width) > kMaxSide) {
+      fail(GLIDE_ERROR_INVALID_ARGUMENT,
+           "input is " + std::to_string(input->height) + "x" + std::to_string(input->width) +
+               " (H x W); an upsampler takes low-resolution images of at most " +
+               std::to_string(kMaxSide) + " pixels a side: resize them first");
+    }
     glide::ProgressCallback progress;
     const auto p = prepare_call(pipeline, params, images, &progress, input->count);
     *images = glide::capi::images_from_tensor(
@@ -448,6 +477,16 @@ int glide_inpaint(glide_pipeline* pipeline, const glide_generate_params* params,
     const auto p = prepare_call(pipeline, params, images, &progress);
     check_images(image, "image", 3);
     check_images(mask, "mask", 1);
+    // Checked before the pixels are copied: a count larger than the caller's buffer holds would
+    // read past it.
+    for (const auto& [images_in, name] : {std::pair{image, "image"}, std::pair{mask, "mask"}}) {
+      if (images_in->count != 1 && images_in->count != p.batch_size) {
+        fail(GLIDE_ERROR_INVALID_ARGUMENT,
+             std::string(name) + "->count is " + std::to_string(images_in->count) +
+                 " but params->batch_size is " + std::to_string(p.batch_size) + "; give one " +
+                 name + " per result (count = batch_size) or one for all");
+      }
+    }
     const auto result =
         pipeline->sampler->inpaint(to_tensor(*image), to_tensor(*mask).squeeze(-1), p, progress);
     *images = glide::capi::images_from_tensor(p.upsample ? result.upsampled : result.base);

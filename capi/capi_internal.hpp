@@ -32,8 +32,9 @@ class ScopedRoundToNearest {
   ScopedRoundToNearest() noexcept : caller_mode_(std::fegetround()) {
     if (caller_mode_ != FE_TONEAREST) std::fesetround(FE_TONEAREST);
   }
+  // Checked against the mode now, not the one set: a progress callback may have changed it.
   ~ScopedRoundToNearest() {
-    if (caller_mode_ != FE_TONEAREST) std::fesetround(caller_mode_);
+    if (std::fegetround() != caller_mode_) std::fesetround(caller_mode_);
   }
   ScopedRoundToNearest(const ScopedRoundToNearest&) = delete;
   ScopedRoundToNearest& operator=(const ScopedRoundToNearest&) = delete;

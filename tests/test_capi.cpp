@@ -6,11 +6,13 @@
 #include <cfenv>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <new>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "capi_images.hpp"
@@ -240,6 +242,10 @@ TEST_CASE("opening missing, malformed and NULL checkpoints", "[capi]") {
   require_failure(glide_checkpoint_open(missing.c_str(), &cp), GLIDE_ERROR_NOT_FOUND,
                   {"glide_checkpoint_open", "missing.pt"});
   CHECK(cp == nullptr);
+  // A name that is not UTF-8 is quoted with its stray bytes escaped: the message stays UTF-8.
+  const std::string latin1 = dir.file("caf\xe9.pt");
+  require_failure(glide_checkpoint_open(latin1.c_str(), &cp), GLIDE_ERROR_NOT_FOUND,
+                  {"caf\\xe9.pt"});
 
   const std::string junk = dir.file("junk.safetensors");
   std::ofstream(junk) << "this is not a checkpoint at all";
@@ -247,6 +253,29 @@ TEST_CASE("opening missing, malformed and NULL checkpoints", "[capi]") {
   require_failure(glide_checkpoint_open(junk.c_str(), &cp), GLIDE_ERROR_INVALID_FORMAT,
                   {"junk.safetensors"});
   CHECK(cp == nullptr);
+
+  // Names and metadata holding a NUL byte would reach C cut short: refused, for each kind.
+  const auto with_nul = [&](const std::string& name, const glide::StateDict& state,
+                            const std::map<std::string, std::string>& metadata) {
+    const std::string path = dir.file(name);
+    glide::io::save_safetensors(state, path, metadata);
+    return path;
+  };
+  glide::StateDict plain;
+  plain.insert("weight", torch::zeros({2}));
+  glide::StateDict nul_name;
+  nul_name.insert(std::string("ab\0cd", 5), torch::zeros({2}));
+  for (const auto& [path, what] :
+       {std::pair{with_nul("name.safetensors", nul_name, {}), "tensor name 'ab\\0...'"},
+        std::pair{with_nul("key.safetensors", plain, {{std::string("k\0x", 3), "v"}}),
+                  "metadata key 'k\\0...'"},
+        std::pair{with_nul("value.safetensors", plain, {{"k", std::string("v\0w", 3)}}),
+                  "the value of metadata key 'v\\0...'"}}) {
+    cp = reinterpret_cast<glide_checkpoint*>(&dir);
+    require_failure(glide_checkpoint_open(path.c_str(), &cp), GLIDE_ERROR_INVALID_FORMAT,
+                    {what, "holds a NUL byte"});
+    CHECK(cp == nullptr);
+  }
 
   require_failure(glide_checkpoint_open(nullptr, &cp), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"'path' is NULL"});
@@ -332,6 +361,7 @@ TEST_CASE("glide_generate_params_validate checks what C can", "[capi]") {
 
   SECTION("a NULL prompt is named by index") {
     p.prompt_count = 2;
+    p.batch_size = 2;
     require_failure(glide_generate_params_validate(&p), GLIDE_ERROR_INVALID_ARGUMENT,
                     {"params->prompts[1] is NULL"});
   }
@@ -353,6 +383,14 @@ TEST_CASE("glide_generate_params_validate checks what C can", "[capi]") {
     p.batch_size = 0;
     require_failure(glide_generate_params_validate(&p), GLIDE_ERROR_INVALID_ARGUMENT,
                     {"batch_size is 0"});
+  }
+  SECTION("a prompt_count other than 1 or batch_size, refused before any prompt is read") {
+    const char* three[] = {"a", "b", "c"};
+    p.prompts = three;
+    p.prompt_count = 3;
+    p.batch_size = 2;
+    require_failure(glide_generate_params_validate(&p), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"params->prompt_count is 3 but params->batch_size is 2"});
   }
   SECTION("wrong version and NULL") {
     p.version = 9;
@@ -431,8 +469,16 @@ TEST_CASE("pipeline and generation calls check their arguments", "[capi]") {
                   {"glide_pipeline_create", "base.pt"});
   pp.base_config = "tiny";
   require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
-                  {"'tiny' is neither a preset"});
+                  {"params->base_config is 'tiny', neither a preset"});
+  // A config's faults name the field it is in, the upsampler's checked before any loading.
   pp.base_config = nullptr;
+  pp.upsampler_config = "{bad";
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"params->upsampler_config: ", "not valid JSON"});
+  pp.upsampler_config = R"({"diffusion_steps": 0})";
+  require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"params->upsampler_config: ", "diffusion_steps"});
+  pp.upsampler_config = nullptr;
   CHECK(pipeline == nullptr);
   require_failure(glide_pipeline_create(nullptr, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"'params' is NULL"});
@@ -569,6 +615,10 @@ bool log_progress(const char* stage, int64_t step, int64_t total, void* user_dat
   return log->cancel_after < 0 || log->calls < log->cancel_after;
 }
 
+bool round_upward(const char*, int64_t, int64_t, void*) {
+  return std::fesetround(FE_UPWARD) == 0;
+}
+
 // A pipeline over the golden text2im and superres models.
 glide_pipeline* golden_pipeline(const std::string& base_path, const std::string& upsampler_path) {
   const std::string base_config = golden_config_json("text2im");
@@ -669,6 +719,21 @@ TEST_CASE("C generation runs the pipeline on the golden models", "[capi][pipelin
   const glide_images huge{1, INT64_MAX / 2, 16, 3, small.data()};
   require_failure(glide_upsample(pipeline, &gp, &huge, &upsampled), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"input is 1 images of", "at most 65536 pixels a side"});
+  const glide_images wide{1, 16, 5000, 3, small.data()};  // refused before its pixels are read
+  require_failure(glide_upsample(pipeline, &per_image, &wide, &upsampled),
+                  GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"input is 16x5000 (H x W)", "at most 4096 pixels a side"});
+  // Inpainting compares the images' and masks' counts with batch_size (2) before reading their
+  // pixels: a count larger than the buffer would read past it.
+  std::vector<uint8_t> mask_pixels(3 * 16 * 16, 255);
+  const glide_images one_mask{1, 16, 16, 1, mask_pixels.data()};
+  const glide_images three_masks{3, 16, 16, 1, mask_pixels.data()};
+  require_failure(glide_inpaint(pipeline, &gp, &three, &one_mask, &upsampled),
+                  GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"image->count is 3 but params->batch_size is 2; give one image per result"});
+  require_failure(glide_inpaint(pipeline, &gp, &input, &three_masks, &upsampled),
+                  GLIDE_ERROR_INVALID_ARGUMENT,
+                  {"mask->count is 3 but params->batch_size is 2; give one mask per result"});
 
   // The caller's rounding mode changes no pixel, and is the caller's again afterwards.
   gp.progress = nullptr;
@@ -680,6 +745,13 @@ TEST_CASE("C generation runs the pipeline on the golden models", "[capi][pipelin
   REQUIRE(rc == GLIDE_OK);
   CHECK(mode_after == FE_UPWARD);
   CHECK(std::memcmp(images->pixels, again->pixels, bytes) == 0);
+  glide_images_free(again);
+  // A callback that changes the mode leaves the caller's (nearest, here) in place at the return.
+  gp.progress = round_upward;
+  REQUIRE(glide_generate(pipeline, &gp, &again) == GLIDE_OK);
+  const int mode_after_callback = std::fegetround();
+  std::fesetround(FE_TONEAREST);
+  CHECK(mode_after_callback == FE_TONEAREST);
   glide_images_free(again);
   gp.progress = log_progress;
 
@@ -888,7 +960,10 @@ TEST_CASE("a JSON config naming only diffusion options keeps the checkpoint's mo
   // The shapes model is no full-size preset: a whole config would not fit its weights.
   const auto own = base_pixels(nullptr);
   CHECK(base_pixels(R"({"use_fp16": false})") == own);
-  CHECK(base_pixels(R"({"noise_schedule": "linear"})") != own);
+  const auto linear = base_pixels(R"({"noise_schedule": "linear"})");
+  CHECK(linear != own);
+  // JSON after whitespace is still JSON (it was refused as an unknown preset).
+  CHECK(base_pixels(" \n\t{\"noise_schedule\": \"linear\"}") == linear);
 }
 
 TEST_CASE("a config naming only diffusion options needs a checkpoint that names its model",

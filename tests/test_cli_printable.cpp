@@ -1,9 +1,9 @@
 // printable(): what the CLI prints of file content and of error messages quoting it cannot
 // drive the terminal or forge a line that passes for glide's own.
-#include "printable.hpp"
+#include "core/printable.hpp"
 #include "support/catch_torch.hpp"
 
-using glide::cli::printable;
+using glide::printable;
 
 TEST_CASE("printable escapes controls and bytes that are not UTF-8", "[cli]") {
   CHECK(printable("plain caf\xc3\xa9 \xf0\x9f\x90\xb6") == "plain caf\xc3\xa9 \xf0\x9f\x90\xb6");

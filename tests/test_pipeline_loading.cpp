@@ -167,3 +167,43 @@ TEST_CASE("a model's options naming part of its diffusion keep the model's defau
   const DiffusionConfig for_base = diffusion_config_for(ModelConfig::base(), "{}");
   CHECK((for_base.noise_schedule == "squaredcos_cap_v2" && for_base.prediction == "epsilon"));
 }
+
+TEST_CASE("options given beside a checkpoint lay their diffusion over the checkpoint's",
+          "[pipeline][loading]") {
+  GLIDE_REQUIRE_GOLDEN(models, "models.json");
+  const auto config = golden_config(models, "text2im");
+  const StateDict weights = io::load_torch_state_dict(golden_model_path("text2im"));
+  TempFile file("linear_500.safetensors");
+  io::save_safetensors(
+      weights, file.path.string(),
+      {{kModelConfigMetadataKey, config.to_json()},
+       {kDiffusionConfigMetadataKey, R"({"diffusion_steps": 500, "noise_schedule": "linear"})"}});
+  const std::string path = file.path.string();
+
+  // Whether or not the options name the model too, what they leave out stays the checkpoint's
+  // (not the official cosine schedule of 1000 steps).
+  for (const auto& model : {std::optional<ModelConfig>{}, std::optional<ModelConfig>{config}}) {
+    const StageModel stage =
+        load_stage_model_with_options(path, model, R"({"prediction": "v"})", "the options");
+    CHECK(stage.diffusion.prediction == "v");
+    CHECK(stage.diffusion.noise_schedule == "linear");
+    CHECK(stage.diffusion.diffusion_steps == 500);
+  }
+  CHECK(load_stage_model_with_options(path, std::nullopt, "", "none").diffusion.diffusion_steps ==
+        500);
+
+  // A bad value is refused under the options' name before the checkpoint is read.
+  CHECK_THROWS_WITH(load_stage_model_with_options("/no/such/file.safetensors", std::nullopt,
+                                                  R"({"noise_schedule": "bogus"})", "my options"),
+                    Catch::StartsWith("my options: ") && Catch::Contains("'bogus'"));
+  // Options naming only diffusion, over a checkpoint whose model can't be read from itself: the
+  // advice names them.
+  try {
+    load_stage_model_with_options(golden_model_path("text2im"), std::nullopt,
+                                  R"({"prediction": "epsilon"})", "my options");
+    FAIL("the golden .pt records no model config, and fits no preset");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("(my options names only diffusion options; add the "
+                                         "model's own"));
+  }
+}

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "core/printable.hpp"
 #include "glide/error.hpp"
 #include "glide/io/checkpoint.hpp"
 #include "glide/io/files.hpp"
@@ -15,7 +16,6 @@
 #include "glide/version.hpp"
 #include "image_output.hpp"
 #include "param_fields.hpp"
-#include "printable.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {

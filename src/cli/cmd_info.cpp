@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "core/printable.hpp"
 #include "glide/error.hpp"
 #include "glide/image/png.hpp"
 #include "glide/io/checkpoint.hpp"
 #include "glide/io/files.hpp"
-#include "printable.hpp"
 
 namespace glide::cli {
 

@@ -9,13 +9,13 @@
 #include <string>
 
 #include "commands.hpp"
+#include "core/printable.hpp"
 #include "glide/error.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/runtime.hpp"
 #include "glide/training/train_job.hpp"
 #include "glide/training/trainer.hpp"
 #include "param_fields.hpp"
-#include "printable.hpp"
 #include "signals.hpp"
 #include "usage_error.hpp"
 

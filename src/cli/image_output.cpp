@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/printable.hpp"
 #include "glide/error.hpp"
 #include "glide/image/draw.hpp"
 #include "glide/image/png.hpp"
 #include "glide/io/files.hpp"
 #include "io/new_outputs.hpp"
-#include "printable.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <tuple>
 
+#include "core/printable.hpp"
 #include "glide/image/png.hpp"
-#include "printable.hpp"
 
 namespace glide::cli {
 

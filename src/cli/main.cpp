@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "core/printable.hpp"
 #include "glide/error.hpp"
 #include "glide/version.hpp"
 #include "pipeline/out_of_memory.hpp"
-#include "printable.hpp"
 #include "signals.hpp"
 #include "usage_error.hpp"
 
-using glide::cli::printable;
+using glide::printable;
 
 namespace {
 

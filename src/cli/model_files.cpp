@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/printable.hpp"
 #include "glide/error.hpp"
 #include "glide/io/files.hpp"
 #include "glide/models/model_options.hpp"
 #include "glide/pipeline/default_models.hpp"
 #include "glide/tokenizer.hpp"
-#include "printable.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {
@@ -103,42 +103,17 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
 
   LoadedModel loaded;
   std::optional<ModelConfig> model_config;
-  std::optional<DiffusionConfig> diffusion;
-  std::string diffusion_only;  // a config file naming only diffusion options: its text
+  std::string options;  // the config file's text: its diffusion options go over the checkpoint's
   if (!config.empty()) {
-    std::string text;
     try {
-      text = io::read_file(config);
+      options = io::read_file(config);
     } catch (const Error& e) {
       throw Error(e.status(), fmt::format("model config: {}", e.what()));
     }
-    if (names_model_options(text)) {
-      const ModelOptionsFile file = read_model_options_file(config);
-      model_config = file.model;
-      diffusion = file.diffusion;
-    } else {
-      diffusion_only = std::move(text);
-    }
+    if (names_model_options(options)) model_config = read_model_options_file(config).model;
   }
-  // Laid over the checkpoint's diffusion (an upsampler naming only "prediction" stays linear);
-  // checked before the loading, which may take long.
-  const auto diffusion_over = [&](const DiffusionConfig& under) {
-    try {
-      return diffusion_config_in_options(diffusion_only, under).value_or(under);
-    } catch (const Error& e) {
-      throw Error(e.status(), fmt::format("model config '{}': {}", config, e.what()));
-    }
-  };
-  if (!diffusion_only.empty()) diffusion_over(DiffusionConfig{});
-  try {
-    loaded.stage = load_stage_model(path, model_config, diffusion);
-  } catch (const Error& e) {
-    if (diffusion_only.empty()) throw;
-    throw Error(e.status(), fmt::format("{} (the model config '{}' names only diffusion options; "
-                                        "add the model's own, image_size, num_channels, ...)",
-                                        e.what(), config));
-  }
-  if (!diffusion_only.empty()) loaded.stage.diffusion = diffusion_over(loaded.stage.diffusion);
+  loaded.stage = load_stage_model_with_options(path, model_config, options,
+                                               fmt::format("model config '{}'", config));
   loaded.files.push_back(record_file(role, path));
   if (!config.empty()) loaded.files.push_back(record_file(config_role, config));
   if (was && was->sha256 != loaded.files.front().sha256) {

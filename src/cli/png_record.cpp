@@ -8,12 +8,12 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/printable.hpp"
 #include "glide/error.hpp"
 #include "glide/io/sha256.hpp"
 #include "glide/version.hpp"
 #include "io/json_text.hpp"
 #include "param_fields.hpp"
-#include "printable.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {

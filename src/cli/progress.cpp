@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "printable.hpp"
+#include "core/printable.hpp"
 
 namespace glide::cli {
 

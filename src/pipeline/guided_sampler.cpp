@@ -5,6 +5,7 @@
 #include <torch/nn/module.h>
 
 #include <algorithm>
+#include <atomic>
 #include <tuple>
 #include <utility>
 
@@ -123,8 +124,8 @@ StageRun make_run(std::string name, const StageModel& stage, BoundNetwork& netwo
 // call from a progress callback would re-bind or free the networks the running call is using.
 class RunningCall {
  public:
-  RunningCall(bool& running, const char* call) : running_(running) {
-    if (running_) {
+  RunningCall(std::atomic<bool>& running, const char* call) : running_(running) {
+    if (running_.exchange(true)) {
       throw Error(Status::unsupported,
                   fmt::format("{}: the pipeline is already running a call (this one was made "
                               "from its progress callback, or from another thread); a pipeline "
@@ -132,14 +133,13 @@ class RunningCall {
                               "another pipeline",
                               call));
     }
-    running_ = true;
   }
   ~RunningCall() { running_ = false; }
   RunningCall(const RunningCall&) = delete;
   RunningCall& operator=(const RunningCall&) = delete;
 
  private:
-  bool& running_;
+  std::atomic<bool>& running_;
 };
 
 }  // namespace

@@ -105,24 +105,57 @@ std::string diffusion_config_to_json(const DiffusionConfig& config) {
   return j.dump();
 }
 
+DiffusionConfig checkpoint_diffusion(const Checkpoint& checkpoint, const std::string& path,
+                                     const ModelConfig& model) {
+  const auto it = checkpoint.metadata.find(kDiffusionConfigMetadataKey);
+  if (it == checkpoint.metadata.end()) return default_diffusion_config(model);
+  try {
+    return diffusion_config_from_json(it->second);
+  } catch (const Error& e) {
+    throw Error(e.status(),
+                fmt::format("{}: metadata {}: {}", path, kDiffusionConfigMetadataKey, e.what()));
+  }
+}
+
 StageModel load_stage_model(const std::string& path, std::optional<ModelConfig> config,
                             std::optional<DiffusionConfig> diffusion) {
   const Checkpoint checkpoint = load_checkpoint(path);
   StageModel stage;
   stage.model = load_model(checkpoint, path, std::move(config));
-  if (diffusion) {
-    stage.diffusion = *diffusion;
-  } else if (const auto it = checkpoint.metadata.find(kDiffusionConfigMetadataKey);
-             it != checkpoint.metadata.end()) {
-    try {
-      stage.diffusion = diffusion_config_from_json(it->second);
-    } catch (const Error& e) {
-      throw Error(e.status(),
-                  fmt::format("{}: metadata {}: {}", path, kDiffusionConfigMetadataKey, e.what()));
-    }
-  } else {
-    stage.diffusion = default_diffusion_config(stage.model->config());
+  stage.diffusion =
+      diffusion ? *diffusion : checkpoint_diffusion(checkpoint, path, stage.model->config());
+  return stage;
+}
+
+DiffusionConfig diffusion_options_over(const std::string& options_json,
+                                       const DiffusionConfig& under, const std::string& source) {
+  if (options_json.empty()) return under;
+  try {
+    return diffusion_config_in_options(options_json, under).value_or(under);
+  } catch (const Error& e) {
+    throw Error(e.status(), fmt::format("{}: {}", source, e.what()));
   }
+}
+
+Error with_diffusion_only_advice(const Error& e, const std::string& source) {
+  return Error(e.status(), fmt::format("{} ({} names only diffusion options; add the model's own, "
+                                       "image_size, num_channels, ...)",
+                                       e.what(), source));
+}
+
+StageModel load_stage_model_with_options(const std::string& path, std::optional<ModelConfig> model,
+                                         const std::string& diffusion_options,
+                                         const std::string& source) {
+  diffusion_options_over(diffusion_options, DiffusionConfig{}, source);
+  const bool diffusion_only = !model && !diffusion_options.empty();
+  StageModel stage;
+  try {
+    stage = load_stage_model(path, std::move(model));
+  } catch (const Error& e) {
+    if (!diffusion_only) throw;
+    throw with_diffusion_only_advice(e, source);
+  }
+  stage.diffusion = diffusion_options_over(diffusion_options, stage.diffusion, source);
   return stage;
 }
 

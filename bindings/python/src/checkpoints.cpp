@@ -33,18 +33,10 @@ void convert_checkpoint(const std::string& source, const std::string& destinatio
   }
   auto model_cfg = model_config(config, "config");
   const bool names_model = model_cfg.has_value();
-  // The diffusion options the config names, laid over the checkpoint's own diffusion (its
-  // metadata, else the official one for its kind): the keys it leaves out keep their values, so
-  // an upsampler's config without noise_schedule stays linear, as glide.Pipeline reads it.
-  const auto diffusion_over = [&](const DiffusionConfig& under) {
-    if (!diffusion) return under;
-    try {
-      return diffusion_config_in_options(*diffusion, under).value_or(under);
-    } catch (const Error& e) {
-      throw Error(Status::invalid_argument, std::string("config: ") + e.what());
-    }
-  };
-  diffusion_over(DiffusionConfig{});  // checked before the loading, which may take long
+  // The diffusion options the config names go over the checkpoint's own diffusion (its
+  // metadata, else the official one for its kind), as glide.Pipeline reads them.
+  const std::string diffusion_options = diffusion.value_or("");
+  diffusion_options_over(diffusion_options, {}, "config");  // before the (slow) loading
   const GilReleased released;
   const Checkpoint checkpoint = load_checkpoint(source);
   // Building the model checks that the config fits every key and shape before anything is
@@ -54,17 +46,13 @@ void convert_checkpoint(const std::string& source, const std::string& destinatio
     model = load_model(checkpoint, source, std::move(model_cfg));
   } catch (const Error& e) {
     if (names_model || !diffusion) throw;
-    throw Error(e.status(), std::string(e.what()) +
-                                " (config names only diffusion options; add the model's own, "
-                                "image_size, num_channels, ...)");
+    throw with_diffusion_only_advice(e, "config");
   }
   std::map<std::string, std::string> metadata = checkpoint.metadata;
   metadata[kModelConfigMetadataKey] = model->config().to_json();
-  const auto recorded = metadata.find(kDiffusionConfigMetadataKey);
-  const DiffusionConfig under = recorded != metadata.end()
-                                    ? diffusion_config_from_json(recorded->second)
-                                    : default_diffusion_config(model->config());
-  metadata[kDiffusionConfigMetadataKey] = diffusion_config_to_json(diffusion_over(under));
+  const DiffusionConfig under = checkpoint_diffusion(checkpoint, source, model->config());
+  metadata[kDiffusionConfigMetadataKey] =
+      diffusion_config_to_json(diffusion_options_over(diffusion_options, under, "config"));
   io::save_safetensors(checkpoint.tensors, destination, metadata, overwrite);
 }
 

@@ -24,18 +24,6 @@ namespace py = pybind11;
 namespace glide::python {
 namespace {
 
-// A diffusion JSON given with the model laid over the diffusion the model would otherwise run
-// with (its checkpoint's metadata, else the official one for its kind): an upsampler given only
-// {"prediction": "v"} keeps its linear schedule.
-DiffusionConfig overlay_diffusion(const std::string& json, const DiffusionConfig& under,
-                                  const char* argument) {
-  try {
-    return diffusion_config_from_json(json, under);
-  } catch (const Error& e) {
-    throw Error(Status::invalid_argument, std::string(argument) + ": " + e.what());
-  }
-}
-
 py::object config_dict(const StageModel& stage) {
   if (!stage.model) return py::none();
   py::dict d = py::module_::import("json").attr("loads")(stage.model->config().to_json());
@@ -122,10 +110,8 @@ class Pipeline {
     auto base_cfg = model_config(base_config, "base_config");
     auto upsampler_cfg = model_config(upsampler_config, "upsampler_config");
     // Checked before the (slow) loading so that a bad value fails at once.
-    for (const auto& [json, argument] : {std::pair{&base_diffusion, "base_config"},
-                                         std::pair{&upsampler_diffusion, "upsampler_config"}}) {
-      if (*json) overlay_diffusion(**json, DiffusionConfig{}, argument);
-    }
+    diffusion_options_over(base_diffusion.value_or(""), {}, "base_config");
+    diffusion_options_over(upsampler_diffusion.value_or(""), {}, "upsampler_config");
     const GilReleased released;
     const ScopedFlushDenormals interpreter_float_mode;  // Python's floats keep their denormals
     if (threads) set_num_threads(*threads);
@@ -133,17 +119,8 @@ class Pipeline {
     const auto load = [&](const std::optional<std::string>& path, std::optional<ModelConfig> config,
                           const std::optional<std::string>& diffusion, const char* argument) {
       if (!path) return StageModel{};
-      const bool diffusion_only = !config && diffusion;  // a dict naming only diffusion options
-      StageModel stage;
-      try {
-        stage = load_stage_model(*path, std::move(config));
-      } catch (const Error& e) {
-        if (!diffusion_only) throw;
-        throw Error(e.status(), std::string(e.what()) + " (" + argument +
-                                    " names only diffusion options; add the model's own, "
-                                    "image_size, num_channels, ...)");
-      }
-      if (diffusion) stage.diffusion = overlay_diffusion(*diffusion, stage.diffusion, argument);
+      StageModel stage =
+          load_stage_model_with_options(*path, std::move(config), diffusion.value_or(""), argument);
       stage.model->to(device_);
       stage.model->set_compute_dtype(dtype_);
       return stage;

@@ -217,14 +217,11 @@ def fresh_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_generate_without_default_models_says_where_it_looked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_default: None
 ) -> None:
+    # A $GLIDE_MODEL_DIR without the pair is the one place searched, even with the pair
+    # installed elsewhere: a mistyped directory must not quietly load other models.
     monkeypatch.setenv("GLIDE_MODEL_DIR", str(tmp_path))
-    try:
-        found = glide.default_model_paths()
-    except FileNotFoundError:
-        found = None
-    if found is not None:
-        pytest.skip(f"default models are installed in {found['directory']}, so they cannot be "
-                    "missing")
+    with pytest.raises(FileNotFoundError, match="the one place searched while it is set"):
+        glide.default_model_paths()
     with pytest.raises(FileNotFoundError) as info:
         glide.generate("a red circle", **FAST)
     message = str(info.value)
@@ -362,6 +359,17 @@ def test_convert_checkpoint_lays_the_configs_diffusion_over_the_checkpoints(
     with pytest.raises(ValueError, match="config: .*noise_schedule"):
         glide.convert_checkpoint(first, tmp_path / "bad.safetensors", {"noise_schedule": "nope"})
     assert not (tmp_path / "bad.safetensors").exists()
+    # Damaged diffusion metadata in the source is named with its file and key.
+    raw = first.read_bytes()
+    size = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + size])
+    header["__metadata__"]["glide.diffusion_config"] = '{"noise_schedule": "cubic"}'
+    text = json.dumps(header).encode()
+    damaged = tmp_path / "damaged.safetensors"
+    damaged.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + size:])
+    with pytest.raises(glide.GlideError,
+                       match=r"damaged\.safetensors: metadata glide\.diffusion_config: .*cubic"):
+        glide.convert_checkpoint(damaged, tmp_path / "from_damaged.safetensors", options)
 
 
 def test_convert_checkpoint_refuses_to_overwrite(default_model_dir: Path, goldens: Path,

@@ -2,6 +2,7 @@
 
 #include <torch/types.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -96,9 +97,10 @@ class GuidedSampler {
   StageModel base_, upsampler_;
   NoiseFactory noise_factory_;
   BoundNetwork base_network_, upsampler_network_;  // for the base and inpaint stages; upsamplers
-  // Set while a call runs (not copied: a copy starts idle).
+  // Set while a call runs (not copied: a copy starts idle). Atomic, so that a second thread's
+  // call is refused rather than racing the first.
   struct Running {
-    bool on = false;
+    std::atomic<bool> on{false};
     Running() = default;
     Running(const Running&) {}
     Running& operator=(const Running&) { return *this; }

@@ -7,6 +7,11 @@
 #include "glide/models/text2im_unet.hpp"
 
 namespace glide {
+struct Checkpoint;  // glide/io/checkpoint.hpp
+class Error;        // glide/error.hpp
+}  // namespace glide
+
+namespace glide {
 
 // A model with the diffusion it was trained with.
 struct StageModel {
@@ -52,10 +57,32 @@ struct ModelOptionsFile {
 };
 ModelOptionsFile read_model_options_file(const std::string& path);
 
+// The diffusion `checkpoint` (read from `path`, named in errors) records in its
+// kDiffusionConfigMetadataKey metadata, else default_diffusion_config(model).
+DiffusionConfig checkpoint_diffusion(const Checkpoint& checkpoint, const std::string& path,
+                                     const ModelConfig& model);
+
 // load_model() (glide/models/loading.hpp) plus the diffusion: `diffusion` when given, else the
 // checkpoint's kDiffusionConfigMetadataKey metadata, else default_diffusion_config().
 StageModel load_stage_model(const std::string& path,
                             std::optional<ModelConfig> config = std::nullopt,
                             std::optional<DiffusionConfig> diffusion = std::nullopt);
+
+// Options a caller gives beside a checkpoint (a --model-config file, a Python or C config) and
+// `source`, their name in errors ("model config 'x.json'", "base_config"):
+
+// What `options_json` names by diffusion_config_in_options() laid over `under`, the diffusion the
+// checkpoint would otherwise run with, so that an upsampler given only "prediction" stays linear;
+// `under` when it names none ("" names none). glide::Error(invalid_argument) after `source`.
+DiffusionConfig diffusion_options_over(const std::string& options_json,
+                                       const DiffusionConfig& under, const std::string& source);
+// `e`, a failure to read the model from the checkpoint alone, with the advice to add the model's
+// options to `source`, which named only diffusion ones.
+Error with_diffusion_only_advice(const Error& e, const std::string& source);
+// load_stage_model() with `model` (nullopt: the checkpoint's own) and the diffusion by
+// diffusion_options_over() the checkpoint's. The options are checked before the (slow) loading.
+StageModel load_stage_model_with_options(const std::string& path, std::optional<ModelConfig> model,
+                                         const std::string& diffusion_options,
+                                         const std::string& source);
 
 }  // namespace glide

@@ -1,4 +1,4 @@
-#include "printable.hpp"
+#include "core/printable.hpp"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 
 #include "image/utf8.hpp"
 
-namespace glide::cli {
+namespace glide {
 
 std::string printable(std::string_view text) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
@@ -36,4 +36,4 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-}  // namespace glide::cli
+}  // namespace glide
