@@ -24,7 +24,7 @@ import os
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import _checks, _glide
+from . import _checks, _fields, _glide
 from ._glide import (
     Cancelled,
     GenerationParams,
@@ -43,6 +43,7 @@ from ._train import TrainConfig, TrainProgress, TrainProgressArg, TrainResult, t
 # Before the interpreter finalizes, calls still running in daemon threads return or wait for the
 # process to end: taking the GIL back later would abort it (bindings/python/src/gil.hpp).
 atexit.register(_glide._drain_at_exit)
+_fields.install()
 
 __version__: str = _glide.__version__
 

@@ -117,10 +117,17 @@ void bind_params(py::module_& m) {
       .def(
           "validate",
           [](const StageParams& p, const std::string& stage, int64_t diffusion_steps) {
+            if (diffusion_steps < 0) {
+              throw Error(Status::invalid_argument,
+                          "diffusion_steps is " + std::to_string(diffusion_steps) +
+                              "; give the model's step count, or 0 to check only the "
+                              "respacing's form");
+            }
             p.validate(stage, diffusion_steps);
           },
           py::arg("stage"), py::arg("diffusion_steps") = 1000,
-          "Raises ValueError naming `stage`.field, its value and what is allowed.");
+          "Raises ValueError naming `stage`.field, its value and what is allowed. The respacing "
+          "must fit a model of diffusion_steps steps; 0 checks only its form.");
   add_value_methods(stage, "StageParams", kStageFields);
   require_init<StageParams>();
 

@@ -85,6 +85,42 @@ def test_parameter_structs_print_compare_and_copy() -> None:
     assert glide.StageParams() != "ddpm"
 
 
+def test_parameter_fields_refuse_wrong_types_by_name() -> None:
+    stage, params = glide.StageParams(), glide.GenerationParams()
+    # pybind11 took None for a bool (as False) and dumped its overload signatures for the rest.
+    with pytest.raises(TypeError, match=r"^StageParams\.guided must be a bool, not NoneType"):
+        stage.guided = None
+    assert stage.guided is True
+    with pytest.raises(TypeError, match=r"^StageParams\.guidance_scale must be a number, not str"):
+        stage.guidance_scale = "x"
+    with pytest.raises(TypeError, match=r"^StageParams\.guidance_scale must be a number, not bool"):
+        stage.guidance_scale = True
+    with pytest.raises(TypeError, match=r"one prompt goes in a list: \['a kite'\]"):
+        params.prompts = "a kite"
+    with pytest.raises(TypeError, match=r"^GenerationParams\.prompts\[1\] must be a str"):
+        params.prompts = ["a kite", 3]
+    with pytest.raises(ValueError, match=r"^GenerationParams\.seed is -1"):
+        params.seed = -1
+    with pytest.raises(TypeError, match=r"^GenerationParams\.base must be a glide\.StageParams"):
+        params.base = {"guidance_scale": 3.0}
+    with pytest.raises(AttributeError, match="guidance"):
+        stage.guidance = 3.0  # a misspelt field is no new attribute
+    # What the fields take still goes in: numpy scalars, an int for a float, a tuple of prompts.
+    stage.temperature, stage.guided, stage.eta = np.float32(0.5), np.bool_(False), None
+    params.batch_size = np.int64(2)
+    params.prompts = ("a", "b")
+    stage.guidance_scale = 5
+    assert (stage.temperature, stage.guided, stage.guidance_scale) == (0.5, False, 5.0)
+    assert (params.batch_size, params.prompts) == (2, ["a", "b"])
+    # validate's step count: 0 checks the respacing's form alone; a negative count is refused.
+    stage.respacing = "ddim1001"
+    stage.validate("base", 0)
+    with pytest.raises(ValueError, match="ddim1001"):
+        stage.validate("base", 1000)
+    with pytest.raises(ValueError, match="diffusion_steps is -1"):
+        stage.validate("base", -1)
+
+
 def test_an_object_whose_init_never_ran_raises_instead_of_crashing() -> None:
     # pybind11 would read unconstructed memory (a segfault on a string field), so each read runs
     # in a child: a crash fails the test without taking pytest down.
