@@ -62,16 +62,21 @@ torch::Tensor copy_uint8(const py::array& a, std::vector<int64_t> shape) {
 }  // namespace
 
 torch::Tensor images_from_numpy(const py::handle& obj, const char* name) {
-  const py::array a = as_array(obj, name);
   const std::string expected = " must be uint8 RGB of shape (H, W, 3) or (B, H, W, 3)";
+  if (obj.is_none()) invalid(std::string(name) + expected + "; got None");
+  const py::array a = as_array(obj, name);
   if (!a.dtype().is(py::dtype::of<uint8_t>())) {
     // The conversion depends on what the values mean: 0..255 integers (a nested list of ints
-    // becomes int64) only change type; [0, 1] floats are scaled.
+    // becomes int64) only change type, [0, 1] floats are scaled, and False/True are 0/255.
+    // Other kinds (objects, strings, complex numbers) are no pixels at all.
     const char kind = a.dtype().kind();
     const std::string hint =
         kind == 'i' || kind == 'u'
             ? " (convert 0..255 integers with numpy.asarray(x).clip(0, 255).astype(numpy.uint8))"
-            : " (convert [0, 1] floats with (x * 255).round().clip(0, 255).astype(numpy.uint8))";
+        : kind == 'f'
+            ? " (convert [0, 1] floats with (x * 255).round().clip(0, 255).astype(numpy.uint8))"
+        : kind == 'b' ? " (convert a bool image with x.astype(numpy.uint8) * 255)"
+                      : ", which holds no pixel values";
     invalid(std::string(name) + expected + "; got dtype " + dtype_of(a) + hint);
   }
   if ((a.ndim() != 3 && a.ndim() != 4) || a.shape(a.ndim() - 1) != 3) {

@@ -191,7 +191,9 @@ def test_upsample_images(pipe: glide.Pipeline) -> None:
         (np.zeros((16, 16), np.uint8), r"shape \(16, 16\)"),
         (np.zeros((1, 1, 16, 16, 3), np.uint8), r"shape \(1, 1, 16, 16, 3\)"),
         (np.zeros((0, 16, 16, 3), np.uint8), "empty"),
-        ("not an image", "dtype <U12"),
+        ("not an image", "dtype <U12, which holds no pixel values"),
+        (None, "got None$"),
+        (np.zeros((16, 16, 3), bool), r"dtype bool \(convert a bool image with x\.astype"),
     ],
 )
 def test_upsample_rejects_bad_arrays(pipe: glide.Pipeline, images: object, message: str) -> None:
