@@ -31,11 +31,13 @@ void require_index(size_t index, size_t count, const char* what) {
 }
 
 // C reads names and metadata as NUL-terminated strings: one holding a NUL byte would come out cut
-// short, and two different names could read the same.
-void require_no_nul(const std::string& text, const std::string& path, const char* what) {
+// short, and two different names could read the same. `what` names the string ("tensor name",
+// "metadata key 'k': its value"), quoted up to the NUL (40 bytes at most).
+void require_no_nul(const std::string& text, const std::string& path, const std::string& what) {
   const size_t at = text.find('\0');
   if (at == std::string::npos) return;
-  fail(GLIDE_ERROR_INVALID_FORMAT, "'" + path + "': " + what + " '" + text.substr(0, at) +
+  const std::string before = at <= 40 ? text.substr(0, at) : text.substr(0, 40) + "...";
+  fail(GLIDE_ERROR_INVALID_FORMAT, "'" + path + "': " + what + " '" + before +
                                        "\\0...' holds a NUL byte, which a C string cannot");
 }
 
@@ -55,7 +57,7 @@ int glide_checkpoint_open(const char* path, glide_checkpoint** checkpoint) {
     }
     for (const auto& [key, value] : handle->checkpoint.metadata) {
       require_no_nul(key, path, "metadata key");
-      require_no_nul(value, path, "the value of metadata key");
+      require_no_nul(value, path, "metadata key '" + key + "': its value");
     }
     handle->metadata.assign(handle->checkpoint.metadata.begin(), handle->checkpoint.metadata.end());
     *checkpoint = handle.release();

@@ -25,6 +25,7 @@ constexpr int kProjectPatch = GLIDE_VERSION_PATCH;
 #include "glide.h"
 #include "glide/error.hpp"
 #include "glide/tokenizer.hpp"
+#include "pipeline/out_of_memory.hpp"
 
 static_assert(GLIDE_VERSION_MAJOR == kProjectMajor && GLIDE_VERSION_MINOR == kProjectMinor &&
                   GLIDE_VERSION_PATCH == kProjectPatch,
@@ -56,6 +57,7 @@ int handle_exception(const char* function) noexcept {
   int status = GLIDE_ERROR_INTERNAL;
   const char* prefix = "";
   const char* message = "an unknown exception";
+  std::string out_of_memory;  // the message when LibTorch ran out of memory outside the loops
   try {
     throw;
   } catch (const CError& e) {
@@ -64,12 +66,21 @@ int handle_exception(const char* function) noexcept {
   } catch (const Error& e) {
     status = -static_cast<int>(e.status());
     message = e.what();
-  } catch (const c10::OutOfMemoryError& e) {
-    status = GLIDE_ERROR_OUT_OF_MEMORY;
-    message = e.what_without_backtrace();
   } catch (const c10::Error& e) {
-    prefix = "LibTorch: ";
-    message = e.what_without_backtrace();
+    // Memory that ran out outside the sampling loops (which say what was running), e.g. while
+    // copying a large input: CUDA's OutOfMemoryError, or the CPU allocator's plain c10::Error.
+    if (pipeline::is_out_of_memory(e)) {
+      status = GLIDE_ERROR_OUT_OF_MEMORY;
+      try {
+        out_of_memory = pipeline::out_of_memory_message(e);
+        message = out_of_memory.c_str();
+      } catch (...) {
+        message = "out of memory";
+      }
+    } else {
+      prefix = "LibTorch: ";
+      message = e.what_without_backtrace();
+    }
   } catch (const std::bad_alloc&) {
     status = GLIDE_ERROR_OUT_OF_MEMORY;
     message = "out of memory";

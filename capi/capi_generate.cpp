@@ -2,7 +2,6 @@
 // returns, over glide::GuidedSampler.
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -24,9 +23,12 @@ struct glide_pipeline {
   std::unique_ptr<glide::GuidedSampler> sampler;
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat32;
-  // Atomic so that a call from a second thread, which glide.h forbids, is refused cleanly.
-  std::atomic<int> running_calls{0};        // calls in progress: 1, or 2 while one is being refused
-  std::atomic<bool> free_requested{false};  // glide_pipeline_free was called from a callback
+  // The calls in progress (1, or 2 while one is being refused), plus kFreeRequested once
+  // glide_pipeline_free was called during one. One atomic word, so that whichever of the last
+  // call's return and the free comes second deletes the pipeline, even across threads (which
+  // glide.h forbids, but a mistaken second thread must not free it under a call).
+  static constexpr uint32_t kFreeRequested = 1u << 31;
+  std::atomic<uint32_t> calls_and_free{0};
 };
 
 namespace glide::capi {
@@ -40,11 +42,12 @@ namespace {
 class PipelineCall {
  public:
   explicit PipelineCall(glide_pipeline* pipeline) : pipeline_(pipeline) {
-    if (pipeline_) ++pipeline_->running_calls;
+    if (pipeline_) pipeline_->calls_and_free.fetch_add(1);
   }
   ~PipelineCall() {
-    if (pipeline_ && --pipeline_->running_calls == 0 && pipeline_->free_requested) {
-      delete pipeline_;
+    if (pipeline_ &&
+        pipeline_->calls_and_free.fetch_sub(1) == (glide_pipeline::kFreeRequested | 1u)) {
+      delete pipeline_;  // freed during this call, which was the last one running
     }
   }
   PipelineCall(const PipelineCall&) = delete;
@@ -232,40 +235,6 @@ glide::GenerationParams prepare_call(glide_pipeline* pipeline, const glide_gener
   return out;
 }
 
-// Whether a config text is JSON (an object, after any leading whitespace) rather than a preset.
-bool is_json_object(const char* text) {
-  if (!text) return false;
-  while (std::isspace(static_cast<unsigned char>(*text))) ++text;
-  return *text == '{';
-}
-
-// A preset name, a ModelConfig JSON text, or NULL (the checkpoint's metadata, else inferred),
-// from params->`field`. A JSON object naming only diffusion options ({"prediction": "v"}) also
-// leaves the model's config to the checkpoint: it only sets the diffusion.
-std::optional<glide::ModelConfig> model_config(const char* text, const std::string& field) {
-  if (!text || !*text) return std::nullopt;
-  const std::string name = text;
-  if (name == "base") return glide::ModelConfig::base();
-  if (name == "upsampler" || name == "upsample") return glide::ModelConfig::upsampler();
-  if (name == "base-inpaint") return glide::ModelConfig::base_inpaint();
-  if (name == "upsampler-inpaint" || name == "upsample-inpaint") {
-    return glide::ModelConfig::upsampler_inpaint();
-  }
-  if (!is_json_object(text)) {
-    fail(GLIDE_ERROR_INVALID_ARGUMENT,
-         "params->" + field + " is '" + name +
-             "', neither a preset (base, upsampler, base-inpaint, upsampler-inpaint) nor a "
-             "ModelConfig JSON object");
-  }
-  try {
-    if (!glide::names_model_options(name)) return std::nullopt;
-    return glide::ModelConfig::from_json(name);
-  } catch (const glide::Error& e) {
-    // The text came from the caller, so any fault in it is a bad argument.
-    throw glide::Error(glide::Status::invalid_argument, "params->" + field + ": " + e.what());
-  }
-}
-
 // Caller-owned pixels as a uint8 (N, H, W, C) tensor (a copy: the library keeps nothing of them).
 torch::Tensor to_tensor(const glide_images& images) {
   return torch::from_blob(images.pixels,
@@ -379,8 +348,12 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
     // A JSON config's diffusion keys (diffusion_steps, noise_schedule, prediction) set the
     // stage's diffusion over the checkpoint's, as in Python; both are checked before the slow
     // loading.
+    // A JSON config's text is also its diffusion options; a preset's is none.
     const auto diffusion_options = [](const char* config) {
-      return is_json_object(config) ? std::string(config) : std::string();
+      return config && glide::is_json_object_text(config) ? std::string(config) : std::string();
+    };
+    const auto model_config = [](const char* config, const char* field) {
+      return glide::model_config_from_text(config ? config : "", std::string("params->") + field);
     };
     auto base_model = model_config(p.base_config, "base_config");
     auto upsampler_model = model_config(p.upsampler_config, "upsampler_config");
@@ -407,11 +380,9 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
 }
 
 void glide_pipeline_free(glide_pipeline* pipeline) {
-  if (pipeline && pipeline->running_calls > 0) {
-    pipeline->free_requested = true;  // PipelineCall frees it when the running call returns
-    return;
-  }
-  delete pipeline;
+  if (!pipeline) return;
+  // With a call running, PipelineCall deletes it when the last one returns.
+  if (pipeline->calls_and_free.fetch_or(glide_pipeline::kFreeRequested) == 0) delete pipeline;
 }
 
 int glide_pipeline_release_cache(glide_pipeline* pipeline) {

@@ -127,7 +127,8 @@ typedef struct glide_tensor_info {
 
 /* Opens a checkpoint, recognising the format from its first bytes. The whole file is read into
  * memory held by the handle, so later changes to the file do not affect it. GLIDE_ERROR_NOT_FOUND
- * for a missing file, GLIDE_ERROR_INVALID_FORMAT for one that is neither format or is damaged,
+ * for a missing file, GLIDE_ERROR_INVALID_FORMAT for one that is neither format or is damaged
+ * (a tensor name or metadata holding a NUL byte, which C strings cannot carry, included),
  * GLIDE_ERROR_IO for one that cannot be read (or shrinks while read), GLIDE_ERROR_INVALID_ARGUMENT
  * for a path that is no regular file (a directory, a FIFO, a device). *checkpoint is NULL on
  * failure. */
@@ -175,8 +176,9 @@ typedef bool (*glide_progress_fn)(const char* stage, int64_t step, int64_t total
 typedef struct glide_pipeline_params {
   uint32_t version;
   /* .pt or .safetensors; NULL: no base stage. Both checkpoints NULL: the shipped default pair
-   * (docs/shapes-model.md), found in $GLIDE_MODEL_DIR, the installed data directory or the source
-   * tree's models/ (GLIDE_ERROR_NOT_FOUND listing them when absent). */
+   * (docs/shapes-model.md), found in $GLIDE_MODEL_DIR when it is set and not empty (there only),
+   * else in the installed data directory or the source tree's models/ (GLIDE_ERROR_NOT_FOUND
+   * naming where it looked when absent). */
   const char* base_checkpoint;
   /* NULL: the checkpoint's glide.model_config metadata, else the official preset its keys and
    * shapes match. Or a preset ("base", "base-inpaint") or ModelConfig JSON, whose

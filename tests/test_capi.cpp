@@ -270,7 +270,7 @@ TEST_CASE("opening missing, malformed and NULL checkpoints", "[capi]") {
         std::pair{with_nul("key.safetensors", plain, {{std::string("k\0x", 3), "v"}}),
                   "metadata key 'k\\0...'"},
         std::pair{with_nul("value.safetensors", plain, {{"k", std::string("v\0w", 3)}}),
-                  "the value of metadata key 'v\\0...'"}}) {
+                  "metadata key 'k': its value 'v\\0...'"}}) {
     cp = reinterpret_cast<glide_checkpoint*>(&dir);
     require_failure(glide_checkpoint_open(path.c_str(), &cp), GLIDE_ERROR_INVALID_FORMAT,
                     {what, "holds a NUL byte"});
@@ -544,6 +544,17 @@ TEST_CASE("no exception crosses the C ABI", "[capi]") {
                   {"out of memory"});
   require_failure(guarded("f", [] { TORCH_CHECK(false, "torch says no"); }), GLIDE_ERROR_INTERNAL,
                   {"f: LibTorch: torch says no"});
+  // LibTorch 1.13's CPU allocator says it ran out of memory with a plain c10::Error: out of
+  // memory in C too (as in the CLI and Python), in glide's words and with what to try.
+  require_failure(guarded("f",
+                          [] {
+                            TORCH_CHECK(false,
+                                        "[enforce fail at alloc_cpu.cpp:75] "
+                                        "DefaultCPUAllocator: can't allocate memory: you "
+                                        "tried to allocate 4096 bytes. Error code 12");
+                          }),
+                  GLIDE_ERROR_OUT_OF_MEMORY,
+                  {"f: could not allocate 4096 bytes; try smaller images or a smaller batch"});
   require_failure(guarded("f", [] { throw std::runtime_error("plain"); }), GLIDE_ERROR_INTERNAL,
                   {"f: plain"});
   require_failure(guarded("f", [] { throw 42; }), GLIDE_ERROR_INTERNAL,
@@ -964,6 +975,7 @@ TEST_CASE("a JSON config naming only diffusion options keeps the checkpoint's mo
   CHECK(linear != own);
   // JSON after whitespace is still JSON (it was refused as an unknown preset).
   CHECK(base_pixels(" \n\t{\"noise_schedule\": \"linear\"}") == linear);
+  CHECK(base_pixels("\xEF\xBB\xBF{\"noise_schedule\": \"linear\"}") == linear);  // a BOM
 }
 
 TEST_CASE("a config naming only diffusion options needs a checkpoint that names its model",

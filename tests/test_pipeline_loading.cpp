@@ -206,4 +206,17 @@ TEST_CASE("options given beside a checkpoint lay their diffusion over the checkp
     CHECK_THAT(e.what(), Catch::Contains("(my options names only diffusion options; add the "
                                          "model's own"));
   }
+  // Options naming nothing the loader reads get no such advice: the failure is the checkpoint's.
+  try {
+    load_stage_model_with_options(golden_model_path("text2im"), std::nullopt,
+                                  R"({"use_fp16": false})", "my options");
+    FAIL("the golden .pt records no model config, and fits no preset");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), !Catch::Contains("names only diffusion options"));
+  }
+  // Nor does a checkpoint that is missing: model options would not bring it back.
+  CHECK_THROWS_WITH(
+      load_stage_model_with_options("/no/such/file.safetensors", std::nullopt,
+                                    R"({"prediction": "v"})", "my options"),
+      Catch::Contains("does not exist") && !Catch::Contains("names only diffusion options"));
 }

@@ -19,8 +19,9 @@ namespace glide::cli {
 void add_model_flags(CLI::App* cmd, ModelFlags& flags, bool base, bool upsampler,
                      DefaultModels defaults) {
   const std::string fallback = defaults == DefaultModels::shipped
-                                   ? " Default: the shipped model pair (GLIDE_MODEL_DIR, the "
-                                     "installed models folder, or the source tree's models/)"
+                                   ? " Default: the shipped model pair ($GLIDE_MODEL_DIR when "
+                                     "set, else the installed models folder or the source "
+                                     "tree's models/)"
                                    : "";
   const char* config_help =
       "A JSON file of the model's options with the reference's names (image_size, "
@@ -110,7 +111,7 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
     } catch (const Error& e) {
       throw Error(e.status(), fmt::format("model config: {}", e.what()));
     }
-    if (names_model_options(options)) model_config = read_model_options_file(config).model;
+    if (names_model_options(options)) model_config = model_options_from_text(options, config).model;
   }
   loaded.stage = load_stage_model_with_options(path, model_config, options,
                                                fmt::format("model config '{}'", config));

@@ -84,6 +84,10 @@ ModelOptionsFile read_model_options_file(const std::string& path) {
   } catch (const Error& e) {
     throw Error(e.status(), fmt::format("model config: {}", e.what()));
   }
+  return model_options_from_text(text, path);
+}
+
+ModelOptionsFile model_options_from_text(const std::string& text, const std::string& path) {
   try {
     ModelOptionsFile file;
     file.model = ModelConfig::from_json(text);
@@ -137,26 +141,35 @@ DiffusionConfig diffusion_options_over(const std::string& options_json,
   }
 }
 
-Error with_diffusion_only_advice(const Error& e, const std::string& source) {
-  return Error(e.status(), fmt::format("{} ({} names only diffusion options; add the model's own, "
-                                       "image_size, num_channels, ...)",
-                                       e.what(), source));
+StageModel stage_model_with_options(const Checkpoint& checkpoint, const std::string& path,
+                                    std::optional<ModelConfig> model,
+                                    const std::string& diffusion_options,
+                                    const std::string& source) {
+  diffusion_options_over(diffusion_options, DiffusionConfig{}, source);
+  // The advice is for options naming diffusion and no model option (not for "{}").
+  const bool diffusion_only =
+      !model && !diffusion_options.empty() &&
+      diffusion_config_in_options(diffusion_options, DiffusionConfig{}).has_value();
+  StageModel stage;
+  try {
+    stage.model = load_model(checkpoint, path, std::move(model));
+  } catch (const Error& e) {
+    if (!diffusion_only) throw;
+    throw Error(e.status(), fmt::format("{} ({} names only diffusion options; add the model's own, "
+                                        "image_size, num_channels, ...)",
+                                        e.what(), source));
+  }
+  stage.diffusion = diffusion_options_over(
+      diffusion_options, checkpoint_diffusion(checkpoint, path, stage.model->config()), source);
+  return stage;
 }
 
 StageModel load_stage_model_with_options(const std::string& path, std::optional<ModelConfig> model,
                                          const std::string& diffusion_options,
                                          const std::string& source) {
   diffusion_options_over(diffusion_options, DiffusionConfig{}, source);
-  const bool diffusion_only = !model && !diffusion_options.empty();
-  StageModel stage;
-  try {
-    stage = load_stage_model(path, std::move(model));
-  } catch (const Error& e) {
-    if (!diffusion_only) throw;
-    throw with_diffusion_only_advice(e, source);
-  }
-  stage.diffusion = diffusion_options_over(diffusion_options, stage.diffusion, source);
-  return stage;
+  return stage_model_with_options(load_checkpoint(path), path, std::move(model), diffusion_options,
+                                  source);
 }
 
 }  // namespace glide

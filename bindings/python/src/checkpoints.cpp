@@ -32,7 +32,6 @@ void convert_checkpoint(const std::string& source, const std::string& destinatio
                 "destination '" + destination + "' must end in .safetensors");
   }
   auto model_cfg = model_config(config, "config");
-  const bool names_model = model_cfg.has_value();
   // The diffusion options the config names go over the checkpoint's own diffusion (its
   // metadata, else the official one for its kind), as glide.Pipeline reads them.
   const std::string diffusion_options = diffusion.value_or("");
@@ -41,18 +40,11 @@ void convert_checkpoint(const std::string& source, const std::string& destinatio
   const Checkpoint checkpoint = load_checkpoint(source);
   // Building the model checks that the config fits every key and shape before anything is
   // written.
-  Text2ImUNet model{nullptr};
-  try {
-    model = load_model(checkpoint, source, std::move(model_cfg));
-  } catch (const Error& e) {
-    if (names_model || !diffusion) throw;
-    throw with_diffusion_only_advice(e, "config");
-  }
+  const StageModel stage = stage_model_with_options(checkpoint, source, std::move(model_cfg),
+                                                    diffusion_options, "config");
   std::map<std::string, std::string> metadata = checkpoint.metadata;
-  metadata[kModelConfigMetadataKey] = model->config().to_json();
-  const DiffusionConfig under = checkpoint_diffusion(checkpoint, source, model->config());
-  metadata[kDiffusionConfigMetadataKey] =
-      diffusion_config_to_json(diffusion_options_over(diffusion_options, under, "config"));
+  metadata[kModelConfigMetadataKey] = stage.model->config().to_json();
+  metadata[kDiffusionConfigMetadataKey] = diffusion_config_to_json(stage.diffusion);
   io::save_safetensors(checkpoint.tensors, destination, metadata, overwrite);
 }
 

@@ -91,7 +91,7 @@ void register_errors(py::module_& m) {
 
 void* refuse_unconstructed(std::size_t /*bytes*/) {
   throw py::type_error(
-      "this glide object was made by __new__ alone and its __init__ never ran, so it holds "
+      "this glide object was made by __new__ and its __init__ never completed, so it holds "
       "nothing to read; make it by calling its class instead");
 }
 

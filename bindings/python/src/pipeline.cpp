@@ -15,6 +15,7 @@
 #include "errors.hpp"
 #include "gil.hpp"
 #include "glide/error.hpp"
+#include "glide/models/model_options.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/runtime.hpp"
@@ -180,24 +181,7 @@ class Pipeline {
 
 std::optional<ModelConfig> model_config(const std::optional<std::string>& text,
                                         const char* argument) {
-  if (!text || text->empty()) return std::nullopt;
-  const std::string& t = *text;
-  if (t == "base") return ModelConfig::base();
-  if (t == "upsampler" || t == "upsample") return ModelConfig::upsampler();
-  if (t == "base-inpaint") return ModelConfig::base_inpaint();
-  if (t == "upsampler-inpaint" || t == "upsample-inpaint") return ModelConfig::upsampler_inpaint();
-  if (t.front() != '{') {
-    throw Error(Status::invalid_argument,
-                std::string(argument) + " is \"" + t +
-                    "\"; expected a preset (base, upsampler, base-inpaint, upsampler-inpaint), "
-                    "a dict of model options or their JSON text");
-  }
-  try {
-    return ModelConfig::from_json(t);
-  } catch (const Error& e) {
-    // The text came from the caller, so any fault in it is a bad argument.
-    throw Error(Status::invalid_argument, std::string(argument) + ": " + e.what());
-  }
+  return model_config_from_text(text.value_or(""), argument);
 }
 
 void bind_pipeline(py::module_& m) {

@@ -18,6 +18,7 @@
 #include "errors.hpp"
 #include "gil.hpp"
 #include "glide/error.hpp"
+#include "glide/models/model_options.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/runtime.hpp"
 #include "glide/training/train_job.hpp"
@@ -83,6 +84,9 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
   outputs.loss_curve_path = loss_curve.value_or("");
   outputs.overwrite = overwrite;
   std::optional<ModelConfig> model = config ? model_config(config, "model_config") : std::nullopt;
+  // Training has no checkpoint to take a model from: JSON naming diffusion options alone is the
+  // full-size preset's model, as ModelConfig::from_json reads any options.
+  if (config && !model && is_json_object_text(*config)) model = ModelConfig::from_json(*config);
   if (config && !model) {
     throw Error(Status::invalid_argument, "model_config is empty; give a preset, dict or JSON");
   }

@@ -56,6 +56,8 @@ struct ModelOptionsFile {
   std::optional<DiffusionConfig> diffusion;  // nullopt: the file names no diffusion option
 };
 ModelOptionsFile read_model_options_file(const std::string& path);
+// The same from the file's `text`, already read from `path`.
+ModelOptionsFile model_options_from_text(const std::string& text, const std::string& path);
 
 // The diffusion `checkpoint` (read from `path`, named in errors) records in its
 // kDiffusionConfigMetadataKey metadata, else default_diffusion_config(model).
@@ -76,11 +78,15 @@ StageModel load_stage_model(const std::string& path,
 // `under` when it names none ("" names none). glide::Error(invalid_argument) after `source`.
 DiffusionConfig diffusion_options_over(const std::string& options_json,
                                        const DiffusionConfig& under, const std::string& source);
-// `e`, a failure to read the model from the checkpoint alone, with the advice to add the model's
-// options to `source`, which named only diffusion ones.
-Error with_diffusion_only_advice(const Error& e, const std::string& source);
-// load_stage_model() with `model` (nullopt: the checkpoint's own) and the diffusion by
-// diffusion_options_over() the checkpoint's. The options are checked before the (slow) loading.
+// The stage model in `checkpoint` (read from `path`) with `model` (nullopt: the checkpoint's own)
+// and the diffusion by diffusion_options_over() the checkpoint's. When the model can't be read
+// from the checkpoint alone and the options name diffusion but no model option, the error
+// advises adding the model's.
+StageModel stage_model_with_options(const Checkpoint& checkpoint, const std::string& path,
+                                    std::optional<ModelConfig> model,
+                                    const std::string& diffusion_options,
+                                    const std::string& source);
+// The same, reading the checkpoint at `path`; the options are checked before that (slow) read.
 StageModel load_stage_model_with_options(const std::string& path, std::optional<ModelConfig> model,
                                          const std::string& diffusion_options,
                                          const std::string& source);
