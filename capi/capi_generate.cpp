@@ -345,10 +345,9 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
     handle->dtype = glide::parse_dtype(p.dtype, "params->dtype");
     // Refused here rather than at the first generation.
     glide::check_device_and_dtype(handle->device, handle->dtype);
-    // A JSON config's diffusion keys (diffusion_steps, noise_schedule, prediction) set the
-    // stage's diffusion over the checkpoint's, as in Python; both are checked before the slow
-    // loading.
-    // A JSON config's text is also its diffusion options; a preset's is none.
+    // A JSON config's text is also its diffusion options (diffusion_steps, noise_schedule,
+    // prediction, laid over the checkpoint's as in Python); a preset's is none. Both stages'
+    // configs are checked before the slow loading.
     const auto diffusion_options = [](const char* config) {
       return config && glide::is_json_object_text(config) ? std::string(config) : std::string();
     };

@@ -12,6 +12,7 @@ from . import _checks, _glide
 
 _STAGE = "a glide.StageParams"
 _PROMPTS = "a list of str"
+_SEED = "an int in [0, 2**64)"
 
 _FIELD_TYPES: Dict[type, Dict[str, str]] = {
     _glide.StageParams: {
@@ -29,7 +30,7 @@ _FIELD_TYPES: Dict[type, Dict[str, str]] = {
         "prompts": _PROMPTS,
         "negative_prompt": "a str",
         "batch_size": "an int",
-        "seed": "an int in [0, 2**64)",
+        "seed": _SEED,
         "device": "a str",
         "dtype": "a str",
         "upsample": "a bool",
@@ -58,7 +59,7 @@ def _checked(value: Any, argument: str, expected: str) -> Any:
         if not isinstance(value, _glide.StageParams):
             raise _checks.wrong_type(f"{argument} must be {_STAGE}, not {type(value).__name__}")
         return value
-    if argument.endswith(".seed"):
+    if expected == _SEED:
         return _checks.seed(value, argument)
     return _checks.typed_value(value, argument, expected)
 
