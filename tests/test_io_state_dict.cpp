@@ -160,6 +160,9 @@ TEST_CASE("files that are not checkpoints give clear errors", "[io]") {
            [](const std::string& p) { glide::io::load_torch_state_dict(p); },
            [](const std::string& p) { glide::io::load_safetensors(p); }}) {
     require_error([&] { load(missing); }, {missing, "does not exist"}, Status::not_found);
+    // A file taken for a folder: which one it is.
+    require_error([&] { load(text + "/inner/model.pt"); },
+                  {"does not exist: '" + text + "' is a file, not a folder"}, Status::not_found);
     require_error([&] { load(dir.path().string()); }, {"is a directory"}, Status::invalid_argument);
     require_error([&] { load(empty); }, {empty, "is empty"}, Status::invalid_format);
     require_error([&] { load(text); }, {text}, Status::invalid_format);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "glide/error.hpp"
 
@@ -25,14 +26,28 @@ struct Descriptor {
   ~Descriptor() { ::close(fd); }
 };
 
+// For a path that stat() refuses with ENOTDIR: which of its parents is a file, not a folder.
+std::string file_taken_for_a_folder(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  // The innermost parent that exists is the file (those above it are folders).
+  while (!parent.empty() && !std::filesystem::exists(parent, ec)) parent = parent.parent_path();
+  if (parent.empty() || std::filesystem::is_directory(parent, ec)) return "a part of it is a file";
+  return "'" + parent.string() + "' is a file, not a folder";
+}
+
 }  // namespace
 
 std::shared_ptr<FileBytes> FileBytes::open(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) {
+    if (err == ENOENT) {
       throw Error(Status::not_found, "checkpoint file '" + path + "' does not exist");
+    }
+    if (err == ENOTDIR) {
+      throw Error(Status::not_found, "checkpoint file '" + path +
+                                         "' does not exist: " + file_taken_for_a_folder(path));
     }
     throw Error(Status::io_error, system_error("cannot read '" + path + "'", err));
   }
