@@ -6,8 +6,8 @@
 #include "glide/image/png.hpp"
 #include "glide/version.hpp"
 #include "image_output.hpp"
-#include "param_fields.hpp"
 #include "param_flags.hpp"
+#include "pipeline/param_fields.hpp"
 #include "png_record.hpp"
 #include "support/catch_torch.hpp"
 #include "support/files.hpp"
@@ -417,7 +417,8 @@ TEST_CASE("PNG records carry every parameter and read back", "[cli]") {
   test::ScratchDir dir;
   ImageRecord record{"generate", image_params(unusual_params(), 1), true, false, {}};
   record.files.push_back({"model", "/models/base.pt", std::string(64, 'a')});
-  const image::PngText text = png_text(record);
+  record.extra["model_configs"]["model"] = {{"image_size", 16}};  // as Python's save= writes
+  const image::PngText text = record_text(record);
   CHECK(text.at("prompt") == "a \"blue\" sphere, small");
   CHECK(text.at("seed") == "0");  // 2^64 - 1 + 1 wraps, as the pipeline's seed + k does
   CHECK(text.at("base.respacing") == "10,10,5");
@@ -431,6 +432,7 @@ TEST_CASE("PNG records carry every parameter and read back", "[cli]") {
   const LoadedRecord back = read_record(path);
   CHECK(back.command == "generate");
   CHECK(back.files.at("model").path == "/models/base.pt");
+  CHECK(back.model_configs.at("model") == R"({"image_size":16})");
   for (const ParamField& f : param_fields()) {
     INFO(f.name);
     CHECK(field_text(f, back.params) == field_text(f, record.params));
@@ -438,6 +440,14 @@ TEST_CASE("PNG records carry every parameter and read back", "[cli]") {
   const std::string plain = dir.file("plain.png");
   image::save_png(plain, torch::zeros({2, 2, 3}, torch::kUInt8));
   CHECK_THROWS_WITH(read_record(plain), Catch::Contains("glide_parameters"));
+
+  // PNG text is UTF-8: a file name that is not is refused when recorded, before any sampling.
+  const std::string latin1 = dir.file("mod\xe8le.pt");
+  test::write_file(latin1, "x");
+  CHECK(record_file("model", plain).sha256.size() == 64);
+  CHECK_THROWS_WITH(record_file("model", latin1),
+                    Catch::Contains("mod\\xe8le.pt' in the images' metadata: its name is not "
+                                    "UTF-8"));
 }
 
 TEST_CASE("a damaged or foreign record is named, in the record's terms", "[cli]") {
@@ -464,6 +474,11 @@ TEST_CASE("a damaged or foreign record is named, in the record's terms", "[cli]"
       {"{\"command\": \"generate\", \"parameters\": " + params +
            ", \"files\": {\"model\": {\"path\": \"/m.pt\"}}}",
        "files.model: it has no \"sha256\""},
+      {"{\"command\": \"generate\", \"parameters\": " + params + ", \"model_configs\": []}",
+       "\"model_configs\" is array; expected an object"},
+      {"{\"command\": \"generate\", \"parameters\": " + params +
+           ", \"model_configs\": {\"model\": \"base\"}}",
+       "model_configs.model: it is string; expected an object"},
   };
   for (const auto& [json, message] : damaged) {
     INFO(json);

@@ -15,7 +15,7 @@
 #include "glide/models/loading.hpp"
 #include "glide/version.hpp"
 #include "image_output.hpp"
-#include "param_fields.hpp"
+#include "pipeline/param_fields.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {

@@ -27,11 +27,11 @@ struct GenerateOptions {
 void generate(const GenerateOptions& o) {
   apply_threads(o.run);
   GenerationParams params;
-  std::map<std::string, RecordedFile> recorded;
+  LoadedRecord recorded;  // what --from read: its models and their configs
   if (!o.from.empty()) {
     LoadedRecord record = read_record_for(o.from, "generate");
     params = std::move(record.params);
-    recorded = std::move(record.files);
+    recorded = std::move(record);
   }
   params = o.params->apply(params);
   if (params.prompts.empty()) {
@@ -57,8 +57,8 @@ void generate(const GenerateOptions& o) {
   ProgressReporter progress(o.run.quiet);
   const GenerationResult result = sampler.generate(params, progress.callback());
 
-  ImageRecord record{"generate", params, true, params.upsample, base.files};
-  for (const RecordedFile& f : upsampler.files) record.files.push_back(f);
+  ImageRecord record{"generate", params, true, params.upsample};
+  record_models(record, {&base, &upsampler});
   write_images(params.upsample ? result.upsampled : result.base, paths, o.output.grid,
                o.output.overwrite, record);
 }

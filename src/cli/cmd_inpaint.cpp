@@ -28,13 +28,13 @@ struct InpaintOptions {
 void inpaint(const InpaintOptions& o) {
   apply_threads(o.run);
   GenerationParams start = inpaint_defaults();
-  std::map<std::string, RecordedFile> recorded;
+  LoadedRecord recorded;  // what --from read: its models and their configs
   InpaintFiles files = o.files;
   if (!o.from.empty()) {
     LoadedRecord record = read_record_for(o.from, "inpaint");
     files = recorded_inpaint_files(o.files, record, o.from);
     start = std::move(record.params);
-    recorded = std::move(record.files);
+    recorded = std::move(record);
   }
   if (files.input.empty()) {
     throw UsageError("--input is required (or --from an image glide inpainted)");
@@ -68,9 +68,9 @@ void inpaint(const InpaintOptions& o) {
   const GenerationResult result =
       sampler.inpaint(inputs.image, inputs.mask, params, progress.callback());
 
-  ImageRecord record{"inpaint", params, true, params.upsample, base.files};
-  for (const RecordedFile& f : upsampler.files) record.files.push_back(f);
-  record_inpaint_files(record, files);
+  ImageRecord record{"inpaint", params, true, params.upsample};
+  record_models(record, {&base, &upsampler});
+  record.files.insert(record.files.end(), inputs.files.begin(), inputs.files.end());
   write_images(params.upsample ? result.upsampled : result.base, paths, o.output.grid,
                o.output.overwrite, record);
 }

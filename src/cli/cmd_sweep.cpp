@@ -120,7 +120,7 @@ void sweep(const SweepOptions& o) {
   apply_threads(o.run);
   const bool inpaint_flags = !o.inpaint.input.empty() || !o.inpaint.mask.empty();
   GenerationParams start = inpaint_flags ? inpaint_defaults() : GenerationParams{};
-  std::map<std::string, RecordedFile> recorded;
+  LoadedRecord recorded;  // what --from read: its models and their configs
   InpaintFiles inpaint_files = o.inpaint;
   if (!o.from.empty()) {
     LoadedRecord record = read_record_for(o.from, "sweep");
@@ -128,7 +128,7 @@ void sweep(const SweepOptions& o) {
       inpaint_files = recorded_inpaint_files(o.inpaint, record, o.from);
     }
     start = std::move(record.params);
-    recorded = std::move(record.files);
+    recorded = std::move(record);
   }
   // Why every cell inpaints, "" when none does.
   const std::string why_inpainting =
@@ -292,9 +292,12 @@ void sweep(const SweepOptions& o) {
   // for an inpainting sweep) makes its image again.
   size_t first_valid = 0;
   while (invalid_cells.count(first_valid) != 0) ++first_valid;
-  ImageRecord record{"sweep", plan.cells[first_valid].params, true, any_upsample, base.files};
-  for (const RecordedFile& f : upsampler.files) record.files.push_back(f);
-  if (inpainting) record_inpaint_files(record, inpaint_files);
+  ImageRecord record{"sweep", plan.cells[first_valid].params, true, any_upsample};
+  record_models(record, {&base, &upsampler});
+  if (inpainting) {
+    record.files.insert(record.files.end(), inpaint_images->files.begin(),
+                        inpaint_images->files.end());
+  }
   nlohmann::ordered_json axes_json = nlohmann::ordered_json::array();
   for (const SweepAxis& a : plan.axes) {
     axes_json.push_back({{"field", a.field->name}, {"values", a.values}});
@@ -306,7 +309,7 @@ void sweep(const SweepOptions& o) {
   io::detail::NewOutputs written;  // the sheet and the CSV, or neither
   written.write(sheet_path, [&] {
     image::save_png(sheet_path, labelled_sheet(images, plan.columns, sheet_labels(plan)),
-                    png_text(record), o.output.overwrite);
+                    record_text(record), o.output.overwrite);
   });
   if (csv_to_stdout) {
     // A reader that goes away early is a failed write (EPIPE) to undo the sheet for, not a

@@ -15,7 +15,7 @@
 #include "glide/runtime.hpp"
 #include "glide/training/train_job.hpp"
 #include "glide/training/trainer.hpp"
-#include "param_fields.hpp"
+#include "pipeline/param_fields.hpp"
 #include "signals.hpp"
 #include "usage_error.hpp"
 

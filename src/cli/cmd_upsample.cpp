@@ -35,13 +35,13 @@ std::string beside(const std::string& input, const std::string& suffix) {
 void upsample(const UpsampleOptions& o) {
   apply_threads(o.run);
   GenerationParams start;
-  std::map<std::string, RecordedFile> recorded;
+  LoadedRecord recorded;  // what --from read: its models and their configs
   std::string input = o.input;
   if (!o.from.empty()) {
     LoadedRecord record = read_record_for(o.from, "upsample");
     input = recorded_input(o.input, "input", "--input", record, o.from);
     start = std::move(record.params);
-    recorded = std::move(record.files);
+    recorded = std::move(record);
   }
   if (input.empty()) throw UsageError("--input is required (or --from an image glide upsampled)");
   const GenerationParams params = o.params->apply(start);
@@ -58,6 +58,7 @@ void upsample(const UpsampleOptions& o) {
   refuse_existing({out}, o.output.overwrite);
 
   const torch::Tensor low_res = image::load_png(input).pixels.unsqueeze(0);
+  const RecordedFile input_file = record_file("input", input);  // before minutes of sampling
   const LoadedModel upsampler =
       load_stage("upsampler_model", o.models, DefaultModels::shipped, recorded);
   o.params->validate(params, 0, upsampler.stage.diffusion.diffusion_steps);
@@ -66,9 +67,9 @@ void upsample(const UpsampleOptions& o) {
   ProgressReporter progress(o.run.quiet);
   const torch::Tensor images = sampler.upsample(low_res, params, progress.callback());
 
-  ImageRecord record{"upsample", params, /*base_stage=*/false, /*upsampler_stage=*/true,
-                     upsampler.files};
-  record.files.push_back(record_file("input", input));
+  ImageRecord record{"upsample", params, /*base_stage=*/false, /*upsampler_stage=*/true};
+  record_models(record, {&upsampler});
+  record.files.push_back(input_file);
   write_images(images, {out}, false, o.output.overwrite, record);
 }
 

@@ -2,16 +2,9 @@
 
 #include <fmt/core.h>
 
-#include <cmath>
-#include <filesystem>
-#include <vector>
-
 #include "core/printable.hpp"
 #include "glide/error.hpp"
-#include "glide/image/draw.hpp"
-#include "glide/image/png.hpp"
 #include "glide/io/files.hpp"
-#include "io/new_outputs.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {
@@ -39,17 +32,6 @@ void add_output_flags(CLI::App* cmd, OutputFlags& flags, const std::string& defa
   }
 }
 
-std::vector<std::string> output_paths(const std::string& path, int64_t batch, bool grid) {
-  if (batch == 1 || grid) return {path};
-  const std::filesystem::path p(path);
-  const std::string ext = p.has_extension() ? p.extension().string() : ".png";
-  std::vector<std::string> paths;
-  for (int64_t k = 0; k < batch; ++k) {
-    paths.push_back((p.parent_path() / fmt::format("{}-{}{}", p.stem().string(), k, ext)).string());
-  }
-  return paths;
-}
-
 void refuse_existing(const std::vector<std::string>& paths, bool overwrite) {
   for (size_t i = 0; i < paths.size(); ++i) {
     for (size_t j = i + 1; j < paths.size(); ++j) {
@@ -63,45 +45,22 @@ void refuse_existing(const std::vector<std::string>& paths, bool overwrite) {
       }
     }
   }
-  for (const std::string& path : paths) {
-    // What no flag allows first (a folder, a device, a read-only file, a missing folder), so
-    // that a folder is not reported as a file that exists.
-    io::check_output_file(path, /*overwrite=*/true);
-    std::error_code ec;
-    // symlink_status: a dangling link is a name that exists too.
-    const auto type = std::filesystem::symlink_status(path, ec).type();
-    if (!overwrite && !ec && type != std::filesystem::file_type::not_found) {
-      throw Error(
-          Status::invalid_argument,
-          fmt::format("'{}' already exists; refusing to overwrite it (pass --overwrite)", path));
-    }
-  }
+  for (const std::string& path : paths) refuse_existing_output(path, overwrite, "pass --overwrite");
 }
 
 void write_images(const torch::Tensor& images, const std::vector<std::string>& paths, bool grid,
                   bool overwrite, const ImageRecord& batch_record) {
+  write_image_files(images, paths, grid, overwrite, batch_record);
   const int64_t batch = images.size(0);
   if (grid && batch > 1) {
-    const auto columns = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(batch))));
-    image::save_png(paths.at(0), image::make_grid(images, columns), png_text(batch_record),
-                    overwrite);
     fmt::print("wrote {} ({} images, seeds {} to {})\n", printable(paths[0]), batch,
                batch_record.params.seed,
                batch_record.params.seed + static_cast<uint64_t>(batch - 1));
     return;
   }
-  io::detail::NewOutputs written;  // every image of the batch, or none
-  std::vector<uint64_t> seeds;
   for (int64_t k = 0; k < batch; ++k) {
-    ImageRecord record = batch_record;
-    record.params = image_params(batch_record.params, k);
-    const std::string& path = paths.at(static_cast<size_t>(k));
-    written.write(path, [&] { image::save_png(path, images[k], png_text(record), overwrite); });
-    seeds.push_back(record.params.seed);
-  }
-  written.keep();
-  for (size_t k = 0; k < seeds.size(); ++k) {
-    fmt::print("wrote {} (seed {})\n", printable(paths[k]), seeds[k]);
+    fmt::print("wrote {} (seed {})\n", printable(paths.at(static_cast<size_t>(k))),
+               batch_record.params.seed + static_cast<uint64_t>(k));
   }
 }
 

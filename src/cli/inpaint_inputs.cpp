@@ -39,6 +39,7 @@ InpaintImages load_inpaint_images(const InpaintFiles& files) {
   InpaintImages images;
   images.image = image::load_png(files.input).pixels;
   images.mask = std::get<0>(image::load_png(files.mask).pixels.max(2));
+  images.files = {record_file("input", files.input), record_file("mask", files.mask)};
   if (images.mask.ne(0).all().item<bool>()) {
     fmt::print(stderr,
                "glide: note: the mask {} has no black pixel, so it keeps all of the input and "
@@ -46,11 +47,6 @@ InpaintImages load_inpaint_images(const InpaintFiles& files) {
                printable(files.mask));
   }
   return images;
-}
-
-void record_inpaint_files(ImageRecord& record, const InpaintFiles& files) {
-  record.files.push_back(record_file("input", files.input));
-  record.files.push_back(record_file("mask", files.mask));
 }
 
 }  // namespace glide::cli

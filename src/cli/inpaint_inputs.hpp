@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "glide/pipeline/generation_params.hpp"
 #include "png_record.hpp"
@@ -28,15 +29,14 @@ InpaintFiles recorded_inpaint_files(const InpaintFiles& given, const LoadedRecor
                                     const std::string& record_path);
 
 struct InpaintImages {
-  torch::Tensor image;  // uint8 (H, W, 3)
-  torch::Tensor mask;   // uint8 (H, W): non-zero keeps the input's pixel
+  torch::Tensor image;              // uint8 (H, W, 3)
+  torch::Tensor mask;               // uint8 (H, W): non-zero keeps the input's pixel
+  std::vector<RecordedFile> files;  // the input and the mask, for the images' record
 };
 
-// Reads both PNGs. Any non-black pixel of the mask keeps the input there; a note on stderr when
-// the mask has no black pixel (nothing would be redrawn).
+// Reads both PNGs, and their records (path and SHA-256) before any sampling. Any non-black pixel
+// of the mask keeps the input there; a note on stderr when the mask has no black pixel (nothing
+// would be redrawn).
 InpaintImages load_inpaint_images(const InpaintFiles& files);
-
-// Adds the input and the mask (path and SHA-256) to a record's files.
-void record_inpaint_files(ImageRecord& record, const InpaintFiles& files);
 
 }  // namespace glide::cli

@@ -73,19 +73,25 @@ void require_shipped_partner(const std::string& role, const ModelFlags& flags,
 }  // namespace
 
 LoadedModel load_stage(const std::string& role, const ModelFlags& flags, DefaultModels defaults,
-                       const std::map<std::string, RecordedFile>& recorded) {
+                       const LoadedRecord& from) {
+  const std::map<std::string, RecordedFile>& recorded = from.files;
   const bool is_base = role == "model";
   const std::string flag = is_base ? "--model" : "--upsampler-model";
   const std::string config_role = role + "_config";
   std::string path = is_base ? flags.base : flags.upsampler;
   std::string config = is_base ? flags.base_config : flags.upsampler_config;
   const RecordedFile* was = nullptr;
+  LoadedModel loaded;
+  loaded.role = role;
   if (path.empty()) {
     if (const auto it = recorded.find(role); it != recorded.end()) {
       was = &it->second;
       path = was->path;
       if (const auto c = recorded.find(config_role); config.empty() && c != recorded.end()) {
         config = c->second.path;
+      } else if (const auto v = from.model_configs.find(role);
+                 config.empty() && v != from.model_configs.end()) {
+        loaded.config_json = v->second;  // given as a value in Python: no file to read
       }
     } else if (defaults == DefaultModels::shipped) {
       DefaultModelPaths found;
@@ -102,19 +108,24 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
     }
   }
 
-  LoadedModel loaded;
   std::optional<ModelConfig> model_config;
-  std::string options;  // the config file's text: its diffusion options go over the checkpoint's
+  // The config's text: its diffusion options go over the checkpoint's.
+  std::string options = loaded.config_json;
+  // The config's name in errors: its file, or where the record keeps it.
+  const std::string source = config.empty() ? fmt::format("the record's model_configs.{}", role)
+                                            : fmt::format("model config '{}'", config);
   if (!config.empty()) {
     try {
       options = io::read_file(config);
     } catch (const Error& e) {
       throw Error(e.status(), fmt::format("model config: {}", e.what()));
     }
-    if (names_model_options(options)) model_config = model_options_from_text(options, config).model;
   }
-  loaded.stage = load_stage_model_with_options(path, model_config, options,
-                                               fmt::format("model config '{}'", config));
+  const bool has_config = !config.empty() || !loaded.config_json.empty();
+  if (has_config && names_model_options(options)) {
+    model_config = model_options_from_text(options, config.empty() ? source : config).model;
+  }
+  loaded.stage = load_stage_model_with_options(path, model_config, options, source);
   loaded.files.push_back(record_file(role, path));
   if (!config.empty()) loaded.files.push_back(record_file(config_role, config));
   if (was && was->sha256 != loaded.files.front().sha256) {
@@ -124,6 +135,16 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
                role, printable(path), was->sha256, loaded.files.front().sha256);
   }
   return loaded;
+}
+
+void record_models(ImageRecord& record, std::initializer_list<const LoadedModel*> models) {
+  for (const LoadedModel* model : models) {
+    for (const RecordedFile& f : model->files) record.files.push_back(f);
+    if (!model->config_json.empty()) {
+      record.extra["model_configs"][model->role] =
+          nlohmann::ordered_json::parse(model->config_json);
+    }
+  }
 }
 
 namespace {

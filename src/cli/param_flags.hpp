@@ -1,8 +1,8 @@
 #pragma once
 
 // The command-line flags that set GenerationParams fields, shared by generate, upsample, inpaint
-// and sweep. Every flag maps onto one field (param_fields.hpp); only the flags given on the
-// command line are applied, over the defaults or over parameters reloaded with --from.
+// and sweep. Every flag maps onto one field (pipeline/param_fields.hpp); only the flags given on
+// the command line are applied, over the defaults or over parameters reloaded with --from.
 #include <CLI/CLI.hpp>
 #include <map>
 #include <memory>
@@ -13,7 +13,7 @@
 #include "glide/error.hpp"
 #include "glide/pipeline/generation_params.hpp"
 #include "glide/pipeline/ineffective_settings.hpp"
-#include "param_fields.hpp"
+#include "pipeline/param_fields.hpp"
 
 namespace glide::cli {
 

@@ -13,42 +13,10 @@
 #include "glide/io/sha256.hpp"
 #include "glide/version.hpp"
 #include "io/json_text.hpp"
-#include "param_fields.hpp"
+#include "pipeline/param_fields.hpp"
 #include "usage_error.hpp"
 
 namespace glide::cli {
-
-RecordedFile record_file(const std::string& role, const std::string& path) {
-  return {role, std::filesystem::absolute(path).lexically_normal().string(),
-          io::sha256_file_hex(path)};
-}
-
-image::PngText png_text(const ImageRecord& record) {
-  image::PngText text;
-  text["Software"] = std::string("glide ") + version_string();
-  text["glide_version"] = version_string();
-  text["glide_command"] = record.command;
-  for (const ParamField& field : param_fields()) {
-    if ((field.stage == "base" && !record.base_stage) ||
-        (field.stage == "upsampler" && !record.upsampler_stage)) {
-      continue;
-    }
-    text[field.name == "prompts" ? "prompt" : field.name] = field_text(field, record.params);
-  }
-  nlohmann::ordered_json files = nlohmann::ordered_json::object();
-  for (const RecordedFile& f : record.files) {
-    text[f.role] = f.path;
-    text[f.role + "_sha256"] = f.sha256;
-    files[f.role] = {{"path", f.path}, {"sha256", f.sha256}};
-  }
-  nlohmann::ordered_json all = {{"glide_version", version_string()},
-                                {"command", record.command},
-                                {"parameters", params_to_json(record.params)},
-                                {"files", files}};
-  for (const auto& [key, value] : record.extra.items()) all[key] = value;
-  text[kParametersChunk] = all.dump();
-  return text;
-}
 
 namespace {
 
@@ -99,6 +67,18 @@ LoadedRecord parse_record(const std::string& text) {
 void parse_members(const nlohmann::json& all, LoadedRecord& record) {
   record.command = string_member(all, "command", "");
   record.params = params_from_json(member(all, "parameters", "an object"));
+  if (const auto configs = all.find("model_configs"); configs != all.end()) {
+    if (!configs->is_object()) {
+      damaged(fmt::format("\"model_configs\" is {}; expected an object", configs->type_name()));
+    }
+    for (const auto& [role, config] : configs->items()) {
+      if (!config.is_object()) {
+        damaged(fmt::format("model_configs.{}: it is {}; expected an object", role,
+                            config.type_name()));
+      }
+      record.model_configs[role] = config.dump();
+    }
+  }
   const auto files = all.find("files");
   if (files == all.end()) return;
   if (!files->is_object()) {
@@ -220,14 +200,6 @@ bool is_newer_version(const std::string& a, const std::string& b) {
   x.resize(n, 0);
   y.resize(n, 0);
   return x > y;
-}
-
-GenerationParams image_params(const GenerationParams& batch, int64_t k) {
-  GenerationParams p = batch;
-  p.prompts = {batch.expanded_prompts().at(static_cast<size_t>(k))};
-  p.batch_size = 1;
-  p.seed = batch.seed + static_cast<uint64_t>(k);
-  return p;
 }
 
 }  // namespace glide::cli

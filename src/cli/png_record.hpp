@@ -1,46 +1,22 @@
 #pragma once
 
-// What glide writes into each PNG it makes: every generation parameter as its own text chunk,
-// the files involved with their SHA-256, and one chunk, glide_parameters, holding all of it as
-// JSON so that `glide generate --from IMAGE.png` can make the same image again.
+// Reading the record glide writes into each PNG it makes (pipeline/image_record.hpp), for each
+// command's --from.
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
 
-#include "glide/image/png.hpp"
-#include "glide/pipeline/generation_params.hpp"
+#include "pipeline/image_record.hpp"
 
 namespace glide::cli {
-
-inline constexpr const char* kParametersChunk = "glide_parameters";
-
-// A file an image depends on: role "model", "upsampler_model", "model_config",
-// "upsampler_model_config", "input" or "mask".
-struct RecordedFile {
-  std::string role;
-  std::string path;  // absolute
-  std::string sha256;
-};
-// The file's absolute path and SHA-256 (read in full).
-RecordedFile record_file(const std::string& role, const std::string& path);
-
-struct ImageRecord {
-  std::string command;  // "generate", "upsample", "inpaint", "sweep"
-  GenerationParams params;
-  bool base_stage = true;       // write base.* chunks
-  bool upsampler_stage = true;  // write upsampler.* chunks
-  std::vector<RecordedFile> files;
-  nlohmann::ordered_json extra = nlohmann::ordered_json::object();  // more keys for the JSON
-};
-
-image::PngText png_text(const ImageRecord& record);
 
 struct LoadedRecord {
   std::string glide_version;  // of the glide that wrote it; "" when the record does not say
   std::string command;
   GenerationParams params;
   std::map<std::string, RecordedFile> files;  // by role
+  // role ("model", "upsampler_model") → the JSON text of a config given as a value, not a file
+  // (Python's Pipeline(base_config=...)), from the record's "model_configs".
+  std::map<std::string, std::string> model_configs;
 };
 // Reads the glide_parameters chunk of a PNG glide wrote. Throws glide::Error naming the file:
 // not_found without that chunk, invalid_format when it is damaged.
@@ -64,8 +40,5 @@ std::string recorded_input(const std::string& given, const std::string& role, co
 
 // Whether dotted version `a` is newer than `b`, part by part as numbers ("0.10.0" > "0.9.1").
 bool is_newer_version(const std::string& a, const std::string& b);
-
-// The parameters that make image k of a batch alone: batch size 1, seed + k, prompt k.
-GenerationParams image_params(const GenerationParams& batch, int64_t k);
 
 }  // namespace glide::cli

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "glide/pipeline/generation_params.hpp"
-#include "param_fields.hpp"
+#include "pipeline/param_fields.hpp"
 
 namespace glide::cli {
 
@@ -18,8 +18,8 @@ struct SweepAxis {
   std::vector<std::string> values;
 };
 
-// "FIELD=V1,V2,...": FIELD is any generation parameter (param_fields.hpp, aliases included);
-// the values are split on ';' when the list holds one (for values with commas, such as
+// "FIELD=V1,V2,...": FIELD is any generation parameter (pipeline/param_fields.hpp, aliases
+// included); the values are split on ';' when the list holds one (for values with commas, such as
 // respacings "10,10,5"), else on ','. Throws UsageError naming the spec.
 SweepAxis parse_vary(const std::string& spec);
 

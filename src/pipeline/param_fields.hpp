@@ -11,7 +11,7 @@
 
 #include "glide/pipeline/generation_params.hpp"
 
-namespace glide::cli {
+namespace glide {
 
 // Where a field lives in a GenerationParams.
 using FieldRef = std::variant<std::vector<std::string>*, std::string*, double*, int64_t*, uint64_t*,
@@ -28,9 +28,8 @@ struct ParamField {
 // A seed: decimal digits only (no sign, no hex), at most 2^64 - 1; glide::Error(invalid_argument)
 // otherwise.
 uint64_t parse_seed(const std::string& text);
-// "float32", "float16" or "bfloat16"; anything else is glide::Error(invalid_argument).
-torch::Dtype parse_dtype(const std::string& text);
-// The same, the message prefixed with the flag that gave `text`.
+// "float32", "float16" or "bfloat16"; anything else is glide::Error(invalid_argument), the
+// message prefixed with the flag that gave `text`.
 torch::Dtype parse_dtype_flag(const std::string& flag, const std::string& text);
 
 const std::vector<ParamField>& param_fields();
@@ -62,4 +61,4 @@ nlohmann::ordered_json params_to_json(const GenerationParams& params);
 GenerationParams params_from_json(const nlohmann::json& json,
                                   GenerationParams start = GenerationParams{});
 
-}  // namespace glide::cli
+}  // namespace glide

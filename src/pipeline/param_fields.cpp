@@ -1,4 +1,4 @@
-#include "param_fields.hpp"
+#include "pipeline/param_fields.hpp"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 #include "glide/device_and_dtype.hpp"
 #include "glide/error.hpp"
 
-namespace glide::cli {
+namespace glide {
 namespace {
 
 [[noreturn]] void expected(const std::string& what, const std::string& text) {
@@ -45,11 +45,19 @@ bool parse_bool(const std::string& text) {
   expected("true or false", text);
 }
 
-torch::Device parse_device(const std::string& text) {
+torch::Device device_value(const std::string& text) {
   try {
     return glide::parse_device(text);
   } catch (const Error&) {
     expected("a device (cpu, cuda or cuda:N)", text);
+  }
+}
+
+torch::Dtype dtype_value(const std::string& text) {
+  try {
+    return parse_dtype(text);
+  } catch (const Error&) {
+    expected("a dtype (float32, float16 or bfloat16)", text);
   }
 }
 
@@ -195,8 +203,8 @@ void set_field_text(const ParamField& field, GenerationParams& params, const std
                        text == "default" ? std::nullopt : std::optional<double>(parse_double(text));
                  },
                  [&](bool* v) { *v = parse_bool(text); },
-                 [&](torch::Device* v) { *v = parse_device(text); },
-                 [&](torch::Dtype* v) { *v = parse_dtype(text); },
+                 [&](torch::Device* v) { *v = device_value(text); },
+                 [&](torch::Dtype* v) { *v = dtype_value(text); },
              },
              field.ref(params));
 }
@@ -326,20 +334,12 @@ GenerationParams params_from_json(const nlohmann::json& json, GenerationParams s
   return start;
 }
 
-torch::Dtype parse_dtype(const std::string& text) {
-  try {
-    return glide::parse_dtype(text);
-  } catch (const Error&) {
-    expected("a dtype (float32, float16 or bfloat16)", text);
-  }
-}
-
 torch::Dtype parse_dtype_flag(const std::string& flag, const std::string& text) {
   try {
-    return parse_dtype(text);
+    return dtype_value(text);
   } catch (const Error& e) {
     throw Error(e.status(), fmt::format("{}: {}", flag, e.what()));
   }
 }
 
-}  // namespace glide::cli
+}  // namespace glide

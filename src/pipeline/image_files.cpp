@@ -1,0 +1,61 @@
+#include "pipeline/image_files.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "glide/error.hpp"
+#include "glide/image/draw.hpp"
+#include "glide/image/png.hpp"
+#include "glide/io/files.hpp"
+#include "io/new_outputs.hpp"
+
+namespace glide {
+
+std::vector<std::string> output_paths(const std::string& path, int64_t batch, bool grid) {
+  if (batch == 1 || grid) return {path};
+  const std::filesystem::path p(path);
+  const std::string ext = p.has_extension() ? p.extension().string() : ".png";
+  std::vector<std::string> paths;
+  for (int64_t k = 0; k < batch; ++k) {
+    paths.push_back((p.parent_path() / fmt::format("{}-{}{}", p.stem().string(), k, ext)).string());
+  }
+  return paths;
+}
+
+void refuse_existing_output(const std::string& path, bool overwrite,
+                            const std::string& how_to_overwrite) {
+  // What nothing allows first (a folder, a device, a read-only file, a missing folder), so that
+  // a folder is not reported as a file that exists.
+  io::check_output_file(path, /*overwrite=*/true);
+  std::error_code ec;
+  // symlink_status: a dangling link is a name that exists too.
+  const auto type = std::filesystem::symlink_status(path, ec).type();
+  if (!overwrite && !ec && type != std::filesystem::file_type::not_found) {
+    throw Error(
+        Status::invalid_argument,
+        fmt::format("'{}' already exists; refusing to overwrite it ({})", path, how_to_overwrite));
+  }
+}
+
+void write_image_files(const torch::Tensor& images, const std::vector<std::string>& paths,
+                       bool grid, bool overwrite, const ImageRecord& batch_record) {
+  const int64_t batch = images.size(0);
+  if (grid && batch > 1) {
+    const auto columns = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(batch))));
+    image::save_png(paths.at(0), image::make_grid(images, columns), record_text(batch_record),
+                    overwrite);
+    return;
+  }
+  io::detail::NewOutputs written;  // every image of the batch, or none
+  for (int64_t k = 0; k < batch; ++k) {
+    ImageRecord record = batch_record;
+    record.params = image_params(batch_record.params, k);
+    const std::string& path = paths.at(static_cast<size_t>(k));
+    written.write(path, [&] { image::save_png(path, images[k], record_text(record), overwrite); });
+  }
+  written.keep();
+}
+
+}  // namespace glide

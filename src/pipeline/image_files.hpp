@@ -1,0 +1,31 @@
+#pragma once
+
+// Writing a batch of generated images as PNG files, each with the record that makes it again
+// (image_record.hpp): the CLI's -o and Python's save= name files the same way.
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+#include "pipeline/image_record.hpp"
+
+namespace glide {
+
+// Where a batch goes: `path` itself for one image or a grid, else NAME-<k>.EXT for each k.
+std::vector<std::string> output_paths(const std::string& path, int64_t batch, bool grid);
+
+// Throws glide::Error(invalid_argument) when no write may take `path` (io::check_output_file:
+// a folder, a missing folder, a read-only file) or, unless `overwrite`, when the name exists
+// (a dangling link too), saying `how_to_overwrite` ("pass --overwrite"). For refusing before
+// minutes of work rather than after them.
+void refuse_existing_output(const std::string& path, bool overwrite,
+                            const std::string& how_to_overwrite);
+
+// Writes uint8 (B, H, W, 3) images to `paths` (from output_paths). Each file records the
+// parameters that make it alone (image_params); a grid records the whole batch's. All or none:
+// a failure removes the batch's files written before it (those that are new) and restores those
+// it replaced.
+void write_image_files(const torch::Tensor& images, const std::vector<std::string>& paths,
+                       bool grid, bool overwrite, const ImageRecord& batch_record);
+
+}  // namespace glide
