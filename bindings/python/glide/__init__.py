@@ -79,6 +79,13 @@ __all__ = [
     "__version__",
 ]
 
+
+def __dir__() -> List[str]:
+    """The public names alone (PEP 562): what completion in a notebook offers, without the
+    modules and typing helpers this file imports."""
+    return sorted(__all__)
+
+
 _default: Optional[Pipeline] = None
 _default_lock = threading.Lock()
 

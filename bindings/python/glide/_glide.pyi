@@ -1,6 +1,6 @@
 """Type stubs for the extension module glide._glide (bindings/python/src)."""
 
-from typing import Any, Callable, ClassVar, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 
@@ -108,6 +108,19 @@ def encode_png(image: Any, text: Dict[str, str] = ...) -> bytes: ...
 def save_png(path: _Path, image: Any, text: Dict[str, str] = ..., overwrite: bool = False) -> None: ...
 def load_png(path: _Path) -> Tuple[np.ndarray, Dict[str, str]]: ...
 def _png_text(path: _Path) -> Tuple[Dict[str, str], Set[str]]: ...
+def _new_output_paths(path: _Path, batch: int, overwrite: bool) -> List[bytes]: ...
+def _record_file(role: str, path: _Path) -> Tuple[str, bytes, str]: ...
+def _write_images(
+    images: Any,
+    paths: Sequence[_Path],
+    overwrite: bool,
+    command: str,
+    params: GenerationParams,
+    base_stage: bool,
+    upsampler_stage: bool,
+    files: Sequence[Tuple[str, bytes, str]],
+    extra_json: str,
+) -> None: ...
 def image_stats(images: Any) -> Union[Dict[str, float], List[Dict[str, float]]]: ...
 
 class _TrainOptions:

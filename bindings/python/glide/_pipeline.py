@@ -9,6 +9,7 @@ import json
 import math
 import os
 import re
+import threading
 import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
@@ -275,6 +276,16 @@ def _warn_if_all_kept(mask: Any) -> None:
                       "mark what should change with False / 0", UserWarning, stacklevel=4)
 
 
+def _image_count(images: Any) -> int:
+    """How many images an upsample() call's input holds: (B, H, W, 3) holds B. Input the call
+    will refuse counts as one."""
+    try:
+        shape = np.shape(images)
+    except Exception:
+        return 1
+    return int(shape[0]) if len(shape) == 4 and shape[0] > 0 else 1
+
+
 class Pipeline:
     """GLIDE's models and the calls that sample them.
 
@@ -335,6 +346,14 @@ class Pipeline:
         up_model, up_diffusion = split_config(upsampler_config, "upsampler_config")
         self._impl = _glide._Pipeline(base_file, upsampler_file, base_model, base_diffusion,
                                       up_model, up_diffusion, device, dtype, threads)
+        # Absolute now: a save after a chdir must still name these files.
+        self._model_files = {role: os.path.abspath(path) for role, path in
+                             (("model", base_file), ("upsampler_model", upsampler_file))
+                             if path is not None}
+        self._recorded: Optional[Dict[str, Any]] = None  # their records, read at the first save
+        self._recording = threading.Lock()
+        self._given_configs = (None if base_config is None else self.base_config,
+                               None if upsampler_config is None else self.upsampler_config)
 
     @property
     def device(self) -> str:
@@ -418,6 +437,8 @@ class Pipeline:
         preview: Union[bool, str] = False,
         progress: ProgressArg = True,
         return_base: bool = False,
+        save: Optional[PathLike] = None,
+        overwrite: bool = False,
     ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
         """Generates images from text: the base stage, then (``upsample``) the upsampler.
 
@@ -442,6 +463,12 @@ class Pipeline:
             progress: True (a bar on stderr, or tqdm in a notebook), False, or
                 callable(stage, step, total) returning False to cancel.
             return_base: also return the base stage's images.
+            save: a PNG file name: the images are written there too (NAME-0.png, NAME-1.png,
+                ... for a batch), each with the record that makes it alone again
+                (glide.read_parameters, ``glide generate --from``), as the command line writes
+                them. Checked before any work; ValueError when a file exists, unless
+                ``overwrite``. Should writing fail, the exception's ``.images`` holds the result.
+            overwrite: let save replace existing files.
 
         Returns:
             uint8 array (batch_size, H, W, 3): the upsampled images, or the base images when
@@ -453,13 +480,16 @@ class Pipeline:
                 callable returned False. An exception raised by the callable propagates.
         """
         options = dict(locals())
-        for name in ("self", "prompt", "progress", "return_base"):
+        for name in ("self", "prompt", "progress", "return_base", "save", "overwrite"):
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.generate, params, progress)
         _checks.typed_value(return_base, "return_base", "a bool")
+        paths = self._save_paths(save, overwrite, params.batch_size)
         base, upsampled = self._run("generate", progress, preview, params)
-        return _results(base, upsampled, return_base)
+        images = _results(base, upsampled, return_base)
+        self._save(paths, overwrite, images, "generate", params, True, upsample)
+        return images
 
     @_suggests_keywords
     def upsample(
@@ -482,6 +512,8 @@ class Pipeline:
         dtype: Optional[str] = None,
         preview: Union[bool, str] = False,
         progress: ProgressArg = True,
+        save: Optional[PathLike] = None,
+        overwrite: bool = False,
     ) -> np.ndarray:
         """Upsamples images with the upsampler model, conditioned on the prompt.
 
@@ -492,7 +524,9 @@ class Pipeline:
             Other arguments: as for generate(); image k uses seed + k. The upsampler's noise
                 continues the stream the base stage drew from in generate(), so upsampling
                 generate(upsample=False)'s images with the same seed does not remake
-                generate()'s upsampled images (use return_base=True to keep both).
+                generate()'s upsampled images (use return_base=True to keep both). save's
+                records do not name the input images (arrays, not files): ``glide upsample
+                --from`` then asks for --input.
 
         Returns:
             uint8 array (B, H', W', 3).
@@ -502,11 +536,15 @@ class Pipeline:
                 of range.
         """
         options = dict(locals())
-        for name in ("self", "images", "prompt", "progress"):
+        for name in ("self", "images", "prompt", "progress", "save", "overwrite"):
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.upsample, params, progress)
+        # The batch is the images' (the call refuses a count other than 1 or batch_size).
+        paths = self._save_paths(save, overwrite,
+                                 _image_count(images) if save is not None else 1)
         upsampled = self._run("upsample", progress, preview, images, params)
+        self._save(paths, overwrite, upsampled, "upsample", params, False, True)
         return upsampled  # type: ignore[no-any-return]
 
     @_suggests_keywords
@@ -543,6 +581,8 @@ class Pipeline:
         preview: Union[bool, str] = False,
         progress: ProgressArg = True,
         return_base: bool = False,
+        save: Optional[PathLike] = None,
+        overwrite: bool = False,
     ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
         """Fills in the masked-out part of an image (needs inpainting models).
 
@@ -553,20 +593,82 @@ class Pipeline:
                 nonzero/True = keep, 0 = fill in.
             prompt: what the filled-in image shows.
             Other arguments: as for generate(). The upsampler samples with DDPM by default, as
-            GLIDE's inpainting notebook does.
+            GLIDE's inpainting notebook does. save's records do not name the image and mask
+            (arrays, not files): ``glide inpaint --from`` then asks for --input and --mask.
 
         Returns:
             As generate(): uint8 (batch_size, H, W, 3), or (images, base_images).
         """
         options = dict(locals())
-        for name in ("self", "image", "mask", "prompt", "progress", "return_base"):
+        for name in ("self", "image", "mask", "prompt", "progress", "return_base", "save",
+                     "overwrite"):
             del options[name]
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.inpaint, params, progress)
         _checks.typed_value(return_base, "return_base", "a bool")
+        paths = self._save_paths(save, overwrite, params.batch_size)
         base, upsampled = self._run("inpaint", progress, preview, image, mask, params)
         _warn_if_all_kept(mask)  # after the call, which refuses masks of the wrong shape
-        return _results(base, upsampled, return_base)
+        images = _results(base, upsampled, return_base)
+        self._save(paths, overwrite, images, "inpaint", params, True, upsample)
+        return images
+
+    def _save_paths(self, save: Optional[PathLike], overwrite: bool,
+                    count: int) -> Optional[List[bytes]]:
+        """The files save= names for ``count`` images (save itself, or NAME-k.png for each k),
+        checked before any work so that minutes of sampling never end in a refusal; None
+        without save."""
+        _checks.typed_value(overwrite, "overwrite", "a bool")
+        if save is None:
+            return None
+        path = _checks.os_path(save, "save")
+        if not path.lower().endswith(b".png"):
+            raise _checks.invalid(f"save is {os.fsdecode(path)!r}: glide writes PNG images; give "
+                                  "a name that ends in .png")
+        for role, model in self._model_files.items():  # PNG text holds UTF-8 alone
+            try:
+                model.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _checks.invalid(f"save cannot record the {role} file {model!r} in the "
+                                      "images' metadata: its name is not UTF-8, which PNG text "
+                                      "must be; rename it (or link to it under a UTF-8 name)"
+                                      ) from None
+        return _glide._new_output_paths(path, count, overwrite)  # type: ignore[no-any-return]
+
+    def _save(self, paths: Optional[List[bytes]], overwrite: bool, result: Any, command: str,
+              params: Any, base_stage: bool, upsampler_stage: bool) -> None:
+        """Writes save='s files: each image of ``result`` (what the method returns) with the
+        record that makes it alone, naming the models it came from (their SHA-256 read at the
+        first save) and the configs given here. When writing fails the exception carries the
+        images made (``.images``), which minutes of sampling should not be lost with."""
+        if paths is None:
+            return
+        try:
+            self._write(paths, overwrite, result[0] if isinstance(result, tuple) else result,
+                        command, params, base_stage, upsampler_stage)
+        except Exception as e:
+            e.images = result  # type: ignore[attr-defined]
+            if hasattr(e, "add_note"):  # Python 3.11
+                e.add_note("the images were made: this exception's .images holds what the call "
+                           "would have returned")
+            raise
+
+    def _write(self, paths: List[bytes], overwrite: bool, images: Any, command: str, params: Any,
+               base_stage: bool, upsampler_stage: bool) -> None:
+        with self._recording:  # one reading of the models, however many threads save
+            if self._recorded is None:
+                self._recorded = {role: _glide._record_file(role, path)
+                                  for role, path in self._model_files.items()}
+        roles = (["model"] if base_stage else []) + (["upsampler_model"] if upsampler_stage else [])
+        files = [self._recorded[role] for role in roles if role in self._recorded]
+        configs = {role: config for role, config in (("model", self._given_configs[0]),
+                                                     ("upsampler_model", self._given_configs[1]))
+                   if config is not None and role in roles}
+        # No file holds these: the command line's --from reads them from the record.
+        extra = json.dumps({"model_configs": configs}) if configs else ""
+        params.batch_size = len(images)  # upsample()'s batch is its images'
+        _glide._write_images(images, paths, overwrite, command, params, base_stage,
+                             upsampler_stage, files, extra)
 
     def release_cached_networks(self) -> None:
         """Frees the networks the last call left bound.

@@ -28,7 +28,8 @@ def _damaged(name: str, why: str) -> ValueError:
 
 def read_parameters(path: PathLike) -> Dict[str, Any]:
     """The keyword arguments that remake an image written by glide (``glide generate``,
-    ``sweep``, ``inpaint``, ``upsample``; each command's ``--from`` reads the same record).
+    ``sweep``, ``inpaint``, ``upsample``, or a Pipeline method's ``save=``; each command's
+    ``--from`` reads the same record).
 
     The result holds ``prompt`` (a str, or a list with one per image), the seed, device and
     dtype, and each stage's settings as ``base_*`` / ``upsampler_*``, with ``"command"`` naming

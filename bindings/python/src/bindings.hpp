@@ -15,6 +15,7 @@ void bind_params(pybind11::module_& m);
 void bind_pipeline(pybind11::module_& m);
 void bind_checkpoints(pybind11::module_& m);
 void bind_png(pybind11::module_& m);
+void bind_records(pybind11::module_& m);
 void bind_stats(pybind11::module_& m);
 void bind_train(pybind11::module_& m);
 

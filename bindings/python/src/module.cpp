@@ -68,6 +68,7 @@ PYBIND11_MODULE(_glide, m) {
   glide::python::bind_pipeline(m);
   glide::python::bind_checkpoints(m);
   glide::python::bind_png(m);
+  glide::python::bind_records(m);
   glide::python::bind_stats(m);
   glide::python::bind_train(m);
 }

@@ -349,6 +349,94 @@ def test_read_parameters_remakes_a_command_line_image(default_model_dir: Path,
     assert not [k for k in keywords if k.startswith("upsampler_")]
 
 
+def test_saved_images_carry_the_record_that_remakes_them(default_model_dir: Path,
+                                                         tmp_path: Path) -> None:
+    base = default_model_dir / "shapes-base.safetensors"
+    upsampler = default_model_dir / "shapes-upsampler.safetensors"
+    pipe = glide.Pipeline(base, upsampler)
+    settings = {**FAST, "base_sampler": "dpm++2m", "base_guidance_scale": 5.0}
+    images = pipe.generate(["a red circle", "a blue square"], seed=3, save=tmp_path / "s.png",
+                           **settings)
+    for k in range(2):
+        pixels, text = glide.load_png(tmp_path / f"s-{k}.png")
+        np.testing.assert_array_equal(pixels, images[k])
+        assert text["model"] == os.path.abspath(base) and len(text["model_sha256"]) == 64
+        assert text["upsampler_model"] == os.path.abspath(upsampler)
+    keywords = glide.read_parameters(tmp_path / "s-1.png")
+    assert keywords.pop("command") == "generate"
+    assert (keywords["prompt"], keywords["seed"], keywords["batch_size"]) == ("a blue square", 4, 1)
+    assert keywords["base_sampler"] == "dpm++2m" and keywords["base_guidance_scale"] == 5
+    alone = pipe.generate(**keywords, progress=False)[0]
+    # One image of a batch, made alone: within one 8-bit level (batched kernels sum otherwise).
+    assert np.abs(alone.astype(int) - images[1]).max() <= 1
+
+    cli = os.environ.get("GLIDE_CLI")
+    if cli:  # the command line remakes what Python wrote
+        out = tmp_path / "cli.png"
+        subprocess.run([cli, "generate", "--from", str(tmp_path / "s-0.png"), "-q", "-o",
+                        str(out)], check=True, timeout=300, capture_output=True)
+        assert np.abs(glide.load_png(out)[0].astype(int) - images[0]).max() <= 1
+
+    # An existing file is refused before any work; overwrite=True replaces it.
+    before = (tmp_path / "s-0.png").read_bytes()
+    steps = []
+    with pytest.raises(ValueError, match=r"s-0.png' already exists; refusing to overwrite it "
+                                         r"\(pass overwrite=True to replace it\)"):
+        pipe.generate("a kite", batch_size=2, save=tmp_path / "s.png", base_respacing="4",
+                      upsampler_respacing="3", progress=lambda *step: steps.append(step))
+    assert not steps and (tmp_path / "s-0.png").read_bytes() == before
+    one = pipe.generate("a kite", save=tmp_path / "s-0.png", overwrite=True, **FAST)
+    np.testing.assert_array_equal(glide.load_png(tmp_path / "s-0.png")[0], one[0])
+    with pytest.raises(ValueError, match=r"save is '[^']*kite.jpg': glide writes PNG images"):
+        pipe.generate("a kite", save=tmp_path / "kite.jpg", **FAST)
+    with pytest.raises(TypeError, match="overwrite must be a bool"):
+        pipe.generate("a kite", save=tmp_path / "k.png", overwrite="yes", **FAST)
+
+    # Without upsampling, the base images and the base model alone are recorded; return_base
+    # changes what is returned, not what is written.
+    final, small = pipe.generate("a red circle", batch_size=2, save=tmp_path / "b.png",
+                                 upsample=False, return_base=True, **BASE_ONLY)
+    pixels, text = glide.load_png(tmp_path / "b-1.png")
+    np.testing.assert_array_equal(pixels, final[1])
+    assert pixels.shape == (16, 16, 3) and "model" in text and "upsampler_model" not in text
+
+    # upsample() records its own command; the batch is its images'.
+    pipe.upsample(small, "a red circle", seed=7, upsampler_respacing="3", progress=False,
+                  save=tmp_path / "u.png")
+    keywords = glide.read_parameters(tmp_path / "u-1.png")
+    assert (keywords["command"], keywords["seed"]) == ("upsample", 8)
+    assert "model" not in glide.load_png(tmp_path / "u-1.png")[1]  # the base model took no part
+
+    # A failed write keeps the images: the exception carries them.
+    def take_the_name(*step: Any) -> None:
+        (tmp_path / "taken.png").write_bytes(b"")
+
+    with pytest.raises(ValueError, match="taken.png' already exists") as raised:
+        pipe.generate("a kite", save=tmp_path / "taken.png", base_respacing="4",
+                      upsampler_respacing="3", progress=take_the_name)
+    made = raised.value.images  # type: ignore[attr-defined]
+    assert made.shape == (1, 32, 32, 3) and made.dtype == np.uint8
+
+
+def test_a_config_given_in_python_is_recorded_for_the_command_line(pipe: glide.Pipeline,
+                                                                   tmp_path: Path) -> None:
+    # The golden .pt files carry no config: without the recorded one they cannot be loaded.
+    images = pipe.generate("a kite", save=tmp_path / "k.png", **FAST)
+    record = json.loads(glide.load_png(tmp_path / "k.png")[1]["glide_parameters"])
+    assert record["model_configs"] == {"model": pipe.base_config,
+                                       "upsampler_model": pipe.upsampler_config}
+    cli = os.environ.get("GLIDE_CLI")
+    if not cli:
+        pytest.skip("GLIDE_CLI (the glide command's path) is not set")
+    again = tmp_path / "again.png"
+    subprocess.run([cli, "generate", "--from", str(tmp_path / "k.png"), "-q", "-o", str(again)],
+                   check=True, timeout=300, capture_output=True)
+    np.testing.assert_array_equal(glide.load_png(again)[0], images[0])
+    # ... and the command line records them again, for the next --from.
+    assert json.loads(glide.load_png(again)[1]["glide_parameters"])["model_configs"] == \
+        record["model_configs"]
+
+
 def test_converted_checkpoint_loads_without_a_config(default_model_dir: Path) -> None:
     converted = glide.Pipeline(base=default_model_dir / "shapes-base.safetensors",
                                upsampler=default_model_dir / "shapes-upsampler.safetensors")
@@ -516,6 +604,11 @@ def test_extension_stubs_match_the_module() -> None:
     runtime = {n for n in dir(glide._glide) if not n.startswith("__")} | {"__version__"}
     assert stubs - {"_Progress", "_Path"} == runtime  # type aliases of the stubs alone
     assert (PACKAGE / "py.typed").is_file()
+
+
+def test_dir_lists_the_public_names_alone() -> None:
+    assert dir(glide) == sorted(glide.__all__)
+    assert all(hasattr(glide, name) for name in glide.__all__)
 
 
 def test_public_names_have_docstrings() -> None:
