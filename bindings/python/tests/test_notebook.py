@@ -64,3 +64,7 @@ def test_notebook_runs_and_shows_images(tmp_path: Path, monkeypatch: pytest.Monk
     sweep_cell = next(c for c in code if "scales = " in c.source)
     assert len(_images(generate_cell)) == 1
     assert len(_images(sweep_cell)) == 1, "the sweep is shown as one row"
+    kept_cell = next(c for c in code if "save=" in c.source)
+    kept = "".join(o.get("text", "") for o in kept_cell.outputs)
+    assert "generate with guidance scale 5" in kept and "same pixels: True" in kept, kept
+    assert (tmp_path / "scale-5.png").is_file()
