@@ -6,6 +6,7 @@
 #include "glide/image/png.hpp"
 #include "glide/version.hpp"
 #include "image_output.hpp"
+#include "inpaint_inputs.hpp"
 #include "param_flags.hpp"
 #include "pipeline/param_fields.hpp"
 #include "png_record.hpp"
@@ -398,6 +399,31 @@ TEST_CASE("the labelled contact sheet's layout", "[cli]") {
   CHECK(sheet[12 + 4][15 + 4][0].item<int>() == 0);
   CHECK(sheet.narrow(1, 0, 15).narrow(0, 12, 28).min().item<int>() == 0);  // row labels drawn
   CHECK(sheet.narrow(0, 0, 12).min().item<int>() == 0);                    // column labels drawn
+
+  // A reference image (an inpainting sweep's input) goes under its caption, above the labels:
+  // caption 8 + image 6 + gap 4 = 18 more rows, the grid moved down by as much.
+  labels.reference = torch::full({6, 6, 3}, 200, torch::kUInt8);
+  labels.reference_caption = "in";
+  const torch::Tensor with_reference = labelled_sheet(images, 2, labels);
+  CHECK(with_reference.sizes() == at::IntArrayRef{18 + 12 + 28, 15 + 28, 3});
+  CHECK(with_reference.narrow(0, 4 + 8, 6).narrow(1, 4, 6).eq(200).all().item<bool>());
+  CHECK(with_reference.narrow(0, 4, 8).min().item<int>() == 0);  // the caption drawn
+  CHECK(torch::equal(with_reference.narrow(0, 18, 12 + 28), sheet));
+}
+
+TEST_CASE("an inpainting sweep's input preview checkers what the mask redraws", "[cli]") {
+  InpaintImages inputs;
+  inputs.image = torch::full({4, 4, 3}, 250, torch::kUInt8);
+  inputs.mask = torch::zeros({4, 4}, torch::kUInt8);
+  inputs.mask.narrow(1, 0, 2).fill_(255);  // keep the left half
+  const torch::Tensor preview = masked_input_preview(inputs, 16);
+  REQUIRE(preview.sizes() == at::IntArrayRef{16, 16, 3});
+  CHECK(preview.narrow(1, 0, 8).eq(250).all().item<bool>());
+  const torch::Tensor redrawn = preview.narrow(1, 8, 8);
+  CHECK(redrawn.eq(96).logical_or(redrawn.eq(168)).all().item<bool>());
+  CHECK(redrawn.eq(96).any().item<bool>());
+  CHECK(redrawn.eq(168).any().item<bool>());
+  CHECK(preview[0][8][0].item<int>() != preview[0][12][0].item<int>());  // 4-pixel squares
 }
 
 TEST_CASE("long labels are cut in the middle so that their ends stay apart", "[cli]") {
@@ -479,6 +505,12 @@ TEST_CASE("a damaged or foreign record is named, in the record's terms", "[cli]"
       {"{\"command\": \"generate\", \"parameters\": " + params +
            ", \"model_configs\": {\"model\": \"base\"}}",
        "model_configs.model: it is string; expected an object"},
+      {"{\"command\": \"generate\", \"parameters\": " + params +
+           ", \"model_configs\": {\"model\": {}}}",
+       "model_configs.model: it is empty; expected an object of model options"},
+      {"{\"command\": \"generate\", \"parameters\": " + params +
+           ", \"model_configs\": {\"modle\": {\"image_size\": 64}}}",
+       "model_configs names \"modle\"; expected \"model\" or \"upsampler_model\""},
   };
   for (const auto& [json, message] : damaged) {
     INFO(json);

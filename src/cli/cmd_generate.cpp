@@ -57,7 +57,7 @@ void generate(const GenerateOptions& o) {
   ProgressReporter progress(o.run.quiet);
   const GenerationResult result = sampler.generate(params, progress.callback());
 
-  ImageRecord record{"generate", params, true, params.upsample};
+  ImageRecord record{"generate", params, true, params.upsample, {}};
   record_models(record, {&base, &upsampler});
   write_images(params.upsample ? result.upsampled : result.base, paths, o.output.grid,
                o.output.overwrite, record);

@@ -68,7 +68,7 @@ void inpaint(const InpaintOptions& o) {
   const GenerationResult result =
       sampler.inpaint(inputs.image, inputs.mask, params, progress.callback());
 
-  ImageRecord record{"inpaint", params, true, params.upsample};
+  ImageRecord record{"inpaint", params, true, params.upsample, {}};
   record_models(record, {&base, &upsampler});
   record.files.insert(record.files.end(), inputs.files.begin(), inputs.files.end());
   write_images(params.upsample ? result.upsampled : result.base, paths, o.output.grid,

@@ -292,7 +292,7 @@ void sweep(const SweepOptions& o) {
   // for an inpainting sweep) makes its image again.
   size_t first_valid = 0;
   while (invalid_cells.count(first_valid) != 0) ++first_valid;
-  ImageRecord record{"sweep", plan.cells[first_valid].params, true, any_upsample};
+  ImageRecord record{"sweep", plan.cells[first_valid].params, true, any_upsample, {}};
   record_models(record, {&base, &upsampler});
   if (inpainting) {
     record.files.insert(record.files.end(), inpaint_images->files.begin(),
@@ -306,10 +306,17 @@ void sweep(const SweepOptions& o) {
                            {"rows", plan.rows},
                            {"columns", plan.columns},
                            {"failed_cells", failed}};
+  SheetLabels labels = sheet_labels(plan);
+  if (inpaint_images) {  // what every cell started from, at the cells' size
+    int64_t side = 0;
+    for (const torch::Tensor& im : images) side = std::max(side, im.size(0));
+    labels.reference = masked_input_preview(*inpaint_images, side);
+    labels.reference_caption = "input (checkered: redrawn by every cell)";
+  }
   io::detail::NewOutputs written;  // the sheet and the CSV, or neither
   written.write(sheet_path, [&] {
-    image::save_png(sheet_path, labelled_sheet(images, plan.columns, sheet_labels(plan)),
-                    record_text(record), o.output.overwrite);
+    image::save_png(sheet_path, labelled_sheet(images, plan.columns, labels), record_text(record),
+                    o.output.overwrite);
   });
   if (csv_to_stdout) {
     // A reader that goes away early is a failed write (EPIPE) to undo the sheet for, not a

@@ -67,7 +67,7 @@ void upsample(const UpsampleOptions& o) {
   ProgressReporter progress(o.run.quiet);
   const torch::Tensor images = sampler.upsample(low_res, params, progress.callback());
 
-  ImageRecord record{"upsample", params, /*base_stage=*/false, /*upsampler_stage=*/true};
+  ImageRecord record{"upsample", params, /*base_stage=*/false, /*upsampler_stage=*/true, {}};
   record_models(record, {&upsampler});
   record.files.push_back(input_file);
   write_images(images, {out}, false, o.output.overwrite, record);

@@ -63,21 +63,36 @@ torch::Tensor labelled_sheet(const std::vector<torch::Tensor>& images, int64_t c
   const torch::Tensor grid = image::make_grid(cells, columns, kPad, kBackground);
 
   const int64_t title_h = labels.title.empty() ? 0 : image::kCellHeight + kPad;
-  const int64_t top = kPad + title_h + label_lines * image::kCellHeight;
+  const torch::Tensor& reference = labels.reference;
+  // The caption's line, the image and a gap, below the title.
+  const int64_t reference_h =
+      reference.defined() ? image::kCellHeight + reference.size(0) + kPad : 0;
+  const int64_t labels_y = kPad + title_h + reference_h;  // where the column labels start
+  const int64_t top = labels_y + label_lines * image::kCellHeight;
   const int64_t left = row_label_w > 0 ? row_label_w + kPad : 0;
-  const int64_t width =
-      std::max(left + grid.size(1), image::text_size(labels.title).width + 2 * kPad);
+  int64_t width = std::max(left + grid.size(1), image::text_size(labels.title).width + 2 * kPad);
+  if (reference.defined()) {
+    width = std::max({width, reference.size(1) + 2 * kPad,
+                      image::text_size(labels.reference_caption).width + 2 * kPad});
+  }
   torch::Tensor sheet = torch::empty({top + grid.size(0), width, 3}, torch::kUInt8);
   for (int c = 0; c < 3; ++c) sheet.select(2, c).fill_(kBackground[static_cast<size_t>(c)]);
   sheet.narrow(0, top, grid.size(0)).narrow(1, left, grid.size(1)).copy_(grid);
 
   if (!labels.title.empty()) image::draw_text(sheet, labels.title, kPad, kPad);
+  if (reference.defined()) {
+    const int64_t y = kPad + title_h;
+    image::draw_text(sheet, labels.reference_caption, kPad, y);
+    sheet.narrow(0, y + image::kCellHeight, reference.size(0))
+        .narrow(1, kPad, reference.size(1))
+        .copy_(reference);
+  }
   for (size_t col = 0; col < labels.columns.size(); ++col) {
     const int64_t x0 = left + kPad + static_cast<int64_t>(col) * (cell_w + kPad);
     for (size_t line = 0; line < labels.columns[col].size(); ++line) {
       const std::string& text = labels.columns[col][line];
       image::draw_text(sheet, shorten(text), x0 + (cell_w - width_of(text)) / 2,
-                       kPad + title_h + static_cast<int64_t>(line) * image::kCellHeight);
+                       labels_y + static_cast<int64_t>(line) * image::kCellHeight);
     }
   }
   for (size_t row = 0; row < labels.rows.size() && static_cast<int64_t>(row) < rows; ++row) {

@@ -7,6 +7,8 @@
 
 #include "core/printable.hpp"
 #include "glide/image/png.hpp"
+#include "pipeline/images.hpp"
+#include "usage_error.hpp"
 
 namespace glide::cli {
 
@@ -31,6 +33,14 @@ void add_inpaint_flags(CLI::App* cmd, InpaintFiles& files, const std::string& wh
 
 InpaintFiles recorded_inpaint_files(const InpaintFiles& given, const LoadedRecord& record,
                                     const std::string& record_path) {
+  // Python's save= records neither (arrays, not files): ask for both at once.
+  if (given.input.empty() && given.mask.empty() && record.files.count("input") == 0 &&
+      record.files.count("mask") == 0) {
+    throw UsageError(fmt::format(
+        "--from {}: its record names no input or mask file (an image inpainted from Python "
+        "arrays); give --input and --mask",
+        record_path));
+  }
   return {recorded_input(given.input, "input", "--input", record, record_path),
           recorded_input(given.mask, "mask", "--mask", record, record_path)};
 }
@@ -47,6 +57,20 @@ InpaintImages load_inpaint_images(const InpaintFiles& files) {
                printable(files.mask));
   }
   return images;
+}
+
+torch::Tensor masked_input_preview(const InpaintImages& inputs, int64_t size) {
+  const torch::Tensor image = pipeline::resize_images(inputs.image, size, "--input")[0];
+  const torch::Tensor keep =
+      pipeline::prepare_mask(inputs.mask, 1, size, "--mask")[0][0].unsqueeze(2).to(torch::kBool);
+  // 4-pixel squares of two greys: unlike a flat grey, not mistaken for the picture's own.
+  const torch::Tensor index = torch::arange(size, torch::kLong).div(4, "floor");
+  const torch::Tensor dark = (index.unsqueeze(1) + index.unsqueeze(0)).remainder(2).eq(1);
+  const torch::Tensor checker =
+      torch::where(dark, torch::full({}, 96, torch::kUInt8), torch::full({}, 168, torch::kUInt8))
+          .unsqueeze(2)
+          .expand({size, size, 3});
+  return torch::where(keep, image, checker).contiguous();
 }
 
 }  // namespace glide::cli

@@ -39,4 +39,8 @@ struct InpaintImages {
 // would be redrawn).
 InpaintImages load_inpaint_images(const InpaintFiles& files);
 
+// The input as `size` x `size` (as the models see it) with the part the mask has redrawn shown
+// as a grey checkerboard: an inpainting sweep's sheet shows what every cell started from.
+torch::Tensor masked_input_preview(const InpaintImages& inputs, int64_t size);
+
 }  // namespace glide::cli

@@ -108,12 +108,8 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
     }
   }
 
-  std::optional<ModelConfig> model_config;
   // The config's text: its diffusion options go over the checkpoint's.
   std::string options = loaded.config_json;
-  // The config's name in errors: its file, or where the record keeps it.
-  const std::string source = config.empty() ? fmt::format("the record's model_configs.{}", role)
-                                            : fmt::format("model config '{}'", config);
   if (!config.empty()) {
     try {
       options = io::read_file(config);
@@ -121,11 +117,21 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
       throw Error(e.status(), fmt::format("model config: {}", e.what()));
     }
   }
-  const bool has_config = !config.empty() || !loaded.config_json.empty();
-  if (has_config && names_model_options(options)) {
-    model_config = model_options_from_text(options, config.empty() ? source : config).model;
+  const bool from_record = !loaded.config_json.empty();
+  try {
+    // The config's name in errors: its file, or where the record keeps it.
+    const std::string name = from_record ? "model_configs." + role : config;
+    std::optional<ModelConfig> model_config;
+    if ((from_record || !config.empty()) && names_model_options(options)) {
+      model_config = model_options_from_text(options, name).model;
+    }
+    loaded.stage = load_stage_model_with_options(path, model_config, options,
+                                                 fmt::format("model config '{}'", name));
+  } catch (const Error& e) {
+    if (!from_record) throw;
+    throw Error(e.status(), fmt::format("--from {} (the {} config from its model_configs.{}): {}",
+                                        from.path, role, role, e.what()));
   }
-  loaded.stage = load_stage_model_with_options(path, model_config, options, source);
   loaded.files.push_back(record_file(role, path));
   if (!config.empty()) loaded.files.push_back(record_file(config_role, config));
   if (was && was->sha256 != loaded.files.front().sha256) {

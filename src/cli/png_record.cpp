@@ -72,9 +72,15 @@ void parse_members(const nlohmann::json& all, LoadedRecord& record) {
       damaged(fmt::format("\"model_configs\" is {}; expected an object", configs->type_name()));
     }
     for (const auto& [role, config] : configs->items()) {
-      if (!config.is_object()) {
-        damaged(fmt::format("model_configs.{}: it is {}; expected an object", role,
-                            config.type_name()));
+      if (role != "model" && role != "upsampler_model") {
+        damaged(
+            fmt::format("model_configs names \"{}\"; expected \"model\" or "
+                        "\"upsampler_model\"",
+                        role));
+      }
+      if (!config.is_object() || config.empty()) {
+        damaged(fmt::format("model_configs.{}: it is {}; expected an object of model options", role,
+                            config.is_object() ? "empty" : config.type_name()));
       }
       record.model_configs[role] = config.dump();
     }
@@ -112,7 +118,9 @@ LoadedRecord read_record(const std::string& png_path) {
                             png_path, kParametersChunk));
   }
   try {
-    return parse_record(it->second);
+    LoadedRecord record = parse_record(it->second);
+    record.path = png_path;
+    return record;
   } catch (const Error& e) {
     throw Error(e.status(), fmt::format("'{}': the {} chunk is damaged: {}", png_path,
                                         kParametersChunk, e.what()));

@@ -10,6 +10,7 @@
 namespace glide::cli {
 
 struct LoadedRecord {
+  std::string path;           // the PNG it was read from
   std::string glide_version;  // of the glide that wrote it; "" when the record does not say
   std::string command;
   GenerationParams params;

@@ -11,7 +11,8 @@ import os
 import re
 import threading
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, TypeVar,
+                    Union)
 
 import numpy as np
 
@@ -276,6 +277,27 @@ def _warn_if_all_kept(mask: Any) -> None:
                       "mark what should change with False / 0", UserWarning, stacklevel=4)
 
 
+class _Saving(NamedTuple):
+    """What one call's save= writes, settled before the call's work."""
+    paths: List[bytes]
+    roles: Tuple[str, ...]  # the models the call runs: "model", "upsampler_model"
+    files: List[Tuple[str, bytes, str]]  # their (role, path, SHA-256)
+
+
+def _roles(upsample: bool) -> Tuple[str, ...]:
+    """The models generate() and inpaint() run."""
+    return ("model", "upsampler_model") if upsample else ("model",)
+
+
+def _file_identity(path: bytes) -> Optional[Tuple[int, int, int, int]]:
+    """What tells a file apart from one put in its place or rewritten since; None when gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def _image_count(images: Any) -> int:
     """How many images an upsample() call's input holds: (B, H, W, 3) holds B. Input the call
     will refuse counts as one."""
@@ -346,11 +368,15 @@ class Pipeline:
         up_model, up_diffusion = split_config(upsampler_config, "upsampler_config")
         self._impl = _glide._Pipeline(base_file, upsampler_file, base_model, base_diffusion,
                                       up_model, up_diffusion, device, dtype, threads)
-        # Absolute now: a save after a chdir must still name these files.
+        # Absolute now: a save after a chdir must still name these files. Their SHA-256 is read
+        # at the first save that records them (reading gigabytes for every Pipeline would slow
+        # those that never save), so what was loaded is told by the file's identity.
         self._model_files = {role: os.path.abspath(path) for role, path in
                              (("model", base_file), ("upsampler_model", upsampler_file))
                              if path is not None}
-        self._recorded: Optional[Dict[str, Any]] = None  # their records, read at the first save
+        self._model_identity = {role: _file_identity(path)
+                                for role, path in self._model_files.items()}
+        self._recorded: Dict[str, Tuple[str, bytes, str]] = {}  # role -> _glide._record_file's
         self._recording = threading.Lock()
         self._given_configs = (None if base_config is None else self.base_config,
                                None if upsampler_config is None else self.upsampler_config)
@@ -485,10 +511,10 @@ class Pipeline:
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.generate, params, progress)
         _checks.typed_value(return_base, "return_base", "a bool")
-        paths = self._save_paths(save, overwrite, params.batch_size)
+        saving = self._saving(save, overwrite, params.batch_size, _roles(params.upsample))
         base, upsampled = self._run("generate", progress, preview, params)
         images = _results(base, upsampled, return_base)
-        self._save(paths, overwrite, images, "generate", params, True, upsample)
+        self._save(saving, overwrite, images, "generate", params)
         return images
 
     @_suggests_keywords
@@ -541,10 +567,10 @@ class Pipeline:
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.upsample, params, progress)
         # The batch is the images' (the call refuses a count other than 1 or batch_size).
-        paths = self._save_paths(save, overwrite,
-                                 _image_count(images) if save is not None else 1)
+        saving = self._saving(save, overwrite, _image_count(images) if save is not None else 1,
+                              ("upsampler_model",))
         upsampled = self._run("upsample", progress, preview, images, params)
-        self._save(paths, overwrite, upsampled, "upsample", params, False, True)
+        self._save(saving, overwrite, upsampled, "upsample", params)
         return upsampled  # type: ignore[no-any-return]
 
     @_suggests_keywords
@@ -606,18 +632,18 @@ class Pipeline:
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.inpaint, params, progress)
         _checks.typed_value(return_base, "return_base", "a bool")
-        paths = self._save_paths(save, overwrite, params.batch_size)
+        saving = self._saving(save, overwrite, params.batch_size, _roles(params.upsample))
         base, upsampled = self._run("inpaint", progress, preview, image, mask, params)
         _warn_if_all_kept(mask)  # after the call, which refuses masks of the wrong shape
         images = _results(base, upsampled, return_base)
-        self._save(paths, overwrite, images, "inpaint", params, True, upsample)
+        self._save(saving, overwrite, images, "inpaint", params)
         return images
 
-    def _save_paths(self, save: Optional[PathLike], overwrite: bool,
-                    count: int) -> Optional[List[bytes]]:
-        """The files save= names for ``count`` images (save itself, or NAME-k.png for each k),
-        checked before any work so that minutes of sampling never end in a refusal; None
-        without save."""
+    def _saving(self, save: Optional[PathLike], overwrite: bool, count: int,
+                roles: Tuple[str, ...]) -> Optional[_Saving]:
+        """What save= will write for ``count`` images made with the models of ``roles``: the
+        files (save itself, or NAME-k.png for each k) and the models' records, settled before
+        any work so that minutes of sampling never end in a refusal; None without save."""
         _checks.typed_value(overwrite, "overwrite", "a bool")
         if save is None:
             return None
@@ -625,50 +651,55 @@ class Pipeline:
         if not path.lower().endswith(b".png"):
             raise _checks.invalid(f"save is {os.fsdecode(path)!r}: glide writes PNG images; give "
                                   "a name that ends in .png")
-        for role, model in self._model_files.items():  # PNG text holds UTF-8 alone
-            try:
-                model.decode("utf-8")
-            except UnicodeDecodeError:
-                raise _checks.invalid(f"save cannot record the {role} file {model!r} in the "
-                                      "images' metadata: its name is not UTF-8, which PNG text "
-                                      "must be; rename it (or link to it under a UTF-8 name)"
-                                      ) from None
-        return _glide._new_output_paths(path, count, overwrite)  # type: ignore[no-any-return]
+        paths = _glide._new_output_paths(path, count, overwrite)
+        files = [self._model_record(role) for role in roles if role in self._model_files]
+        return _Saving(paths, roles, files)
 
-    def _save(self, paths: Optional[List[bytes]], overwrite: bool, result: Any, command: str,
-              params: Any, base_stage: bool, upsampler_stage: bool) -> None:
-        """Writes save='s files: each image of ``result`` (what the method returns) with the
-        record that makes it alone, naming the models it came from (their SHA-256 read at the
-        first save) and the configs given here. When writing fails the exception carries the
-        images made (``.images``), which minutes of sampling should not be lost with."""
-        if paths is None:
-            return
+    def _model_record(self, role: str) -> Tuple[str, bytes, str]:
+        """(role, path, SHA-256) of a model this pipeline loaded, read once; ValueError when the
+        file is no longer the one loaded, whose weights the record could then not name."""
+        model = self._model_files[role]
         try:
-            self._write(paths, overwrite, result[0] if isinstance(result, tuple) else result,
-                        command, params, base_stage, upsampler_stage)
+            model.decode("utf-8")  # PNG text holds UTF-8 alone
+        except UnicodeDecodeError:
+            raise _checks.invalid(f"save cannot record the {role} file {model!r} in the images' "
+                                  "metadata: its name is not UTF-8, which PNG text must be; "
+                                  "rename it (or link to it under a UTF-8 name)") from None
+        with self._recording:  # one reading of each model, however many threads save
+            if role not in self._recorded:
+                if _file_identity(model) != self._model_identity[role]:
+                    raise _checks.invalid(
+                        f"save cannot record the {role} file {os.fsdecode(model)!r}: it was "
+                        "replaced, changed or removed since this Pipeline loaded it, so its "
+                        "SHA-256 would not be that of the weights in use; create the Pipeline "
+                        "again")
+                self._recorded[role] = _glide._record_file(role, model)
+            return self._recorded[role]
+
+    def _save(self, saving: Optional[_Saving], overwrite: bool, result: Any, command: str,
+              params: Any) -> None:
+        """Writes save='s files: each image of ``result`` (what the method returns) with the
+        record that makes it alone. When writing fails the exception carries the images made
+        (``.images``), which minutes of sampling should not be lost with."""
+        if saving is None:
+            return
+        images = result[0] if isinstance(result, tuple) else result
+        configs = {role: config for role, config in (("model", self._given_configs[0]),
+                                                     ("upsampler_model", self._given_configs[1]))
+                   if config is not None and role in saving.roles}
+        # No file holds these: the command line's --from reads them from the record.
+        extra = json.dumps({"model_configs": configs}) if configs else ""
+        params.batch_size = len(images)  # upsample()'s batch is its images'
+        try:
+            _glide._write_images(images, saving.paths, overwrite, command, params,
+                                 "model" in saving.roles, "upsampler_model" in saving.roles,
+                                 saving.files, extra)
         except Exception as e:
             e.images = result  # type: ignore[attr-defined]
             if hasattr(e, "add_note"):  # Python 3.11
                 e.add_note("the images were made: this exception's .images holds what the call "
                            "would have returned")
             raise
-
-    def _write(self, paths: List[bytes], overwrite: bool, images: Any, command: str, params: Any,
-               base_stage: bool, upsampler_stage: bool) -> None:
-        with self._recording:  # one reading of the models, however many threads save
-            if self._recorded is None:
-                self._recorded = {role: _glide._record_file(role, path)
-                                  for role, path in self._model_files.items()}
-        roles = (["model"] if base_stage else []) + (["upsampler_model"] if upsampler_stage else [])
-        files = [self._recorded[role] for role in roles if role in self._recorded]
-        configs = {role: config for role, config in (("model", self._given_configs[0]),
-                                                     ("upsampler_model", self._given_configs[1]))
-                   if config is not None and role in roles}
-        # No file holds these: the command line's --from reads them from the record.
-        extra = json.dumps({"model_configs": configs}) if configs else ""
-        params.batch_size = len(images)  # upsample()'s batch is its images'
-        _glide._write_images(images, paths, overwrite, command, params, base_stage,
-                             upsampler_stage, files, extra)
 
     def release_cached_networks(self) -> None:
         """Frees the networks the last call left bound.

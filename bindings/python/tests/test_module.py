@@ -418,6 +418,27 @@ def test_saved_images_carry_the_record_that_remakes_them(default_model_dir: Path
     assert made.shape == (1, 32, 32, 3) and made.dtype == np.uint8
 
 
+def test_save_records_only_the_models_a_call_runs_and_refuses_a_replaced_one(
+        default_model_dir: Path, tmp_path: Path) -> None:
+    base = tmp_path / "base.safetensors"
+    base.write_bytes((default_model_dir / "shapes-base.safetensors").read_bytes())
+    upsampler = default_model_dir / "shapes-upsampler.safetensors"
+    pipe = glide.Pipeline(base, upsampler)
+    small = pipe.generate("a red circle", upsample=False, **BASE_ONLY)
+    base.unlink()  # upsample() does not run it: neither read nor recorded
+    pipe.upsample(small, "a red circle", upsampler_respacing="3", progress=False,
+                  save=tmp_path / "u.png")
+    assert "model" not in glide.load_png(tmp_path / "u.png")[1]
+    # The base model's file is gone (or could have been replaced): the weights in use cannot be
+    # named, which is said before any work.
+    steps = []
+    with pytest.raises(ValueError, match=r"save cannot record the model file '[^']*base"
+                                         r".safetensors': it was replaced, changed or removed"):
+        pipe.generate("a red circle", upsample=False, save=tmp_path / "b.png",
+                      base_respacing="4", progress=lambda *step: steps.append(step))
+    assert not steps and not (tmp_path / "b.png").exists()
+
+
 def test_a_config_given_in_python_is_recorded_for_the_command_line(pipe: glide.Pipeline,
                                                                    tmp_path: Path) -> None:
     # The golden .pt files carry no config: without the recorded one they cannot be loaded.
@@ -435,6 +456,35 @@ def test_a_config_given_in_python_is_recorded_for_the_command_line(pipe: glide.P
     # ... and the command line records them again, for the next --from.
     assert json.loads(glide.load_png(again)[1]["glide_parameters"])["model_configs"] == \
         record["model_configs"]
+
+    # A recorded config that does not fit its checkpoint: the error names the record.
+    record["model_configs"]["model"]["num_channels"] = 64
+    edited = tmp_path / "edited.png"
+    glide.save_png(edited, images[0], {"glide_parameters": json.dumps(record)})
+    done = subprocess.run([cli, "generate", "--from", str(edited), "-q", "-o",
+                           str(tmp_path / "never.png")], timeout=300, capture_output=True,
+                          text=True)
+    assert done.returncode == 1 and f"--from {edited} (the model config from its " \
+        "model_configs.model): " in done.stderr, done.stderr
+    assert "model_configs.model" in done.stderr and "[64, 3, 3, 3]" in done.stderr, done.stderr
+
+
+def test_an_image_inpainted_from_arrays_asks_the_command_line_for_both_files(
+        inpaint_pipe: glide.Pipeline, tmp_path: Path) -> None:
+    mask = np.zeros((16, 16), np.uint8)
+    mask[:, :8] = 1
+    image = np.full((16, 16, 3), 200, np.uint8)
+    inpaint_pipe.inpaint(image, mask, "a door", save=tmp_path / "i.png", upsample=False,
+                         **BASE_ONLY)
+    assert glide.read_parameters(tmp_path / "i.png")["command"] == "inpaint"
+    cli = os.environ.get("GLIDE_CLI")
+    if not cli:
+        pytest.skip("GLIDE_CLI (the glide command's path) is not set")
+    done = subprocess.run([cli, "inpaint", "--from", str(tmp_path / "i.png"), "-q"],
+                          timeout=300, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert "its record names no input or mask file" in done.stderr
+    assert "give --input and --mask" in done.stderr
 
 
 def test_converted_checkpoint_loads_without_a_config(default_model_dir: Path) -> None:
