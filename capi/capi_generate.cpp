@@ -213,13 +213,17 @@ void check_images(const glide_images* images, const char* name, int64_t channels
 // Checks a call's arguments and returns its parameters, with the pipeline's device and dtype
 // where the call leaves them NULL, and the C progress callback wrapped. `batch_size`, when given,
 // replaces params->batch_size (upsampling makes one image per input image).
+// `batch_size`, when given, replaces params->batch_size; upsampling reads neither it nor
+// params->base (`reads_base`), so a base stage left unset or invalid there is not refused.
 glide::GenerationParams prepare_call(glide_pipeline* pipeline, const glide_generate_params* params,
                                      glide_images** images, glide::ProgressCallback* progress,
-                                     std::optional<int64_t> batch_size = std::nullopt) {
+                                     std::optional<int64_t> batch_size = std::nullopt,
+                                     bool reads_base = true) {
   require_arg(pipeline, "pipeline");
   require_arg(images, "images");
   glide_generate_params p = read_generate_params(params);
   if (batch_size) p.batch_size = *batch_size;
+  if (!reads_base) p.base = base_stage_defaults();
   check_generate_params(p);
   glide::GenerationParams out;
   out.device = pipeline->device;
@@ -432,7 +436,8 @@ int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params
                std::to_string(kMaxSide) + " pixels a side: resize them first");
     }
     glide::ProgressCallback progress;
-    const auto p = prepare_call(pipeline, params, images, &progress, input->count);
+    const auto p = prepare_call(pipeline, params, images, &progress, input->count,
+                                /*reads_base=*/false);
     *images = glide::capi::images_from_tensor(
         pipeline->sampler->upsample(to_tensor(*input), p, progress));
   });

@@ -264,8 +264,8 @@ GLIDE_API int glide_generate(glide_pipeline* pipeline, const glide_generate_para
                              glide_images** images);
 
 /* Upsamples caller-owned RGB images (channels 3) of any size up to 4096 a side, each resized to
- * the upsampler's input size: one output image per input image (params->batch_size is not
- * read), one prompt per image or one for all. */
+ * the upsampler's input size: one output image per input image (params->batch_size and
+ * params->base are not read), one prompt per image or one for all. */
 GLIDE_API int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params,
                              const glide_images* input, glide_images** images);
 

@@ -711,9 +711,11 @@ TEST_CASE("C generation runs the pipeline on the golden models", "[capi][pipelin
   glide_images_free(upsampled);
   per_image.prompt_count = 1;
   per_image.batch_size = 7;
+  per_image.base.sampler = "no such sampler";  // the base stage is not read either
   REQUIRE(glide_upsample(pipeline, &per_image, &three, &upsampled) == GLIDE_OK);
   CHECK(upsampled->count == 3);
   glide_images_free(upsampled);
+  per_image.base = gp.base;
   // Refusals speak of the inputs, not of the batch_size the call does not read.
   per_image.prompt_count = 2;
   require_failure(glide_upsample(pipeline, &per_image, &three, &upsampled),
