@@ -129,8 +129,7 @@ LoadedModel load_stage(const std::string& role, const ModelFlags& flags, Default
                                                  fmt::format("model config '{}'", name));
   } catch (const Error& e) {
     if (!from_record) throw;
-    throw Error(e.status(), fmt::format("--from {} (the {} config from its model_configs.{}): {}",
-                                        from.path, role, role, e.what()));
+    throw Error(e.status(), fmt::format("--from {}: {}", from.path, e.what()));
   }
   loaded.files.push_back(record_file(role, path));
   if (!config.empty()) loaded.files.push_back(record_file(config_role, config));

@@ -56,7 +56,8 @@ Text2ImUNet load_model(const std::string& path, std::optional<ModelConfig> confi
 
 Text2ImUNet load_model(const Checkpoint& checkpoint, const std::string& source,
                        std::optional<ModelConfig> config,
-                       const std::vector<NamedModelConfig>& presets) {
+                       const std::vector<NamedModelConfig>& presets,
+                       const std::string& config_source) {
   if (checkpoint.metadata.count(kTrainingMetadataKey) != 0) {
     throw Error(Status::invalid_argument,
                 fmt::format("{} is a training checkpoint (weights, their averages and the "
@@ -72,23 +73,23 @@ Text2ImUNet load_model(const Checkpoint& checkpoint, const std::string& source,
       throw Error(e.status(), fmt::format("{}: {}", source, e.what()));
     }
   };
-  const auto rethrow = [&](const Error& e, const std::string& config_source) -> Text2ImUNet {
+  // `unfit`: what the weights do not fit, "the model config from ...".
+  const auto rethrow = [&](const Error& e, const std::string& unfit) -> Text2ImUNet {
     refuse_unusable(e);
-    throw Error(e.status(), fmt::format("{}: the weights do not fit the model config from {}: {}",
-                                        source, config_source, e.what()));
+    throw Error(e.status(),
+                fmt::format("{}: the weights do not fit {}: {}", source, unfit, e.what()));
   };
   if (config) {
     // A file of another model (an upsampler given the base's config) is told by a few shapes,
     // before building a model of hundreds of megabytes to compare the rest with.
     if (const std::string why = quick_mismatch(state, *config); !why.empty()) {
       throw Error(Status::invalid_argument,
-                  fmt::format("{}: the weights do not fit the model config from the caller: {}",
-                              source, why));
+                  fmt::format("{}: the weights do not fit {}: {}", source, config_source, why));
     }
     try {
       return build(*config, state);
     } catch (const Error& e) {
-      return rethrow(e, "the caller");
+      return rethrow(e, config_source);
     }
   }
   if (const auto it = checkpoint.metadata.find(kModelConfigMetadataKey);
@@ -103,7 +104,7 @@ Text2ImUNet load_model(const Checkpoint& checkpoint, const std::string& source,
     try {
       return build(from_metadata, state);
     } catch (const Error& e) {
-      return rethrow(e, fmt::format("metadata {}", kModelConfigMetadataKey));
+      return rethrow(e, fmt::format("the model config from metadata {}", kModelConfigMetadataKey));
     }
   }
   std::vector<std::string> tried;

@@ -152,7 +152,7 @@ StageModel stage_model_with_options(const Checkpoint& checkpoint, const std::str
       diffusion_config_in_options(diffusion_options, DiffusionConfig{}).has_value();
   StageModel stage;
   try {
-    stage.model = load_model(checkpoint, path, std::move(model));
+    stage.model = load_model(checkpoint, path, std::move(model), official_model_configs(), source);
   } catch (const Error& e) {
     if (!diffusion_only) throw;
     throw Error(e.status(), fmt::format("{} ({} names only diffusion options; add the model's own, "

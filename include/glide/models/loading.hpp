@@ -32,9 +32,11 @@ std::vector<NamedModelConfig> official_model_configs();
 Text2ImUNet load_model(const std::string& path, std::optional<ModelConfig> config = std::nullopt);
 
 // The same for a checkpoint already read; `source` names it in errors. `presets` are the
-// candidates for inference (the official ones by default).
+// candidates for inference (the official ones by default). `config_source` names where `config`
+// came from when the weights do not fit it ("model config 'x.json'", "base_config").
 Text2ImUNet load_model(const Checkpoint& checkpoint, const std::string& source,
                        std::optional<ModelConfig> config = std::nullopt,
-                       const std::vector<NamedModelConfig>& presets = official_model_configs());
+                       const std::vector<NamedModelConfig>& presets = official_model_configs(),
+                       const std::string& config_source = "the model config from the caller");
 
 }  // namespace glide
