@@ -32,7 +32,7 @@ void inpaint(const InpaintOptions& o) {
   InpaintFiles files = o.files;
   if (!o.from.empty()) {
     LoadedRecord record = read_record_for(o.from, "inpaint");
-    files = recorded_inpaint_files(o.files, record, o.from);
+    files = recorded_inpaint_files(o.files, record);
     start = std::move(record.params);
     recorded = std::move(record);
   }

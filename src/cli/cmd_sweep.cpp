@@ -125,7 +125,7 @@ void sweep(const SweepOptions& o) {
   if (!o.from.empty()) {
     LoadedRecord record = read_record_for(o.from, "sweep");
     if (inpaint_flags || remade_by(record) == "inpaint") {
-      inpaint_files = recorded_inpaint_files(o.inpaint, record, o.from);
+      inpaint_files = recorded_inpaint_files(o.inpaint, record);
     }
     start = std::move(record.params);
     recorded = std::move(record);

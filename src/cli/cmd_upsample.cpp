@@ -39,7 +39,7 @@ void upsample(const UpsampleOptions& o) {
   std::string input = o.input;
   if (!o.from.empty()) {
     LoadedRecord record = read_record_for(o.from, "upsample");
-    input = recorded_input(o.input, "input", "--input", record, o.from);
+    input = recorded_input(o.input, "input", "--input", record);
     start = std::move(record.params);
     recorded = std::move(record);
   }

@@ -31,18 +31,17 @@ void add_inpaint_flags(CLI::App* cmd, InpaintFiles& files, const std::string& wh
       ->group("Generation");
 }
 
-InpaintFiles recorded_inpaint_files(const InpaintFiles& given, const LoadedRecord& record,
-                                    const std::string& record_path) {
+InpaintFiles recorded_inpaint_files(const InpaintFiles& given, const LoadedRecord& record) {
   // Python's save= records neither (arrays, not files): ask for both at once.
   if (given.input.empty() && given.mask.empty() && record.files.count("input") == 0 &&
       record.files.count("mask") == 0) {
     throw UsageError(fmt::format(
         "--from {}: its record names no input or mask file (an image inpainted from Python "
         "arrays); give --input and --mask",
-        record_path));
+        record.path));
   }
-  return {recorded_input(given.input, "input", "--input", record, record_path),
-          recorded_input(given.mask, "mask", "--mask", record, record_path)};
+  return {recorded_input(given.input, "input", "--input", record),
+          recorded_input(given.mask, "mask", "--mask", record)};
 }
 
 InpaintImages load_inpaint_images(const InpaintFiles& files) {

@@ -25,8 +25,7 @@ void add_inpaint_flags(CLI::App* cmd, InpaintFiles& files, const std::string& wh
 
 // The files a --from record names for the flags not given (recorded_input: a note when one
 // changed, UsageError naming the flag when one is gone).
-InpaintFiles recorded_inpaint_files(const InpaintFiles& given, const LoadedRecord& record,
-                                    const std::string& record_path);
+InpaintFiles recorded_inpaint_files(const InpaintFiles& given, const LoadedRecord& record);
 
 struct InpaintImages {
   torch::Tensor image;              // uint8 (H, W, 3)

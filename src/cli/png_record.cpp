@@ -165,18 +165,18 @@ LoadedRecord read_record_for(const std::string& png_path, const std::string& com
 }
 
 std::string recorded_input(const std::string& given, const std::string& role, const char* flag,
-                           const LoadedRecord& record, const std::string& record_path) {
+                           const LoadedRecord& record) {
   if (!given.empty()) return given;
   const auto it = record.files.find(role);
   if (it == record.files.end()) {
     throw UsageError(
-        fmt::format("--from {}: its record names no {} file; give {}", record_path, role, flag));
+        fmt::format("--from {}: its record names no {} file; give {}", record.path, role, flag));
   }
   const RecordedFile& was = it->second;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(was.path, ec)) {
     throw UsageError(fmt::format("--from {}: the {} it was made from, '{}', is gone; give {}",
-                                 record_path, role, printable(was.path), flag));
+                                 record.path, role, printable(was.path), flag));
   }
   const std::string now = io::sha256_file_hex(was.path);
   if (now != was.sha256) {

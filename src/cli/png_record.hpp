@@ -33,11 +33,11 @@ std::string remade_by(const LoadedRecord& record);
 // edit's input image (and mask) are among its files: see recorded_input.
 LoadedRecord read_record_for(const std::string& png_path, const std::string& command);
 
-// The file for `role` ("input", "mask"): `given` when not empty, else the one `record_path`'s
+// The file for `role` ("input", "mask"): `given` when not empty, else the one `record`'s
 // record names (a note on stderr when it changed since: the result will differ). UsageError
 // naming `flag` when neither is there or the recorded file is gone.
 std::string recorded_input(const std::string& given, const std::string& role, const char* flag,
-                           const LoadedRecord& record, const std::string& record_path);
+                           const LoadedRecord& record);
 
 // Whether dotted version `a` is newer than `b`, part by part as numbers ("0.10.0" > "0.9.1").
 bool is_newer_version(const std::string& a, const std::string& b);

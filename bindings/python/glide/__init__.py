@@ -20,7 +20,6 @@ returned False). See docs/python.md and docs/training.md.
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -169,10 +168,7 @@ def save_png(path: PathLike, image: Any, text: Optional[Dict[str, str]] = None, 
     command line does: a PNG named .jpg would mislead every program that trusts the name. An
     existing file is kept (ValueError) unless ``overwrite``."""
     _checks.typed_value(overwrite, "overwrite", "a bool")
-    name = _checks.os_path(path, "path")
-    if not name.lower().endswith(b".png"):
-        raise _checks.invalid(f"path {os.fsdecode(name)!r}: glide writes PNG images; give a "
-                              "name that ends in .png")
+    name = _checks.png_path(path, "path")
     _glide.save_png(name, image, _checks.text_chunks(text), overwrite)
 
 

@@ -48,6 +48,16 @@ def os_path(value: Any, argument: str) -> bytes:
     return path
 
 
+def png_path(value: Any, argument: str) -> bytes:
+    """os_path(value) of a name ending in .png (any case), as the command line's -o wants: a PNG
+    named .jpg would mislead every program that trusts the name."""
+    path = os_path(value, argument)
+    if not path.lower().endswith(b".png"):
+        raise invalid(f"{argument} is {os.fsdecode(path)!r}: glide writes PNG images; give a name "
+                      "that ends in .png")
+    return path
+
+
 def utf8_text(text: Any, argument: str) -> str:
     """``text`` when it is a str that UTF-8 can encode (no lone surrogates)."""
     if not isinstance(text, str):

@@ -647,11 +647,7 @@ class Pipeline:
         _checks.typed_value(overwrite, "overwrite", "a bool")
         if save is None:
             return None
-        path = _checks.os_path(save, "save")
-        if not path.lower().endswith(b".png"):
-            raise _checks.invalid(f"save is {os.fsdecode(path)!r}: glide writes PNG images; give "
-                                  "a name that ends in .png")
-        paths = _glide._new_output_paths(path, count, overwrite)
+        paths = _glide._new_output_paths(_checks.png_path(save, "save"), count, overwrite)
         files = [self._model_record(role) for role in roles if role in self._model_files]
         return _Saving(paths, roles, files)
 
