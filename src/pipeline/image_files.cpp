@@ -48,12 +48,23 @@ void write_image_files(const torch::Tensor& images, const std::vector<std::strin
                     overwrite);
     return;
   }
-  io::detail::NewOutputs written;  // every image of the batch, or none
-  for (int64_t k = 0; k < batch; ++k) {
+  write_png_files(images, paths, overwrite, [&](int64_t k) {
     ImageRecord record = batch_record;
     record.params = image_params(batch_record.params, k);
-    const std::string& path = paths.at(static_cast<size_t>(k));
-    written.write(path, [&] { image::save_png(path, images[k], record_text(record), overwrite); });
+    return record_text(record);
+  });
+}
+
+void write_png_files(const torch::Tensor& images, const std::vector<std::string>& paths,
+                     bool overwrite, const std::function<image::PngText(int64_t)>& text_of) {
+  if (images.size(0) != static_cast<int64_t>(paths.size())) {
+    throw Error(Status::invalid_argument,
+                fmt::format("{} images for {} files", images.size(0), paths.size()));
+  }
+  io::detail::NewOutputs written;  // every image of the batch, or none
+  for (int64_t k = 0; k < images.size(0); ++k) {
+    const std::string& path = paths[static_cast<size_t>(k)];
+    written.write(path, [&] { image::save_png(path, images[k], text_of(k), overwrite); });
   }
   written.keep();
 }

@@ -4,6 +4,7 @@
 // (image_record.hpp): the CLI's -o and Python's save= name files the same way.
 #include <torch/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@ std::vector<std::string> output_paths(const std::string& path, int64_t batch, bo
 // minutes of work rather than after them.
 void refuse_existing_output(const std::string& path, bool overwrite,
                             const std::string& how_to_overwrite);
+
+// Writes uint8 (B, H, W, 3) images to `paths`, image k with the text chunks text_of(k). All or
+// none: a failure removes the files written before it (those that are new) and restores those it
+// replaced. Existing files are refused (glide::Error(invalid_argument)) unless `overwrite`.
+void write_png_files(const torch::Tensor& images, const std::vector<std::string>& paths,
+                     bool overwrite, const std::function<image::PngText(int64_t)>& text_of);
 
 // Writes uint8 (B, H, W, 3) images to `paths` (from output_paths). Each file records the
 // parameters that make it alone (image_params); a grid records the whole batch's. All or none:

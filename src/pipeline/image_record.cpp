@@ -54,6 +54,14 @@ image::PngText record_text(const ImageRecord& record) {
   return text;
 }
 
+nlohmann::ordered_json stage_config_json(const StageModel& stage) {
+  nlohmann::ordered_json config = nlohmann::ordered_json::parse(stage.model->config().to_json());
+  config["diffusion_steps"] = stage.diffusion.diffusion_steps;
+  config["noise_schedule"] = stage.diffusion.noise_schedule;
+  config["prediction"] = stage.diffusion.prediction;
+  return config;
+}
+
 GenerationParams image_params(const GenerationParams& batch, int64_t k) {
   GenerationParams p = batch;
   p.prompts = {batch.expanded_prompts().at(static_cast<size_t>(k))};

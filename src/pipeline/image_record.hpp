@@ -10,6 +10,7 @@
 
 #include "glide/image/png.hpp"
 #include "glide/pipeline/generation_params.hpp"
+#include "glide/pipeline/stage_model.hpp"
 
 namespace glide {
 
@@ -36,6 +37,11 @@ struct ImageRecord {
 
 // The text chunks of an image made as `record` says (docs/cli.md, "PNG text chunks").
 image::PngText record_text(const ImageRecord& record);
+
+// A loaded stage's model options with its diffusion_steps, noise_schedule and prediction, as one
+// JSON object: what a record's "model_configs" keeps for a config given as a value rather than a
+// file (from Python or C), which `glide ... --from` loads the model with again.
+nlohmann::ordered_json stage_config_json(const StageModel& stage);
 
 // The parameters that make image k of a batch alone: batch size 1, seed + k, prompt k.
 GenerationParams image_params(const GenerationParams& batch, int64_t k);

@@ -19,6 +19,7 @@
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/runtime.hpp"
+#include "pipeline/image_record.hpp"
 
 namespace py = pybind11;
 
@@ -27,11 +28,7 @@ namespace {
 
 py::object config_dict(const StageModel& stage) {
   if (!stage.model) return py::none();
-  py::dict d = py::module_::import("json").attr("loads")(stage.model->config().to_json());
-  d["diffusion_steps"] = stage.diffusion.diffusion_steps;
-  d["noise_schedule"] = stage.diffusion.noise_schedule;
-  d["prediction"] = stage.diffusion.prediction;
-  return std::move(d);
+  return py::module_::import("json").attr("loads")(stage_config_json(stage).dump());
 }
 
 }  // namespace
