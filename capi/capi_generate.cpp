@@ -1,14 +1,17 @@
 // The C ABI's generation entry points: parameter structs, the pipeline handle and the images it
 // returns, over glide::GuidedSampler.
 #include <algorithm>
-#include <atomic>
+#include <cstddef>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "capi_images.hpp"
 #include "capi_internal.hpp"
+#include "capi_pipeline.hpp"
+#include "capi_records.hpp"
 #include "glide.h"
 #include "glide/device_and_dtype.hpp"
 #include "glide/error.hpp"
@@ -17,19 +20,7 @@
 #include "glide/pipeline/generation_params.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/runtime.hpp"
-
-// Owns the models and where they run.
-struct glide_pipeline {
-  std::unique_ptr<glide::GuidedSampler> sampler;
-  torch::Device device = torch::kCPU;
-  torch::Dtype dtype = torch::kFloat32;
-  // The calls in progress (1, or 2 while one is being refused), plus kFreeRequested once
-  // glide_pipeline_free was called during one. One atomic word, so that whichever of the last
-  // call's return and the free comes second deletes the pipeline, even across threads (which
-  // glide.h forbids, but a mistaken second thread must not free it under a call).
-  static constexpr uint32_t kFreeRequested = 1u << 31;
-  std::atomic<uint32_t> calls_and_free{0};
-};
+#include "pipeline/image_record.hpp"
 
 namespace glide::capi {
 void to_generation_params(const glide_generate_params& in, GenerationParams& out);
@@ -57,6 +48,7 @@ class PipelineCall {
   glide_pipeline* pipeline_;
 };
 
+using glide::capi::check_images;
 using glide::capi::fail;
 using glide::capi::guarded;
 using glide::capi::require_arg;
@@ -64,7 +56,8 @@ using glide::capi::require_arg;
 // sizes[v]: the size of version v. When version 2 appends fields, version 1's size becomes the
 // offset of its first new field, written out here, never sizeof.
 constexpr size_t kPipelineParamsSizes[] = {0, sizeof(glide_pipeline_params)};
-constexpr size_t kGenerateParamsSizes[] = {0, sizeof(glide_generate_params)};
+constexpr size_t kGenerateParamsSizes[] = {0, offsetof(glide_generate_params, save_path),
+                                           sizeof(glide_generate_params)};
 
 // Mirrors glide::StageParams::base_defaults() and upsampler_defaults().
 glide_stage_params base_stage_defaults() {
@@ -115,6 +108,8 @@ void fill_generate_defaults(glide_generate_params* p) {
   p->dtype = nullptr;
   p->progress = nullptr;
   p->progress_user_data = nullptr;
+  p->save_path = nullptr;
+  p->overwrite = false;
 }
 
 // Writes the defaults of `version` into a caller's struct, touching only that version's bytes.
@@ -184,91 +179,66 @@ void check_generate_params(const glide_generate_params& p) {
   params.validate();
 }
 
-void check_images(const glide_images* images, const char* name, int64_t channels) {
-  require_arg(images, name);
-  if (images->count < 1 || images->height < 1 || images->width < 1) {
-    fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string(name) + " is " + std::to_string(images->count) +
-                                           " images of " + std::to_string(images->height) + "x" +
-                                           std::to_string(images->width) +
-                                           "; count, height and width must be positive");
-  }
-  // Beyond any image a model takes, and keeps count * height * width * channels in range (an
-  // INT64_MAX / 2 height overflowed it inside LibTorch).
-  constexpr int64_t kMaxSide = 65536, kMaxCount = 4096;
-  if (images->height > kMaxSide || images->width > kMaxSide || images->count > kMaxCount) {
-    fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string(name) + " is " + std::to_string(images->count) +
-                                           " images of " + std::to_string(images->height) + "x" +
-                                           std::to_string(images->width) + "; expected at most " +
-                                           std::to_string(kMaxCount) + " images of at most " +
-                                           std::to_string(kMaxSide) + " pixels a side");
-  }
-  if (images->channels != channels) {
-    fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string(name) + "->channels is " +
-                                           std::to_string(images->channels) + "; expected " +
-                                           std::to_string(channels));
-  }
-  if (!images->pixels) fail(GLIDE_ERROR_INVALID_ARGUMENT, std::string(name) + "->pixels is NULL");
-}
+// One generation call's checked arguments.
+struct Call {
+  glide::GenerationParams params;
+  glide::ProgressCallback progress;
+  const char* save_path = nullptr;
+  bool overwrite = false;
+  std::optional<glide::capi::SavePlan> save;  // set by plan_save_path
+};
 
-// Checks a call's arguments and returns its parameters, with the pipeline's device and dtype
-// where the call leaves them NULL, and the C progress callback wrapped. `batch_size`, when given,
-// replaces params->batch_size (upsampling makes one image per input image).
-// `batch_size`, when given, replaces params->batch_size; upsampling reads neither it nor
-// params->base (`reads_base`), so a base stage left unset or invalid there is not refused.
-glide::GenerationParams prepare_call(glide_pipeline* pipeline, const glide_generate_params* params,
-                                     glide_images** images, glide::ProgressCallback* progress,
-                                     std::optional<int64_t> batch_size = std::nullopt,
-                                     bool reads_base = true) {
+// Checks a call's arguments: its parameters, with the pipeline's device and dtype where the call
+// leaves them NULL, and the C progress callback wrapped. Upsampling reads neither
+// params->batch_size (`batch_size`, one per input image, replaces it) nor params->base
+// (`reads_base`), so a base stage left unset or invalid there is not refused.
+Call prepare_call(glide_pipeline* pipeline, const glide_generate_params* params,
+                  glide_images** images, std::optional<int64_t> batch_size = std::nullopt,
+                  bool reads_base = true) {
   require_arg(pipeline, "pipeline");
   require_arg(images, "images");
   glide_generate_params p = read_generate_params(params);
   if (batch_size) p.batch_size = *batch_size;
   if (!reads_base) p.base = base_stage_defaults();
   check_generate_params(p);
-  glide::GenerationParams out;
-  out.device = pipeline->device;
-  out.dtype = pipeline->dtype;
-  glide::capi::to_generation_params(p, out);
-  out.validate();
+  Call call;
+  call.params.device = pipeline->device;
+  call.params.dtype = pipeline->dtype;
+  glide::capi::to_generation_params(p, call.params);
+  call.params.validate();
   if (p.progress) {
-    *progress = [callback = p.progress,
-                 user_data = p.progress_user_data](const glide::Progress& s) {
+    call.progress = [callback = p.progress,
+                     user_data = p.progress_user_data](const glide::Progress& s) {
       return callback(s.stage.c_str(), s.step, s.total, user_data);
     };
   }
-  return out;
+  call.save_path = p.save_path;
+  call.overwrite = p.overwrite;
+  return call;
 }
 
-// Caller-owned pixels as a uint8 (N, H, W, C) tensor (a copy: the library keeps nothing of them).
-torch::Tensor to_tensor(const glide_images& images) {
-  return torch::from_blob(images.pixels,
-                          {images.count, images.height, images.width, images.channels},
-                          torch::kUInt8)
-      .clone();
+// Settles what params->save_path writes, once every other argument is checked: before sampling,
+// so that minutes of it never end in a refusal.
+void plan_save_path(glide_pipeline* pipeline, Call& call, const char* command, bool base_stage,
+                    bool upsampler_stage) {
+  call.save = glide::capi::plan_save(
+      pipeline->model_files, call.save_path, call.overwrite, call.params.batch_size,
+      glide::ImageRecord{command, call.params, base_stage, upsampler_stage, {}});
+}
+
+// Hands the images made to the caller, then writes the files params->save_path asked for.
+void deliver(const Call& call, const torch::Tensor& made, glide_images** images) {
+  *images = glide::capi::images_from_tensor(made);
+  if (!call.save) return;
+  const glide_images& out = **images;
+  glide::capi::write_planned(
+      *call.save, torch::from_blob(out.pixels, {out.count, out.height, out.width, out.channels},
+                                   torch::kUInt8));
 }
 
 }  // namespace
 
 namespace glide::capi {
-
-glide_images* images_from_tensor(const torch::Tensor& images) {
-  if (images.scalar_type() != torch::kUInt8 || images.dim() != 4) {
-    throw Error(Status::invalid_argument, "images must be uint8 (N, H, W, C), not " +
-                                              std::string(c10::toString(images.scalar_type())) +
-                                              " with " + std::to_string(images.dim()) +
-                                              " dimensions");
-  }
-  const torch::Tensor c = images.to(torch::kCPU).contiguous();
-  auto out = std::make_unique<glide_images>();
-  out->count = c.size(0);
-  out->height = c.size(1);
-  out->width = c.size(2);
-  out->channels = c.size(3);
-  const size_t n = static_cast<size_t>(c.numel());
-  out->pixels = new uint8_t[n > 0 ? n : 1];
-  std::memcpy(out->pixels, c.data_ptr<uint8_t>(), n);
-  return out.release();
-}
 
 // The C parameters as the C++ pipeline's (which the caller default-constructed). Fields the C
 // struct leaves NULL keep out's values.
@@ -363,19 +333,26 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
     glide::diffusion_options_over(diffusion_options(p.base_config), {}, "params->base_config");
     glide::diffusion_options_over(diffusion_options(p.upsampler_config), {},
                                   "params->upsampler_config");
-    const auto load = [&](const char* path, std::optional<glide::ModelConfig> model,
-                          const char* config, const char* field) {
+    const auto load = [&](const char* role, const char* path,
+                          std::optional<glide::ModelConfig> model, const char* config,
+                          const char* field) {
       if (!path) return glide::StageModel{};
+      glide::capi::LoadedModelFile file;
+      file.role = role;
+      file.path = std::filesystem::absolute(path).lexically_normal().string();
+      file.identity = glide::capi::file_identity(file.path);  // before the file is read
       glide::StageModel stage = glide::load_stage_model_with_options(
           path, std::move(model), diffusion_options(config), std::string("params->") + field);
+      if (config) file.config_json = glide::stage_config_json(stage).dump();
+      handle->model_files.models.push_back(std::move(file));
       stage.model->to(handle->device);
       stage.model->set_compute_dtype(handle->dtype);
       return stage;
     };
     handle->sampler = std::make_unique<glide::GuidedSampler>(
-        load(chosen.base_checkpoint, std::move(base_model), p.base_config, "base_config"),
-        load(chosen.upsampler_checkpoint, std::move(upsampler_model), p.upsampler_config,
-             "upsampler_config"));
+        load("model", chosen.base_checkpoint, std::move(base_model), p.base_config, "base_config"),
+        load("upsampler_model", chosen.upsampler_checkpoint, std::move(upsampler_model),
+             p.upsampler_config, "upsampler_config"));
     // Process-wide (LibTorch has one CPU thread pool): set only once nothing can fail.
     if (p.num_threads > 0) glide::set_num_threads(p.num_threads);
     *pipeline = handle.release();
@@ -389,7 +366,7 @@ void glide_pipeline_free(glide_pipeline* pipeline) {
 }
 
 int glide_pipeline_release_cache(glide_pipeline* pipeline) {
-  const PipelineCall call(pipeline);
+  const PipelineCall running(pipeline);
   return guarded(__func__, [&] {
     require_arg(pipeline, "pipeline");
     pipeline->sampler->release_cached_networks();
@@ -399,21 +376,22 @@ int glide_pipeline_release_cache(glide_pipeline* pipeline) {
 int glide_generate(glide_pipeline* pipeline, const glide_generate_params* params,
                    glide_images** images) {
   if (images) *images = nullptr;
-  const PipelineCall call(pipeline);
+  const PipelineCall running(pipeline);
   return guarded(__func__, [&] {
-    glide::ProgressCallback progress;
-    const auto p = prepare_call(pipeline, params, images, &progress);
-    const auto result = pipeline->sampler->generate(p, progress);
-    *images = glide::capi::images_from_tensor(p.upsample ? result.upsampled : result.base);
+    Call call = prepare_call(pipeline, params, images);
+    const glide::GenerationParams& p = call.params;
+    plan_save_path(pipeline, call, "generate", /*base_stage=*/true, p.upsample);
+    const auto result = pipeline->sampler->generate(p, call.progress);
+    deliver(call, p.upsample ? result.upsampled : result.base, images);
   });
 }
 
 int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params,
                    const glide_images* input, glide_images** images) {
   if (images) *images = nullptr;
-  const PipelineCall call(pipeline);
+  const PipelineCall running(pipeline);
   return guarded(__func__, [&] {
-    check_images(input, "input", 3);
+    check_images(input, "input", {3});
     // The batch is the inputs': say so in terms of them, not of a batch_size the call ignores.
     const glide_generate_params given = read_generate_params(params);
     if (input->count > glide::GenerationParams::kMaxBatchSize) {
@@ -435,23 +413,24 @@ int glide_upsample(glide_pipeline* pipeline, const glide_generate_params* params
                " (H x W); an upsampler takes low-resolution images of at most " +
                std::to_string(kMaxSide) + " pixels a side: resize them first");
     }
-    glide::ProgressCallback progress;
-    const auto p = prepare_call(pipeline, params, images, &progress, input->count,
-                                /*reads_base=*/false);
-    *images = glide::capi::images_from_tensor(
-        pipeline->sampler->upsample(to_tensor(*input), p, progress));
+    Call call = prepare_call(pipeline, params, images, input->count, /*reads_base=*/false);
+    plan_save_path(pipeline, call, "upsample", /*base_stage=*/false, /*upsampler_stage=*/true);
+    deliver(call,
+            pipeline->sampler->upsample(glide::capi::tensor_from_images(*input), call.params,
+                                        call.progress),
+            images);
   });
 }
 
 int glide_inpaint(glide_pipeline* pipeline, const glide_generate_params* params,
                   const glide_images* image, const glide_images* mask, glide_images** images) {
   if (images) *images = nullptr;
-  const PipelineCall call(pipeline);
+  const PipelineCall running(pipeline);
   return guarded(__func__, [&] {
-    glide::ProgressCallback progress;
-    const auto p = prepare_call(pipeline, params, images, &progress);
-    check_images(image, "image", 3);
-    check_images(mask, "mask", 1);
+    Call call = prepare_call(pipeline, params, images);
+    const glide::GenerationParams& p = call.params;
+    check_images(image, "image", {3});
+    check_images(mask, "mask", {1});
     // Checked before the pixels are copied: a count larger than the caller's buffer holds would
     // read past it.
     for (const auto& [images_in, name] : {std::pair{image, "image"}, std::pair{mask, "mask"}}) {
@@ -462,9 +441,11 @@ int glide_inpaint(glide_pipeline* pipeline, const glide_generate_params* params,
                  name + " per result (count = batch_size) or one for all");
       }
     }
-    const auto result =
-        pipeline->sampler->inpaint(to_tensor(*image), to_tensor(*mask).squeeze(-1), p, progress);
-    *images = glide::capi::images_from_tensor(p.upsample ? result.upsampled : result.base);
+    plan_save_path(pipeline, call, "inpaint", /*base_stage=*/true, p.upsample);
+    const auto result = pipeline->sampler->inpaint(
+        glide::capi::tensor_from_images(*image), glide::capi::tensor_from_images(*mask).squeeze(-1),
+        p, call.progress);
+    deliver(call, p.upsample ? result.upsampled : result.base, images);
   });
 }
 

@@ -162,6 +162,19 @@ typedef struct glide_images {
 /* Frees images the library returned. NULL is allowed and does nothing. */
 GLIDE_API void glide_images_free(glide_images* images);
 
+/* Reads a PNG or JPEG file (told by its bytes, not its name) as one image: channels 3 gives its
+ * RGB; channels 1 a mask for glide_inpaint, each pixel the largest of its R, G and B (black:
+ * redraw, anything else: keep, as the command line's --mask). Free with glide_images_free;
+ * *images is NULL on failure (GLIDE_ERROR_NOT_FOUND, GLIDE_ERROR_INVALID_FORMAT, ...). */
+GLIDE_API int glide_images_load(const char* path, int64_t channels, glide_images** images);
+
+/* Writes images (channels 3, or 1 written as gray) as 8-bit PNG files: count 1 to path itself,
+ * more to NAME-0.png, NAME-1.png, ... beside it (path "out/cat.png": "out/cat-0.png", ...).
+ * A file that exists is refused unless overwrite. All or none: a failure removes the files this
+ * call made and restores those it replaced. No parameters are recorded (give
+ * glide_generate_params.save_path for images that can be made again). */
+GLIDE_API int glide_images_save(const glide_images* images, const char* path, bool overwrite);
+
 /* ---- Generation -------------------------------------------------------------------------- */
 
 /* Called after each denoising step: stage is "base", "upsampler", "inpaint" or
@@ -214,7 +227,7 @@ typedef struct glide_stage_params {
   double temperature; /* x_T ~ N(0, temperature^2 I) */
 } glide_stage_params;
 
-#define GLIDE_GENERATE_PARAMS_VERSION 1
+#define GLIDE_GENERATE_PARAMS_VERSION 2
 typedef struct glide_generate_params {
   uint32_t version;
   /* One prompt per image, or a single prompt for all batch_size images. */
@@ -231,12 +244,21 @@ typedef struct glide_generate_params {
   const char* dtype;          /* NULL: the pipeline's */
   glide_progress_fn progress; /* may be NULL */
   void* progress_user_data;
+  /* Version 2. NULL: nothing is written. Else the call also writes its images as PNG files named
+   * as glide_images_save names them, each holding the record that makes it again (its
+   * parameters, and the model files with their SHA-256: docs/cli.md, "PNG text chunks"), which
+   * `glide generate --from FILE` and Python's glide.read_parameters read. The files are checked
+   * before any sampling: one that exists is refused unless overwrite. Should writing fail after
+   * sampling, the call returns the failure and still sets *images to the images made (free
+   * them): the only failure that leaves *images set. */
+  const char* save_path;
+  bool overwrite; /* replace existing files at save_path */
 } glide_generate_params;
 
 /* Fills the reference's defaults: base ddpm "100", guided at scale 3.0, clip thresholding,
  * temperature 1.0; upsampler ddim "fast27", unguided, temperature 0.997; upsample true; seed 0;
- * batch_size 1; no prompts, no callback. version must be between 1 and
- * GLIDE_GENERATE_PARAMS_VERSION (else GLIDE_ERROR_VERSION). */
+ * batch_size 1; no prompts, no callback, no save_path, overwrite false. version must be between 1
+ * and GLIDE_GENERATE_PARAMS_VERSION (else GLIDE_ERROR_VERSION). */
 GLIDE_API int glide_generate_params_init(glide_generate_params* params, uint32_t version);
 
 /* Checks params without running anything: GLIDE_OK, or the first problem found. A respacing is

@@ -1,10 +1,10 @@
 /* Text to images with glide's C API: load the models (the shipped shapes pair unless checkpoints
- * are named), generate with a progress callback, write each image as a binary PPM file, generate
- * again on the same pipeline with the next seed (on CUDA its graphs are replayed, not captured
- * again), then release what the pipeline kept. Build against an installed glide:
- *   cc -std=c99 c_generate.c $(pkg-config --cflags --libs glide) -o c_generate
- * Usage: c_generate [PROMPT [OUTPUT_PREFIX [STEPS [BASE.pt UPSAMPLER.pt]]]]
- * STEPS is both stages' respacing (default: the reference's "100" and "fast27"). */
+ * are named), generate with a progress callback, write the images as PNG files that record how
+ * they were made, generate again on the same pipeline with the next seed (on CUDA its graphs are
+ * replayed, not captured again), then release what the pipeline kept. Build against an installed
+ * glide: cc -std=c99 c_generate.c $(pkg-config --cflags --libs glide) -o c_generate Usage:
+ * c_generate [PROMPT [OUTPUT_PREFIX [STEPS [BASE.pt UPSAMPLER.pt]]]] STEPS is both stages'
+ * respacing (default: the reference's "100" and "fast27"). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,37 +22,25 @@ static bool report_progress(const char* stage, int64_t step, int64_t total, void
   return true; /* false would cancel: glide_generate then returns GLIDE_ERROR_CANCELLED */
 }
 
-/* Image k of the batch as PPM (P6): a header, then the RGB rows as glide returns them. */
-static int write_ppm(const glide_images* images, int64_t k, const char* path) {
-  const size_t size = (size_t)(images->height * images->width * images->channels);
-  FILE* out = fopen(path, "wb");
-  int ok;
-  if (!out) {
-    perror(path);
-    return 0;
-  }
-  fprintf(out, "P6\n%ld %ld\n255\n", (long)images->width, (long)images->height);
-  ok = fwrite(images->pixels + (size_t)k * size, 1, size, out) == size;
-  ok = fclose(out) == 0 && ok;
-  if (ok) printf("wrote %s (%ldx%ld)\n", path, (long)images->width, (long)images->height);
-  return ok;
-}
-
-static int generate_and_save(glide_pipeline* pipeline, const glide_generate_params* params,
+/* Generates a batch and writes it as PREFIX-seedS-k.png: each PNG holds the record that makes
+ * it again (`glide generate --from PREFIX-seedS-k.png`). Files that exist are refused before
+ * any sampling (params->overwrite would replace them). */
+static int generate_and_save(glide_pipeline* pipeline, glide_generate_params* params,
                              const char* prefix) {
   glide_images* images = NULL;
   char path[1024];
-  int64_t k;
-  const int rc = glide_generate(pipeline, params, &images);
-  if (rc != GLIDE_OK) return fail("glide_generate", rc);
-  for (k = 0; k < images->count; ++k) {
-    snprintf(path, sizeof path, "%s-seed%lu-%ld.ppm", prefix, (unsigned long)params->seed, (long)k);
-    if (!write_ppm(images, k, path)) {
-      glide_images_free(images);
-      return 1;
-    }
+  int rc;
+  snprintf(path, sizeof path, "%s-seed%lu.png", prefix, (unsigned long)params->seed);
+  params->save_path = path;
+  rc = glide_generate(pipeline, params, &images);
+  params->save_path = NULL;
+  if (rc == GLIDE_OK) {
+    printf("wrote %s-seed%lu-0.png ... -%ld.png (%ldx%ld)\n", prefix, (unsigned long)params->seed,
+           (long)(images->count - 1), (long)images->width, (long)images->height);
   }
+  /* A write that failed after sampling still returns the images: free them either way. */
   glide_images_free(images);
+  if (rc != GLIDE_OK) return fail("glide_generate", rc);
   return 0;
 }
 

@@ -24,19 +24,16 @@
 #include "glide/runtime.hpp"
 #include "glide/tokenizer.hpp"
 #include "glide/version.hpp"
+#include "support/capi_calls.hpp"
 #include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
 
-// Requires `rc` to be `status` and the thread's message to contain each of `parts`.
-void require_failure(int rc, int status, std::initializer_list<const char*> parts) {
-  INFO("message: " << glide_error_last());
-  REQUIRE(rc == status);
-  for (const char* part : parts)
-    CHECK(std::string(glide_error_last()).find(part) != std::string::npos);
-}
+using glide::test::golden_config_json;
+using glide::test::golden_pipeline;
+using glide::test::require_failure;
 
 std::string write_safetensors(const glide::test::ScratchDir& dir) {
   glide::StateDict state;
@@ -334,6 +331,8 @@ TEST_CASE("glide_generate_params_init fills the reference defaults", "[capi]") {
   CHECK(p.dtype == nullptr);
   CHECK(p.progress == nullptr);
   CHECK(p.progress_user_data == nullptr);
+  CHECK(p.save_path == nullptr);
+  CHECK_FALSE(p.overwrite);
 
   SECTION("unknown versions leave the struct untouched") {
     glide_generate_params q;
@@ -341,9 +340,20 @@ TEST_CASE("glide_generate_params_init fills the reference defaults", "[capi]") {
     require_failure(glide_generate_params_init(&q, 0), GLIDE_ERROR_VERSION,
                     {"glide_generate_params_init", "params->version is 0"});
     require_failure(glide_generate_params_init(&q, GLIDE_GENERATE_PARAMS_VERSION + 1),
-                    GLIDE_ERROR_VERSION, {"versions 1 to 1"});
+                    GLIDE_ERROR_VERSION, {"versions 1 to 2"});
     const auto* bytes = reinterpret_cast<const unsigned char*>(&q);
     CHECK(std::all_of(bytes, bytes + sizeof q, [](unsigned char b) { return b == 0x5a; }));
+  }
+  SECTION("version 1 fills version 1's fields alone: a caller's older struct is shorter") {
+    glide_generate_params q;
+    std::memset(&q, 0x5a, sizeof q);
+    REQUIRE(glide_generate_params_init(&q, 1) == GLIDE_OK);
+    CHECK(q.version == 1);
+    CHECK(std::string(q.base.sampler) == "ddpm");
+    CHECK(q.progress_user_data == nullptr);
+    const auto* tail = reinterpret_cast<const unsigned char*>(&q.save_path);
+    const auto* end = reinterpret_cast<const unsigned char*>(&q) + sizeof q;
+    CHECK(std::all_of(tail, end, [](unsigned char b) { return b == 0x5a; }));
   }
   require_failure(glide_generate_params_init(nullptr, 1), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"'params' is NULL"});
@@ -605,12 +615,6 @@ TEST_CASE("error messages are per thread", "[capi]") {
 
 namespace {
 
-// The options of a golden case (models.json) as the ModelConfig JSON the C ABI accepts.
-std::string golden_config_json(const std::string& case_name) {
-  std::ifstream in(*glide::test::golden_path("models.json"));
-  return nlohmann::json::parse(in).at(case_name).at("options").dump();
-}
-
 struct ProgressLog {
   int calls = 0;
   int cancel_after = -1;
@@ -628,22 +632,6 @@ bool log_progress(const char* stage, int64_t step, int64_t total, void* user_dat
 
 bool round_upward(const char*, int64_t, int64_t, void*) {
   return std::fesetround(FE_UPWARD) == 0;
-}
-
-// A pipeline over the golden text2im and superres models.
-glide_pipeline* golden_pipeline(const std::string& base_path, const std::string& upsampler_path) {
-  const std::string base_config = golden_config_json("text2im");
-  const std::string upsampler_config = golden_config_json("superres");
-  glide_pipeline_params pp;
-  REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
-  pp.base_checkpoint = base_path.c_str();
-  pp.base_config = base_config.c_str();
-  pp.upsampler_checkpoint = upsampler_path.c_str();
-  pp.upsampler_config = upsampler_config.c_str();
-  glide_pipeline* pipeline = nullptr;
-  REQUIRE(glide_pipeline_create(&pp, &pipeline) == GLIDE_OK);
-  REQUIRE(pipeline != nullptr);
-  return pipeline;
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-/* Every C entry point called from C99, error paths included. Run by CTest on its own and under
- * valgrind (capi_valgrind), so every allocation the library hands out is seen freed.
+/* Every C entry point called from C99, error paths included. Run by CTest on its own and built
+ * with LeakSanitizer (capi_lsan), so every allocation the library hands out is seen freed.
  * Usage: c_abi_test [CHECKPOINT]  (a .pt or .safetensors file to inspect) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,7 +122,7 @@ static void test_generation(void) {
   params.prompt_count = 1;
   params.progress = stop_at_once;
   EXPECT(glide_generate_params_validate(&params) == GLIDE_OK);
-  params.version = 2;
+  params.version = GLIDE_GENERATE_PARAMS_VERSION + 1;
   EXPECT(glide_generate_params_validate(&params) == GLIDE_ERROR_VERSION);
   params.version = GLIDE_GENERATE_PARAMS_VERSION;
   EXPECT(glide_generate(NULL, &params, &images) == GLIDE_ERROR_INVALID_ARGUMENT);
@@ -130,11 +130,41 @@ static void test_generation(void) {
   glide_images_free(images);
 }
 
+/* Writes an image and a mask to `png` (overwriting this test's own file), reads them back. */
+static void test_image_files(const char* png) {
+  uint8_t rgb[2 * 3 * 3];
+  uint8_t gray[2 * 3];
+  glide_images image = {1, 2, 3, 3, rgb};
+  glide_images mask = {1, 2, 3, 1, gray};
+  glide_images* loaded = NULL;
+  size_t i;
+  for (i = 0; i < sizeof rgb; ++i) rgb[i] = (uint8_t)(i * 13);
+  for (i = 0; i < sizeof gray; ++i) gray[i] = (uint8_t)(i * 51);
+  EXPECT(glide_images_save(&image, png, true) == GLIDE_OK);
+  EXPECT(glide_images_save(&image, png, false) == GLIDE_ERROR_INVALID_ARGUMENT);
+  EXPECT(contains(glide_error_last(), "already exists"));
+  EXPECT(glide_images_load(png, 3, &loaded) == GLIDE_OK);
+  EXPECT(loaded != NULL && loaded->height == 2 && loaded->width == 3 && loaded->channels == 3);
+  EXPECT(loaded != NULL && memcmp(loaded->pixels, rgb, sizeof rgb) == 0);
+  glide_images_free(loaded);
+  EXPECT(glide_images_save(&mask, png, true) == GLIDE_OK);
+  EXPECT(glide_images_load(png, 1, &loaded) == GLIDE_OK);
+  EXPECT(loaded != NULL && loaded->channels == 1 && memcmp(loaded->pixels, gray, sizeof gray) == 0);
+  glide_images_free(loaded);
+  EXPECT(glide_images_load(png, 2, &loaded) == GLIDE_ERROR_INVALID_ARGUMENT);
+  EXPECT(loaded == NULL);
+  remove(png);
+}
+
 int main(int argc, char** argv) {
+  char png[4096];
   test_versions();
   test_tokenizer();
   test_checkpoint(argc > 1 ? argv[1] : NULL);
   test_generation();
+  /* Named after the program, so that it and its sanitized build can run side by side. */
+  snprintf(png, sizeof png, "%s-image.png", argv[0]);
+  test_image_files(png);
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

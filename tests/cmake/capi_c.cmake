@@ -1,5 +1,5 @@
 # The C ABI from C: capi/glide.h alone as strict C99, the examples and a C test program (all
-# built as C99 with -pedantic -Werror), and a leak check of the C test program under valgrind.
+# built as C99 with -pedantic -Werror), and a leak check of the C test program with LeakSanitizer.
 set(GLIDE_C_STRICT_FLAGS -pedantic -Wall -Wextra -Werror)
 
 add_test(NAME capi_header_c99
@@ -28,12 +28,20 @@ add_test(NAME capi_example_tokenize COMMAND example_c_tokenize "a red circle on 
 set_tests_properties(capi_example_tokenize PROPERTIES LABELS "capi"
   PASS_REGULAR_EXPRESSION "7 tokens: 64 2266 9197 319 257 4171 4469\ndecoded: a red circle on a blue background\n")
 
-# Text to PPM files with the shipped shapes pair, 4 steps a stage, two calls on one pipeline.
+# Text to PNG files with the shipped shapes pair, 4 steps a stage, two calls on one pipeline. The
+# example refuses files that exist: a setup test removes the previous run's.
+set(c_generate_prefix "${CMAKE_CURRENT_BINARY_DIR}/c_generate_test")
+add_test(NAME capi_example_generate_clean
+  COMMAND ${CMAKE_COMMAND} -E rm -f "${c_generate_prefix}-seed0-0.png"
+          "${c_generate_prefix}-seed0-1.png" "${c_generate_prefix}-seed2-0.png"
+          "${c_generate_prefix}-seed2-1.png")
+set_tests_properties(capi_example_generate_clean PROPERTIES LABELS "capi"
+  FIXTURES_SETUP c_generate_outputs)
 add_test(NAME capi_example_generate
-  COMMAND example_c_generate "a red circle on a blue background"
-          "${CMAKE_CURRENT_BINARY_DIR}/c_generate_test" 4)
+  COMMAND example_c_generate "a red circle on a blue background" "${c_generate_prefix}" 4)
 set_tests_properties(capi_example_generate PROPERTIES LABELS "capi"
-  PASS_REGULAR_EXPRESSION "wrote [^\n]*c_generate_test-seed0-0.ppm \\(128x128\\)\nwrote [^\n]*-seed0-1.ppm[^\n]*\nwrote [^\n]*-seed2-0.ppm [^\n]*\nwrote [^\n]*-seed2-1.ppm")
+  FIXTURES_REQUIRED c_generate_outputs
+  PASS_REGULAR_EXPRESSION "wrote [^\n]*c_generate_test-seed0-0.png ... -1.png \\(128x128\\)\nwrote [^\n]*c_generate_test-seed2-0.png ... -1.png")
 
 set(capi_checkpoint "")
 if(EXISTS "${GLIDE_DEFAULT_GOLDENS}/model_text2im.pt")

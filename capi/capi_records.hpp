@@ -1,0 +1,70 @@
+#pragma once
+
+// glide_generate_params.save_path: a call's images written as the command line and Python write
+// them, each PNG holding the record that makes it again (src/pipeline/image_record.hpp).
+#include <torch/types.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/image_record.hpp"
+
+namespace glide::capi {
+
+// What tells a file apart from one put in its place or rewritten since.
+struct FileIdentity {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t size = 0;
+  int64_t modified_ns = 0;
+  bool operator==(const FileIdentity& o) const {
+    return device == o.device && inode == o.inode && size == o.size && modified_ns == o.modified_ns;
+  }
+};
+// nullopt when the file cannot be read (removed, say).
+std::optional<FileIdentity> file_identity(const std::string& path);
+
+// A model file a pipeline loaded, as records name it. Its SHA-256 is read at the first save that
+// records it (reading gigabytes in every glide_pipeline_create would slow the pipelines that
+// never save), so which file was loaded is told by its identity at loading.
+struct LoadedModelFile {
+  std::string role;  // "model" or "upsampler_model"
+  std::string path;  // absolute
+  std::optional<FileIdentity> identity;
+  // The stage's config when the caller gave one (no file holds it: the record keeps it, as
+  // "model_configs"), else empty.
+  std::string config_json;
+  std::optional<RecordedFile> recorded;
+};
+
+// A pipeline's model files, and the lock under which each is read once.
+struct PipelineModelFiles {
+  std::vector<LoadedModelFile> models;
+  std::mutex recording;
+};
+
+// What one call writes, settled before it samples.
+struct SavePlan {
+  std::vector<std::string> paths;
+  ImageRecord record;
+  bool overwrite = false;
+};
+
+// The plan for a call making `count` images (nullopt when save_path is NULL): refuses a name
+// not ending in .png, files that exist (unless overwrite) and model files changed since the
+// pipeline loaded them; reads the SHA-256 of the models `record` runs, once per pipeline.
+std::optional<SavePlan> plan_save(PipelineModelFiles& files, const char* save_path, bool overwrite,
+                                  int64_t count, ImageRecord record);
+
+// Writes uint8 (count, H, W, 3) images as planned, all or none; a failure's message adds that
+// *images holds the images.
+void write_planned(const SavePlan& plan, const torch::Tensor& images);
+
+// "path": the name glide_images_save and save_path accept; else glide::Error(invalid_argument)
+// naming `argument`.
+void require_png_name(const char* path, const std::string& argument);
+
+}  // namespace glide::capi
