@@ -381,6 +381,30 @@ class Pipeline:
         self._given_configs = (None if base_config is None else self.base_config,
                                None if upsampler_config is None else self.upsampler_config)
 
+    @classmethod
+    def from_record(cls, path: PathLike, device: Optional[str] = None,
+                    dtype: Optional[str] = None, threads: Optional[int] = None) -> "Pipeline":
+        """The Pipeline that made an image glide wrote: the model files its record names (those
+        its command ran), each with the config it was loaded with then, on the recorded device
+        and dtype unless ``device`` / ``dtype`` say otherwise. With
+        ``glide.read_parameters`` it makes the image again, as ``glide generate --from`` does::
+
+            pipe = glide.Pipeline.from_record("a.png")
+            kw = glide.read_parameters("a.png"); kw.pop("command")
+            again = pipe.generate(**kw)
+
+        Each model's SHA-256 is read (once: a later ``save=`` reads it no more) and compared
+        with the recorded one; a UserWarning says when a file is no longer the one the image was
+        made with, as its images will then differ.
+
+        Raises:
+            FileNotFoundError: the image, or a model or config file it names, does not exist.
+            ValueError: no record, a damaged one, or one naming no model file.
+        """
+        from ._record import _pipeline_from_record  # _record imports this module
+
+        return _pipeline_from_record(path, device, dtype, threads)
+
     @property
     def device(self) -> str:
         """Where the models run: "cpu", "cuda:0", ..."""

@@ -469,6 +469,54 @@ def test_a_config_given_in_python_is_recorded_for_the_command_line(pipe: glide.P
     assert "[64, 3, 3, 3]" in done.stderr, done.stderr
 
 
+def test_pipeline_from_record_loads_the_models_an_image_was_made_with(
+        pipe: glide.Pipeline, default_model_dir: Path, tmp_path: Path) -> None:
+    # Configs given as values (the golden .pt files need them) come back from model_configs.
+    images = pipe.generate(["a kite", "a boat"], seed=5, save=tmp_path / "k.png", **FAST)
+    again = glide.Pipeline.from_record(tmp_path / "k-1.png")
+    assert (again.base_path, again.upsampler_path) == (pipe.base_path, pipe.upsampler_path)
+    assert (again.base_config, again.upsampler_config) == (pipe.base_config, pipe.upsampler_config)
+    kw = glide.read_parameters(tmp_path / "k-1.png")
+    assert kw.pop("command") == "generate"
+    alone = again.generate(**kw, progress=False)[0]
+    assert np.abs(alone.astype(int) - images[1]).max() <= 1
+    assert np.abs(alone.astype(int) - images[0]).max() > 8  # the comparison can fail
+
+    # The models a call ran, and no other: upsample() ran the upsampler alone.
+    small = pipe.generate("a kite", upsample=False, **BASE_ONLY)
+    pipe.upsample(small, "a kite", upsampler_respacing="3", progress=False,
+                  save=tmp_path / "u.png")
+    only = glide.Pipeline.from_record(tmp_path / "u.png", dtype="bfloat16")
+    assert (only.base_path, only.upsampler_config) == (None, pipe.upsampler_config)
+    assert only.dtype == "bfloat16"
+
+    # A model file that changed since is loaded with a warning; one that is gone, refused.
+    base = tmp_path / "base.safetensors"
+    base.write_bytes((default_model_dir / "shapes-base.safetensors").read_bytes())
+    glide.Pipeline(base).generate("a kite", upsample=False, save=tmp_path / "b.png", **BASE_ONLY)
+    with base.open("ab") as f:
+        f.write(b" ")
+    with pytest.warns(UserWarning, match=r"model '[^']*base.safetensors' is not the file "
+                                         r"'[^']*b.png' was made with \(SHA-256 [0-9a-f]{64}, "
+                                         r"now [0-9a-f]{64}\)"):
+        glide.Pipeline.from_record(tmp_path / "b.png")
+    base.unlink()
+    with pytest.raises(FileNotFoundError, match=r"was made with the model file '[^']*base"
+                                                r".safetensors', which no longer exists"):
+        glide.Pipeline.from_record(tmp_path / "b.png")
+
+    # Records that name no model, or name it wrongly, are damaged.
+    record = json.loads(glide.load_png(tmp_path / "k-0.png")[1]["glide_parameters"])
+    for files, why in (({}, "names no model file"),
+                       ({"model": "x.pt"}, 'files.model is not an object with "path"')):
+        edited = tmp_path / "edited.png"
+        glide.save_png(edited, images[0], {"glide_parameters": json.dumps({**record,
+                                                                          "files": files})},
+                       overwrite=True)
+        with pytest.raises(ValueError, match=why):
+            glide.Pipeline.from_record(edited)
+
+
 def test_an_image_inpainted_from_arrays_asks_the_command_line_for_both_files(
         inpaint_pipe: glide.Pipeline, tmp_path: Path) -> None:
     mask = np.zeros((16, 16), np.uint8)
