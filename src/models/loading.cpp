@@ -17,8 +17,10 @@ std::string shape_of(const StateDict& state, const std::string& key) {
 // Cheap checks before building a candidate: the input convolution (channels and variant) and the
 // text embeddings. Empty when they fit, else why not.
 std::string quick_mismatch(const StateDict& state, const ModelConfig& c) {
+  // The first convolution makes the first level's channels: num_channels times its multiplier.
+  const int64_t first_level = c.num_channels * c.channel_multipliers().at(0);
   const std::pair<std::string, std::vector<int64_t>> expected[] = {
-      {"input_blocks.0.0.weight", {c.num_channels, c.in_channels(), 3, 3}},
+      {"input_blocks.0.0.weight", {first_level, c.in_channels(), 3, 3}},
       {"token_embedding.weight", {c.n_vocab, c.xf_width}},
       {"positional_embedding", {c.text_ctx, c.xf_width}}};
   for (const auto& [key, shape] : expected) {
