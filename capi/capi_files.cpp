@@ -7,6 +7,7 @@
 #include "glide.h"
 #include "glide/error.hpp"
 #include "glide/image/decode.hpp"
+#include "glide/image/png.hpp"
 #include "pipeline/image_files.hpp"
 
 using glide::capi::fail;
@@ -35,9 +36,18 @@ int glide_images_save(const glide_images* images, const char* path, bool overwri
   return guarded(__func__, [&] {
     glide::capi::check_images(images, "images", {1, 3});
     glide::capi::require_png_name(path, "path");
+    constexpr int64_t kMaxSide = glide::image::kMaxImageSide;
+    if (images->height > kMaxSide || images->width > kMaxSide) {
+      fail(GLIDE_ERROR_INVALID_ARGUMENT,
+           "images are " + std::to_string(images->height) + "x" + std::to_string(images->width) +
+               " (H x W); glide writes at most " + std::to_string(kMaxSide) +
+               " pixels a side, the most glide_images_load reads back");
+    }
+    const std::vector<std::string> paths = glide::output_paths(path, images->count, /*grid=*/false);
+    // Every name checked before any pixel is copied or written.
+    glide::refuse_existing_outputs(paths, overwrite, "pass overwrite = true to replace it");
     torch::Tensor pixels = glide::capi::tensor_from_images(*images);
     if (images->channels == 1) pixels = pixels.expand({-1, -1, -1, 3});
-    const std::vector<std::string> paths = glide::output_paths(path, images->count, /*grid=*/false);
     glide::write_png_files(pixels, paths, overwrite,
                            [](int64_t) { return glide::image::PngText{}; });
   });

@@ -174,6 +174,7 @@ void check_generate_params(const glide_generate_params& p) {
   }
   check_stage(p.base, "base");
   check_stage(p.upsampler, "upsampler");
+  if (p.save_path) glide::capi::require_png_name(p.save_path, "params->save_path");
   glide::GenerationParams params;
   glide::capi::to_generation_params(p, params);
   params.validate();

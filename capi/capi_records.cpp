@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include <filesystem>
-
 #include "core/printable.hpp"
 #include "glide/error.hpp"
 #include "glide/io/files.hpp"
@@ -15,14 +13,9 @@ namespace glide::capi {
 std::optional<FileIdentity> file_identity(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  std::error_code ec;
-  const auto modified = std::filesystem::last_write_time(path, ec);
-  if (ec) return std::nullopt;
+  const auto ns = [](const timespec& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; };
   return FileIdentity{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
-                      static_cast<uint64_t>(st.st_size),
-                      static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                               modified.time_since_epoch())
-                                               .count())};
+                      static_cast<uint64_t>(st.st_size), ns(st.st_mtim), ns(st.st_ctim)};
 }
 
 void require_png_name(const char* path, const std::string& argument) {
@@ -36,17 +29,23 @@ void require_png_name(const char* path, const std::string& argument) {
 
 namespace {
 
-// The model's record, its SHA-256 read at the first call that needs it.
+// The model's record, its SHA-256 read at the first call that needs it; refused whenever the file
+// is no longer the one loaded.
 const RecordedFile& recorded(LoadedModelFile& model) {
-  if (model.recorded) return *model.recorded;
-  if (!(file_identity(model.path) == model.identity)) {
+  const auto refuse_if_changed = [&] {
+    if (file_identity(model.path) == model.identity) return;
     throw Error(Status::invalid_argument,
                 fmt::format("params->save_path cannot record the {} file '{}': it was replaced, "
                             "changed or removed since this pipeline loaded it, so its SHA-256 "
                             "would not be that of the weights in use; create the pipeline again",
                             model.role, printable(model.path)));
+  };
+  refuse_if_changed();
+  if (!model.recorded) {
+    RecordedFile file = record_file(model.role, model.path);
+    refuse_if_changed();  // while it was being read
+    model.recorded = std::move(file);
   }
-  model.recorded = record_file(model.role, model.path);
   return *model.recorded;
 }
 
@@ -55,13 +54,10 @@ const RecordedFile& recorded(LoadedModelFile& model) {
 std::optional<SavePlan> plan_save(PipelineModelFiles& files, const char* save_path, bool overwrite,
                                   int64_t count, ImageRecord record) {
   if (!save_path) return std::nullopt;
-  require_png_name(save_path, "params->save_path");
   SavePlan plan;
   plan.overwrite = overwrite;
   plan.paths = output_paths(save_path, count, /*grid=*/false);
-  for (const std::string& path : plan.paths) {
-    refuse_existing_output(path, overwrite, "set params->overwrite to replace it");
-  }
+  refuse_existing_outputs(plan.paths, overwrite, "set params->overwrite to replace it");
   const std::lock_guard<std::mutex> lock(files.recording);
   // The models the call runs, in the command line's order.
   for (const auto& [role, runs] : {std::pair{"model", record.base_stage},

@@ -14,14 +14,17 @@
 
 namespace glide::capi {
 
-// What tells a file apart from one put in its place or rewritten since.
+// What tells a file apart from one put in its place or rewritten since: the status change time
+// moves with any write, even one that restores the modification time.
 struct FileIdentity {
   uint64_t device = 0;
   uint64_t inode = 0;
   uint64_t size = 0;
   int64_t modified_ns = 0;
+  int64_t changed_ns = 0;
   bool operator==(const FileIdentity& o) const {
-    return device == o.device && inode == o.inode && size == o.size && modified_ns == o.modified_ns;
+    return device == o.device && inode == o.inode && size == o.size &&
+           modified_ns == o.modified_ns && changed_ns == o.changed_ns;
   }
 };
 // nullopt when the file cannot be read (removed, say).
@@ -29,7 +32,8 @@ std::optional<FileIdentity> file_identity(const std::string& path);
 
 // A model file a pipeline loaded, as records name it. Its SHA-256 is read at the first save that
 // records it (reading gigabytes in every glide_pipeline_create would slow the pipelines that
-// never save), so which file was loaded is told by its identity at loading.
+// never save), so which file was loaded is told by its identity at loading, checked at every
+// save.
 struct LoadedModelFile {
   std::string role;  // "model" or "upsampler_model"
   std::string path;  // absolute
@@ -53,9 +57,10 @@ struct SavePlan {
   bool overwrite = false;
 };
 
-// The plan for a call making `count` images (nullopt when save_path is NULL): refuses a name
-// not ending in .png, files that exist (unless overwrite) and model files changed since the
-// pipeline loaded them; reads the SHA-256 of the models `record` runs, once per pipeline.
+// The plan for a call making `count` images (nullopt when save_path, a name require_png_name
+// accepted, is NULL): refuses files that exist (unless overwrite) or name one file twice, and
+// model files changed since the pipeline loaded them; reads the SHA-256 of the models `record`
+// runs, once per pipeline.
 std::optional<SavePlan> plan_save(PipelineModelFiles& files, const char* save_path, bool overwrite,
                                   int64_t count, ImageRecord record);
 

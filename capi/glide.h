@@ -238,7 +238,8 @@ typedef struct glide_generate_params {
   glide_stage_params base;
   glide_stage_params upsampler;
   bool upsample; /* run the upsampler after the base stage */
-  /* Image k of a batch uses seed + k, so it equals that image generated alone. */
+  /* Image k of a batch uses seed + k, so it equals that image generated alone (within one
+   * 8-bit level: batched kernels sum in another order). */
   uint64_t seed;
   const char* device;         /* NULL: the pipeline's */
   const char* dtype;          /* NULL: the pipeline's */

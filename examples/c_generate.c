@@ -1,10 +1,11 @@
 /* Text to images with glide's C API: load the models (the shipped shapes pair unless checkpoints
  * are named), generate with a progress callback, write the images as PNG files that record how
- * they were made, generate again on the same pipeline with the next seed (on CUDA its graphs are
- * replayed, not captured again), then release what the pipeline kept. Build against an installed
- * glide: cc -std=c99 c_generate.c $(pkg-config --cflags --libs glide) -o c_generate Usage:
- * c_generate [PROMPT [OUTPUT_PREFIX [STEPS [BASE.pt UPSAMPLER.pt]]]] STEPS is both stages'
- * respacing (default: the reference's "100" and "fast27"). */
+ * they were made, generate again on the same pipeline with the next seed (on CUDA its graphs
+ * are replayed, not captured again), then release what the pipeline kept. Build against an
+ * installed glide:
+ *   cc -std=c99 c_generate.c $(pkg-config --cflags --libs glide) -o c_generate
+ * Usage: c_generate [PROMPT [OUTPUT_PREFIX [STEPS [BASE.pt UPSAMPLER.pt]]]]
+ * STEPS is both stages' respacing (default: the reference's "100" and "fast27"). */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -126,8 +126,9 @@ TEST_CASE("glide generate --from makes again an image the C ABI saved", "[cli][c
   REQUIRE(
       run_glide({"generate", "--from", dir.file("c-1.png"), "-o", dir.file("again.png"), "--quiet"},
                 dir) == 0);
+  // Image 1 of a batch, made alone: within one 8-bit level (batched kernels sum otherwise).
   const auto made = load_png(dir.file("c-1.png")).pixels;
-  CHECK(torch::equal(load_png(dir.file("again.png")).pixels, made));
+  CHECK(max_level_difference(load_png(dir.file("again.png")).pixels, made) <= 1);
   CHECK(max_level_difference(load_png(dir.file("c-0.png")).pixels, made) > 8);
 }
 

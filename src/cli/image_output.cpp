@@ -33,18 +33,8 @@ void add_output_flags(CLI::App* cmd, OutputFlags& flags, const std::string& defa
 }
 
 void refuse_existing(const std::vector<std::string>& paths, bool overwrite) {
-  for (size_t i = 0; i < paths.size(); ++i) {
-    for (size_t j = i + 1; j < paths.size(); ++j) {
-      if (io::same_file(paths[i], paths[j])) {
-        // Two flags naming one file is a command-line mistake (exit status 2).
-        throw UsageError(
-            fmt::format("'{}' and '{}' name the same file, which this command would "
-                        "write twice, the second over the first; give each output "
-                        "its own name",
-                        paths[i], paths[j]));
-      }
-    }
-  }
+  // Two flags naming one file is a command-line mistake (exit status 2).
+  if (const std::string why = same_file_conflict(paths); !why.empty()) throw UsageError(why);
   for (const std::string& path : paths) refuse_existing_output(path, overwrite, "pass --overwrite");
 }
 

@@ -36,8 +36,8 @@ InpaintFiles recorded_inpaint_files(const InpaintFiles& given, const LoadedRecor
   if (given.input.empty() && given.mask.empty() && record.files.count("input") == 0 &&
       record.files.count("mask") == 0) {
     throw UsageError(fmt::format(
-        "--from {}: its record names no input or mask file (an image inpainted from Python "
-        "arrays); give --input and --mask",
+        "--from {}: its record names no input or mask file (an image inpainted from arrays in "
+        "Python or from memory in C); give --input and --mask",
         record.path));
   }
   return {recorded_input(given.input, "input", "--input", record),

@@ -54,10 +54,12 @@ int remember(const std::string& path, const std::string& restore_to) {
 }
 
 [[noreturn]] void already_exists(const std::string& dest) {
-  throw Error(Status::invalid_argument,
-              "'" + dest +
-                  "' already exists; refusing to replace it unless asked to overwrite "
-                  "(--overwrite on the command line, overwrite=True in Python and C++)");
+  throw Error(
+      Status::invalid_argument,
+      "'" + dest +
+          "' already exists; refusing to replace it unless asked to overwrite "
+          "(--overwrite on the command line, overwrite=True in Python and C++, overwrite = true "
+          "in C)");
 }
 
 [[noreturn]] void is_a_folder(const std::string& dest) {
@@ -94,6 +96,21 @@ void check_folder_of(const std::string& dest, const std::string& path) {
   }
 }
 
+// The temporary file written first is named `path`'s file name and kTempInfix and six letters:
+// a name too long for that is refused now, not after the work.
+void check_name_fits(const std::string& dest, const std::string& path) {
+  const size_t name = std::filesystem::path(path).filename().string().size();
+  const size_t longest = NAME_MAX - (sizeof kTempInfix - 1) - kTempLetters;
+  if (name > longest) {
+    throw Error(Status::invalid_argument,
+                "cannot write '" + dest + "': its file name is " + std::to_string(name) +
+                    " bytes; glide writes names of at most " + std::to_string(longest) +
+                    " bytes (the temporary file it writes first adds " +
+                    std::to_string(NAME_MAX - longest) + " to the system's " +
+                    std::to_string(NAME_MAX) + ")");
+  }
+}
+
 }  // namespace
 
 std::filesystem::path resolve_destination(const std::string& dest) {
@@ -119,9 +136,15 @@ std::filesystem::path resolve_destination(const std::string& dest) {
 
 Destination check_destination(const std::string& dest, bool overwrite) {
   Destination target{dest};
+  check_name_fits(dest, dest);
   struct stat st;
-  if (::lstat(dest.c_str(), &st) != 0) {  // a new file
-    check_folder_of(dest, dest);
+  if (::lstat(dest.c_str(), &st) != 0) {
+    const int err = errno;
+    // Anything but a missing name (or a missing folder on its way) is not a new file.
+    if (err != ENOENT && err != ENOTDIR) {
+      throw Error(Status::io_error, "cannot write '" + dest + "': " + std::strerror(err));
+    }
+    check_folder_of(dest, dest);  // a new file
     return target;
   }
   if (!overwrite) {
@@ -132,6 +155,7 @@ Destination check_destination(const std::string& dest, bool overwrite) {
   }
   if (S_ISLNK(st.st_mode)) {
     target.path = resolve_destination(dest).string();
+    check_name_fits(dest, target.path);
     if (::stat(target.path.c_str(), &st) != 0) {  // a dangling link's new target
       check_folder_of(dest, target.path);
       return target;

@@ -39,6 +39,28 @@ void refuse_existing_output(const std::string& path, bool overwrite,
   }
 }
 
+std::string same_file_conflict(const std::vector<std::string>& paths) {
+  for (size_t i = 0; i < paths.size(); ++i) {
+    for (size_t j = i + 1; j < paths.size(); ++j) {
+      if (io::same_file(paths[i], paths[j])) {
+        return fmt::format(
+            "'{}' and '{}' name the same file, which would be written twice, the second over "
+            "the first; give each output its own name",
+            paths[i], paths[j]);
+      }
+    }
+  }
+  return {};
+}
+
+void refuse_existing_outputs(const std::vector<std::string>& paths, bool overwrite,
+                             const std::string& how_to_overwrite) {
+  if (const std::string why = same_file_conflict(paths); !why.empty()) {
+    throw Error(Status::invalid_argument, why);
+  }
+  for (const std::string& path : paths) refuse_existing_output(path, overwrite, how_to_overwrite);
+}
+
 void write_image_files(const torch::Tensor& images, const std::vector<std::string>& paths,
                        bool grid, bool overwrite, const ImageRecord& batch_record) {
   const int64_t batch = images.size(0);

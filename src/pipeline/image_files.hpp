@@ -22,6 +22,15 @@ std::vector<std::string> output_paths(const std::string& path, int64_t batch, bo
 void refuse_existing_output(const std::string& path, bool overwrite,
                             const std::string& how_to_overwrite);
 
+// Why two of `paths` cannot both be written ("" when they can): they name one file (a link can
+// make NAME-0.png name NAME-1.png), which would be written the second over the first.
+std::string same_file_conflict(const std::vector<std::string>& paths);
+
+// refuse_existing_output for each of `paths`, after refusing two that name one file
+// (glide::Error(invalid_argument) saying same_file_conflict).
+void refuse_existing_outputs(const std::vector<std::string>& paths, bool overwrite,
+                             const std::string& how_to_overwrite);
+
 // Writes uint8 (B, H, W, 3) images to `paths`, image k with the text chunks text_of(k). All or
 // none: a failure removes the files written before it (those that are new) and restores those it
 // replaced. Existing files are refused (glide::Error(invalid_argument)) unless `overwrite`.

@@ -289,13 +289,14 @@ def _roles(upsample: bool) -> Tuple[str, ...]:
     return ("model", "upsampler_model") if upsample else ("model",)
 
 
-def _file_identity(path: bytes) -> Optional[Tuple[int, int, int, int]]:
-    """What tells a file apart from one put in its place or rewritten since; None when gone."""
+def _file_identity(path: bytes) -> Optional[Tuple[int, int, int, int, int]]:
+    """What tells a file apart from one put in its place or rewritten since (the status change
+    time moves with any write, even one that restores the modification time); None when gone."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _image_count(images: Any) -> int:
@@ -685,15 +686,19 @@ class Pipeline:
             raise _checks.invalid(f"save cannot record the {role} file {model!r} in the images' "
                                   "metadata: its name is not UTF-8, which PNG text must be; "
                                   "rename it (or link to it under a UTF-8 name)") from None
+        def refuse_if_changed() -> None:
+            if _file_identity(model) != self._model_identity[role]:
+                raise _checks.invalid(
+                    f"save cannot record the {role} file {os.fsdecode(model)!r}: it was "
+                    "replaced, changed or removed since this Pipeline loaded it, so its SHA-256 "
+                    "would not be that of the weights in use; create the Pipeline again")
+
         with self._recording:  # one reading of each model, however many threads save
+            refuse_if_changed()  # at every save: the file may change after the first
             if role not in self._recorded:
-                if _file_identity(model) != self._model_identity[role]:
-                    raise _checks.invalid(
-                        f"save cannot record the {role} file {os.fsdecode(model)!r}: it was "
-                        "replaced, changed or removed since this Pipeline loaded it, so its "
-                        "SHA-256 would not be that of the weights in use; create the Pipeline "
-                        "again")
-                self._recorded[role] = _glide._record_file(role, model)
+                recorded = _glide._record_file(role, model)
+                refuse_if_changed()  # while it was being read
+                self._recorded[role] = recorded
             return self._recorded[role]
 
     def _save(self, saving: Optional[_Saving], overwrite: bool, result: Any, command: str,

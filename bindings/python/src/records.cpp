@@ -24,11 +24,10 @@ void bind_records(py::module_& m) {
   m.def(
       "_new_output_paths",
       [](const std::string& path, int64_t batch, bool overwrite) {
+        const std::vector<std::string> names = output_paths(path, batch, /*grid=*/false);
+        refuse_existing_outputs(names, overwrite, "pass overwrite=True to replace it");
         py::list paths;  // as bytes: a file name need not be UTF-8
-        for (const std::string& p : output_paths(path, batch, /*grid=*/false)) {
-          refuse_existing_output(p, overwrite, "pass overwrite=True to replace it");
-          paths.append(py::bytes(p));
-        }
+        for (const std::string& p : names) paths.append(py::bytes(p));
         return paths;
       },
       py::arg("path"), py::arg("batch"), py::arg("overwrite"),

@@ -387,6 +387,10 @@ def test_saved_images_carry_the_record_that_remakes_them(default_model_dir: Path
     assert not steps and (tmp_path / "s-0.png").read_bytes() == before
     one = pipe.generate("a kite", save=tmp_path / "s-0.png", overwrite=True, **FAST)
     np.testing.assert_array_equal(glide.load_png(tmp_path / "s-0.png")[0], one[0])
+    # Two names that are one file (a link) would be written the second over the first.
+    (tmp_path / "l-0.png").symlink_to("l-1.png")
+    with pytest.raises(ValueError, match=r"l-0.png' and '[^']*l-1.png' name the same file"):
+        pipe.generate("a kite", batch_size=2, save=tmp_path / "l.png", overwrite=True, **FAST)
     with pytest.raises(ValueError, match=r"save is '[^']*kite.jpg': glide writes PNG images"):
         pipe.generate("a kite", save=tmp_path / "kite.jpg", **FAST)
     with pytest.raises(TypeError, match="overwrite must be a bool"):
