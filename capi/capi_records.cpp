@@ -71,6 +71,7 @@ std::optional<SavePlan> plan_save(PipelineModelFiles& files, const char* save_pa
     }
   }
   record.params.batch_size = count;
+  check_records_fit(record, count);
   plan.record = std::move(record);
   return plan;
 }

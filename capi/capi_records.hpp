@@ -58,9 +58,9 @@ struct SavePlan {
 };
 
 // The plan for a call making `count` images (nullopt when save_path, a name require_png_name
-// accepted, is NULL): refuses files that exist (unless overwrite) or name one file twice, and
-// model files changed since the pipeline loaded them; reads the SHA-256 of the models `record`
-// runs, once per pipeline.
+// accepted, is NULL): refuses files that exist (unless overwrite) or name one file twice, a
+// record too large for PNG text, and model files changed since the pipeline loaded them; reads the
+// SHA-256 of the models `record` runs, once per pipeline.
 std::optional<SavePlan> plan_save(PipelineModelFiles& files, const char* save_path, bool overwrite,
                                   int64_t count, ImageRecord record);
 

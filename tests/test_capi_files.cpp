@@ -278,6 +278,22 @@ TEST_CASE("save_path writes each image with the record that makes it again", "[c
     CHECK(record_of(dir.file("shapes-0.png")).at("parameters").at("seed") == 41);
     glide_images_free(refused);
   }
+  SECTION("a record too large for PNG text is refused before any sampling") {
+    const std::string huge(1500000, '\x01');  // six bytes each in JSON: over 8 MiB
+    const char* one_prompt[] = {huge.c_str()};
+    gp.prompts = one_prompt;
+    gp.prompt_count = 1;
+    gp.batch_size = 1;
+    steps.calls = 0;
+    glide_images* made = nullptr;
+    const std::string huge_path = dir.file("huge.png");
+    gp.save_path = huge_path.c_str();
+    require_failure(glide_generate(pipeline, &gp, &made), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"PNG text 'glide_parameters' is", "at most 8 MiB"});
+    CHECK(steps.calls == 0);
+    CHECK(made == nullptr);
+    CHECK_FALSE(std::filesystem::exists(huge_path));
+  }
   SECTION("a version 1 struct has no save_path: whatever lies beyond it is not read") {
     gp.version = 1;
     const std::string elsewhere = dir.file("never.png");

@@ -221,6 +221,13 @@ bool decode_into(png_structp png, png_infop info, Source* src, const std::string
 
 }  // namespace
 
+void check_png_text(const PngText& text) {
+  for (const auto& [key, value] : text) {
+    check_keyword(key);
+    check_value(key, value);
+  }
+}
+
 std::string encode_png(const torch::Tensor& image, const PngText& text) {
   if (image.scalar_type() != torch::kUInt8 || image.dim() != 3 || image.size(2) != 3) {
     throw Error(Status::invalid_argument, "a PNG image must be uint8 (H, W, 3), not " +
@@ -241,9 +248,8 @@ std::string encode_png(const torch::Tensor& image, const PngText& text) {
   values.reserve(text.size());
   char empty[1] = {0};
   size_t i = 0;
+  check_png_text(text);
   for (const auto& [key, value] : text) {
-    check_keyword(key);
-    check_value(key, value);
     keys.push_back(key);
     values.push_back(value);
     png_text& t = texts[i++];

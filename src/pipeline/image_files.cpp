@@ -13,6 +13,17 @@
 
 namespace glide {
 
+namespace {
+
+// The text chunks of image k of a batch: the record that makes it alone.
+image::PngText image_record_text(const ImageRecord& batch_record, int64_t k) {
+  ImageRecord record = batch_record;
+  record.params = image_params(batch_record.params, k);
+  return record_text(record);
+}
+
+}  // namespace
+
 std::vector<std::string> output_paths(const std::string& path, int64_t batch, bool grid) {
   if (batch == 1 || grid) return {path};
   const std::filesystem::path p(path);
@@ -70,11 +81,12 @@ void write_image_files(const torch::Tensor& images, const std::vector<std::strin
                     overwrite);
     return;
   }
-  write_png_files(images, paths, overwrite, [&](int64_t k) {
-    ImageRecord record = batch_record;
-    record.params = image_params(batch_record.params, k);
-    return record_text(record);
-  });
+  write_png_files(images, paths, overwrite,
+                  [&](int64_t k) { return image_record_text(batch_record, k); });
+}
+
+void check_records_fit(const ImageRecord& batch_record, int64_t count) {
+  for (int64_t k = 0; k < count; ++k) image::check_png_text(image_record_text(batch_record, k));
 }
 
 void write_png_files(const torch::Tensor& images, const std::vector<std::string>& paths,

@@ -37,6 +37,10 @@ void refuse_existing_outputs(const std::vector<std::string>& paths, bool overwri
 void write_png_files(const torch::Tensor& images, const std::vector<std::string>& paths,
                      bool overwrite, const std::function<image::PngText(int64_t)>& text_of);
 
+// Throws what write_image_files would (glide::Error(invalid_argument)) when the record of an image
+// of a `count`-image batch cannot be PNG text (a prompt of megabytes), to refuse it before work.
+void check_records_fit(const ImageRecord& batch_record, int64_t count);
+
 // Writes uint8 (B, H, W, 3) images to `paths` (from output_paths). Each file records the
 // parameters that make it alone (image_params); a grid records the whole batch's. All or none:
 // a failure removes the batch's files written before it (those that are new) and restores those

@@ -282,6 +282,8 @@ class _Saving(NamedTuple):
     paths: List[bytes]
     roles: Tuple[str, ...]  # the models the call runs: "model", "upsampler_model"
     files: List[Tuple[str, bytes, str]]  # their (role, path, SHA-256)
+    command: str  # "generate", "upsample" or "inpaint"
+    extra: str  # more keys of the record, as JSON text; "" for none
 
 
 def _roles(upsample: bool) -> Tuple[str, ...]:
@@ -536,10 +538,11 @@ class Pipeline:
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.generate, params, progress)
         _checks.typed_value(return_base, "return_base", "a bool")
-        saving = self._saving(save, overwrite, params.batch_size, _roles(params.upsample))
+        saving = self._saving(save, overwrite, params.batch_size, _roles(params.upsample),
+                              "generate", params)
         base, upsampled = self._run("generate", progress, preview, params)
         images = _results(base, upsampled, return_base)
-        self._save(saving, overwrite, images, "generate", params)
+        self._save(saving, overwrite, images, params)
         return images
 
     @_suggests_keywords
@@ -593,9 +596,9 @@ class Pipeline:
         _warn_pointless(options, Pipeline.upsample, params, progress)
         # The batch is the images' (the call refuses a count other than 1 or batch_size).
         saving = self._saving(save, overwrite, _image_count(images) if save is not None else 1,
-                              ("upsampler_model",))
+                              ("upsampler_model",), "upsample", params)
         upsampled = self._run("upsample", progress, preview, images, params)
-        self._save(saving, overwrite, upsampled, "upsample", params)
+        self._save(saving, overwrite, upsampled, params)
         return upsampled  # type: ignore[no-any-return]
 
     @_suggests_keywords
@@ -657,24 +660,32 @@ class Pipeline:
         params = _params(_prompts(prompt), options, self.device, self.dtype)
         _warn_pointless(options, Pipeline.inpaint, params, progress)
         _checks.typed_value(return_base, "return_base", "a bool")
-        saving = self._saving(save, overwrite, params.batch_size, _roles(params.upsample))
+        saving = self._saving(save, overwrite, params.batch_size, _roles(params.upsample),
+                              "inpaint", params)
         base, upsampled = self._run("inpaint", progress, preview, image, mask, params)
         _warn_if_all_kept(mask)  # after the call, which refuses masks of the wrong shape
         images = _results(base, upsampled, return_base)
-        self._save(saving, overwrite, images, "inpaint", params)
+        self._save(saving, overwrite, images, params)
         return images
 
     def _saving(self, save: Optional[PathLike], overwrite: bool, count: int,
-                roles: Tuple[str, ...]) -> Optional[_Saving]:
+                roles: Tuple[str, ...], command: str, params: Any) -> Optional[_Saving]:
         """What save= will write for ``count`` images made with the models of ``roles``: the
-        files (save itself, or NAME-k.png for each k) and the models' records, settled before
-        any work so that minutes of sampling never end in a refusal; None without save."""
+        files (save itself, or NAME-k.png for each k) and their record, settled before any work
+        so that minutes of sampling never end in a refusal; None without save."""
         _checks.typed_value(overwrite, "overwrite", "a bool")
         if save is None:
             return None
         paths = _glide._new_output_paths(_checks.png_path(save, "save"), count, overwrite)
         files = [self._model_record(role) for role in roles if role in self._model_files]
-        return _Saving(paths, roles, files)
+        configs = {role: config for role, config in (("model", self._given_configs[0]),
+                                                     ("upsampler_model", self._given_configs[1]))
+                   if config is not None and role in roles}
+        # No file holds these: the command line's --from reads them from the record.
+        extra = json.dumps({"model_configs": configs}) if configs else ""
+        _glide._check_records_fit(command, params, "model" in roles, "upsampler_model" in roles,
+                                  files, extra, count)
+        return _Saving(paths, roles, files, command, extra)
 
     def _model_record(self, role: str) -> Tuple[str, bytes, str]:
         """(role, path, SHA-256) of a model this pipeline loaded, read once; ValueError when the
@@ -701,7 +712,7 @@ class Pipeline:
                 self._recorded[role] = recorded
             return self._recorded[role]
 
-    def _save(self, saving: Optional[_Saving], overwrite: bool, result: Any, command: str,
+    def _save(self, saving: Optional[_Saving], overwrite: bool, result: Any,
               params: Any) -> None:
         """Writes save='s files: each image of ``result`` (what the method returns) with the
         record that makes it alone. When writing fails the exception carries the images made
@@ -709,16 +720,11 @@ class Pipeline:
         if saving is None:
             return
         images = result[0] if isinstance(result, tuple) else result
-        configs = {role: config for role, config in (("model", self._given_configs[0]),
-                                                     ("upsampler_model", self._given_configs[1]))
-                   if config is not None and role in saving.roles}
-        # No file holds these: the command line's --from reads them from the record.
-        extra = json.dumps({"model_configs": configs}) if configs else ""
         params.batch_size = len(images)  # upsample()'s batch is its images'
         try:
-            _glide._write_images(images, saving.paths, overwrite, command, params,
+            _glide._write_images(images, saving.paths, overwrite, saving.command, params,
                                  "model" in saving.roles, "upsampler_model" in saving.roles,
-                                 saving.files, extra)
+                                 saving.files, saving.extra)
         except Exception as e:
             e.images = result  # type: ignore[attr-defined]
             if hasattr(e, "add_note"):  # Python 3.11

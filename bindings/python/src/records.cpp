@@ -20,6 +20,21 @@ namespace glide::python {
 
 using FileTuple = std::tuple<std::string, std::string, std::string>;  // role, path, SHA-256
 
+namespace {
+
+// The record Python's save= writes: its command and parameters, the models' files, and the
+// configs given as values (extra_json, "" for none).
+ImageRecord python_record(const std::string& command, const GenerationParams& params,
+                          bool base_stage, bool upsampler_stage,
+                          const std::vector<FileTuple>& files, const std::string& extra_json) {
+  ImageRecord record{command, params, base_stage, upsampler_stage, {}};
+  for (const auto& [role, path, sha256] : files) record.files.push_back({role, path, sha256});
+  if (!extra_json.empty()) record.extra = nlohmann::ordered_json::parse(extra_json);
+  return record;
+}
+
+}  // namespace
+
 void bind_records(py::module_& m) {
   m.def(
       "_new_output_paths",
@@ -46,6 +61,18 @@ void bind_records(py::module_& m) {
       py::arg("role"), py::arg("path"),
       "(role, absolute path as bytes, SHA-256) of a file to record.");
   m.def(
+      "_check_records_fit",
+      [](const std::string& command, GenerationParams params, bool base_stage, bool upsampler_stage,
+         const std::vector<FileTuple>& files, const std::string& extra_json, int64_t count) {
+        params.batch_size = count;
+        check_records_fit(
+            python_record(command, params, base_stage, upsampler_stage, files, extra_json), count);
+      },
+      py::arg("command"), py::arg("params"), py::arg("base_stage"), py::arg("upsampler_stage"),
+      py::arg("files"), py::arg("extra_json"), py::arg("count"),
+      "ValueError when the record of an image of a count-image batch cannot be PNG text (a "
+      "prompt of megabytes): _write_images would refuse it after the work.");
+  m.def(
       "_write_images",
       [](const py::handle& images, const std::vector<std::string>& paths, bool overwrite,
          const std::string& command, const GenerationParams& params, bool base_stage,
@@ -56,11 +83,8 @@ void bind_records(py::module_& m) {
                                                     " images for " + std::to_string(paths.size()) +
                                                     " files");
         }
-        ImageRecord record{command, params, base_stage, upsampler_stage, {}};
-        for (const auto& [role, path, sha256] : files) record.files.push_back({role, path, sha256});
-        if (!extra_json.empty()) {
-          record.extra = nlohmann::ordered_json::parse(extra_json);
-        }
+        const ImageRecord record =
+            python_record(command, params, base_stage, upsampler_stage, files, extra_json);
         const GilReleased released;
         write_image_files(pixels, paths, /*grid=*/false, overwrite, record);
       },

@@ -387,6 +387,15 @@ def test_saved_images_carry_the_record_that_remakes_them(default_model_dir: Path
     assert not steps and (tmp_path / "s-0.png").read_bytes() == before
     one = pipe.generate("a kite", save=tmp_path / "s-0.png", overwrite=True, **FAST)
     np.testing.assert_array_equal(glide.load_png(tmp_path / "s-0.png")[0], one[0])
+    # A record too large for PNG text is refused before any work, not after it.
+    steps.clear()
+    with pytest.raises(ValueError, match=r"PNG text 'glide_parameters' is \d+ bytes; glide "
+                                         r"writes at most 8 MiB"):
+        pipe.generate("\x01" * 1_500_000, save=tmp_path / "huge.png",
+                      base_respacing="4", upsampler_respacing="3",
+                      progress=lambda *step: steps.append(step))
+    assert not steps and not (tmp_path / "huge.png").exists()
+
     # Two names that are one file (a link) would be written the second over the first.
     (tmp_path / "l-0.png").symlink_to("l-1.png")
     with pytest.raises(ValueError, match=r"l-0.png' and '[^']*l-1.png' name the same file"):

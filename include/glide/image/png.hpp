@@ -30,6 +30,10 @@ struct PngImage {
 void save_png(const std::string& path, const torch::Tensor& image, const PngText& text = {},
               bool overwrite = false);
 
+// Throws what save_png throws for `text` (glide::Error(invalid_argument): a bad keyword, a value
+// that is not UTF-8, holds a NUL or is over 8 MiB), so that a writer can refuse it before work.
+void check_png_text(const PngText& text);
+
 // Reads any PNG (gray, gray + alpha, RGB, RGBA, palette; 1-16 bits; interlaced) as uint8 RGB:
 // 16-bit samples are scaled to 8, gray is repeated, alpha is dropped. Throws glide::Error naming
 // the file: not_found, io_error, invalid_format for a damaged or non-PNG file, unsupported for
