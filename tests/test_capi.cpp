@@ -864,13 +864,7 @@ namespace {
 // Generation parameters for one prompt through the base stage alone, `respacing` steps.
 glide_generate_params one_kite_base_only(const char* respacing) {
   static const char* prompts[] = {"a kite"};
-  glide_generate_params gp;
-  REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
-  gp.prompts = prompts;
-  gp.prompt_count = 1;
-  gp.base.respacing = respacing;
-  gp.upsample = false;
-  return gp;
+  return glide::test::base_only_params(prompts, respacing);
 }
 
 }  // namespace

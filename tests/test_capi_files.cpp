@@ -21,6 +21,8 @@
 
 namespace {
 
+using glide::test::base_only_params;
+using glide::test::base_pipeline;
 using glide::test::golden_config_json;
 using glide::test::golden_pipeline;
 using glide::test::require_failure;
@@ -367,12 +369,7 @@ TEST_CASE("save_path on upsampling and inpainting records the models those calls
   }
   SECTION("inpainting with the base stage alone") {
     const std::string config = golden_config_json("inpaint");
-    glide_pipeline_params pp;
-    REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
-    pp.base_checkpoint = inpaint_path.c_str();
-    pp.base_config = config.c_str();
-    glide_pipeline* pipeline = nullptr;
-    REQUIRE(glide_pipeline_create(&pp, &pipeline) == GLIDE_OK);
+    glide_pipeline* pipeline = base_pipeline(inpaint_path, config.c_str());
     std::vector<uint8_t> rgb = pattern(1, 16, 16, 3);
     std::vector<uint8_t> keep(16 * 16, 255);
     std::fill(keep.begin(), keep.begin() + 64, 0);
@@ -401,20 +398,9 @@ TEST_CASE("save_path refuses to record a model file changed since the pipeline l
   const std::string copy = dir.file("base.pt");
   std::filesystem::copy_file(base_path, copy);
   const std::string config = golden_config_json("text2im");
-  glide_pipeline_params pp;
-  REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
-  pp.base_checkpoint = copy.c_str();
-  pp.base_config = config.c_str();
-  glide_pipeline* pipeline = nullptr;
-  REQUIRE(glide_pipeline_create(&pp, &pipeline) == GLIDE_OK);
-
-  glide_generate_params gp;
-  REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
+  glide_pipeline* pipeline = base_pipeline(copy, config.c_str());
   const char* prompt[] = {"a square"};
-  gp.prompts = prompt;
-  gp.prompt_count = 1;
-  gp.base.respacing = "2";
-  gp.upsample = false;
+  glide_generate_params gp = base_only_params(prompt, "2");
   const std::string first = dir.file("first.png");
   gp.save_path = first.c_str();
   glide_images* images = nullptr;
@@ -444,28 +430,12 @@ TEST_CASE("the config a record keeps for a model loads that model again", "[capi
     return;
   }
   const ScratchDir dir("glide-capi-save");
-  const auto make_pipeline = [&](const char* base_config) {
-    glide_pipeline_params pp;
-    REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
-    pp.base_checkpoint = shipped.base.c_str();
-    pp.base_config = base_config;
-    glide_pipeline* pipeline = nullptr;
-    const int rc = glide_pipeline_create(&pp, &pipeline);
-    INFO(glide_error_last());
-    REQUIRE(rc == GLIDE_OK);
-    return pipeline;
-  };
-  glide_generate_params gp;
-  REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
   const char* prompt[] = {"a yellow star"};
-  gp.prompts = prompt;
-  gp.prompt_count = 1;
-  gp.base.respacing = "3";
-  gp.upsample = false;
+  glide_generate_params gp = base_only_params(prompt, "3");
   const std::string save = dir.file("star.png");
   gp.save_path = save.c_str();
 
-  glide_pipeline* first = make_pipeline(R"({"noise_schedule": "linear"})");
+  glide_pipeline* first = base_pipeline(shipped.base, R"({"noise_schedule": "linear"})");
   glide_images* images = nullptr;
   REQUIRE(glide_generate(first, &gp, &images) == GLIDE_OK);
   glide_pipeline_free(first);
@@ -473,7 +443,7 @@ TEST_CASE("the config a record keeps for a model loads that model again", "[capi
   CHECK(config.at("noise_schedule") == "linear");
 
   const std::string recorded = config.dump();
-  glide_pipeline* again = make_pipeline(recorded.c_str());
+  glide_pipeline* again = base_pipeline(shipped.base, recorded.c_str());
   gp.save_path = nullptr;
   glide_images* remade = nullptr;
   REQUIRE(glide_generate(again, &gp, &remade) == GLIDE_OK);

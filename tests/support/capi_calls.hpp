@@ -43,4 +43,29 @@ inline glide_pipeline* golden_pipeline(const std::string& base_path,
   return pipeline;
 }
 
+// A pipeline over `base` alone, with `config` (NULL: the checkpoint's own).
+inline glide_pipeline* base_pipeline(const std::string& base, const char* config) {
+  glide_pipeline_params pp;
+  REQUIRE(glide_pipeline_params_init(&pp, GLIDE_PIPELINE_PARAMS_VERSION) == GLIDE_OK);
+  pp.base_checkpoint = base.c_str();
+  pp.base_config = config;
+  glide_pipeline* pipeline = nullptr;
+  const int rc = glide_pipeline_create(&pp, &pipeline);
+  INFO(glide_error_last());
+  REQUIRE(rc == GLIDE_OK);
+  return pipeline;
+}
+
+// The defaults with one prompt (an array that outlives the result) through the base stage
+// alone, in `steps` steps.
+inline glide_generate_params base_only_params(const char* const* prompt, const char* steps) {
+  glide_generate_params gp;
+  REQUIRE(glide_generate_params_init(&gp, GLIDE_GENERATE_PARAMS_VERSION) == GLIDE_OK);
+  gp.prompts = prompt;
+  gp.prompt_count = 1;
+  gp.base.respacing = steps;
+  gp.upsample = false;
+  return gp;
+}
+
 }  // namespace glide::test
