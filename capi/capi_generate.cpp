@@ -53,8 +53,8 @@ using glide::capi::fail;
 using glide::capi::guarded;
 using glide::capi::require_arg;
 
-// sizes[v]: the size of version v. When version 2 appends fields, version 1's size becomes the
-// offset of its first new field, written out here, never sizeof.
+// sizes[v]: the size of version v. An older version's size is the offset of the first field the
+// next version appended, written out here, never sizeof.
 constexpr size_t kPipelineParamsSizes[] = {0, sizeof(glide_pipeline_params)};
 constexpr size_t kGenerateParamsSizes[] = {0, offsetof(glide_generate_params, save_path),
                                            sizeof(glide_generate_params)};

@@ -168,11 +168,12 @@ GLIDE_API void glide_images_free(glide_images* images);
  * *images is NULL on failure (GLIDE_ERROR_NOT_FOUND, GLIDE_ERROR_INVALID_FORMAT, ...). */
 GLIDE_API int glide_images_load(const char* path, int64_t channels, glide_images** images);
 
-/* Writes images (channels 3, or 1 written as gray) as 8-bit PNG files: count 1 to path itself,
- * more to NAME-0.png, NAME-1.png, ... beside it (path "out/cat.png": "out/cat-0.png", ...).
- * A file that exists is refused unless overwrite. All or none: a failure removes the files this
- * call made and restores those it replaced. No parameters are recorded (give
- * glide_generate_params.save_path for images that can be made again). */
+/* Writes images (channels 3, or 1 written as gray; at most 16384 pixels a side) as 8-bit PNG
+ * files: count 1 to path itself (a name ending in .png), more to NAME-0.png, NAME-1.png, ...
+ * beside it (path "out/cat.png": "out/cat-0.png", ...). Every name is checked first: one that
+ * exists is refused unless overwrite, as are two names that are one file (a link). All or none: a
+ * failure removes the files this call made and restores those it replaced. No parameters are
+ * recorded (give glide_generate_params.save_path for images that can be made again). */
 GLIDE_API int glide_images_save(const glide_images* images, const char* path, bool overwrite);
 
 /* ---- Generation -------------------------------------------------------------------------- */
@@ -245,13 +246,13 @@ typedef struct glide_generate_params {
   const char* dtype;          /* NULL: the pipeline's */
   glide_progress_fn progress; /* may be NULL */
   void* progress_user_data;
-  /* Version 2. NULL: nothing is written. Else the call also writes its images as PNG files named
-   * as glide_images_save names them, each holding the record that makes it again (its
-   * parameters, and the model files with their SHA-256: docs/cli.md, "PNG text chunks"), which
-   * `glide generate --from FILE` and Python's glide.read_parameters read. The files are checked
-   * before any sampling: one that exists is refused unless overwrite. Should writing fail after
-   * sampling, the call returns the failure and still sets *images to the images made (free
-   * them): the only failure that leaves *images set. */
+  /* Version 2. NULL: nothing is written. Else (a name ending in .png) the call also writes its
+   * images as PNG files named as glide_images_save names them, each holding the record that makes
+   * it again (its parameters, and the model files with their SHA-256: docs/cli.md, "PNG text
+   * chunks"), which `glide generate --from FILE` and Python's glide.read_parameters read. The files
+   * are checked before any sampling: one that exists is refused unless overwrite. Should writing
+   * fail after sampling, the call returns the failure and still sets *images to the images made
+   * (free them): the only failure that leaves *images set. */
   const char* save_path;
   bool overwrite; /* replace existing files at save_path */
 } glide_generate_params;
