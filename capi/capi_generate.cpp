@@ -223,7 +223,7 @@ Call prepare_call(glide_pipeline* pipeline, const glide_generate_params* params,
 void plan_save_path(glide_pipeline* pipeline, Call& call, const char* command, bool base_stage,
                     bool upsampler_stage) {
   call.save = glide::capi::plan_save(
-      pipeline->model_files, call.save_path, call.overwrite, call.params.batch_size,
+      pipeline->model_files, call.save_path, call.overwrite,
       glide::ImageRecord{command, call.params, base_stage, upsampler_stage, {}});
 }
 
@@ -344,7 +344,7 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
       file.identity = glide::capi::file_identity(file.path);  // before the file is read
       glide::StageModel stage = glide::load_stage_model_with_options(
           path, std::move(model), diffusion_options(config), std::string("params->") + field);
-      if (config) file.config_json = glide::stage_config_json(stage).dump();
+      if (config) file.config = glide::stage_config_json(stage);
       handle->model_files.models.push_back(std::move(file));
       stage.model->to(handle->device);
       stage.model->set_compute_dtype(handle->dtype);

@@ -52,8 +52,9 @@ const RecordedFile& recorded(LoadedModelFile& model) {
 }  // namespace
 
 std::optional<SavePlan> plan_save(PipelineModelFiles& files, const char* save_path, bool overwrite,
-                                  int64_t count, ImageRecord record) {
+                                  ImageRecord record) {
   if (!save_path) return std::nullopt;
+  const int64_t count = record.params.batch_size;
   SavePlan plan;
   plan.overwrite = overwrite;
   plan.paths = output_paths(save_path, count, /*grid=*/false);
@@ -65,12 +66,9 @@ std::optional<SavePlan> plan_save(PipelineModelFiles& files, const char* save_pa
     for (LoadedModelFile& model : files.models) {
       if (!runs || model.role != role) continue;
       record.files.push_back(recorded(model));
-      if (!model.config_json.empty()) {
-        record.extra["model_configs"][role] = nlohmann::ordered_json::parse(model.config_json);
-      }
+      if (!model.config.is_null()) record.extra["model_configs"][role] = model.config;
     }
   }
-  record.params.batch_size = count;
   check_records_fit(record, count);
   plan.record = std::move(record);
   return plan;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,9 +39,9 @@ struct LoadedModelFile {
   std::string role;  // "model" or "upsampler_model"
   std::string path;  // absolute
   std::optional<FileIdentity> identity;
-  // The stage's config when the caller gave one (no file holds it: the record keeps it, as
-  // "model_configs"), else empty.
-  std::string config_json;
+  // The stage's config (stage_config_json) when the caller gave one: no file holds it, so the
+  // record keeps it, as "model_configs". Null otherwise.
+  nlohmann::ordered_json config;
   std::optional<RecordedFile> recorded;
 };
 
@@ -57,12 +58,12 @@ struct SavePlan {
   bool overwrite = false;
 };
 
-// The plan for a call making `count` images (nullopt when save_path, a name require_png_name
-// accepted, is NULL): refuses files that exist (unless overwrite) or name one file twice, a
-// record too large for PNG text, and model files changed since the pipeline loaded them; reads the
-// SHA-256 of the models `record` runs, once per pipeline.
+// The plan for a call making record.params.batch_size images (nullopt when save_path, a name
+// require_png_name accepted, is NULL): refuses files that exist (unless overwrite) or name one file
+// twice, a record too large for PNG text, and model files changed since the pipeline loaded them;
+// reads the SHA-256 of the models `record` runs, once per pipeline.
 std::optional<SavePlan> plan_save(PipelineModelFiles& files, const char* save_path, bool overwrite,
-                                  int64_t count, ImageRecord record);
+                                  ImageRecord record);
 
 // Writes uint8 (count, H, W, 3) images as planned, all or none; a failure's message adds that
 // *images holds the images.
