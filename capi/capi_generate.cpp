@@ -319,7 +319,7 @@ int glide_pipeline_create(const glide_pipeline_params* params, glide_pipeline** 
     handle->device = glide::parse_device(p.device, "params->device");
     handle->dtype = glide::parse_dtype(p.dtype, "params->dtype");
     // Refused here rather than at the first generation.
-    glide::check_device_and_dtype(handle->device, handle->dtype);
+    glide::check_device_and_dtype(handle->device, handle->dtype, "params->");
     // A JSON config's text is also its diffusion options (diffusion_steps, noise_schedule,
     // prediction, laid over the checkpoint's as in Python); a preset's is none. Both stages'
     // configs are checked before the slow loading.

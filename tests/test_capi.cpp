@@ -1,4 +1,5 @@
 // The C ABI (capi/glide.h) called from C++: every entry point's results and error paths.
+#include <ATen/Context.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -469,10 +470,15 @@ TEST_CASE("pipeline and generation calls check their arguments", "[capi]") {
   pp.device = "cpu:1";  // LibTorch accepts and ignores a CPU index
   require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
                   {"params->device is \"cpu:1\""});
+  if (!at::hasCUDA()) {
+    pp.device = "cuda";  // the C argument's name, not the library's
+    require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"params->device is cuda, but this LibTorch has no CUDA support"});
+  }
   pp.device = "cpu";
   pp.dtype = "float16";
   require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_INVALID_ARGUMENT,
-                  {"float16 on device cpu"});
+                  {"params->dtype is float16 and params->device is cpu"});
   pp.dtype = "float32";
   pipeline = reinterpret_cast<glide_pipeline*>(&pp);
   require_failure(glide_pipeline_create(&pp, &pipeline), GLIDE_ERROR_NOT_FOUND,

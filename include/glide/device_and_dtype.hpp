@@ -16,7 +16,9 @@ c10::Device parse_device(const std::string& text, const std::string& what = "dev
 c10::ScalarType parse_dtype(const std::string& text, const std::string& what = "dtype");
 
 // Whether glide can compute in `dtype` on `device`: a CUDA device needs a LibTorch with CUDA that
-// sees it; float16 needs CUDA (LibTorch's CPU kernels lack float16 matrix products).
-void check_device_and_dtype(const c10::Device& device, c10::ScalarType dtype);
+// sees it; float16 needs CUDA (LibTorch's CPU kernels lack float16 matrix products). Errors name
+// the arguments `prefix` + "device" and `prefix` + "dtype" ("params->" in the C ABI).
+void check_device_and_dtype(const c10::Device& device, c10::ScalarType dtype,
+                            const std::string& prefix = "");
 
 }  // namespace glide

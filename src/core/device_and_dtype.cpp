@@ -35,30 +35,33 @@ c10::ScalarType parse_dtype(const std::string& text, const std::string& what) {
       fmt::format("{} is \"{}\"; expected \"float32\", \"float16\" or \"bfloat16\"", what, text));
 }
 
-void check_device_and_dtype(const c10::Device& device, c10::ScalarType dtype) {
+void check_device_and_dtype(const c10::Device& device, c10::ScalarType dtype,
+                            const std::string& prefix) {
+  const std::string device_name = prefix + "device", dtype_name = prefix + "dtype";
   if (device.is_cuda()) {
     if (!at::hasCUDA()) {
       invalid(
-          fmt::format("device is {}, but this LibTorch has no CUDA support or sees no CUDA "
+          fmt::format("{} is {}, but this LibTorch has no CUDA support or sees no CUDA "
                       "device; use cpu",
-                      device.str()));
+                      device_name, device.str()));
     }
     const int count = at::detail::getCUDAHooks().getNumGPUs();
     if (device.has_index() && device.index() >= count) {
-      invalid(
-          fmt::format("device is {}, but only {} CUDA device(s) are visible", device.str(), count));
+      invalid(fmt::format("{} is {}, but only {} CUDA device(s) are visible", device_name,
+                          device.str(), count));
     }
   } else if (!device.is_cpu()) {
-    invalid(fmt::format("device is {}; expected cpu or cuda[:N]", device.str()));
+    invalid(fmt::format("{} is {}; expected cpu or cuda[:N]", device_name, device.str()));
   }
   if (dtype != c10::kFloat && dtype != c10::kHalf && dtype != c10::kBFloat16) {
-    invalid(fmt::format("dtype is {}; expected float32, float16 (CUDA only) or bfloat16",
+    invalid(fmt::format("{} is {}; expected float32, float16 (CUDA only) or bfloat16", dtype_name,
                         c10::toString(dtype)));
   }
   if (dtype == c10::kHalf && device.is_cpu()) {
     invalid(
-        "dtype is float16 on device cpu: LibTorch's CPU kernels lack float16 matrix "
-        "products; use float32 or bfloat16 on the CPU, float16 on CUDA");
+        fmt::format("{} is float16 and {} is cpu: LibTorch's CPU kernels lack float16 matrix "
+                    "products; use float32 or bfloat16 on the CPU, float16 on CUDA",
+                    dtype_name, device_name));
   }
 }
 

@@ -93,10 +93,10 @@ def test_invalid_device_dtype_and_seed(pipe: glide.Pipeline) -> None:
         pipe.generate("x", dtype="int8", **FAST)
     with pytest.raises(ValueError, match="device is \"tpu\""):
         pipe.generate("x", device="tpu", **FAST)
-    with pytest.raises(ValueError, match="dtype is float16 on device cpu"):
+    with pytest.raises(ValueError, match="dtype is float16 and device is cpu"):
         pipe.generate("x", dtype="float16", **FAST)
     # A pipeline that could never run is refused before its models load.
-    with pytest.raises(ValueError, match="dtype is float16 on device cpu"):
+    with pytest.raises(ValueError, match="dtype is float16 and device is cpu"):
         glide.Pipeline("no-such-base.pt", dtype="float16")
     with pytest.raises(ValueError, match=r"seed is -1"):
         pipe.generate("x", seed=-1, **FAST)
