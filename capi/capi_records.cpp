@@ -25,6 +25,12 @@ void require_png_name(const char* path, const std::string& argument) {
                 fmt::format("{} is '{}': glide writes PNG images; give a name that ends in .png",
                             argument, printable(path)));
   }
+  if (io::names_only_an_extension(path)) {
+    throw Error(Status::invalid_argument,
+                fmt::format("{} is '{}', only an extension, which would make a hidden file; give "
+                            "a name before it, such as out.png",
+                            argument, printable(path)));
+  }
 }
 
 namespace {

@@ -127,6 +127,16 @@ TEST_CASE("glide_images_save refuses what it cannot or may not write", "[capi]")
     REQUIRE(glide_images_save(&one, path.c_str(), true) == GLIDE_OK);
     CHECK(load_pixels(path, 3) == std::vector<uint8_t>(pixels.begin(), pixels.begin() + 48));
   }
+  SECTION("a read-only file is refused as existing first, then as read-only with overwrite") {
+    const std::string path = dir.file("kept.png");
+    std::ofstream(path) << "mine";
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read);
+    require_failure(glide_images_save(&one, path.c_str(), false), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"kept.png", "already exists", "overwrite = true"});
+    require_failure(glide_images_save(&one, path.c_str(), true), GLIDE_ERROR_INVALID_ARGUMENT,
+                    {"kept.png", "is read-only"});
+    CHECK(file_bytes(path) == "mine");
+  }
   SECTION("all or none: a batch whose second file exists leaves no first file") {
     std::ofstream(dir.file("b-1.png")) << "mine";
     require_failure(glide_images_save(&two, dir.file("b.png").c_str(), false),
@@ -156,6 +166,9 @@ TEST_CASE("glide_images_save refuses what it cannot or may not write", "[capi]")
     require_failure(glide_images_save(&one, dir.file("x.jpg").c_str(), false),
                     GLIDE_ERROR_INVALID_ARGUMENT, {"path is", "x.jpg", "ends in .png"});
     CHECK_FALSE(std::filesystem::exists(dir.file("x.jpg")));
+    require_failure(glide_images_save(&one, dir.file(".PNG").c_str(), false),
+                    GLIDE_ERROR_INVALID_ARGUMENT, {"path is", ".PNG', only an extension"});
+    CHECK_FALSE(std::filesystem::exists(dir.file(".PNG")));
     const glide_images two_channels{1, 4, 4, 2, pixels.data()};
     require_failure(glide_images_save(&two_channels, dir.file("c.png").c_str(), false),
                     GLIDE_ERROR_INVALID_ARGUMENT, {"images->channels is 2", "expected 1 or 3"});

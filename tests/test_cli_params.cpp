@@ -597,6 +597,9 @@ TEST_CASE("-o names a .png file", "[cli]") {
   CHECK_THROWS_WITH(parse_output(""), Catch::Contains("an empty name names no file"));
   CHECK_THROWS_WITH(parse_output("out.jpg"), Catch::Contains("give a name that ends in .png"));
   CHECK_THROWS_WITH(parse_output("out"), Catch::Contains("give a name that ends in .png"));
+  // A name of only the extension would be a hidden file (and ".png-0.png" for a batch).
+  CHECK_THROWS_WITH(parse_output("dir/.png"), Catch::Contains("is only an extension"));
+  CHECK(parse_output("dir/a.png") == "dir/a.png");
 }
 
 TEST_CASE("image k of a batch and where a batch is written", "[cli]") {

@@ -539,6 +539,8 @@ TEST_CASE("a training job's config file, dataset and outputs", "[training][train
   clash = outputs;
   clash.loss_curve_path = dir.file("loss.jpg");
   require_error([&] { clash.check(); }, ".png", Status::invalid_argument);
+  clash.loss_curve_path = dir.file(".png");  // a hidden file with no name of its own
+  require_error([&] { clash.check(); }, "it is only an extension", Status::invalid_argument);
   clash = outputs;
   clash.export_path = dir.file("Model.SafeTensors");
   clash.check(options.checkpoint_path);

@@ -19,6 +19,12 @@ void add_output_flags(CLI::App* cmd, OutputFlags& flags, const std::string& defa
         if (io::lowercase_extension(name) != ".png") {
           return fmt::format("'{}': glide writes PNG images; give a name that ends in .png", name);
         }
+        if (io::names_only_an_extension(name)) {
+          return fmt::format(
+              "'{}' is only an extension, which would make a hidden file; give a "
+              "name before it, such as out.png",
+              name);
+        }
         return "";
       },
       "FILE.png");

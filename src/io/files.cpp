@@ -64,6 +64,11 @@ std::string lowercase_extension(const std::string& path) {
   return extension;
 }
 
+bool names_only_an_extension(const std::string& path) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  return !name.empty() && name.size() == lowercase_extension(path).size();
+}
+
 bool same_file(const std::string& a, const std::string& b) {
   namespace fs = std::filesystem;
   std::error_code ec;

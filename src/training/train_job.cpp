@@ -43,6 +43,12 @@ void check_output(const std::string& path, const std::string& extension, const c
                             "name ending in {}",
                             path, what, extension, extension));
   }
+  if (io::names_only_an_extension(path)) {
+    throw Error(Status::invalid_argument,
+                fmt::format("'{}' would hold the {}, but it is only an extension, which would make "
+                            "a hidden file; give a name before it, such as out{}",
+                            path, what, extension));
+  }
   io::check_output_file(path, overwrite);
 }
 

@@ -55,6 +55,9 @@ def png_path(value: Any, argument: str) -> bytes:
     if not path.lower().endswith(b".png"):
         raise invalid(f"{argument} is {os.fsdecode(path)!r}: glide writes PNG images; give a name "
                       "that ends in .png")
+    if len(os.path.basename(path)) == len(b".png"):
+        raise invalid(f"{argument} is {os.fsdecode(path)!r}, only an extension, which would make a "
+                      "hidden file; give a name before it, such as out.png")
     return path
 
 

@@ -639,6 +639,9 @@ def test_png_round_trip(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="glide writes PNG images; give a name that ends in .png"):
         glide.save_png(tmp_path / "y.jpg", image)
     assert not (tmp_path / "y.jpg").exists()
+    with pytest.raises(ValueError, match="only an extension, which would make a hidden file"):
+        glide.save_png(tmp_path / ".png", image)
+    assert not (tmp_path / ".png").exists()
     glide.save_png(tmp_path / "upper.PNG", image)  # the case of the extension does not matter
 
 

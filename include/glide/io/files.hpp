@@ -34,6 +34,10 @@ void check_output_file(const std::string& path, bool overwrite = false);
 // gives itself, so a check of the extension does not say it lacks one.
 std::string lowercase_extension(const std::string& path);
 
+// Whether `path`'s file name is only an extension (".png", "out/.PNG"): as an output name it would
+// make a hidden file with no name of its own (and "NAME-k" names of ".png-0.png" for a batch).
+bool names_only_an_extension(const std::string& path);
+
 // Whether `a` and `b` name one file, through "..", symbolic links or hard links, whether or not
 // it exists yet: two outputs of one command must not (the second would replace the first).
 bool same_file(const std::string& a, const std::string& b);
