@@ -37,17 +37,21 @@ std::vector<std::string> output_paths(const std::string& path, int64_t batch, bo
 
 void refuse_existing_output(const std::string& path, bool overwrite,
                             const std::string& how_to_overwrite) {
-  // What nothing allows first (a folder, a device, a read-only file, a missing folder), so that
-  // a folder is not reported as a file that exists.
-  io::check_output_file(path, /*overwrite=*/true);
+  namespace fs = std::filesystem;
   std::error_code ec;
   // symlink_status: a dangling link is a name that exists too.
-  const auto type = std::filesystem::symlink_status(path, ec).type();
-  if (!overwrite && !ec && type != std::filesystem::file_type::not_found) {
-    throw Error(
-        Status::invalid_argument,
-        fmt::format("'{}' already exists; refusing to overwrite it ({})", path, how_to_overwrite));
+  if (!overwrite && fs::symlink_status(path, ec).type() != fs::file_type::not_found && !ec) {
+    // A file (read-only or not) or a dangling link is refused as existing first: replacing it
+    // must be asked for before anything else about it matters. A folder or a device is said to
+    // be one below instead, since nothing allows writing over those.
+    const fs::file_type target = fs::status(path, ec).type();  // through links
+    if (target == fs::file_type::regular || target == fs::file_type::not_found) {
+      throw Error(Status::invalid_argument,
+                  fmt::format("'{}' already exists; refusing to overwrite it ({})", path,
+                              how_to_overwrite));
+    }
   }
+  io::check_output_file(path, /*overwrite=*/true);
 }
 
 std::string same_file_conflict(const std::vector<std::string>& paths) {

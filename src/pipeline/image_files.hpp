@@ -16,9 +16,9 @@ namespace glide {
 std::vector<std::string> output_paths(const std::string& path, int64_t batch, bool grid);
 
 // Throws glide::Error(invalid_argument) when no write may take `path` (io::check_output_file:
-// a folder, a missing folder, a read-only file) or, unless `overwrite`, when the name exists
-// (a dangling link too), saying `how_to_overwrite` ("pass --overwrite"). For refusing before
-// minutes of work rather than after them.
+// a folder, a missing folder, a read-only file) or, unless `overwrite`, when a file of that name
+// exists (a dangling link too; said before its being read-only), saying `how_to_overwrite`
+// ("pass --overwrite"). For refusing before minutes of work rather than after them.
 void refuse_existing_output(const std::string& path, bool overwrite,
                             const std::string& how_to_overwrite);
 
