@@ -164,6 +164,16 @@ TEST_CASE("an IHDR with a colour type, depth or method PNG does not define is re
                 Status::invalid_format);
 }
 
+TEST_CASE("a PNG larger than glide reads is refused from its IHDR alone", "[image]") {
+  const Parts p = a_png();
+  const std::string fields{8, 2, 0, 0, 0};  // 8-bit RGB, the methods PNG defines
+  const std::string wide =
+      p.head.substr(0, 8) + chunk("IHDR", big_endian(20000) + big_endian(3) + fields) + p.rest;
+  require_error([&] { decode(wide); },
+                "test PNG is 3x20000 (H x W) pixels; glide reads PNGs of at most 16384",
+                Status::unsupported);
+}
+
 TEST_CASE("load_png_info reads the size and texts, not the pixels", "[image]") {
   glide::test::ScratchDir dir("glide-png-info");
   const std::string path = dir.file("x.png");

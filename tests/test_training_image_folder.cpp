@@ -154,15 +154,17 @@ TEST_CASE("image folders without captions, images or valid files are refused cle
   glide::test::write_file(dir.file("cut.jpg"), whole.substr(0, whole.size() * 3 / 4) + "\xFF\xD9");
   require_error([&] { image::load_image(dir.file("cut.jpg")); }, "damaged JPEG",
                 Status::invalid_format);
-  // A header claiming 30000 x 30000 pixels (in 3 kB) is refused before anything is allocated.
+  // A header claiming 30000 x 20000 pixels (in 3 kB) is refused before anything is allocated.
   std::string huge = whole;
   const size_t sof = huge.find("\xFF\xC0");
   REQUIRE(sof != std::string::npos);
-  huge[sof + 5] = huge[sof + 7] = static_cast<char>(30000 >> 8);
-  huge[sof + 6] = huge[sof + 8] = static_cast<char>(30000 & 0xff);
+  huge[sof + 5] = static_cast<char>(30000 >> 8);  // the height, then the width (ITU T.81 B.2.2)
+  huge[sof + 6] = static_cast<char>(30000 & 0xff);
+  huge[sof + 7] = static_cast<char>(20000 >> 8);
+  huge[sof + 8] = static_cast<char>(20000 & 0xff);
   glide::test::write_file(dir.file("huge.jpg"), huge);
   require_error([&] { image::load_image(dir.file("huge.jpg")); },
-                "is 30000x30000 pixels; glide reads images of at most 16384 pixels a side",
+                "is 30000x20000 (H x W) pixels; glide reads images of at most 16384 pixels a side",
                 Status::unsupported);
   // Whole but for its final EOI marker: every row is there, so it reads as the whole file does.
   glide::test::write_file(dir.file("whole.jpg"), whole);

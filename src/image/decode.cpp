@@ -71,7 +71,7 @@ torch::Tensor decode_jpeg(const std::string& bytes, const std::string& path) {
                static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&info, TRUE);
   if (info.image_width > kMaxImageSide || info.image_height > kMaxImageSide) {
-    const std::string size = fmt::format("{}x{}", info.image_width, info.image_height);
+    const std::string size = fmt::format("{}x{} (H x W)", info.image_height, info.image_width);
     jpeg_destroy_decompress(&info);
     throw Error(Status::unsupported,
                 fmt::format("{} is {} pixels; glide reads images of at most {} pixels a side", path,

@@ -184,10 +184,10 @@ bool decode_into(png_structp png, png_infop info, Source* src, const std::string
   const png_uint_32 width = png_get_image_width(png, info);
   const png_uint_32 height = png_get_image_height(png, info);
   if (width > kMaxImageSide || height > kMaxImageSide) {
-    throw Error(Status::unsupported, *what + " is " + std::to_string(width) + "x" +
-                                         std::to_string(height) + " pixels; glide reads PNGs of " +
-                                         "at most " + std::to_string(kMaxImageSide) +
-                                         " pixels a side");
+    throw Error(Status::unsupported,
+                fmt::format("{} is {}x{} (H x W) pixels; glide reads PNGs of at most {} pixels a "
+                            "side",
+                            *what, height, width, kMaxImageSide));
   }
   png_colorp palette = nullptr;
   int palette_entries = 0;
