@@ -16,6 +16,7 @@
 #include "support/catch_torch.hpp"
 #include "support/goldens.hpp"
 #include "support/require_error.hpp"
+#include "support/scoped_env.hpp"
 
 using glide::ModelConfig;
 
@@ -288,25 +289,18 @@ TEST_CASE("BoundNetwork reuses its binding for inputs of the same layout, with t
 
 TEST_CASE("GLIDE_CUDA_GRAPHS=0 turns CUDA graphs off; other values than 0 and 1 are refused",
           "[models]") {
-  const char* saved = std::getenv("GLIDE_CUDA_GRAPHS");
-  const std::string before = saved ? saved : "";
-  ::unsetenv("GLIDE_CUDA_GRAPHS");
+  const glide::test::ScopedEnv env("GLIDE_CUDA_GRAPHS", std::nullopt);
   CHECK(glide::cuda_graphs_enabled());
-  ::setenv("GLIDE_CUDA_GRAPHS", "0", 1);
+  env.set("0");
   CHECK_FALSE(glide::cuda_graphs_enabled());
-  ::setenv("GLIDE_CUDA_GRAPHS", "1", 1);
+  env.set("1");
   CHECK(glide::cuda_graphs_enabled());
   // Anything else is refused by name, not guessed.
-  ::setenv("GLIDE_CUDA_GRAPHS", "off", 1);
+  env.set("off");
   glide::test::require_error([] { glide::cuda_graphs_enabled(); }, "GLIDE_CUDA_GRAPHS=\"off\"",
                              glide::Status::invalid_argument);
-  ::setenv("GLIDE_CUDA_GRAPHS", "", 1);
+  env.set("");
   CHECK(glide::cuda_graphs_enabled());
-  if (saved) {
-    ::setenv("GLIDE_CUDA_GRAPHS", before.c_str(), 1);
-  } else {
-    ::unsetenv("GLIDE_CUDA_GRAPHS");
-  }
 }
 
 TEST_CASE("reduced precision stays close to float32 on a golden case", "[models][precision]") {
@@ -325,12 +319,24 @@ TEST_CASE("reduced precision stays close to float32 on a golden case", "[models]
   REQUIRE(glide::parity::max_abs_error(reference, file.at("out").as_tensor()) < 1e-4);
   const double scale = reference.abs().max().item<double>();
   // bfloat16 keeps 8 mantissa bits (~0.4% per rounding); a small net stays within a few percent.
-  const auto bf16 = run(torch::kBFloat16);
-  CHECK(bf16.scalar_type() == torch::kFloat32);
-  const double bf16_error = glide::parity::max_abs_error(bf16, reference);
-  WARN("bfloat16 vs float32: max abs error " << bf16_error << " (output max " << scale << ")");
-  CHECK(bf16_error < 0.05 * scale);
-  CHECK(bf16_error > 0);  // it really ran in reduced precision
+  // On the CPU its default layout is channels-last (faster with oneDNN); NCHW is checked too.
+  for (const char* layout : {"", "0"}) {
+    const glide::test::ScopedEnv env("GLIDE_CHANNELS_LAST", std::string(layout));
+    INFO("GLIDE_CHANNELS_LAST=" << layout);
+    {
+      auto model = glide::parity::load_golden_model(dir, "text2im").model;
+      model->set_compute_dtype(torch::kBFloat16);
+      const torch::Tensor conv = model->named_parameters()["input_blocks.0.0.weight"];
+      CHECK(conv.is_contiguous(at::MemoryFormat::ChannelsLast) == (layout[0] == '\0'));
+    }
+    const auto bf16 = run(torch::kBFloat16);
+    CHECK(bf16.scalar_type() == torch::kFloat32);
+    const double bf16_error = glide::parity::max_abs_error(bf16, reference);
+    WARN("bfloat16 vs float32 (GLIDE_CHANNELS_LAST=" << layout << "): max abs error " << bf16_error
+                                                     << " (output max " << scale << ")");
+    CHECK(bf16_error < 0.05 * scale);
+    CHECK(bf16_error > 0);  // it really ran in reduced precision
+  }
   try {
     const auto fp16 = run(torch::kFloat16);
     const double fp16_error = glide::parity::max_abs_error(fp16, reference);
