@@ -102,6 +102,19 @@ TEST_CASE("torch.save-format round trip of every dtype, views, scalars and empty
   require_same(state, glide::io::load_torch_state_dict(plain));
 }
 
+TEST_CASE("a .pt whose archive names are not ASCII reads back", "[io]") {
+  // torch.save names each record after the file ("modèle/data.pkl"); bytes above 0x7F once failed
+  // the check that the local header names the directory's file.
+  ScratchDir dir;
+  const StateDict state = mixed_state();
+  for (const char* name : {"mod\xc3\xa8le.pt", "\xe6\xa8\xa1\xe5\x9e\x8b.pt"}) {
+    INFO(name);
+    const auto path = dir.file(name);
+    glide::io::save_torch_state_dict(state, path);
+    require_same(state, glide::load_checkpoint(path).tensors);
+  }
+}
+
 TEST_CASE("LibTorch's reader accepts the container torch.save's way", "[io]") {
   ScratchDir dir;
   StateDict state;

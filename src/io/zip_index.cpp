@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "glide/error.hpp"
 #include "io/bytes.hpp"
@@ -151,8 +152,10 @@ ZipIndex ZipIndex::parse(const uint8_t* data, size_t size, const std::string& wh
     const uint64_t local_name_len = r.le(local + 26, 2);
     const uint64_t local_extra_len = r.le(local + 28, 2);
     e.data_offset = local + kLocalHeaderSize + local_name_len + local_extra_len;
-    if (local_name_len != name_len ||
-        !std::equal(e.name.begin(), e.name.end(), r.at(local + kLocalHeaderSize))) {
+    // Compared as bytes: a name's UTF-8 bytes above 0x7F are negative as char, never equal to
+    // the unsigned bytes of the file (which made every non-ASCII archive name unreadable).
+    if (local_name_len != name_len || !r.fits(local + kLocalHeaderSize, name_len) ||
+        std::memcmp(e.name.data(), r.at(local + kLocalHeaderSize), name_len) != 0) {
       r.fail(entry + ": its local header names another file");
     }
     if (!r.fits(e.data_offset, e.compressed_size)) {
