@@ -192,6 +192,9 @@ TEST_CASE("unpickler refuses tensors that do not fit their storage", "[io]") {
                    "dimensions");
   require_error_in(one(1, 0, {int64_t{1} << 32, int64_t{1} << 32, int64_t{1} << 32}, {0, 0, 0}),
                    "more elements than an int64 counts");
+  // Empty, yet its other sizes overflow LibTorch's element count: refused by name, not by LibTorch.
+  require_error_in(one(1, 0, {int64_t{1} << 62, int64_t{1} << 62, 0}, {0, 0, 0}),
+                   "more elements than an int64 counts");
   // A huge declared storage reaches the loader, which refuses it before allocating.
   require_error_in(one(int64_t{1} << 60, 0, {1}, {1}), "test storage too large");
 

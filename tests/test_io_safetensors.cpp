@@ -188,6 +188,11 @@ TEST_CASE("safetensors files with bad headers are refused", "[io]") {
           one(R"({"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]})"),
           eight),
       "too large to exist");
+  // Empty, yet its other sizes overflow LibTorch's element count (which multiplies them all).
+  refused(safetensors(one(R"({"dtype":"F32","shape":[4611686018427387904,4611686018427387904,0],)"
+                          R"("data_offsets":[0,0]})"),
+                      eight),
+          "shape [4611686018427387904, 4611686018427387904, 0], too large to exist");
   refused(safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                       R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
                       eight),

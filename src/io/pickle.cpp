@@ -428,11 +428,14 @@ class Unpickler {
     uint64_t last = static_cast<uint64_t>(offset);
     const bool empty = std::find(sizes.begin(), sizes.end(), 0) != sizes.end();
     uint64_t numel = 1;
-    for (size_t i = 0; i < sizes.size() && !empty; ++i) {
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      // An empty tensor's other sizes must still multiply within int64, as LibTorch's numel does.
+      if (sizes[i] == 0) continue;
       if (__builtin_mul_overflow(numel, static_cast<uint64_t>(sizes[i]), &numel) ||
           numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
         fail("a tensor with more elements than an int64 counts");
       }
+      if (empty) continue;
       uint64_t span;
       if (__builtin_mul_overflow(static_cast<uint64_t>(sizes[i] - 1),
                                  static_cast<uint64_t>(strides[i]), &span) ||

@@ -81,9 +81,11 @@ SafetensorsEntry parse_entry(const std::string& name, const nlohmann::json& v, u
     }
     const auto n = d.get<uint64_t>();
     e.shape.push_back(static_cast<int64_t>(n));
-    overflow = overflow || __builtin_mul_overflow(numel, n, &numel);
+    // An empty tensor's other sizes must still multiply within int64, as LibTorch's numel does.
+    if (n != 0) overflow = overflow || __builtin_mul_overflow(numel, n, &numel);
   }
-  if (std::find(e.shape.begin(), e.shape.end(), 0) != e.shape.end()) numel = 0, overflow = false;
+  if (numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) overflow = true;
+  if (std::find(e.shape.begin(), e.shape.end(), 0) != e.shape.end()) numel = 0;
   uint64_t bytes = 0;
   if (overflow || numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
       !checked_bytes(static_cast<int64_t>(numel), element_size(e.dtype), &bytes)) {
