@@ -335,6 +335,18 @@ TEST_CASE("torch.save files that are not what they claim are refused", "[io]") {
     require_error([&] { glide::io::load_torch_state_dict(dir.file("list.pt")); },
                   "holds a list; expected a dict of tensors");
   }
+  SECTION("a training checkpoint whose tensors are one level down") {
+    // {"state_dict": {"t": tensor}, "epoch": 3}: read flat, it would hold no tensors at all.
+    Pickle p;
+    p.op('}').str("state_dict").op('}').str("t").tensor("FloatStorage", "0", 4, 0, {4}, {1});
+    p.op('s').op('s').str("epoch").integer(3).op('s');
+    write_torch_zip(dir.file("nested.pt"), p.stopped(), {{"0", four_floats}});
+    const std::string message = glide::test::error_of(
+        [&] { glide::io::load_torch_state_dict(dir.file("nested.pt")); }, Status::invalid_format);
+    CHECK_THAT(message, Catch::Contains("holds no tensors at its top level, but 1 under "
+                                        "'state_dict'") &&
+                            Catch::Contains("torch.save(torch.load(PATH)['state_dict']"));
+  }
   SECTION("a zip without the version record torch.save writes") {
     std::string file;
     {

@@ -248,6 +248,29 @@ Value read_torch_zip(const std::shared_ptr<FileBytes>& file) {
   return unpickle(pickle.data, pickle.size, load, archive.path() + ": data.pkl");
 }
 
+namespace {
+
+// A training checkpoint ({"state_dict": {...}, "epoch": 3}, as Lightning and many trainers save)
+// holds its tensors one level down. Read as a flat state dict it would give none, and a
+// conversion an empty file: name where they are instead.
+void refuse_nested_tensors(const Value& root, const std::string& what) {
+  for (const auto& [key, value] : root.as_dict()) {
+    if (!value.is_dict() || !key.is_string()) continue;
+    size_t tensors = 0;
+    for (const auto& entry : value.as_dict()) tensors += entry.second.is_tensor() ? 1 : 0;
+    if (tensors == 0) continue;
+    const std::string name = key.as_string();
+    throw Error(Status::invalid_format,
+                fmt::format("{}: holds no tensors at its top level, but {} under '{}': glide reads "
+                            "a flat dict of tensors (what torch.save(model.state_dict(), ...) "
+                            "writes); save that dict alone, e.g. in Python "
+                            "torch.save(torch.load(PATH)['{}'], 'model.pt')",
+                            what, tensors, name, name));
+  }
+}
+
+}  // namespace
+
 StateDict state_dict_from(const Value& root, const std::string& what) {
   if (!root.is_dict()) {
     throw Error(Status::invalid_format,
@@ -262,6 +285,7 @@ StateDict state_dict_from(const Value& root, const std::string& what) {
     }
     out.insert(key.as_string(), value.as_tensor());
   }
+  if (out.size() == 0) refuse_nested_tensors(root, what);
   return out;
 }
 
