@@ -18,6 +18,7 @@
 
 #include "glide.h"
 #include "glide/image/png.hpp"
+#include "glide/pipeline/default_models.hpp"
 #include "support/capi_calls.hpp"
 #include "support/catch_torch.hpp"
 #include "support/child_signals.hpp"
@@ -232,6 +233,48 @@ TEST_CASE("glide inpaint keeps the mask's white part of the input", "[cli]") {
   const torch::Tensor out = load_png(dir.file("out.png")).pixels;
   CHECK(max_level_difference(out.narrow(0, 0, 10), input.narrow(0, 0, 10)) <= 1);
   CHECK(max_level_difference(out.narrow(0, 10, 6), input.narrow(0, 10, 6)) > 8);
+}
+
+TEST_CASE("a .pt converted from a model file loads as that model with the config convert prints",
+          "[cli]") {
+  const std::string shipped = glide::default_model_paths().base;
+  REQUIRE(std::filesystem::exists(shipped));  // models/ in the source tree
+  glide::test::ScratchDir dir("glide-cli-run");
+  REQUIRE(run_glide({"convert", shipped, dir.file("base.pt")}, dir) == 0);
+  // The note's next line is the JSON object to save; the .pt alone matches no preset.
+  const std::string log = glide::test::file_text(dir.file("log.txt"));
+  const std::string intro = "save this line as a .json file";
+  const size_t at = log.find('\n', log.find(intro));
+  REQUIRE(log.find(intro) != std::string::npos);
+  const auto config = nlohmann::json::parse(log.substr(at + 1, log.find('\n', at + 1) - at - 1));
+  std::ofstream(dir.file("base.json")) << config.dump();
+  // shifted_cosine_8 is the shapes model's own schedule, not the official cosine one.
+  CHECK(config.at("noise_schedule") == "shifted_cosine_8");
+  auto model_only = config;
+  for (const char* key : {"diffusion_steps", "noise_schedule", "prediction"}) model_only.erase(key);
+  std::ofstream(dir.file("model-only.json")) << model_only.dump();
+
+  const std::vector<std::string> gen = {"generate",     "-p", "a red cube",
+                                        "--seed",       "3",  "--no-upsample",
+                                        "--base-steps", "4",  "--quiet"};
+  REQUIRE(run_glide(gen + std::vector<std::string>{"--model", shipped, "-o", dir.file("a.png")},
+                    dir) == 0);
+  CHECK(run_glide(gen + std::vector<std::string>{"--model", dir.file("base.pt"), "-o",
+                                                 dir.file("none.png")},
+                  dir) == 1);
+  CHECK(glide::test::file_text(dir.file("log.txt")).find("give the model's config") !=
+        std::string::npos);
+  REQUIRE(run_glide(gen + std::vector<std::string>{"--model", dir.file("base.pt"), "--model-config",
+                                                   dir.file("base.json"), "-o", dir.file("b.png")},
+                    dir) == 0);
+  CHECK(torch::equal(load_png(dir.file("a.png")).pixels, load_png(dir.file("b.png")).pixels));
+  // The comparison can fail: without its diffusion keys the model samples another schedule.
+  REQUIRE(run_glide(
+              gen + std::vector<std::string>{"--model", dir.file("base.pt"), "--model-config",
+                                             dir.file("model-only.json"), "-o", dir.file("c.png")},
+              dir) == 0);
+  CHECK(max_level_difference(load_png(dir.file("a.png")).pixels,
+                             load_png(dir.file("c.png")).pixels) > 8);
 }
 
 TEST_CASE("glide train writes, resumes and exports; bad flags are usage errors", "[cli]") {

@@ -176,10 +176,21 @@ TEST_CASE("files that are not checkpoints give clear errors", "[io]") {
 
 TEST_CASE("cast_in_range refuses casts that make finite values infinite", "[io]") {
   const auto t = torch::tensor({1e6f, 1.0f, -7e4f});
-  require_error(
-      [&] { glide::io::cast_in_range("w", t, torch::kFloat16); },
-      {"'w' has 2 values beyond float16's range", "largest magnitude is 1e+06", "use bfloat16"},
-      Status::invalid_argument);
+  require_error([&] { glide::io::cast_in_range("w", t, torch::kFloat16); },
+                {"'w' has 2 values beyond float16's range", "largest magnitude is 1000000",
+                 "Keep float32, or use bfloat16, whose range holds it"},
+                Status::invalid_argument);
+  // The advice is the source dtype, or a narrower one only where the value fits it.
+  const auto wide = torch::tensor({1e300, 3.4028236e38}, torch::kFloat64);
+  require_error([&] { glide::io::cast_in_range("v", wide, torch::kFloat32); },
+                {"the largest magnitude is 1e+300", "infinite. Keep float64"},
+                Status::invalid_argument);
+  require_error([&] { glide::io::cast_in_range("v", wide.slice(0, 1), torch::kBFloat16); },
+                {"the largest magnitude is 3.4028236e+38); they would become infinite. Keep "
+                 "float64"},
+                Status::invalid_argument);
+  require_error([&] { glide::io::cast_in_range("v", wide.slice(0, 1) / 1e10, torch::kFloat16); },
+                {"Keep float64, or use bfloat16, whose range holds it"}, Status::invalid_argument);
   CHECK(glide::io::cast_in_range("w", t, torch::kBFloat16).scalar_type() == torch::kBFloat16);
   // Infinities and NaN already there are the weights' own, not the cast's.
   const auto inf = torch::tensor({INFINITY, NAN, 2.0f});

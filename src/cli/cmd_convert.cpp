@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "glide/io/checkpoint.hpp"
 #include "glide/io/files.hpp"
 #include "glide/models/loading.hpp"
+#include "glide/pipeline/stage_model.hpp"
 #include "glide/version.hpp"
 #include "image_output.hpp"
 #include "pipeline/param_fields.hpp"
@@ -35,6 +37,11 @@ enum class OutputFormat { torch, safetensors };
 // to change (status 2), as -o with a name that is not .png is.
 OutputFormat output_format(const std::string& path) {
   const std::string ext = io::lowercase_extension(path);
+  const bool known = ext == ".pt" || ext == ".pth" || ext == ".safetensors";
+  if (known && io::names_only_an_extension(path)) {
+    throw UsageError("cannot write '" + path + "': it is only an extension, which would make a " +
+                     "hidden file; give a name before it, such as model" + ext);
+  }
   if (ext == ".pt" || ext == ".pth") return OutputFormat::torch;
   if (ext == ".safetensors") return OutputFormat::safetensors;
   throw UsageError("cannot write '" + path +
@@ -52,6 +59,26 @@ std::vector<std::string> non_tensor_entries(const std::string& path) {
     if (!value.is_tensor()) names.push_back(key.is_string() ? key.as_string() : key.type_name());
   }
   return names;
+}
+
+// The one JSON object --model-config takes for a model whose file records its model and
+// diffusion configs as metadata ("" when it records no model config): what a .pt copy, which
+// holds no metadata, needs to load as the same model with the same diffusion.
+std::string config_to_give(const std::map<std::string, std::string>& metadata) {
+  const auto model = metadata.find(kModelConfigMetadataKey);
+  if (model == metadata.end()) return "";
+  const auto parsed = [](const std::string& text) {
+    auto json = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+    return json.is_object() ? json : nlohmann::ordered_json();
+  };
+  nlohmann::ordered_json config = parsed(model->second);
+  if (config.is_null()) return "";
+  if (const auto diffusion = metadata.find(kDiffusionConfigMetadataKey);
+      diffusion != metadata.end()) {
+    const nlohmann::ordered_json options = parsed(diffusion->second);
+    for (const auto& [key, value] : options.items()) config[key] = value;
+  }
+  return config.dump();
 }
 
 void convert(const ConvertOptions& o) {
@@ -110,14 +137,22 @@ void convert(const ConvertOptions& o) {
                  "glide: note: .pt files hold no metadata; the {} metadata entries of '{}' are "
                  "not carried over\n",
                  source.metadata.size(), printable(o.input));
+      if (const std::string config = config_to_give(source.metadata); !config.empty()) {
+        fmt::print(stderr,
+                   "glide: note: among them the model's config: to load '{}', save this line as "
+                   "a .json file and give it with --model-config (or --upsampler-model-config):"
+                   "\n{}\n",
+                   printable(o.output), config);
+      }
     }
     io::save_torch_state_dict(out, o.output, o.overwrite);
   }
-  fmt::print("wrote {}: {} tensors, {} parameters{}\n", printable(o.output), out.size(),
-             out.parameter_count(),
-             o.dtype.empty()
-                 ? std::string(", dtypes kept")
-                 : fmt::format(", {} floating-point tensors cast to {}", cast, o.dtype));
+  const auto plural = [](auto n) { return n == 1 ? "" : "s"; };
+  fmt::print("wrote {}: {} tensor{}, {} parameter{}{}\n", printable(o.output), out.size(),
+             plural(out.size()), out.parameter_count(), plural(out.parameter_count()),
+             o.dtype.empty() ? std::string(", dtypes kept")
+                             : fmt::format(", {} floating-point tensor{} cast to {}", cast,
+                                           plural(cast), o.dtype));
 }
 
 }  // namespace

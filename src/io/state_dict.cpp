@@ -74,14 +74,25 @@ torch::Tensor cast_in_range(const std::string& name, const torch::Tensor& t, tor
   const int64_t overflowed =
       torch::logical_and(torch::isinf(cast), torch::isfinite(t)).sum().item<int64_t>();
   if (overflowed > 0) {
-    throw Error(
-        Status::invalid_argument,
-        fmt::format("'{}' has {} value{} beyond {}'s range (the largest magnitude is {:g}); "
-                    "they would become infinite. {}",
-                    name, overflowed, overflowed == 1 ? "" : "s", dtype_name(dtype),
-                    t.abs().nan_to_num(0, 0, 0).max().item<double>(),
-                    dtype == torch::kBFloat16 ? "Keep float32"
-                                              : "Keep float32, or use bfloat16 (float32's range)"));
+    const double largest = t.abs().nan_to_num(0, 0, 0).max().item<double>();
+    // The advice: the dtype the tensor has, or a narrower one that still holds its largest value.
+    const auto holds = [&](torch::Dtype d) {
+      return !torch::scalar_tensor(largest, torch::kFloat64).to(d).isinf().item<bool>();
+    };
+    const torch::Dtype source = t.scalar_type();
+    std::string advice = std::string("Keep ") + dtype_name(source);
+    for (const torch::Dtype d : {torch::kFloat16, torch::kBFloat16, torch::kFloat32}) {
+      if (d != source && d != dtype && c10::elementSize(d) < c10::elementSize(source) && holds(d)) {
+        advice += fmt::format(", or use {}, whose range holds it", dtype_name(d));
+        break;
+      }
+    }
+    // Nine significant digits tell a value just past float32's largest from that largest.
+    throw Error(Status::invalid_argument,
+                fmt::format("'{}' has {} value{} beyond {}'s range (the largest magnitude is "
+                            "{:.9g}); they would become infinite. {}",
+                            name, overflowed, overflowed == 1 ? "" : "s", dtype_name(dtype),
+                            largest, advice));
   }
   return cast;
 }

@@ -122,10 +122,15 @@ Text2ImUNet load_model(const Checkpoint& checkpoint, const std::string& source,
       tried.push_back(fmt::format("{}: {}", name, e.what()));
     }
   }
-  throw Error(Status::invalid_format,
-              fmt::format("{}: no model config given, no {} metadata, and the {} tensors match no "
-                          "preset; tried {}",
-                          source, kModelConfigMetadataKey, state.size(), fmt::join(tried, "; ")));
+  throw Error(
+      Status::invalid_format,
+      fmt::format("{}: no model config given, no {} metadata, and the {} tensors match no "
+                  "preset: give the model's config (a JSON object of its options, with "
+                  "its diffusion_steps, noise_schedule and prediction where not the "
+                  "official ones) as --model-config (or --upsampler-model-config) FILE on the "
+                  "command line, config= in "
+                  "Python, or params->base_config / upsampler_config in C; tried {}",
+                  source, kModelConfigMetadataKey, state.size(), fmt::join(tried, "; ")));
 }
 
 }  // namespace glide

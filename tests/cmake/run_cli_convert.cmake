@@ -97,7 +97,7 @@ open(sys.argv[1], 'wb').write(struct.pack('<Q', len(header)) + header + struct.p
     message(FATAL_ERROR "could not write ${big}")
   endif()
   glide_run(2 out convert "${big}" "${WORK_DIR}/big-f16.safetensors" --dtype float16)
-  require("${out}" "'w' has 1 value beyond float16's range \\(the largest magnitude is 1e\\+06\\)")
+  require("${out}" "'w' has 1 value beyond float16's range \\(the largest magnitude is 1000000\\)")
   glide_run(ok out convert "${big}" "${WORK_DIR}/big-bf16.safetensors" --dtype bfloat16)
 endif()
 # .pt → .pth with a dtype, then back to .safetensors: the values survive both directions.
@@ -122,7 +122,10 @@ glide_run(2 out convert "${model}" "${WORK_DIR}/model.bin")
 require("${out}" "expected .pt or .pth \\(what torch.save writes\\) or .safetensors, got '.bin'")
 glide_run(2 out convert "${converted}" "${WORK_DIR}/model")
 require("${out}" "got no extension")
-if(EXISTS "${WORK_DIR}/model.bin" OR EXISTS "${WORK_DIR}/model")
+# A name that is only the extension would be a hidden file of no name.
+glide_run(2 out convert "${converted}" "${WORK_DIR}/.safetensors")
+require("${out}" "is only an extension, which would make a hidden file")
+if(EXISTS "${WORK_DIR}/model.bin" OR EXISTS "${WORK_DIR}/model" OR EXISTS "${WORK_DIR}/.safetensors")
   message(FATAL_ERROR "a refused conversion wrote a file")
 endif()
 
