@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import atexit
 import threading
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _checks, _fields, _glide
 from ._glide import (
@@ -89,8 +89,9 @@ _default: Optional[Pipeline] = None
 _default_lock = threading.Lock()
 
 
-def tokenize(text: str) -> List[int]:
-    """GLIDE's GPT-2 token ids of ``text`` (lower-cased first, as GLIDE does).
+def tokenize(text: Union[str, bytes]) -> List[int]:
+    """GLIDE's GPT-2 token ids of ``text`` (lower-cased first, as GLIDE does): a str, or bytes
+    holding UTF-8 (ValueError naming the first byte that is not).
 
     >>> glide.tokenize("an oil painting of a corgi")
     [272, 3056, 12036, 286, 257, 1162, 12397]

@@ -35,7 +35,8 @@ def test_tokenize_rejects_bad_input() -> None:
     with pytest.raises(TypeError):
         glide.tokenize(123)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="byte offset 2"):
-        glide.tokenize(b"ab\xff")  # type: ignore[arg-type]
+        glide.tokenize(b"ab\xff")
+    assert glide.tokenize("Caf\u00e9".encode()) == glide.tokenize("Caf\u00e9")  # UTF-8 bytes
     with pytest.raises(ValueError, match="50257|vocab|outside"):
         glide.detokenize([10**6])
     with pytest.raises(ValueError, match=r"text is not valid Unicode.*surrogate.*index 1"):
