@@ -128,6 +128,10 @@ ImageFolderDataset::ImageFolderDataset(const std::string& folder, int64_t image_
     images_.push_back(file.string());
     captions_.push_back(read_caption(caption));
   }
+  // Every image is decoded now (and kept, within the cache's budget): a file that cannot be read
+  // stops the run before its first step rather than hours in, when taking it out would change
+  // the dataset its checkpoint records.
+  for (int64_t i = 0; i < size(); ++i) get(i);
 }
 
 Example ImageFolderDataset::get(int64_t index) const {
