@@ -91,12 +91,13 @@ std::string format_duration(double seconds) {
 // One status line per step on a terminal (rewritten in place), else one line every 50 steps.
 class TrainReporter {
  public:
+  // Made just before the run starts at step `start_step` (the checkpoint's when resuming), so
+  // that elapsed time and the time per step include the first step.
+  explicit TrainReporter(int64_t start_step)
+      : first_step_(start_step), started_(std::chrono::steady_clock::now()) {}
+
   void operator()(const training::TrainProgress& p) {
     const auto now = std::chrono::steady_clock::now();
-    if (first_step_ < 0) {
-      first_step_ = p.step - 1;
-      started_ = now;
-    }
     const double elapsed = std::chrono::duration<double>(now - started_).count();
     const double per_step = elapsed / static_cast<double>(p.step - first_step_);
     const std::string line = fmt::format(
@@ -115,7 +116,7 @@ class TrainReporter {
 
  private:
   bool terminal_ = isatty(STDERR_FILENO) != 0;
-  int64_t first_step_ = -1;
+  int64_t first_step_;
   std::chrono::steady_clock::time_point started_;
 };
 
@@ -156,7 +157,7 @@ int run_train(TrainCommand& cmd) {
   g_stop_signal.store(0);
   handle_signal(SIGINT, on_interrupt);
   handle_signal(SIGTERM, on_interrupt);
-  TrainReporter reporter;
+  TrainReporter reporter(trainer.step());
   training::TrainResult result;
   {
     // However the run ends, signals end glide again afterwards (the export is not interruptible
