@@ -12,6 +12,7 @@
 
 #include "glide/image/png.hpp"
 #include "glide/io/checkpoint.hpp"
+#include "glide/models/loading.hpp"
 #include "glide/pipeline/guided_sampler.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/training/shapes.hpp"
@@ -454,6 +455,77 @@ TEST_CASE("training options are validated with the option's name", "[training][t
   require_error([&] { training::Trainer(o, tiny_shapes()); },
                 "checkpoints are written as safetensors files; give a name ending in .safetensors",
                 Status::invalid_argument);
+  o.checkpoint_path = dir.file(".safetensors");
+  require_error([&] { training::Trainer(o, tiny_shapes()); }, "is only an extension",
+                Status::invalid_argument);
+  // upsample_factor is recorded for base models too: only its default may be given there, or
+  // the command line (which refuses it for base models) could never resume the run.
+  bad([](auto& o) { o.upsample_factor = 2; },
+      "upsample_factor=2 applies to super-resolution models only");
+}
+
+TEST_CASE("fine-tuning refuses a model trained on another diffusion, or one that is absent",
+          "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  auto options = tiny_options(dir.file("run.safetensors"));
+  options.diffusion.prediction = "v";
+  options.diffusion.noise_schedule = "linear";
+  options.steps = 1;
+  training::Trainer trainer(options, tiny_shapes());
+  trainer.run();
+  trainer.export_model(dir.file("v-model.safetensors"));
+
+  auto fine_tune = tiny_options(dir.file("fine-tune.safetensors"));  // eps, cosine
+  fine_tune.init_from = dir.file("v-model.safetensors");
+  require_error([&] { training::Trainer(fine_tune, tiny_shapes()); },
+                "was trained with noise_schedule \"linear\" (the recipe's: \"squaredcos_cap_v2\"), "
+                "prediction \"v\" (the recipe's: \"epsilon\")",
+                Status::invalid_argument);
+  CHECK_FALSE(std::filesystem::exists(fine_tune.checkpoint_path));
+  // With the model's own diffusion the same model fine-tunes.
+  fine_tune.diffusion = options.diffusion;
+  training::Trainer(fine_tune, tiny_shapes()).run();
+  CHECK(std::filesystem::exists(fine_tune.checkpoint_path));
+
+  fine_tune.init_from = dir.file("absent.safetensors");
+  fine_tune.checkpoint_path = dir.file("other.safetensors");
+  require_error([&] { training::Trainer(fine_tune, tiny_shapes()); },
+                "init_from model '" + fine_tune.init_from + "' does not exist", Status::not_found);
+}
+
+TEST_CASE("a checkpoint past the run's steps, or with damaged metadata, is refused by name",
+          "[training][trainer]") {
+  glide::test::ScratchDir dir;
+  auto options = tiny_options(dir.file("run.safetensors"));
+  options.lr_schedule = "constant";  // steps are then not part of the recipe
+  options.steps = 3;
+  training::Trainer(options, tiny_shapes()).run();
+  options.steps = 2;
+  require_error([&] { training::Trainer(options, tiny_shapes()); },
+                "is at step 3, past steps=2: give steps of at least 3", Status::invalid_argument);
+  options.steps = 3;
+  CHECK(training::Trainer(options, tiny_shapes()).step() == 3);
+
+  // The training metadata with a field of the wrong type, and without the loss history.
+  auto checkpoint = load_checkpoint(options.checkpoint_path);
+  auto training_json = nlohmann::json::parse(checkpoint.metadata.at(kTrainingMetadataKey));
+  training_json["kind"] = 5;
+  auto metadata = checkpoint.metadata;
+  metadata[kTrainingMetadataKey] = training_json.dump();
+  const std::string wrong_kind = dir.file("wrong-kind.safetensors");
+  io::save_safetensors(checkpoint.tensors, wrong_kind, metadata);
+  options.checkpoint_path = wrong_kind;
+  require_error([&] { training::Trainer(options, tiny_shapes()); },
+                "wrong-kind.safetensors: metadata \"glide.training\" is damaged");
+  StateDict without_history;
+  for (const auto& [name, t] : checkpoint.tensors.items()) {
+    if (name != "loss_history") without_history.insert(name, t);
+  }
+  const std::string no_history = dir.file("no-history.safetensors");
+  io::save_safetensors(without_history, no_history, checkpoint.metadata);
+  options.checkpoint_path = no_history;
+  require_error([&] { training::Trainer(options, tiny_shapes()); },
+                "no-history.safetensors lacks tensor \"loss_history\"");
 }
 
 TEST_CASE("a training job's config file, dataset and outputs", "[training][train_job]") {

@@ -109,19 +109,34 @@ void read_checkpoint(Trainer::State& state) {
   const nlohmann::json training = detail::parse_json(
       it->second,
       fmt::format("training checkpoint {}: metadata \"{}\"", path, kTrainingMetadataKey));
-  if (!training.is_object() || training.value("kind", "") != kCheckpointKind ||
-      !training.contains("version") || !training["version"].is_number_integer() ||
-      !training.contains("step") || !training["step"].is_number_integer() ||
-      !training.contains("optimizer_steps") || !training.contains("recipe")) {
+  // Each field's type is checked before it is read: a damaged file is named, not reported as a
+  // JSON library's type error.
+  const auto count = [&](const char* key) {
+    return training.is_object() && training.contains(key) && training[key].is_number_integer() &&
+           training[key].get<int64_t>() >= 0;
+  };
+  if (!training.is_object() || !training.contains("kind") || !training["kind"].is_string() ||
+      training["kind"].get<std::string>() != kCheckpointKind || !count("version") ||
+      !count("step") || !count("optimizer_steps") || !training.contains("recipe") ||
+      !training["recipe"].is_object()) {
     throw Error(Status::invalid_format,
-                fmt::format("training checkpoint {}: metadata \"{}\" lacks kind, version, step, "
-                            "optimizer_steps or recipe",
-                            path, kTrainingMetadataKey));
+                fmt::format("training checkpoint {}: metadata \"{}\" is damaged: it needs kind "
+                            "\"{}\", version, step and optimizer_steps as counts, and a recipe "
+                            "object",
+                            path, kTrainingMetadataKey, kCheckpointKind));
   }
-  if (training["version"].get<int>() != kCheckpointVersion) {
+  if (training["version"].get<int64_t>() != kCheckpointVersion) {
     throw Error(Status::unsupported,
                 fmt::format("training checkpoint {} has version {}; this glide reads version {}",
-                            path, training["version"].get<int>(), kCheckpointVersion));
+                            path, training["version"].get<int64_t>(), kCheckpointVersion));
+  }
+  // A run is resumed to reach its steps; one already past them would silently do nothing.
+  if (training["step"].get<int64_t>() > state.options.steps) {
+    throw Error(Status::invalid_argument,
+                fmt::format("training checkpoint {} is at step {}, past steps={}: give steps of at "
+                            "least {} to go on from it (or to export it as it is)",
+                            path, training["step"].get<int64_t>(), state.options.steps,
+                            training["step"].get<int64_t>()));
   }
   auto differences =
       recipe_differences(training["recipe"], nlohmann::json::parse(state.options.recipe_json()));
@@ -143,20 +158,18 @@ void read_checkpoint(Trainer::State& state) {
   restore_all(dict, "adam_m/", state.optimizer->first_moments(), path);
   restore_all(dict, "adam_v/", state.optimizer->second_moments(), path);
   {
-    torch::NoGradGuard no_grad;
-    for (auto& buffer : state.model->named_buffers()) {
-      buffer.value().copy_(dict.at("buffer/" + buffer.key()));
-    }
+    std::vector<NamedTensor> buffers;
+    for (auto& buffer : state.model->named_buffers())
+      buffers.push_back({buffer.key(), buffer.value()});
+    restore_all(dict, "buffer/", buffers, path);
   }
   state.step = training["step"].get<int64_t>();
   state.optimizer->set_steps_taken(training["optimizer_steps"].get<int64_t>());
-  const torch::Tensor history = dict.at("loss_history").to(torch::kFloat64).contiguous();
+  std::vector<NamedTensor> stored_history = {
+      {"loss_history", torch::empty({state.step}, torch::kFloat64)}};
+  restore_all(dict, "", stored_history, path);
+  const torch::Tensor& history = stored_history.front().tensor;
   state.losses.assign(history.data_ptr<double>(), history.data_ptr<double>() + history.numel());
-  if (static_cast<int64_t>(state.losses.size()) != state.step) {
-    throw Error(Status::invalid_format,
-                fmt::format("training checkpoint {}: loss history has {} entries for step {}", path,
-                            state.losses.size(), state.step));
-  }
 }
 
 }  // namespace glide::training

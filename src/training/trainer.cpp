@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/torch.h>
 
@@ -45,6 +46,41 @@ bool is_text_encoder_parameter(const std::string& name) {
     if (name.rfind(prefix, 0) == 0) return true;
   }
   return false;
+}
+
+// The model a fine-tuning run starts from. A diffusion it records (glide's exports and model files
+// keep one; official .pt files none) must be the recipe's: trained on another schedule or target,
+// the weights would be pulled toward predicting something else than what they were made for (a
+// v-prediction upsampler fine-tuned on eps), and the export would be labelled with the recipe's.
+Text2ImUNet load_init_model(const TrainOptions& o) {
+  const std::string source = fmt::format("init_from model '{}'", o.init_from);
+  std::error_code ec;
+  if (!std::filesystem::exists(o.init_from, ec)) {
+    throw Error(Status::not_found, source + " does not exist");
+  }
+  const Checkpoint checkpoint = load_checkpoint(o.init_from);
+  if (checkpoint.metadata.count(kDiffusionConfigMetadataKey) != 0) {
+    const DiffusionConfig recorded = checkpoint_diffusion(checkpoint, o.init_from, o.model);
+    std::vector<std::string> differences;
+    const auto compare = [&](const char* key, const auto& model_value, const auto& recipe_value) {
+      if (model_value == recipe_value) return;
+      differences.push_back(fmt::format("{} {} (the recipe's: {})", key,
+                                        nlohmann::json(model_value).dump(),
+                                        nlohmann::json(recipe_value).dump()));
+    };
+    compare("diffusion_steps", recorded.diffusion_steps, o.diffusion.diffusion_steps);
+    compare("noise_schedule", recorded.noise_schedule, o.diffusion.noise_schedule);
+    compare("prediction", recorded.prediction, o.diffusion.prediction);
+    if (!differences.empty()) {
+      throw Error(Status::invalid_argument,
+                  fmt::format("{} was trained with {}: fine-tuned on another diffusion it would "
+                              "learn another target; give its own in the model config "
+                              "(diffusion_steps, noise_schedule, prediction)",
+                              source, fmt::join(differences, ", ")));
+    }
+  }
+  return load_model(checkpoint, o.init_from, o.model, official_model_configs(),
+                    "the recipe's model config");
 }
 
 double learning_rate_at(const TrainOptions& o, int64_t step) {
@@ -276,6 +312,10 @@ void TrainOptions::validate() const {
           fmt::format("checkpoint_path='{}': checkpoints are written as safetensors files; give "
                       "a name ending in .safetensors",
                       checkpoint_path));
+  require(!io::names_only_an_extension(checkpoint_path),
+          fmt::format("checkpoint_path='{}' is only an extension, which would make a hidden "
+                      "file; give a name before it, such as run.safetensors",
+                      checkpoint_path));
   require(!model.inpaint,
           "model.inpaint=true: glide trains text-to-image base and upsampler models; inpainting "
           "models (which also read a masked image) are not trainable yet");
@@ -292,6 +332,12 @@ void TrainOptions::validate() const {
   } else {
     require(crop_size == 0,
             fmt::format("crop_size={} applies to super-resolution models only", crop_size));
+    // Recorded in the recipe either way: a base run started with another value could never be
+    // resumed where the option is refused for base models (the command line).
+    require(upsample_factor == TrainOptions{}.upsample_factor,
+            fmt::format("upsample_factor={} applies to super-resolution models only (a base "
+                        "model keeps the default, {})",
+                        upsample_factor, TrainOptions{}.upsample_factor));
   }
 }
 
@@ -346,7 +392,7 @@ Trainer::Trainer(TrainOptions options, std::shared_ptr<const Dataset> dataset)
 
   torch::manual_seed(s.options.seed);  // the initial weights
   if (!s.options.init_from.empty()) {
-    s.model = load_model(s.options.init_from, s.options.model);
+    s.model = load_init_model(s.options);
   } else {
     s.model = Text2ImUNet(s.options.model);
   }
