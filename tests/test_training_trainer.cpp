@@ -192,6 +192,11 @@ TEST_CASE("a checkpoint of another recipe, a damaged one or a foreign file is re
   other.learning_rate = 2e-3;
   require_error([&] { training::Trainer(other, tiny_shapes()); }, "learning_rate",
                 Status::invalid_argument);
+  // An option the recipe leaves out at its default is shown with that default, not as absent.
+  auto mixed = tiny_options(path);
+  mixed.precision = "bfloat16";
+  require_error([&] { training::Trainer(mixed, tiny_shapes()); },
+                "precision: \"float32\" → \"bfloat16\"", Status::invalid_argument);
   auto bigger = tiny_options(path);
   bigger.model.num_channels = 64;
   require_error([&] { training::Trainer(bigger, tiny_shapes()); }, "num_channels",
@@ -298,6 +303,11 @@ TEST_CASE("a diverged step stops training before any checkpoint is written",
     trainer.model()->parameters().front().fill_(std::numeric_limits<float>::quiet_NaN());
   }
   require_error([&] { trainer.run(); }, "training diverged at step 1: the loss is nan",
+                Status::internal);
+  // The advice names the options to change, with their values (clipping is on by default).
+  require_error([&] { trainer.run(); },
+                "lower the learning rate (learning_rate=0.001) or the gradient clipping norm "
+                "(grad_clip=1)",
                 Status::internal);
   CHECK_FALSE(std::filesystem::exists(options.checkpoint_path));
 

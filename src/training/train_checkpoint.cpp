@@ -42,19 +42,29 @@ void restore_all(const StateDict& dict, const std::string& prefix,
   }
 }
 
+// A recipe field as a person reads it: the options recipe_json() leaves out at their defaults
+// are shown with those, not as absent.
+std::string recipe_value(const nlohmann::json& recipe, const std::string& key) {
+  if (recipe.contains(key)) return recipe[key].dump();
+  const TrainOptions defaults;
+  if (key == "x0_weight_cap") return nlohmann::json(defaults.x0_weight_cap).dump();
+  if (key == "high_noise_fraction") return nlohmann::json(defaults.high_noise_fraction).dump();
+  if (key == "precision") return nlohmann::json(defaults.precision).dump();
+  return "absent";
+}
+
 // The recipe fields whose values differ, as "name: checkpoint → now".
 std::vector<std::string> recipe_differences(const nlohmann::json& saved,
                                             const nlohmann::json& now) {
   std::vector<std::string> out;
-  for (const auto& [key, value] : now.items()) {
-    if (!saved.contains(key)) {
-      out.push_back(fmt::format("{}: absent → {}", key, value.dump()));
-    } else if (saved[key] != value) {
-      out.push_back(fmt::format("{}: {} → {}", key, saved[key].dump(), value.dump()));
-    }
-  }
-  for (const auto& [key, value] : saved.items()) {
-    if (!now.contains(key)) out.push_back(fmt::format("{}: {} → absent", key, value.dump()));
+  const auto differ = [&](const std::string& key) {
+    if (saved.contains(key) && now.contains(key) && saved[key] == now[key]) return;
+    out.push_back(
+        fmt::format("{}: {} → {}", key, recipe_value(saved, key), recipe_value(now, key)));
+  };
+  for (const auto& item : now.items()) differ(item.key());
+  for (const auto& item : saved.items()) {
+    if (!now.contains(item.key())) differ(item.key());
   }
   return out;
 }

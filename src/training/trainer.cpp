@@ -250,11 +250,14 @@ void require_not_diverged(const Trainer::State& s, const char* action) {
                           action, s.step + 1, s.diverged));
 }
 
-[[noreturn]] void diverged(int64_t step, const std::string& what) {
+[[noreturn]] void diverged(const TrainOptions& o, int64_t step, const std::string& what) {
+  const std::string clipping =
+      o.grad_clip > 0 ? fmt::format("the gradient clipping norm (grad_clip={})", o.grad_clip)
+                      : std::string("enable gradient clipping (grad_clip)");
   throw Error(Status::internal,
-              fmt::format("training diverged at step {}: {}; lower the learning rate or enable "
-                          "gradient clipping (the last checkpoint is kept)",
-                          step, what));
+              fmt::format("training diverged at step {}: {}; lower the learning rate "
+                          "(learning_rate={}) or {} (the last checkpoint is kept)",
+                          step, what, o.learning_rate, clipping));
 }
 
 }  // namespace
@@ -445,7 +448,8 @@ TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>*
             ? losses.loss.mean()
             : (losses.mse * x0_error_weight(s.diffusion, t, o.x0_weight_cap) + losses.vb).mean();
     const double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value)) diverged(s.step + 1, fmt::format("the loss is {}", loss_value));
+    if (!std::isfinite(loss_value))
+      diverged(o, s.step + 1, fmt::format("the loss is {}", loss_value));
     s.optimizer->zero_grad();
     loss.backward();
     if (o.grad_clip > 0) {
@@ -457,7 +461,7 @@ TrainResult Trainer::run(const TrainCallback& progress, const std::atomic<bool>*
     s.optimizer->step(lr);
     if (const NamedTensor* bad = first_non_finite(s.parameters)) {
       s.diverged = fmt::format("the weights of {} are no longer finite", bad->name);
-      diverged(s.step + 1, s.diverged);
+      diverged(o, s.step + 1, s.diverged);
     }
     s.ema->update(s.parameters, s.step);
     ++s.step;
