@@ -160,6 +160,17 @@ TEST_CASE("safetensors files with bad headers are refused", "[io]") {
   refused(safetensors("[1, 2]"), "not a JSON object");
   const std::string entry = R"({"dtype":"U8","shape":[1],"data_offsets":[0,1]})";
   refused(safetensors("{\"a\":" + entry + ",\"a\":" + entry + "}", {0}), "names 'a' twice");
+  // Inside an object too: which value is meant would be the JSON reader's choice.
+  refused(safetensors(R"({"__metadata__":{"k":"1","k":"2"}})"),
+          "the safetensors header's '__metadata__' names 'k' twice");
+  refused(
+      safetensors(R"({"a":{"dtype":"U8","dtype":"F32","shape":[1],"data_offsets":[0,1]}})", {0}),
+      "the safetensors header's 'a' names 'dtype' twice");
+  // The same key in two objects is no repeat.
+  const std::string entry_b = R"({"dtype":"U8","shape":[1],"data_offsets":[1,2]})";
+  glide::test::write_bytes(path,
+                           safetensors("{\"a\":" + entry + ",\"b\":" + entry_b + "}", {0, 0}));
+  CHECK(glide::io::load_safetensors(path).size() == 2);
   refused(safetensors(R"({"w":{"a":{"b":[[1]]}}})"), "nests deeper");
   refused(safetensors(one("3")), "tensor 'w' is not described by a JSON object");
   refused(safetensors(one(R"({"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]})"), {0}),

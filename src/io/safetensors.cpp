@@ -5,6 +5,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <vector>
 
 #include "glide/error.hpp"
 #include "io/bytes.hpp"
@@ -134,14 +135,24 @@ SafetensorsLayout parse_safetensors(const uint8_t* data, size_t size, const std:
   nlohmann::json header;
   try {
     // The header nests three deep ({name: {shape: [...]}}); refuse more before building it.
-    // A tensor named twice would leave which one is meant to the JSON reader (the last wins).
-    std::set<std::string> names;
+    // A key given twice in one object (a tensor's name, a metadata entry, a tensor's dtype)
+    // would leave which one is meant to the JSON reader (the last wins): refused.
+    std::vector<std::set<std::string>> keys;  // those of each object being read, outermost first
+    std::string entry;                        // the top-level key being read
     const nlohmann::json::parser_callback_t limit_depth =
         [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+          using Event = nlohmann::json::parse_event_t;
           if (depth > 3) fail("the safetensors header nests deeper than a header can");
-          if (event == nlohmann::json::parse_event_t::key && depth == 1 &&
-              !names.insert(parsed.get<std::string>()).second) {
-            fail("the safetensors header names '" + parsed.get<std::string>() + "' twice");
+          if (event == Event::object_start) keys.emplace_back();
+          if (event == Event::object_end) keys.pop_back();
+          if (event == Event::key && !keys.empty()) {
+            const std::string key = parsed.get<std::string>();
+            if (keys.size() == 1) entry = key;
+            if (!keys.back().insert(key).second) {
+              fail(keys.size() == 1
+                       ? "the safetensors header names '" + key + "' twice"
+                       : "the safetensors header's '" + entry + "' names '" + key + "' twice");
+            }
           }
           return true;
         };
