@@ -561,6 +561,27 @@ TEST_CASE("a training job's config file, dataset and outputs", "[training][train
   CHECK(shifted_recipe.diffusion.noise_schedule == "shifted_cosine_4");
   CHECK(shifted_recipe.diffusion.diffusion_steps == 500);
   CHECK(shifted_recipe.model.to_json() == options.model.to_json());
+  // A model file records its recipe, diffusion included: an export can be fine-tuned as it is.
+  {
+    auto v_options = tiny_options(dir.file("v-run.safetensors"));
+    v_options.diffusion.prediction = "v";
+    v_options.steps = 1;
+    training::Trainer v_trainer(v_options, tiny_shapes());
+    v_trainer.run();
+    v_trainer.export_model(dir.file("v-model.safetensors"));
+  }
+  const training::Recipe from_model = training::read_recipe(dir.file("v-model.safetensors"));
+  CHECK(from_model.model.to_json() == options.model.to_json());
+  CHECK(from_model.diffusion.prediction == "v");
+  io::save_torch_state_dict(io::load_safetensors(dir.file("v-model.safetensors")),
+                            dir.file("v-model.pt"));
+  require_error([&] { training::read_recipe(dir.file("v-model.pt")); }, "records no config",
+                Status::invalid_argument);
+  io::save_safetensors(io::load_safetensors(dir.file("v-model.safetensors")),
+                       dir.file("bare.safetensors"));
+  require_error([&] { training::read_recipe(dir.file("bare.safetensors")); },
+                "without glide.model_config metadata", Status::invalid_argument);
+
   shifted["noise_schedule"] = "shifted_cosine_half";
   std::ofstream(dir.file("bad-schedule.json")) << shifted.dump();
   require_error([&] { training::read_recipe(dir.file("bad-schedule.json")); },

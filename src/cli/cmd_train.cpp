@@ -204,7 +204,8 @@ void add_train_command(CLI::App& app) {
   sub->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   sub->add_option("--model-config", cmd->model_config_path,
                   "JSON file with the model's options (the reference's names, see "
-                  "models/recipes/)")
+                  "models/recipes/), or a glide .safetensors model file, whose recorded model "
+                  "and diffusion configs are used")
       ->required();
   sub->add_option("--checkpoint", o.checkpoint_path,
                   "training checkpoint (.safetensors): resumed from when it exists, written every "

@@ -8,7 +8,9 @@
 #include "glide/error.hpp"
 #include "glide/image/plot.hpp"
 #include "glide/image/png.hpp"
+#include "glide/io/checkpoint.hpp"
 #include "glide/io/files.hpp"
+#include "glide/models/loading.hpp"
 #include "glide/pipeline/stage_model.hpp"
 #include "glide/training/image_folder.hpp"
 #include "glide/training/shapes.hpp"
@@ -17,6 +19,27 @@
 namespace glide::training {
 
 Recipe read_recipe(const std::string& path) {
+  const std::string extension = io::lowercase_extension(path);
+  if (extension == ".pt" || extension == ".pth") {
+    throw Error(Status::invalid_argument,
+                fmt::format("model config '{}' is a torch.save file, which records no config; "
+                            "give the model's options as a JSON file",
+                            path));
+  }
+  if (extension == ".safetensors") {
+    // A glide model file (an export, a shipped model) records its recipe: fine-tuning it, or
+    // training another like it, needs no JSON written out by hand.
+    const Checkpoint checkpoint = load_checkpoint(path);
+    const auto it = checkpoint.metadata.find(kModelConfigMetadataKey);
+    if (it == checkpoint.metadata.end()) {
+      throw Error(Status::invalid_argument,
+                  fmt::format("model config '{}' is a safetensors file without {} metadata; give "
+                              "the model's options as a JSON file",
+                              path, kModelConfigMetadataKey));
+    }
+    const ModelOptionsFile file = model_options_from_text(it->second, path);
+    return Recipe{file.model, checkpoint_diffusion(checkpoint, path, file.model)};
+  }
   const ModelOptionsFile file = read_model_options_file(path);
   return Recipe{file.model, file.diffusion.value_or(default_diffusion_config(file.model))};
 }

@@ -202,11 +202,12 @@ def train(
 
     Args:
         model_config: the model's options: a dict of the reference's names (as
-            models/recipes/shapes-base.json), its JSON text, the path of such a JSON file, or a
-            preset ("base", "upsampler", ...). Its ``diffusion_steps``, ``noise_schedule`` and
-            ``prediction`` keys choose the diffusion, as the recipes' do; those it leaves out
-            are the official ones for the model kind (1000 steps; cosine schedule for base
-            models, linear for upsamplers; epsilon prediction).
+            models/recipes/shapes-base.json), its JSON text, the path of such a JSON file or of
+            a glide .safetensors model file (whose recorded model and diffusion configs are
+            used), or a preset ("base", "upsampler", ...). Its ``diffusion_steps``,
+            ``noise_schedule`` and ``prediction`` keys choose the diffusion, as the recipes'
+            do; those it leaves out are the official ones for the model kind (1000 steps;
+            cosine schedule for base models, linear for upsamplers; epsilon prediction).
         checkpoint: the training checkpoint (.safetensors): resumed from when it exists (its
             recipe must match: model, learning rate, batch size, seed, ...; ``steps`` only with
             the cosine schedule), written every ``checkpoint_every`` steps, at the end and when

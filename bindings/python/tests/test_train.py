@@ -115,6 +115,11 @@ def test_the_export_loads_as_a_model(tmp_path: Path, whole_run: glide.TrainResul
     assert 0 < half.stat().st_size < 0.75 * Path(whole_run.export).stat().st_size
     assert glide.Pipeline(base=half).base_config["image_size"] == 8  # type: ignore[index]
 
+    # The export is its own recipe: fine-tuned with model_config naming the file itself.
+    tuned = glide.train(whole_run.export, tmp_path / "tune.ckpt.safetensors", steps=1,
+                        init_from=whole_run.export, **FAST)
+    assert tuned.steps == 1 and not tuned.resumed
+
 
 def test_outputs_are_not_overwritten_unless_asked(tmp_path: Path,
                                                   whole_run: glide.TrainResult) -> None:

@@ -22,8 +22,10 @@ struct Recipe {
   DiffusionConfig diffusion;
 };
 
-// Throws glide::Error naming the file: not_found when it is absent, io_error when unreadable,
-// and the JSON readers' errors otherwise.
+// Reads a recipe file, or the model and diffusion configs a glide .safetensors model file (an
+// export, a shipped model, a training checkpoint) records. Throws glide::Error naming the file:
+// not_found when it is absent, io_error when unreadable, invalid_argument for a file that records
+// no config (a .pt), and the JSON readers' errors otherwise.
 Recipe read_recipe(const std::string& path);
 
 // The dataset a run trains on, at `image_size`: the folder of captioned images when
