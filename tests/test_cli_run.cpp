@@ -206,12 +206,18 @@ TEST_CASE("an address-space limit too small for the BLAS is an error, not a hang
   CHECK(run_limited("8000000") == 0);
 }
 
-TEST_CASE("glide tokenize refuses text that is not UTF-8 as a command line to change", "[cli]") {
+TEST_CASE("glide tokenize: text not UTF-8 is a usage error; a long prompt gets a note", "[cli]") {
   glide::test::ScratchDir dir("glide-cli-run");
   CHECK(run_glide({"tokenize", "caf\xff"}, dir) == 2);  // as generate's --prompt is
   CHECK(glide::test::file_text(dir.file("log.txt"))
             .find("glide: error: text: the text is not valid UTF-8: ill-formed sequence at byte "
                   "offset 3") != std::string::npos);
+  // A prompt longer than the text context gets the note generate prints, ids all printed.
+  CHECK(run_glide({"tokenize", "--text-ctx", "2", "a b c"}, dir) == 0);
+  const std::string log = glide::test::file_text(dir.file("log.txt"));
+  CHECK(log.find("glide: note: the prompt has 3 tokens; the model reads only the first 2") !=
+        std::string::npos);
+  CHECK(log.find("[64,275,269]") != std::string::npos);
 }
 
 TEST_CASE("glide inpaint keeps the mask's white part of the input", "[cli]") {

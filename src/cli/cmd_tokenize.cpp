@@ -33,7 +33,7 @@ void add_tokenize_command(CLI::App& app) {
     }
     if (static_cast<int64_t>(ids.size()) > *text_ctx) {
       fmt::print(stderr,
-                 "glide: warning: the prompt has {} tokens; the model reads only the first {} "
+                 "glide: note: the prompt has {} tokens; the model reads only the first {} "
                  "and ignores the rest\n",
                  ids.size(), *text_ctx);
     }
