@@ -138,7 +138,15 @@ py::dict train(TrainOptions options, const std::optional<std::string>& config,
       options.model = recipe.model;
       options.diffusion = recipe.diffusion;
     }
-    options.validate();
+    try {
+      options.validate();
+    } catch (const Error& e) {
+      // The options' names are Python's but for the checkpoint, glide.train's `checkpoint`.
+      const std::string message = e.what();
+      const std::string field = "checkpoint_path";
+      if (message.rfind(field, 0) != 0) throw;
+      throw Error(e.status(), "checkpoint" + message.substr(field.size()));
+    }
     outputs.check(options.checkpoint_path, options.init_from);
     training::Trainer trainer(
         options, training::make_dataset(dataset, images.value_or(""), options.model.image_size,

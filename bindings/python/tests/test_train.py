@@ -218,6 +218,10 @@ def test_bad_options_raise_value_error_naming_them(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match=message) as info:
             glide.train(TINY, checkpoint, **options)
         assert getattr(info.value, "status", "invalid_argument") == "invalid_argument", change
+    # The checkpoint is named by glide.train's argument, not the C++ field's name.
+    with pytest.raises(ValueError, match=r"^checkpoint='.*run\.pt': checkpoints are written as "
+                                         "safetensors files"):
+        glide.train(TINY, tmp_path / "run.pt", steps=2, **FAST)
     with pytest.raises(ValueError, match="model_config: .*no_such_option"):
         glide.train({**TINY, "no_such_option": 1}, checkpoint, steps=2, **FAST)
     with pytest.raises(ValueError, match="image_size"):
