@@ -87,6 +87,9 @@ TEST_CASE("stage defaults are GLIDE's notebook settings", "[pipeline]") {
 }
 
 TEST_CASE("every invalid field is rejected by name", "[pipeline]") {
+  // No prompt at all is said as such (batch_size = 0, which the count would suggest, is refused).
+  expect_rejected([](auto& p) { p.prompts.clear(); }, "prompts is empty",
+                  {"give one prompt, or one for every image"});
   expect_rejected([](auto& p) { p.base.sampler = "euler"; }, "base.sampler",
                   {"euler", "ddpm", "ddim", "dpm++2m"});
   expect_rejected([](auto& p) { p.upsampler.sampler = ""; }, "upsampler.sampler");

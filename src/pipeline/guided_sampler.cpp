@@ -218,7 +218,7 @@ torch::Tensor GuidedSampler::upsample(const torch::Tensor& images, const Generat
   if (p.prompts.size() != 1 && static_cast<int64_t>(p.prompts.size()) != p.batch_size) {
     throw Error(Status::invalid_argument,
                 fmt::format("upsample: {} prompts for {} images; give one prompt for every "
-                            "image, or one per image",
+                            "image, or one for all",
                             p.prompts.size(), p.batch_size));
   }
   validate_for(p, nullptr, &upsampler_);

@@ -98,6 +98,7 @@ void GenerationParams::validate() const {
   if (!(batch_size >= 1 && batch_size <= kMaxBatchSize)) {
     invalid(fmt::format("batch_size is {}; it must lie in [1, {}]", batch_size, kMaxBatchSize));
   }
+  if (prompts.empty()) invalid("prompts is empty; give one prompt, or one for every image");
   if (prompts.size() != 1 && static_cast<int64_t>(prompts.size()) != batch_size) {
     invalid(
         fmt::format("prompts has {} entries but batch_size is {}; give batch_size = {} (one "

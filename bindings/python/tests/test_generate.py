@@ -174,7 +174,7 @@ def test_upsample_images(pipe: glide.Pipeline) -> None:
     # Image k uses seed + k, so the second image alone with seed 1 is the batch's second.
     assert np.abs(single[0].astype(int) - up[1].astype(int)).max() <= 1
     # The batch is the images': a prompt count that fits neither is named in their terms.
-    with pytest.raises(ValueError, match="upsample: 3 prompts for 2 images"):
+    with pytest.raises(ValueError, match="upsample: 3 prompts for 2 images; give one prompt for every image, or one for all"):
         pipe.upsample(base, ["a", "b", "c"], upsampler_respacing="3", progress=False)
     many = np.zeros((glide.GenerationParams.MAX_BATCH_SIZE + 1, 4, 4, 3), np.uint8)
     with pytest.raises(ValueError, match=r"^upsample: 257 images at once; at most 256"):
